@@ -1,0 +1,67 @@
+/**
+ * The one error type bough throws on purpose. `code` is stable (scripts and the
+ * HTTP API rely on it); `message` says what went wrong, `hint` what to do.
+ * Each interface maps `code` to its exit code / HTTP status in exactly one place.
+ *
+ * @example throw new BoughError("BRANCH_NOT_FOUND", `branch "x" does not exist`, "run `bough branch list`")
+ */
+export type ErrorCode =
+  | "INVALID_INPUT"
+  | "INVALID_NAME"
+  | "PROJECT_NOT_FOUND"
+  | "PROJECT_EXISTS"
+  | "BRANCH_NOT_FOUND"
+  | "BRANCH_EXISTS"
+  | "BRANCH_PROTECTED"
+  | "BRANCH_HAS_CHILDREN"
+  | "BRANCH_BAD_STATE"
+  | "BUSY"
+  | "MERGE_CONFLICT"
+  | "MERGE_FAILED"
+  | "MIGRATION_FAILED"
+  | "CLUSTER_FAILED"
+  | "CLONE_FAILED"
+  | "ENVIRONMENT"
+  | "NOT_CONFIRMED"
+  | "INTERNAL";
+
+export class BoughError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, hint: string, details?: unknown) {
+    super(message);
+    this.name = "BoughError";
+    this.code = code;
+    this.hint = hint;
+    this.details = details;
+  }
+}
+
+/** Classes of failure every interface maps from; the CLI maps them to exit codes. */
+export type ErrorClass = "usage" | "conflict" | "failure";
+
+export function errorClass(code: ErrorCode): ErrorClass {
+  switch (code) {
+    case "INVALID_INPUT":
+    case "INVALID_NAME":
+    case "NOT_CONFIRMED":
+      return "usage";
+    case "MERGE_CONFLICT":
+      return "conflict";
+    default:
+      return "failure";
+  }
+}
+
+/** Wraps anything thrown into a BoughError so interfaces handle one type. */
+export function toBoughError(err: unknown): BoughError {
+  if (err instanceof BoughError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BoughError(
+    "INTERNAL",
+    message,
+    "this is a bug or an environment problem; re-run with BOUGH_DEBUG=1 for the stack trace",
+  );
+}

@@ -1,0 +1,45 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Where everything of one bough home lives on disk. */
+export interface Paths {
+  home: string;
+  controlDb: string;
+  /** A copy of the Postgres install the unprivileged user can reach (root only). */
+  pgInstallDir: string;
+  projectDir(project: string): string;
+  /** Live data directory of a branch's cluster. */
+  branchData(project: string, branch: string): string;
+  /** Frozen T0 clone of a branch, never started in place. */
+  branchT0(project: string, branch: string): string;
+  branchLog(project: string, branch: string): string;
+  /** Scratch clones (merge rehearsals). */
+  scratchDir(project: string): string;
+}
+
+const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+
+/**
+ * Resolves the home: --home, else $BOUGH_HOME, else ~/.bough. As root, ~ is private
+ * (mode 700) and the unprivileged postgres user could not reach it, so root defaults
+ * to /var/lib/bough.
+ */
+export function resolveHome(explicit?: string): string {
+  if (explicit) return resolve(explicit);
+  if (process.env.BOUGH_HOME) return resolve(process.env.BOUGH_HOME);
+  return isRoot() ? "/var/lib/bough" : join(homedir(), ".bough");
+}
+
+export function makePaths(home: string): Paths {
+  const projects = join(home, "projects");
+  return {
+    home,
+    controlDb: join(home, "control.db"),
+    pgInstallDir: join(home, "pg"),
+    projectDir: (p) => join(projects, p),
+    branchData: (p, b) => join(projects, p, "branches", b, "data"),
+    branchT0: (p, b) => join(projects, p, "branches", b, "t0"),
+    branchLog: (p, b) => join(projects, p, "branches", b, "postgres.log"),
+    scratchDir: (p) => join(projects, p, "scratch"),
+  };
+}

@@ -1,0 +1,38 @@
+/** Shared record types of the control plane; plain data, no I/O. */
+
+export type BranchState =
+  | "creating"
+  | "ready"
+  | "merging"
+  | "merged"
+  | "conflicted"
+  | "resetting"
+  | "deleting";
+
+export type BranchMode = "full" | "schema-only";
+
+export interface Project {
+  id: number;
+  name: string;
+  /** Password of the `postgres` role, shared by every branch (clones share pg_authid). */
+  password: string;
+  createdAt: string;
+}
+
+export interface Branch {
+  id: number;
+  projectId: number;
+  name: string;
+  parentId: number | null;
+  mode: BranchMode;
+  state: BranchState;
+  port: number;
+  /** Whether bough wants it running: a branch that should run but does not has crashed. */
+  wantRunning: boolean;
+  createdAt: string;
+  /** T0: when and at which parent LSN the branch forked (null for main). */
+  forkedAt: string | null;
+  forkLsn: string | null;
+  /** Last error of a failed operation (merge, start), shown by `branch show`. */
+  lastError: string | null;
+}

@@ -1,0 +1,44 @@
+import type { DbObject, Snapshot } from "./snapshot.ts";
+
+/** JSON with object keys sorted at every level, so equal data gives equal text. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** The fields that make two objects of one identity the same object (no deps, no position). */
+export function comparable(obj: DbObject): string {
+  const { deps: _deps, ...rest } = obj;
+  if (rest.kind === "column") {
+    const { position: _position, ...column } = rest;
+    return stableStringify(column);
+  }
+  return stableStringify(rest);
+}
+
+export function sameObject(a: DbObject | undefined, b: DbObject | undefined): boolean {
+  if (!a || !b) return a === b;
+  return comparable(a) === comparable(b);
+}
+
+/** Everything a merge must make equal: objects (comparable fields), policies and config rows. */
+export function comparableSnapshot(s: Snapshot): string {
+  const objects: Record<string, string> = {};
+  for (const id of Object.keys(s.objects).sort()) objects[id] = comparable(s.objects[id]);
+  return stableStringify({ objects, policies: s.policies, data: s.data });
+}
+
+export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
+  return comparableSnapshot(a) === comparableSnapshot(b);
+}

@@ -1,0 +1,272 @@
+/**
+ * The schema + config snapshot of one database: plain, JSON-serialisable data,
+ * produced by introspect(), compared by the diff. Every object is keyed by a stable
+ * identity (`id`) so the same object has the same key in base, parent and branch.
+ *
+ * Identities (names unquoted, as in the catalog):
+ *   schema:S · extension:E · enum:S.T · domain:S.T · composite:S.T · sequence:S.Q
+ *   table:S.T · column:S.T.C · constraint:S.T.N · index:S.I · view:S.V · matview:S.V
+ *   function:S.F(arg types) · trigger:S.T.N · event_trigger:N · policy:S.T.N
+ *   grant:<target id>:<grantee> · comment:<target id>
+ *
+ * Definitions are canonicalised through Postgres' own pg_get_*def functions, so two
+ * objects are equal exactly when their comparable fields are equal (see equality.ts).
+ */
+
+export const SNAPSHOT_VERSION = 1;
+
+interface ObjectBase {
+  /** Stable identity, see the list above. */
+  id: string;
+  /** Ids of objects this one needs to exist first (from pg_depend and structure). */
+  deps: string[];
+}
+
+export interface SchemaObject extends ObjectBase {
+  kind: "schema";
+  name: string;
+}
+
+export interface ExtensionObject extends ObjectBase {
+  kind: "extension";
+  name: string;
+  schema: string;
+  version: string;
+}
+
+export interface EnumObject extends ObjectBase {
+  kind: "enum";
+  schema: string;
+  name: string;
+  /** Labels in sort order (enumsortorder). */
+  values: string[];
+}
+
+export interface DomainObject extends ObjectBase {
+  kind: "domain";
+  schema: string;
+  name: string;
+  /** format_type of the base type. */
+  baseType: string;
+  notNull: boolean;
+  default: string | null;
+  collation: string | null;
+  /** name → pg_get_constraintdef, sorted by name. */
+  checks: Record<string, string>;
+}
+
+export interface CompositeObject extends ObjectBase {
+  kind: "composite";
+  schema: string;
+  name: string;
+  attributes: { name: string; type: string }[];
+}
+
+export interface SequenceObject extends ObjectBase {
+  kind: "sequence";
+  schema: string;
+  name: string;
+  dataType: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  /** "S.T.C" when OWNED BY a column; identity sequences are not listed at all. */
+  ownedBy: string | null;
+}
+
+export interface TableObject extends ObjectBase {
+  kind: "table";
+  schema: string;
+  name: string;
+  /** "p" permanent, "u" unlogged. */
+  persistence: "p" | "u";
+  /** pg_get_partkeydef for a partitioned table, e.g. "RANGE (created_at)". */
+  partitionBy: string | null;
+  /** For a partition: parent "S.T" and pg_get_expr(relpartbound). */
+  partitionOf: { parent: string; bound: string } | null;
+  /** Inheritance parents "S.T" (non-partition), in inhseqno order. */
+  inherits: string[];
+  rlsEnabled: boolean;
+  rlsForced: boolean;
+  /** reloptions, sorted, e.g. ["fillfactor=70"]. */
+  options: string[];
+}
+
+export interface ColumnObject extends ObjectBase {
+  kind: "column";
+  schema: string;
+  table: string;
+  name: string;
+  /** Physical position; not compared (a column re-added elsewhere is the same column). */
+  position: number;
+  /** format_type(atttypid, atttypmod). */
+  type: string;
+  notNull: boolean;
+  /** pg_get_expr(adbin) of a plain default, else null. */
+  default: string | null;
+  identity: "always" | "by-default" | null;
+  /** Expression of a STORED generated column, else null. */
+  generated: string | null;
+  /** Collation name when it differs from the type's default, else null. */
+  collation: string | null;
+  /** True when the column comes from an inheritance/partition parent only. */
+  inherited: boolean;
+}
+
+export interface ConstraintObject extends ObjectBase {
+  kind: "constraint";
+  schema: string;
+  table: string;
+  name: string;
+  /** p primary key, u unique, c check, f foreign key, x exclusion, n not null (PG 18). */
+  type: "p" | "u" | "c" | "f" | "x" | "n";
+  /** pg_get_constraintdef(oid, true). */
+  definition: string;
+  /** For foreign keys: referenced table "S.T". */
+  references: string | null;
+  inherited: boolean;
+}
+
+export interface IndexObject extends ObjectBase {
+  kind: "index";
+  schema: string;
+  table: string;
+  name: string;
+  /** pg_get_indexdef(oid); indexes that back constraints are not listed. */
+  definition: string;
+}
+
+export interface ViewObject extends ObjectBase {
+  kind: "view" | "matview";
+  schema: string;
+  name: string;
+  /** pg_get_viewdef(oid, true). */
+  definition: string;
+  options: string[];
+}
+
+export interface FunctionObject extends ObjectBase {
+  kind: "function";
+  schema: string;
+  name: string;
+  /** pg_get_function_identity_arguments, the part of the identity in parentheses. */
+  identityArgs: string;
+  /** f function, p procedure, a aggregate, w window. */
+  prokind: "f" | "p" | "a" | "w";
+  /** pg_get_functiondef (CREATE OR REPLACE ...); for aggregates a CREATE AGGREGATE text. */
+  definition: string;
+  /** format_type of the result, for deciding CREATE OR REPLACE vs drop + create. */
+  returns: string | null;
+}
+
+export interface TriggerObject extends ObjectBase {
+  kind: "trigger";
+  schema: string;
+  table: string;
+  name: string;
+  /** pg_get_triggerdef(oid, true). */
+  definition: string;
+  /** O origin (default), D disabled, R replica, A always. */
+  enabled: "O" | "D" | "R" | "A";
+}
+
+export interface EventTriggerObject extends ObjectBase {
+  kind: "event_trigger";
+  name: string;
+  event: string;
+  tags: string[];
+  /** "S.F()" of the trigger function. */
+  function: string;
+  enabled: "O" | "D" | "R" | "A";
+}
+
+export interface PolicyObject extends ObjectBase {
+  kind: "policy";
+  schema: string;
+  table: string;
+  name: string;
+  permissive: boolean;
+  /** ALL, SELECT, INSERT, UPDATE, DELETE. */
+  command: string;
+  /** Role names, sorted; ["public"] for PUBLIC. */
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+}
+
+export interface GrantObject extends ObjectBase {
+  kind: "grant";
+  /** What is granted on: "table" covers views, matviews and sequences' tables too. */
+  targetKind: "table" | "column" | "sequence" | "function" | "schema" | "type";
+  /** Id of the object granted on (for columns the column id). */
+  target: string;
+  /** Role name, or "PUBLIC". */
+  grantee: string;
+  /** Privilege names sorted, e.g. ["INSERT", "SELECT*"]; "*" marks WITH GRANT OPTION. */
+  privileges: string[];
+}
+
+export interface CommentObject extends ObjectBase {
+  kind: "comment";
+  /** Id of the object commented on. */
+  target: string;
+  text: string;
+}
+
+export type DbObject =
+  | SchemaObject
+  | ExtensionObject
+  | EnumObject
+  | DomainObject
+  | CompositeObject
+  | SequenceObject
+  | TableObject
+  | ColumnObject
+  | ConstraintObject
+  | IndexObject
+  | ViewObject
+  | FunctionObject
+  | TriggerObject
+  | EventTriggerObject
+  | PolicyObject
+  | GrantObject
+  | CommentObject;
+
+export type ObjectKind = DbObject["kind"];
+
+/** Merge policy of one table, from bough.table_policies. */
+export interface TablePolicy {
+  /** "S.T" */
+  table: string;
+  policy: "ignore" | "upsert";
+  /** Key columns for upsert, in order. */
+  key: string[];
+  /** Columns never merged nor shown (secret values). */
+  excluded: string[];
+}
+
+/** Rows of one table whose policy is upsert, keyed by JSON.stringify(key values). */
+export interface DataTable {
+  table: string;
+  key: string[];
+  excluded: string[];
+  /** Column names compared (all but excluded), sorted. */
+  columns: string[];
+  /** key JSON → column → value as text (null stays null), excluded columns absent. */
+  rows: Record<string, Record<string, string | null>>;
+}
+
+export interface Snapshot {
+  version: typeof SNAPSHOT_VERSION;
+  /** Postgres server_version_num of the source. */
+  serverVersion: number;
+  /** id → object, keys sorted. */
+  objects: Record<string, DbObject>;
+  /** "S.T" → policy, for every table listed in bough.table_policies. */
+  policies: Record<string, TablePolicy>;
+  /** "S.T" → rows, for tables whose policy is upsert. */
+  data: Record<string, DataTable>;
+}
