@@ -1,0 +1,163 @@
+import { performance } from "node:perf_hooks";
+import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
+import { startCluster, stopCluster } from "../clusters/cluster.ts";
+import { pickFreePort } from "../clusters/ports.ts";
+import { findBranch, insertBranch, reservedPorts, updateBranch } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { setSetting } from "../control/settings.ts";
+import { audit } from "../control/audit.ts";
+import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
+import { validateName } from "../core/names.ts";
+import type { Branch, BranchMode, Project } from "../core/types.ts";
+import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+import { captureBase } from "./merge-base.ts";
+import { emptyUserTables } from "./schema-only.ts";
+import { branchInfo, type BranchInfo } from "./info.ts";
+
+export interface CreateBranchOptions {
+  project: string;
+  name: string;
+  /** Parent branch; default main. */
+  from?: string;
+  mode?: BranchMode;
+  /** Make it the CLI's current branch (default true). */
+  switchTo?: boolean;
+}
+
+export interface CreateBranchResult {
+  branch: BranchInfo;
+  /** Wall time of the whole create, in milliseconds. */
+  elapsedMs: number;
+  cloneDriver: string;
+}
+
+/**
+ * Creates a branch: an online copy-on-write clone of the parent's cluster (the parent
+ * keeps serving), a frozen T0 clone for reset, then starts it on its own port.
+ * Journaled: a crash at any step is rolled back by the next bough command.
+ */
+export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<CreateBranchResult> {
+  validateName("branch", o.name);
+  const mode = o.mode ?? "full";
+  if (mode !== "full" && mode !== "schema-only") {
+    throw new BoughError("INVALID_INPUT", `unknown mode "${mode}"`, "use --mode full or --mode schema-only");
+  }
+  const started = performance.now();
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    if (findBranch(ctx.db, project.id, o.name)) {
+      throw new BoughError(
+        "BRANCH_EXISTS",
+        `branch "${o.name}" already exists in project "${project.name}"`,
+        "pick another name, or delete the existing branch first",
+      );
+    }
+    const parent = requireBranch(ctx, project, o.from ?? "main");
+    if (!["ready", "merged", "conflicted"].includes(parent.state)) {
+      throw new BoughError(
+        "BRANCH_BAD_STATE",
+        `parent "${parent.name}" is ${parent.state}`,
+        "wait until it is ready, or run any bough command to recover an interrupted operation",
+      );
+    }
+    const port = await pickFreePort(reservedPorts(ctx.db));
+    const { branch, op } = ctx.db.transaction(() => {
+      const branch = insertBranch(ctx.db, {
+        projectId: project.id,
+        name: o.name,
+        parentId: parent.id,
+        mode,
+        port,
+      });
+      const op = beginOperation(ctx.db, {
+        projectId: project.id,
+        kind: "branch-create",
+        branchName: o.name,
+        args: { branchId: branch.id, parent: parent.name, mode },
+      });
+      return { branch, op };
+    })();
+    try {
+      await runCreate(ctx, { project, parent, branch, op, mode });
+    } catch (err) {
+      await rollbackCreate(ctx, op, project.name, o.name);
+      throw err;
+    }
+    if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
+    audit(ctx.db, { project: project.name, branch: o.name, action: "branch.create", details: { parent: parent.name, mode } });
+    return {
+      branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
+      elapsedMs: performance.now() - started,
+      cloneDriver: ctx.driver.name,
+    };
+  });
+}
+
+async function runCreate(
+  ctx: Ctx,
+  s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
+): Promise<void> {
+  const { project, parent, branch, op } = s;
+  const dataDir = ctx.paths.branchData(project.name, branch.name);
+  const t0Dir = ctx.paths.branchT0(project.name, branch.name);
+  const logFile = ctx.paths.branchLog(project.name, branch.name);
+  // An online clone needs the parent's backup functions: a stopped parent is started.
+  const liveParent = await startBranch(ctx, project, parent);
+  advance(ctx.db, op, "cloning");
+  ctx.progress(`cloning ${parent.name} (${ctx.driver.name})`);
+  const fork = await cloneRunning(ctx.cluster, {
+    sourceDataDir: ctx.paths.branchData(project.name, parent.name),
+    sourceUrl: branchUrl(project, liveParent),
+    targetDataDir: dataDir,
+    driver: ctx.driver,
+  });
+  faultPoint("create:after-clone");
+  advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
+  if (s.mode === "full") {
+    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    faultPoint("create:after-t0");
+  }
+  await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
+  faultPoint("create:after-start");
+  advance(ctx.db, op, "started");
+  const url = branchUrl(project, branch);
+  if (s.mode === "schema-only") {
+    await emptyUserTables(url);
+    // T0 of a schema-only branch is its emptied state, so reset returns there.
+    await stopCluster(ctx.cluster, { dataDir });
+    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
+  }
+  const base = await captureBase(url);
+  faultPoint("create:before-ready");
+  ctx.db.transaction(() => {
+    updateBranch(ctx.db, branch.id, {
+      state: "ready",
+      wantRunning: true,
+      forkedAt: fork.at,
+      forkLsn: fork.lsn,
+      t0Base: base,
+      mergeBase: base,
+    });
+    finishOperation(ctx.db, op, "done");
+  })();
+}
+
+/** Undoes a create at whatever step it stopped: no process, port, directory or row is left. */
+export async function rollbackCreate(
+  ctx: Ctx,
+  op: Operation,
+  projectName: string | null,
+  branchName: string,
+): Promise<void> {
+  if (projectName !== null) await removeBranchFiles(ctx, projectName, branchName);
+  ctx.db.transaction(() => {
+    const branchId = op.args.branchId as number | undefined;
+    if (branchId !== undefined) ctx.db.prepare("DELETE FROM branches WHERE id = ? AND state = 'creating'").run(branchId);
+    finishOperation(ctx.db, op, "rolled-back");
+  })();
+}

@@ -1,0 +1,83 @@
+import { killCluster } from "../clusters/cluster.ts";
+import { audit } from "../control/audit.ts";
+import { branchById, childrenOf, deleteBranchRow, updateBranch } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { projectById } from "../control/projects.ts";
+import { deleteSetting, getSetting } from "../control/settings.ts";
+import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
+import type { Branch, Project } from "../core/types.ts";
+import { removeBranchFiles } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+
+/** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
+export function deleteBranch(
+  ctx: Ctx,
+  o: { project: string; name: string; recursive?: boolean },
+): Promise<string[]> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    if (branch.parentId === null) {
+      throw new BoughError(
+        "BRANCH_PROTECTED",
+        `"${branch.name}" is the project's root branch and cannot be deleted`,
+        `delete the whole project with \`bough project delete ${project.name}\``,
+      );
+    }
+    const children = childrenOf(ctx.db, branch.id);
+    if (children.length > 0 && !o.recursive) {
+      throw new BoughError(
+        "BRANCH_HAS_CHILDREN",
+        `branch "${branch.name}" has child branches: ${children.map((c) => c.name).join(", ")}`,
+        "delete them first, or pass --recursive to delete the whole subtree",
+      );
+    }
+    const deleted: string[] = [];
+    await deleteSubtree(ctx, project, branch, deleted);
+    return deleted;
+  });
+}
+
+async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted: string[]) {
+  for (const child of childrenOf(ctx.db, branch.id)) {
+    await deleteSubtree(ctx, project, child, deleted);
+  }
+  const op = ctx.db.transaction(() => {
+    updateBranch(ctx.db, branch.id, { state: "deleting" });
+    return beginOperation(ctx.db, {
+      projectId: project.id,
+      kind: "branch-delete",
+      branchName: branch.name,
+      args: { branchId: branch.id },
+    });
+  })();
+  await finishDelete(ctx, op);
+  audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.delete" });
+  deleted.push(branch.name);
+}
+
+/** Idempotent, so an interrupted delete is finished by running it again. */
+export async function finishDelete(ctx: Ctx, op: Operation): Promise<void> {
+  const branch = branchById(ctx.db, op.args.branchId as number);
+  const project = branch && projectById(ctx.db, branch.projectId);
+  if (branch && project) {
+    await killCluster(ctx.paths.branchData(project.name, branch.name));
+    faultPoint("delete:after-stop");
+    advance(ctx.db, op, "stopped");
+    await removeBranchFiles(ctx, project.name, branch.name);
+    faultPoint("delete:after-remove");
+    advance(ctx.db, op, "removed");
+  }
+  ctx.db.transaction(() => {
+    if (branch && project) {
+      deleteBranchRow(ctx.db, branch.id);
+      if (getSetting(ctx.db, currentKey(project)) === branch.name) {
+        deleteSetting(ctx.db, currentKey(project));
+      }
+    }
+    finishOperation(ctx.db, op, "done");
+  })();
+}

@@ -1,0 +1,58 @@
+import { exclusiveBytes } from "../clusters/disk-usage.ts";
+import { listBranches } from "../control/branches.ts";
+import type { Branch, Project } from "../core/types.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { type BranchInfo, branchInfo } from "./info.ts";
+import { requireBranch, requireProject } from "./lookup.ts";
+
+export interface BranchListItem extends BranchInfo {
+  /** Bytes this branch adds on disk (not shared with its parent), null when the FS cannot tell. */
+  diskBytes: number | null;
+}
+
+export interface BranchDetail extends BranchListItem {
+  dataDir: string;
+  /** The frozen T0 clone reset restores (null for main). */
+  t0Dir: string | null;
+  children: string[];
+  cloneDriver: string;
+}
+
+async function withDisk(
+  ctx: Ctx,
+  project: Project,
+  branch: Branch,
+  all: Branch[],
+): Promise<BranchListItem> {
+  const diskBytes = await exclusiveBytes(
+    ctx.paths.branchData(project.name, branch.name),
+    ctx.driver,
+  );
+  return { ...branchInfo(ctx, project, branch, all), diskBytes };
+}
+
+export function listBranchInfos(ctx: Ctx, o: { project: string }): Promise<BranchListItem[]> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const all = listBranches(ctx.db, project.id);
+    const items: BranchListItem[] = [];
+    for (const branch of all) items.push(await withDisk(ctx, project, branch, all));
+    return items;
+  });
+}
+
+export function showBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchDetail> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    const all = listBranches(ctx.db, project.id);
+    return {
+      ...(await withDisk(ctx, project, branch, all)),
+      dataDir: ctx.paths.branchData(project.name, branch.name),
+      t0Dir: branch.parentId === null ? null : ctx.paths.branchT0(project.name, branch.name),
+      children: all.filter((b) => b.parentId === branch.id).map((b) => b.name),
+      cloneDriver: ctx.driver.name,
+    };
+  });
+}

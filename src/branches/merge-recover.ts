@@ -1,0 +1,28 @@
+import { rm } from "node:fs/promises";
+import { killCluster } from "../clusters/cluster.ts";
+import { branchById, updateBranch } from "../control/branches.ts";
+import { finishOperation, type Operation } from "../control/journal.ts";
+import type { Ctx } from "./context.ts";
+
+/**
+ * A merge applies to the parent in one transaction, so a merge whose process died
+ * changed nothing there (Postgres rolled it back). What is left to clean up is the
+ * rehearsal clone and the branch's state.
+ */
+export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
+  const rehearsal = op.args.rehearsalDir as string | undefined;
+  if (rehearsal) {
+    await killCluster(rehearsal);
+    await rm(rehearsal, { recursive: true, force: true });
+  }
+  const branch = branchById(ctx.db, op.args.branchId as number);
+  ctx.db.transaction(() => {
+    if (branch?.state === "merging") {
+      updateBranch(ctx.db, branch.id, {
+        state: "ready",
+        lastError: "a merge was interrupted before it committed; the parent is unchanged",
+      });
+    }
+    finishOperation(ctx.db, op, "rolled-back");
+  })();
+}

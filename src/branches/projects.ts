@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { initCluster, killCluster } from "../clusters/cluster.ts";
+import { pickFreePort } from "../clusters/ports.ts";
+import { audit } from "../control/audit.ts";
+import { insertBranch, listBranches, reservedPorts, updateBranch } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import {
+  deleteProjectRow,
+  findProject,
+  insertProject,
+  listProjects,
+  projectById,
+} from "../control/projects.ts";
+import { deleteSetting } from "../control/settings.ts";
+import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
+import { validateName } from "../core/names.ts";
+import type { Project } from "../core/types.ts";
+import { ensureBookkeeping } from "../merge/bookkeeping.ts";
+import { branchUrl, startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { currentKey, requireProject } from "./lookup.ts";
+import { withClient } from "./sql.ts";
+
+export const DEFAULT_PROJECT = "default";
+
+/** Creates a project and its `main` branch: a fresh cluster, started, with bough's bookkeeping. */
+export function createProject(ctx: Ctx, o: { name: string }): Promise<Project> {
+  validateName("project", o.name);
+  return exclusive(ctx, () => createProjectLocked(ctx, o.name));
+}
+
+/** `bough init`: the home and the default project, idempotently. */
+export function ensureDefaultProject(ctx: Ctx): Promise<{ project: Project; created: boolean }> {
+  return exclusive(ctx, async () => {
+    const existing = findProject(ctx.db, DEFAULT_PROJECT);
+    if (existing) return { project: existing, created: false };
+    return { project: await createProjectLocked(ctx, DEFAULT_PROJECT), created: true };
+  });
+}
+
+async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
+  if (findProject(ctx.db, name)) {
+    throw new BoughError(
+      "PROJECT_EXISTS",
+      `project "${name}" already exists`,
+      "pick another name, or `bough project delete` it first",
+    );
+  }
+  const port = await pickFreePort(reservedPorts(ctx.db));
+  const { project, op } = ctx.db.transaction(() => {
+    const project = insertProject(ctx.db, { name, password: randomBytes(18).toString("base64url") });
+    const main = insertBranch(ctx.db, {
+      projectId: project.id,
+      name: "main",
+      parentId: null,
+      mode: "full",
+      port,
+    });
+    const op = beginOperation(ctx.db, {
+      projectId: project.id,
+      kind: "project-create",
+      branchName: "main",
+      args: { projectName: name, branchId: main.id },
+    });
+    return { project, op };
+  })();
+  try {
+    ctx.progress(`initialising cluster for ${name}/main`);
+    const dataDir = ctx.paths.branchData(name, "main");
+    await initCluster(ctx.cluster, { dataDir, password: project.password });
+    faultPoint("project-create:after-init");
+    advance(ctx.db, op, "initialised");
+    const main = listBranches(ctx.db, project.id)[0];
+    const started = await startBranch(ctx, project, main);
+    await withClient(branchUrl(project, started), ensureBookkeeping);
+    ctx.db.transaction(() => {
+      updateBranch(ctx.db, main.id, { state: "ready" });
+      finishOperation(ctx.db, op, "done");
+    })();
+  } catch (err) {
+    await rollbackProjectCreate(ctx, op);
+    throw err;
+  }
+  audit(ctx.db, { project: name, branch: "main", action: "project.create" });
+  return project;
+}
+
+export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<void> {
+  const name = op.args.projectName as string;
+  await killCluster(ctx.paths.branchData(name, "main"));
+  await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  ctx.db.transaction(() => {
+    if (op.projectId !== null) {
+      ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
+      deleteProjectRow(ctx.db, op.projectId);
+    }
+    finishOperation(ctx.db, op, "rolled-back");
+  })();
+}
+
+export function listAllProjects(ctx: Ctx): Promise<Project[]> {
+  return exclusive(ctx, async () => listProjects(ctx.db));
+}
+
+/** Deletes a project: every branch's cluster stopped and removed, then its rows. */
+export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.name);
+    const op = beginOperation(ctx.db, {
+      projectId: project.id,
+      kind: "project-delete",
+      branchName: null,
+      args: { projectName: project.name },
+    });
+    await finishProjectDelete(ctx, op);
+    audit(ctx.db, { project: project.name, branch: null, action: "project.delete" });
+  });
+}
+
+export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void> {
+  const project = op.projectId === null ? null : projectById(ctx.db, op.projectId);
+  const name = op.args.projectName as string;
+  if (project) {
+    for (const b of listBranches(ctx.db, project.id)) {
+      await killCluster(ctx.paths.branchData(name, b.name));
+    }
+  }
+  faultPoint("project-delete:after-stop");
+  await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  ctx.db.transaction(() => {
+    if (project) {
+      // Children first: branches reference their parents.
+      ctx.db.prepare("UPDATE branches SET parent_id = NULL WHERE project_id = ?").run(project.id);
+      ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(project.id);
+      ctx.db.prepare("UPDATE operations SET project_id = NULL WHERE project_id = ?").run(project.id);
+      deleteSetting(ctx.db, currentKey(project));
+      deleteProjectRow(ctx.db, project.id);
+    }
+    finishOperation(ctx.db, op, "done");
+  })();
+}

@@ -1,0 +1,82 @@
+import { rm } from "node:fs/promises";
+import { killCluster } from "../clusters/cluster.ts";
+import { cloneStopped } from "../clusters/online-clone.ts";
+import { audit } from "../control/audit.ts";
+import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { projectById } from "../control/projects.ts";
+import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
+import { startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { type BranchInfo, branchInfo } from "./info.ts";
+import { requireBranch, requireProject } from "./lookup.ts";
+
+/**
+ * Returns a branch to exactly its T0 state: its data directory is replaced by a fresh
+ * copy-on-write clone of the frozen T0 clone (O(1) on reflink), then started.
+ */
+export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    if (branch.parentId === null) {
+      throw new BoughError(
+        "BRANCH_PROTECTED",
+        `"${branch.name}" is the project's root branch and has no T0 to reset to`,
+        "reset a branch created with `bough branch create`",
+      );
+    }
+    if (!["ready", "merged", "conflicted"].includes(branch.state)) {
+      throw new BoughError(
+        "BRANCH_BAD_STATE",
+        `branch "${branch.name}" is ${branch.state}`,
+        "wait for the running operation to finish, then reset",
+      );
+    }
+    const op = ctx.db.transaction(() => {
+      updateBranch(ctx.db, branch.id, { state: "resetting" });
+      return beginOperation(ctx.db, {
+        projectId: project.id,
+        kind: "branch-reset",
+        branchName: branch.name,
+        args: { branchId: branch.id },
+      });
+    })();
+    await finishReset(ctx, op);
+    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.reset" });
+    return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
+  });
+}
+
+/** Every step is idempotent, so an interrupted reset is finished by running this again. */
+export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
+  const branch = branchById(ctx.db, op.args.branchId as number);
+  const project = branch && projectById(ctx.db, branch.projectId);
+  if (!branch || !project) {
+    finishOperation(ctx.db, op, "failed", "branch vanished");
+    return;
+  }
+  const dataDir = ctx.paths.branchData(project.name, branch.name);
+  await killCluster(dataDir);
+  faultPoint("reset:after-stop");
+  advance(ctx.db, op, "stopped");
+  await rm(dataDir, { recursive: true, force: true });
+  faultPoint("reset:after-remove");
+  advance(ctx.db, op, "removed");
+  await cloneStopped({
+    driver: ctx.driver,
+    src: ctx.paths.branchT0(project.name, branch.name),
+    dst: dataDir,
+    runAs: ctx.cluster.runAs,
+  });
+  faultPoint("reset:after-clone");
+  advance(ctx.db, op, "cloned");
+  await startBranch(ctx, project, branch);
+  const { t0Base } = mergeBaseOf(ctx.db, branch.id);
+  ctx.db.transaction(() => {
+    updateBranch(ctx.db, branch.id, { state: "ready", mergeBase: t0Base, lastError: null });
+    finishOperation(ctx.db, op, "done");
+  })();
+}

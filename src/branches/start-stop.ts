@@ -1,0 +1,64 @@
+import { stopCluster } from "../clusters/cluster.ts";
+import { audit } from "../control/audit.ts";
+import { listBranches } from "../control/branches.ts";
+import { BoughError } from "../core/errors.ts";
+import { isRunning, startBranch, stopBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { type BranchInfo, branchInfo } from "./info.ts";
+import { requireBranch, requireProject } from "./lookup.ts";
+
+/** Starts a branch's cluster; a crashed one is recovered by Postgres' own WAL replay. */
+export function startBranchOp(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    if (branch.state === "creating" || branch.state === "deleting") {
+      throw new BoughError(
+        "BRANCH_BAD_STATE",
+        `branch "${branch.name}" is ${branch.state}`,
+        "wait for that operation to finish",
+      );
+    }
+    const started = await startBranch(ctx, project, branch);
+    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.start" });
+    return branchInfo(ctx, project, started);
+  });
+}
+
+export function stopBranchOp(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    await stopBranch(ctx, project, branch);
+    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.stop" });
+    return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
+  });
+}
+
+/**
+ * Starts a project's main branch and every branch that should be running (crashed
+ * ones are recovered). Returns the branches that were not running before.
+ */
+export function startProject(ctx: Ctx, o: { project: string }): Promise<BranchInfo[]> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const started: BranchInfo[] = [];
+    for (const branch of listBranches(ctx.db, project.id)) {
+      if (branch.parentId !== null && !branch.wantRunning) continue;
+      if (isRunning(ctx, project, branch)) continue;
+      started.push(branchInfo(ctx, project, await startBranch(ctx, project, branch)));
+    }
+    return started;
+  });
+}
+
+/** Stops the given branches (those `bough up` started), leaving their wish to run recorded. */
+export function stopBranches(ctx: Ctx, o: { project: string; names: string[] }): Promise<void> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    for (const name of o.names) {
+      await stopCluster(ctx.cluster, { dataDir: ctx.paths.branchData(project.name, name) });
+    }
+  });
+}

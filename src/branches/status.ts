@@ -1,0 +1,45 @@
+import { listBranches } from "../control/branches.ts";
+import { listProjects } from "../control/projects.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { isRunning } from "./branch-cluster.ts";
+
+export interface StatusReport {
+  home: string;
+  cloneDriver: "reflink" | "copy";
+  cloneDriverReason: string;
+  postgresVersion: string;
+  postgresBinDir: string;
+  runAsUser: string | null;
+  projects: number;
+  clusters: { project: string; branch: string; port: number; running: boolean; crashed: boolean }[];
+}
+
+export function status(ctx: Ctx): Promise<StatusReport> {
+  return exclusive(ctx, async () => {
+    const projects = listProjects(ctx.db);
+    const clusters: StatusReport["clusters"] = [];
+    for (const project of projects) {
+      for (const branch of listBranches(ctx.db, project.id)) {
+        const running = isRunning(ctx, project, branch);
+        clusters.push({
+          project: project.name,
+          branch: branch.name,
+          port: branch.port,
+          running,
+          crashed: branch.wantRunning && !running,
+        });
+      }
+    }
+    return {
+      home: ctx.paths.home,
+      cloneDriver: ctx.driver.name,
+      cloneDriverReason: ctx.driver.reason,
+      postgresVersion: ctx.cluster.install.version,
+      postgresBinDir: ctx.cluster.install.binDir,
+      runAsUser: ctx.cluster.runAs?.name ?? null,
+      projects: projects.length,
+      clusters,
+    };
+  });
+}

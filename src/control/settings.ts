@@ -1,0 +1,16 @@
+import type { Db } from "./store.ts";
+
+export function getSetting(db: Db, key: string): string | null {
+  const row = db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as
+    | { value: string }
+    | undefined;
+  return row?.value ?? null;
+}
+
+export function setSetting(db: Db, key: string, value: string): void {
+  db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)").run(key, value);
+}
+
+export function deleteSetting(db: Db, key: string): void {
+  db.prepare("DELETE FROM settings WHERE key = ?").run(key);
+}

@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import { findProject } from "../../../control/projects.ts";
+import { ensureDefaultProject } from "../../../branches/projects.ts";
+import { listBranchInfos } from "../../../branches/list.ts";
+import { startProject, stopBranches } from "../../../branches/start-stop.ts";
+import { status } from "../../../branches/status.ts";
+import { BoughError } from "../../../core/errors.ts";
+import { withSession } from "../session.ts";
+
+export function registerSystem(program: Command): void {
+  program
+    .command("init")
+    .description("create the data directory and the default project (idempotent)")
+    .action(
+      withSession(async (s) => {
+        const { project, created } = await ensureDefaultProject(s.ctx);
+        s.out.result({ home: s.ctx.paths.home, project: project.name, created }, () =>
+          s.out.line(
+            created
+              ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
+              : `already initialised: ${s.ctx.paths.home}`,
+          ),
+        );
+      }),
+    );
+
+  program
+    .command("status")
+    .description("data directory, clone driver, Postgres version, running clusters")
+    .action(
+      withSession(async (s) => {
+        const r = await status(s.ctx);
+        s.out.result(r, () => {
+          s.out.line(`home:         ${r.home}`);
+          s.out.line(`clone driver: ${r.cloneDriver} (${r.cloneDriverReason})`);
+          s.out.line(`postgres:     ${r.postgresVersion} (${r.postgresBinDir})`);
+          if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
+          s.out.line(`projects:     ${r.projects}`);
+          const rows = r.clusters.map((c) => [
+            c.project,
+            c.branch,
+            c.port,
+            c.crashed ? "crashed" : c.running ? "yes" : "no",
+          ]);
+          if (rows.length) s.out.table(["Project", "Branch", "Port", "Running"], rows);
+        });
+      }),
+    );
+
+  program
+    .command("up")
+    .description("initialise if needed, start the project's main branch and stay in the foreground")
+    .action(
+      withSession(async (s) => {
+        const project = s.opts.project;
+        if (!findProject(s.ctx.db, project)) {
+          if (project !== "default") {
+            throw new BoughError(
+              "PROJECT_NOT_FOUND",
+              `project "${project}" does not exist`,
+              `create it with \`bough project create ${project}\``,
+            );
+          }
+          await ensureDefaultProject(s.ctx);
+        }
+        const started = await startProject(s.ctx, { project });
+        const branches = await listBranchInfos(s.ctx, { project });
+        const info = await status(s.ctx);
+        s.out.result({ project, cloneDriver: info.cloneDriver, branches }, () => {
+          s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
+          s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
+          for (const b of branches.filter((x) => x.running)) {
+            s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
+          }
+          s.out.line("connect:  psql \"$(npx bough branch url main)\"");
+          s.out.line("branch:   npx bough branch create my-feature");
+          s.out.line("Ctrl-C stops the clusters this command started.");
+        });
+        await waitForSignal();
+        s.out.progress("stopping");
+        await stopBranches(s.ctx, { project, names: started.map((b) => b.name) });
+        if (!s.opts.json) s.out.line("stopped");
+      }),
+    );
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}

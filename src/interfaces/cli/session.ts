@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { type Ctx, openContext } from "../../branches/context.ts";
+import { DEFAULT_PROJECT } from "../../branches/projects.ts";
+import { BoughError } from "../../core/errors.ts";
+import { createOutput, type Output } from "./output.ts";
+
+export interface GlobalOptions {
+  home?: string;
+  project: string;
+  json: boolean;
+  yes: boolean;
+}
+
+/** What every command handler gets: parsed global options, the output writer, the context. */
+export interface Session {
+  opts: GlobalOptions;
+  out: Output;
+  ctx: Ctx;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  return {
+    home: o.home,
+    project: o.project ?? process.env.BOUGH_PROJECT ?? DEFAULT_PROJECT,
+    json: o.json ?? false,
+    yes: o.yes ?? false,
+  };
+}
+
+/** Wraps a handler: opens the context, runs, always closes it. Errors reach main.ts. */
+export function withSession<A extends unknown[]>(
+  handler: (s: Session, ...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = globalOptions(cmd);
+    const out = createOutput({ json: opts.json });
+    const ctx = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
+    try {
+      await handler({ opts, out, ctx }, ...args);
+    } finally {
+      ctx.close();
+    }
+  };
+}
+
+/** Asks before destructive work; without a terminal to ask on, -y is required. */
+export async function confirm(s: Session, question: string): Promise<void> {
+  if (s.opts.yes) return;
+  if (!process.stdin.isTTY) {
+    throw new BoughError("NOT_CONFIRMED", `${question} needs confirmation`, "pass -y/--yes to confirm");
+  }
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    throw new BoughError("NOT_CONFIRMED", "cancelled", "nothing was changed; pass -y to skip the question");
+  }
+}

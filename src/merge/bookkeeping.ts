@@ -1,0 +1,27 @@
+import type pg from "pg";
+
+/**
+ * bough's own bookkeeping inside every branch database: recorded migrations and
+ * per-table merge policies. It lives in the database so it branches, resets and
+ * merges with everything else; introspection leaves the schema itself out.
+ */
+export const BOOKKEEPING_SQL = `
+CREATE SCHEMA IF NOT EXISTS bough;
+CREATE TABLE IF NOT EXISTS bough.migrations (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  checksum text NOT NULL,
+  sql text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS bough.table_policies (
+  table_name text PRIMARY KEY,
+  policy text NOT NULL CHECK (policy IN ('ignore', 'upsert')),
+  key_columns text[] NOT NULL DEFAULT '{}',
+  excluded_columns text[] NOT NULL DEFAULT '{}'
+);
+`;
+
+export async function ensureBookkeeping(client: pg.ClientBase): Promise<void> {
+  await client.query(BOOKKEEPING_SQL);
+}
