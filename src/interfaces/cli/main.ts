@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerBranch } from "./commands/branch.ts";
+import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSystem } from "./commands/system.ts";
 import { createOutput, EXIT, exitCodeFor } from "./output.ts";
@@ -17,6 +18,7 @@ function buildProgram(): Command {
   registerSystem(program);
   registerProject(program);
   registerBranch(program);
+  registerMigrate(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { type Ctx, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
+import { currentBranch } from "../../branches/switch.ts";
 import { BoughError } from "../../core/errors.ts";
 import { createOutput, type Output } from "./output.ts";
 
@@ -58,4 +59,9 @@ export async function confirm(s: Session, question: string): Promise<void> {
   if (!/^y(es)?$/i.test(answer.trim())) {
     throw new BoughError("NOT_CONFIRMED", "cancelled", "nothing was changed; pass -y to skip the question");
   }
+}
+
+/** A command's branch argument, or the current branch when it is left out. */
+export async function branchOrCurrent(s: Session, name: string | undefined): Promise<string> {
+  return name ?? (await currentBranch(s.ctx, { project: s.opts.project }));
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { DbObject, Snapshot } from "./snapshot.ts";
 
 /** JSON with object keys sorted at every level, so equal data gives equal text. */
@@ -41,4 +42,9 @@ export function comparableSnapshot(s: Snapshot): string {
 
 export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
   return comparableSnapshot(a) === comparableSnapshot(b);
+}
+
+/** sha256 of the comparable snapshot: what a plan records of the schema it was made for. */
+export function snapshotHash(s: Snapshot): string {
+  return createHash("sha256").update(comparableSnapshot(s)).digest("hex");
 }

@@ -5,16 +5,12 @@ import type { BranchInfo } from "../../../branches/info.ts";
 import { listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
-import { currentBranch, switchBranch } from "../../../branches/switch.ts";
+import { switchBranch } from "../../../branches/switch.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
-import { confirm, type Session, withSession } from "../session.ts";
+import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
 
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
-
-async function branchArg(s: Session, name: string | undefined): Promise<string> {
-  return name ?? (await currentBranch(s.ctx, { project: s.opts.project }));
-}
 
 function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
@@ -79,7 +75,7 @@ export function registerBranch(program: Command): void {
     .description("everything known about one branch")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchArg(s, name) });
+        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
         s.out.result(d, () => {
           printBranch(s, d);
           s.out.line(`port:     ${d.port}`);
@@ -108,7 +104,7 @@ export function registerBranch(program: Command): void {
     .description("start a branch's Postgres (recovers it after a crash)")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await startBranchOp(s.ctx, { project: s.opts.project, name: await branchArg(s, name) });
+        const b = await startBranchOp(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
         s.out.result(b, () => s.out.line(`${b.name} running: ${b.connectionString}`));
       }),
     );
@@ -118,7 +114,7 @@ export function registerBranch(program: Command): void {
     .description("stop a branch's Postgres")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await stopBranchOp(s.ctx, { project: s.opts.project, name: await branchArg(s, name) });
+        const b = await stopBranchOp(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
         s.out.result(b, () => s.out.line(`${b.name} stopped`));
       }),
     );
@@ -128,7 +124,7 @@ export function registerBranch(program: Command): void {
     .description("print the branch's connection string only")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchArg(s, name) });
+        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
         s.out.result({ name: d.name, connectionString: d.connectionString }, () =>
           s.out.line(d.connectionString),
         );
@@ -140,7 +136,7 @@ export function registerBranch(program: Command): void {
     .description("throw the branch's work away: back to exactly its T0 state")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await resetBranch(s.ctx, { project: s.opts.project, name: await branchArg(s, name) });
+        const b = await resetBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
         s.out.result(b, () => s.out.line(`${b.name} reset to T0 (${b.forkedAt})`));
       }),
     );

@@ -1,0 +1,57 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const BIN = resolve(import.meta.dirname, "../../bin/bough.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `bough` binary, as a user would. */
+export function bough(
+  home: string,
+  args: string[],
+  o: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, "--home", home, ...args],
+      { env: { ...process.env, ...o.env }, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : (err.signal ? 137 : 1)) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs bough with --json, asserts success and parses stdout. */
+export async function boughJson<T>(home: string, args: string[], env?: Record<string, string>): Promise<T> {
+  const r = await bough(home, ["--json", "-y", ...args], { env });
+  if (r.code !== 0) {
+    throw new Error(`bough ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A fresh bough home under the temp dir; remove() stops every cluster in it and deletes it. */
+export async function tempHome(base = tmpdir()): Promise<{ home: string; remove(): Promise<void> }> {
+  const home = await mkdtemp(join(base, "bough-test-"));
+  return {
+    home,
+    async remove() {
+      const r = await bough(home, ["--json", "-y", "project", "list"]);
+      if (r.code === 0) {
+        for (const p of JSON.parse(r.stdout) as { name: string }[]) {
+          await bough(home, ["-y", "project", "delete", p.name]);
+        }
+      }
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
