@@ -66,7 +66,10 @@ async function dumpRestore(ctx: Ctx, url: string, workDir: string): Promise<numb
   try {
     await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
     const t0 = performance.now();
-    await run(join(bin, "pg_dump"), ["-Fc", "-Z0", "-f", file, "-d", url], { env, maxBuffer: 1 << 24 });
+    await run(join(bin, "pg_dump"), ["-Fc", "-Z0", "-f", file, "-d", url], {
+      env,
+      maxBuffer: 1 << 24,
+    });
     await withClient(url, (c) => c.query("CREATE DATABASE bench_restore"));
     await run(join(bin, "pg_restore"), ["-d", target, file], { env, maxBuffer: 1 << 24 });
     const s = seconds(t0);
@@ -74,7 +77,9 @@ async function dumpRestore(ctx: Ctx, url: string, workDir: string): Promise<numb
     await rm(file, { force: true });
     return s;
   } catch (err) {
-    process.stderr.write(`pg_dump/pg_restore unavailable: ${(err as Error).message.split("\n")[0]}\n`);
+    process.stderr.write(
+      `pg_dump/pg_restore unavailable: ${(err as Error).message.split("\n")[0]}\n`,
+    );
     return null;
   }
 }

@@ -22,8 +22,14 @@ const { values } = parseArgs({
     only: { type: "string" },
   },
 });
-const sizes = (values.sizes ?? "").split(",").map(Number).filter((n) => n > 0);
-const plainSizes = (values["plain-sizes"] ?? values.sizes ?? "").split(",").map(Number).filter((n) => n > 0);
+const sizes = (values.sizes ?? "")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
+const plainSizes = (values["plain-sizes"] ?? values.sizes ?? "")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 
 // pg_dump must match the server: the embedded install ships none, so the comparison runs
 // on a distribution's Postgres when one is installed (apt-get install postgresql).
@@ -32,10 +38,14 @@ if (!process.env.BOUGH_PG_BIN) {
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   const withDump = versions.find((v) => existsSync(join(base, v, "bin", "pg_dump")));
   if (withDump) process.env.BOUGH_PG_BIN = join(base, withDump, "bin");
-  else process.stderr.write("no pg_dump found: dump/restore column will be empty (apt-get install postgresql)\n");
+  else
+    process.stderr.write(
+      "no pg_dump found: dump/restore column will be empty (apt-get install postgresql)\n",
+    );
 }
 
-const fmtS = (s: number | null) => (s === null ? "n/a" : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
+const fmtS = (s: number | null) =>
+  s === null ? "n/a" : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
 const fmtMb = (b: number | null) => (b === null ? "unknown" : `${(b / 1024 ** 2).toFixed(1)} MB`);
 const ratio = (a: number | null, b: number) => (a === null ? "n/a" : `${(a / b).toFixed(0)}×`);
 
@@ -76,20 +86,29 @@ function printCreateTable(results: SizeResult[]) {
 }
 
 async function main() {
-  const out: Record<string, unknown> = { at: new Date().toISOString(), pgBin: process.env.BOUGH_PG_BIN ?? "embedded" };
+  const out: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    pgBin: process.env.BOUGH_PG_BIN ?? "embedded",
+  };
   if (values.only !== "merge") {
     const results: SizeResult[] = [];
-    const xfs = await mountLoopXfs({ sizeMb: Math.max(8192, Math.ceil(Math.max(...sizes) * 4.5 * 1024)) });
+    const xfs = await mountLoopXfs({
+      sizeMb: Math.max(8192, Math.ceil(Math.max(...sizes) * 4.5 * 1024)),
+    });
     if (xfs.ok) {
       try {
-        results.push(...(await benchFilesystem({ label: "xfs-loop", baseDir: xfs.dir, sizesGb: sizes })));
+        results.push(
+          ...(await benchFilesystem({ label: "xfs-loop", baseDir: xfs.dir, sizesGb: sizes })),
+        );
       } finally {
         await xfs.cleanup();
       }
     } else {
       process.stdout.write(`reflink bench skipped: ${xfs.reason}\n`);
     }
-    results.push(...(await benchFilesystem({ label: "plain", baseDir: tmpdir(), sizesGb: plainSizes })));
+    results.push(
+      ...(await benchFilesystem({ label: "plain", baseDir: tmpdir(), sizesGb: plainSizes })),
+    );
     printCreateTable(results);
     out.createReset = results;
   }

@@ -41,10 +41,12 @@ describe("branch lifecycle through the CLI", () => {
   test("init is idempotent and status reports the driver and version", async () => {
     const again = await boughJson<{ created: boolean }>(home, ["init"]);
     assert.equal(again.created, false);
-    const s = await boughJson<{ home: string; cloneDriver: string; postgresVersion: string; clusters: unknown[] }>(
-      home,
-      ["status"],
-    );
+    const s = await boughJson<{
+      home: string;
+      cloneDriver: string;
+      postgresVersion: string;
+      clusters: unknown[];
+    }>(home, ["status"]);
     assert.equal(s.home, home);
     assert.ok(["reflink", "copy"].includes(s.cloneDriver));
     assert.match(s.postgresVersion, /^\d+/);
@@ -62,13 +64,22 @@ describe("branch lifecycle through the CLI", () => {
     assert.equal(b.state, "ready");
     assert.ok(b.running);
     assert.ok(b.forkLsn);
-    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [{ n: 1000 }]);
+    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [
+      { n: 1000 },
+    ]);
     await query(b.connectionString, "INSERT INTO items (label) VALUES ('branch only')");
     await query(mainUrl, "INSERT INTO items (label) VALUES ('main only')");
-    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items WHERE label = 'main only'"), [
-      { n: 0 },
-    ]);
-    assert.deepEqual(await rows(mainUrl, "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'"), [{ n: 0 }]);
+    assert.deepEqual(
+      await rows(
+        b.connectionString,
+        "SELECT count(*)::int AS n FROM items WHERE label = 'main only'",
+      ),
+      [{ n: 0 }],
+    );
+    assert.deepEqual(
+      await rows(mainUrl, "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'"),
+      [{ n: 0 }],
+    );
     // create switched the current branch
     const url = await bough(home, ["branch", "url"]);
     assert.equal(url.stdout.trim(), b.connectionString);
@@ -95,27 +106,53 @@ describe("branch lifecycle through the CLI", () => {
       b.connectionString,
       "SELECT count(*)::int AS n FROM items WHERE label = 'concurrent'",
     );
-    const [{ n: onMain }] = await rows<{ n: number }>(mainUrl, "SELECT count(*)::int AS n FROM items WHERE label = 'concurrent'");
+    const [{ n: onMain }] = await rows<{ n: number }>(
+      mainUrl,
+      "SELECT count(*)::int AS n FROM items WHERE label = 'concurrent'",
+    );
     assert.equal(onMain, written);
     assert.ok(onBranch <= onMain);
     const current = await bough(home, ["branch", "url"]);
-    assert.notEqual(current.stdout.trim(), b.connectionString, "--no-switch keeps the current branch");
+    assert.notEqual(
+      current.stdout.trim(),
+      b.connectionString,
+      "--no-switch keeps the current branch",
+    );
   });
 
   test("schema-only keeps the schema and empties the rows", async () => {
-    const b = await boughJson<BranchJson>(home, ["branch", "create", "shape", "--mode", "schema-only"]);
+    const b = await boughJson<BranchJson>(home, [
+      "branch",
+      "create",
+      "shape",
+      "--mode",
+      "schema-only",
+    ]);
     assert.equal(b.mode, "schema-only");
-    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [{ n: 0 }]);
+    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [
+      { n: 0 },
+    ]);
     await query(b.connectionString, "INSERT INTO items (label) VALUES ('x')");
     await boughJson(home, ["branch", "reset", "shape"]);
-    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [{ n: 0 }]);
+    assert.deepEqual(await rows(b.connectionString, "SELECT count(*)::int AS n FROM items"), [
+      { n: 0 },
+    ]);
   });
 
   test("nested branches and reset to T0 after schema and data changes", async () => {
     await boughJson(home, ["branch", "create", "child", "--from", "feature"]);
-    const g = await boughJson<BranchJson>(home, ["branch", "create", "grandchild", "--from", "child"]);
+    const g = await boughJson<BranchJson>(home, [
+      "branch",
+      "create",
+      "grandchild",
+      "--from",
+      "child",
+    ]);
     assert.equal(g.parent, "child");
-    const before = await rows(g.connectionString, "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'");
+    const before = await rows(
+      g.connectionString,
+      "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'",
+    );
     assert.deepEqual(before, [{ n: 1 }], "inherits feature's write through child");
     await query(
       g.connectionString,
@@ -124,10 +161,18 @@ describe("branch lifecycle through the CLI", () => {
     const reset = await boughJson<BranchJson>(home, ["branch", "reset", "grandchild"]);
     assert.equal(reset.state, "ready");
     const url = reset.connectionString;
-    assert.deepEqual(await rows(url, "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'"), [{ n: 1 }]);
-    assert.deepEqual(await rows(url, "SELECT to_regclass('scratch') IS NULL AS gone"), [{ gone: true }]);
     assert.deepEqual(
-      await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'items'"),
+      await rows(url, "SELECT count(*)::int AS n FROM items WHERE label = 'branch only'"),
+      [{ n: 1 }],
+    );
+    assert.deepEqual(await rows(url, "SELECT to_regclass('scratch') IS NULL AS gone"), [
+      { gone: true },
+    ]);
+    assert.deepEqual(
+      await rows(
+        url,
+        "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'items'",
+      ),
       [{ n: 2 }],
     );
   });
@@ -137,7 +182,15 @@ describe("branch lifecycle through the CLI", () => {
     const names = list.map((b) => b.name).sort();
     assert.deepEqual(names, ["busy", "child", "feature", "grandchild", "main", "shape"]);
     for (const b of list) {
-      for (const key of ["name", "parent", "mode", "state", "running", "createdAt", "connectionString"]) {
+      for (const key of [
+        "name",
+        "parent",
+        "mode",
+        "state",
+        "running",
+        "createdAt",
+        "connectionString",
+      ]) {
         assert.ok(key in b, `${key} in list --json`);
       }
     }
@@ -158,7 +211,12 @@ describe("branch lifecycle through the CLI", () => {
     assert.match(parentDel.stderr, /--recursive/);
     const doomed = await boughJson<BranchJson>(home, ["branch", "show", "feature"]);
     const child = await boughJson<BranchJson>(home, ["branch", "show", "grandchild"]);
-    const r = await boughJson<{ deleted: string[] }>(home, ["branch", "delete", "feature", "--recursive"]);
+    const r = await boughJson<{ deleted: string[] }>(home, [
+      "branch",
+      "delete",
+      "feature",
+      "--recursive",
+    ]);
     assert.deepEqual(r.deleted, ["grandchild", "child", "feature"]);
     for (const b of [doomed, child]) {
       assert.ok(await isPortFree(b.port), `port ${b.port} released`);
@@ -197,12 +255,16 @@ describe("branch lifecycle through the CLI", () => {
     const pid = Number(readFileSync(`${b.dataDir}/postmaster.pid`, "utf8").split("\n")[0]);
     process.kill(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 300));
-    const crashed = (await boughJson<BranchJson[]>(home, ["branch", "list"])).find((x) => x.name === "busy");
+    const crashed = (await boughJson<BranchJson[]>(home, ["branch", "list"])).find(
+      (x) => x.name === "busy",
+    );
     assert.equal(crashed?.running, false);
     assert.equal(crashed?.crashed, true);
     const started = await boughJson<BranchJson>(home, ["branch", "start", "busy"]);
     assert.equal(started.running, true);
-    assert.ok((await rows(started.connectionString, "SELECT count(*)::int AS n FROM items")).length === 1);
+    assert.ok(
+      (await rows(started.connectionString, "SELECT count(*)::int AS n FROM items")).length === 1,
+    );
   });
 
   test("two processes creating the same branch: one wins, the other fails cleanly", async () => {

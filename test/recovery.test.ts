@@ -40,13 +40,23 @@ describe("crash recovery at every step", () => {
     ({ home, remove } = await tempHome());
     await boughJson(home, ["init"]);
     mainUrl = (await boughJson<BranchJson>(home, ["branch", "show", "main"])).connectionString;
-    await query(mainUrl, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)");
+    await query(
+      mainUrl,
+      "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)",
+    );
   });
   after(() => remove());
 
-  for (const point of ["create:after-clone", "create:after-t0", "create:after-start", "create:before-ready"]) {
+  for (const point of [
+    "create:after-clone",
+    "create:after-t0",
+    "create:after-start",
+    "create:before-ready",
+  ]) {
     test(`create killed at ${point} is rolled back`, async () => {
-      const killed = await bough(home, ["branch", "create", "doomed"], { env: { BOUGH_FAULT: point } });
+      const killed = await bough(home, ["branch", "create", "doomed"], {
+        env: { BOUGH_FAULT: point },
+      });
       assert.equal(killed.code, 137, `expected SIGKILL, got ${killed.code}: ${killed.stderr}`);
       const list = await boughJson<BranchJson[]>(home, ["branch", "list"]);
       assert.deepEqual(
@@ -68,10 +78,15 @@ describe("crash recovery at every step", () => {
       await query(b.connectionString, "DELETE FROM t");
       const killed = await bough(home, ["branch", "reset", "r"], { env: { BOUGH_FAULT: point } });
       assert.equal(killed.code, 137);
-      const after = (await boughJson<BranchJson[]>(home, ["branch", "list"])).find((x) => x.name === "r");
+      const after = (await boughJson<BranchJson[]>(home, ["branch", "list"])).find(
+        (x) => x.name === "r",
+      );
       assert.equal(after?.state, "ready");
       assert.equal(after?.running, true);
-      assert.deepEqual(await rows(after?.connectionString ?? "", "SELECT count(*)::int AS n FROM t"), [{ n: 100 }]);
+      assert.deepEqual(
+        await rows(after?.connectionString ?? "", "SELECT count(*)::int AS n FROM t"),
+        [{ n: 100 }],
+      );
       await boughJson(home, ["branch", "delete", "r"]);
     });
   }
@@ -79,7 +94,9 @@ describe("crash recovery at every step", () => {
   for (const point of ["delete:after-stop", "delete:after-remove"]) {
     test(`delete killed at ${point} is finished`, async () => {
       const b = await boughJson<BranchJson>(home, ["branch", "create", "d"]);
-      const killed = await bough(home, ["-y", "branch", "delete", "d"], { env: { BOUGH_FAULT: point } });
+      const killed = await bough(home, ["-y", "branch", "delete", "d"], {
+        env: { BOUGH_FAULT: point },
+      });
       assert.equal(killed.code, 137);
       const list = await boughJson<BranchJson[]>(home, ["branch", "list"]);
       assert.deepEqual(

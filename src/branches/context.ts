@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from "node:fs";
-import type { ClusterCtx } from "../clusters/cluster.ts";
 import { type CloneDriver, detectCloneDriver } from "../clusters/clone-driver.ts";
+import type { ClusterCtx } from "../clusters/cluster.ts";
 import { resolveInstall } from "../clusters/install.ts";
 import { ensureRunAs } from "../clusters/os-user.ts";
 import { type Db, openStore } from "../control/store.ts";

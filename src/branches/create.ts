@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
-import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
 import { startCluster, stopCluster } from "../clusters/cluster.ts";
+import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
+import { audit } from "../control/audit.ts";
 import { findBranch, insertBranch, reservedPorts, updateBranch } from "../control/branches.ts";
 import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
 import { setSetting } from "../control/settings.ts";
-import { audit } from "../control/audit.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import { validateName } from "../core/names.ts";
@@ -13,10 +13,10 @@ import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { type BranchInfo, branchInfo } from "./info.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
 import { emptyUserTables } from "./schema-only.ts";
-import { branchInfo, type BranchInfo } from "./info.ts";
 
 export interface CreateBranchOptions {
   project: string;
@@ -44,7 +44,11 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
   validateName("branch", o.name);
   const mode = o.mode ?? "full";
   if (mode !== "full" && mode !== "schema-only") {
-    throw new BoughError("INVALID_INPUT", `unknown mode "${mode}"`, "use --mode full or --mode schema-only");
+    throw new BoughError(
+      "INVALID_INPUT",
+      `unknown mode "${mode}"`,
+      "use --mode full or --mode schema-only",
+    );
   }
   const started = performance.now();
   return exclusive(ctx, async () => {
@@ -88,7 +92,12 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
       throw err;
     }
     if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
-    audit(ctx.db, { project: project.name, branch: o.name, action: "branch.create", details: { parent: parent.name, mode } });
+    audit(ctx.db, {
+      project: project.name,
+      branch: o.name,
+      action: "branch.create",
+      details: { parent: parent.name, mode },
+    });
     return {
       branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
       elapsedMs: performance.now() - started,
@@ -157,7 +166,8 @@ export async function rollbackCreate(
   if (projectName !== null) await removeBranchFiles(ctx, projectName, branchName);
   ctx.db.transaction(() => {
     const branchId = op.args.branchId as number | undefined;
-    if (branchId !== undefined) ctx.db.prepare("DELETE FROM branches WHERE id = ? AND state = 'creating'").run(branchId);
+    if (branchId !== undefined)
+      ctx.db.prepare("DELETE FROM branches WHERE id = ? AND state = 'creating'").run(branchId);
     finishOperation(ctx.db, op, "rolled-back");
   })();
 }

@@ -17,7 +17,11 @@ export function migrateApply(
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.branch);
     const sql = await readFile(o.file, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new BoughError("INVALID_INPUT", `cannot read ${o.file}: ${err.code ?? err.message}`, "pass the path of a .sql file");
+      throw new BoughError(
+        "INVALID_INPUT",
+        `cannot read ${o.file}: ${err.code ?? err.message}`,
+        "pass the path of a .sql file",
+      );
     });
     const m: Migration = { name: basename(o.file), checksum: checksumOf(sql), sql };
     const live = await startBranch(ctx, project, branch);

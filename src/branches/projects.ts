@@ -51,7 +51,10 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
   }
   const port = await pickFreePort(reservedPorts(ctx.db));
   const { project, op } = ctx.db.transaction(() => {
-    const project = insertProject(ctx.db, { name, password: randomBytes(18).toString("base64url") });
+    const project = insertProject(ctx.db, {
+      name,
+      password: randomBytes(18).toString("base64url"),
+    });
     const main = insertBranch(ctx.db, {
       projectId: project.id,
       name: "main",
@@ -135,7 +138,9 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
       // Children first: branches reference their parents.
       ctx.db.prepare("UPDATE branches SET parent_id = NULL WHERE project_id = ?").run(project.id);
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(project.id);
-      ctx.db.prepare("UPDATE operations SET project_id = NULL WHERE project_id = ?").run(project.id);
+      ctx.db
+        .prepare("UPDATE operations SET project_id = NULL WHERE project_id = ?")
+        .run(project.id);
       deleteSetting(ctx.db, currentKey(project));
       deleteProjectRow(ctx.db, project.id);
     }

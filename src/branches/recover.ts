@@ -3,9 +3,9 @@ import { projectById } from "../control/projects.ts";
 import type { Ctx } from "./context.ts";
 import { rollbackCreate } from "./create.ts";
 import { finishDelete } from "./delete.ts";
-import { rollbackProjectCreate, finishProjectDelete } from "./projects.ts";
-import { finishReset } from "./reset.ts";
 import { recoverMerge } from "./merge-recover.ts";
+import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
+import { finishReset } from "./reset.ts";
 
 /**
  * Finishes or rolls back operations whose bough process died mid-way. Creates are
@@ -14,7 +14,9 @@ import { recoverMerge } from "./merge-recover.ts";
  */
 export async function recoverInterrupted(ctx: Ctx): Promise<void> {
   for (const op of interruptedOperations(ctx.db)) {
-    ctx.progress(`recovering interrupted ${op.kind} of ${op.branchName ?? "project"} (step ${op.step})`);
+    ctx.progress(
+      `recovering interrupted ${op.kind} of ${op.branchName ?? "project"} (step ${op.step})`,
+    );
     switch (op.kind) {
       case "branch-create": {
         const project = op.projectId === null ? null : projectById(ctx.db, op.projectId);

@@ -1,8 +1,8 @@
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
+import { isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
-import { isRunning } from "./branch-cluster.ts";
 
 export interface StatusReport {
   home: string;

@@ -121,7 +121,10 @@ export function deleteBranchRow(db: Db, id: number): void {
 }
 
 /** The merge base snapshot JSON (what the branch and parent last agreed on), or null. */
-export function mergeBaseOf(db: Db, id: number): { t0Base: string | null; mergeBase: string | null } {
+export function mergeBaseOf(
+  db: Db,
+  id: number,
+): { t0Base: string | null; mergeBase: string | null } {
   const row = db.prepare("SELECT t0_base, merge_base FROM branches WHERE id = ?").get(id) as
     | { t0_base: string | null; merge_base: string | null }
     | undefined;

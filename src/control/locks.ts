@@ -12,7 +12,8 @@ export async function acquireLock(
   scope: string,
   o: { timeoutMs?: number } = {},
 ): Promise<() => void> {
-  const deadline = Date.now() + (o.timeoutMs ?? Number(process.env.BOUGH_LOCK_TIMEOUT_MS ?? 120_000));
+  const deadline =
+    Date.now() + (o.timeoutMs ?? Number(process.env.BOUGH_LOCK_TIMEOUT_MS ?? 120_000));
   const tryTake = db.transaction((): number | null => {
     const row = db.prepare("SELECT pid FROM locks WHERE scope = ?").get(scope) as
       | { pid: number }

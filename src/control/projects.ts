@@ -16,7 +16,9 @@ const toProject = (r: ProjectRow): Project => ({
 });
 
 export function findProject(db: Db, name: string): Project | null {
-  const row = db.prepare("SELECT * FROM projects WHERE name = ?").get(name) as ProjectRow | undefined;
+  const row = db.prepare("SELECT * FROM projects WHERE name = ?").get(name) as
+    | ProjectRow
+    | undefined;
   return row ? toProject(row) : null;
 }
 
@@ -28,7 +30,12 @@ export function insertProject(db: Db, o: { name: string; password: string }): Pr
   const info = db
     .prepare("INSERT INTO projects (name, password, created_at) VALUES (?, ?, ?)")
     .run(o.name, o.password, nowIso());
-  return { id: Number(info.lastInsertRowid), name: o.name, password: o.password, createdAt: nowIso() };
+  return {
+    id: Number(info.lastInsertRowid),
+    name: o.name,
+    password: o.password,
+    createdAt: nowIso(),
+  };
 }
 
 export function deleteProjectRow(db: Db, id: number): void {

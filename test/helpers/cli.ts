@@ -23,7 +23,7 @@ export function bough(
       [BIN, "--home", home, ...args],
       { env: { ...process.env, ...o.env }, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : (err.signal ? 137 : 1)) : 0;
+        const code = err ? (typeof err.code === "number" ? err.code : err.signal ? 137 : 1) : 0;
         done({ code, stdout, stderr });
       },
     );
@@ -31,16 +31,24 @@ export function bough(
 }
 
 /** Runs bough with --json, asserts success and parses stdout. */
-export async function boughJson<T>(home: string, args: string[], env?: Record<string, string>): Promise<T> {
+export async function boughJson<T>(
+  home: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<T> {
   const r = await bough(home, ["--json", "-y", ...args], { env });
   if (r.code !== 0) {
-    throw new Error(`bough ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    throw new Error(
+      `bough ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
   }
   return JSON.parse(r.stdout) as T;
 }
 
 /** A fresh bough home under the temp dir; remove() stops every cluster in it and deletes it. */
-export async function tempHome(base = tmpdir()): Promise<{ home: string; remove(): Promise<void> }> {
+export async function tempHome(
+  base = tmpdir(),
+): Promise<{ home: string; remove(): Promise<void> }> {
   const home = await mkdtemp(join(base, "bough-test-"));
   return {
     home,

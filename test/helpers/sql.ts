@@ -11,6 +11,10 @@ export async function query(url: string, sql: string, params?: unknown[]): Promi
   }
 }
 
-export async function rows<T = Record<string, unknown>>(url: string, sql: string, params?: unknown[]): Promise<T[]> {
+export async function rows<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params?: unknown[],
+): Promise<T[]> {
   return (await query(url, sql, params)).rows as T[];
 }

@@ -9,7 +9,10 @@ import { createOutput, EXIT, exitCodeFor } from "./output.ts";
 function buildProgram(): Command {
   const program = new Command("bough")
     .description("git-style branches for a whole Postgres-backed backend")
-    .option("--home <dir>", "data directory (default $BOUGH_HOME, ~/.bough, or /var/lib/bough as root)")
+    .option(
+      "--home <dir>",
+      "data directory (default $BOUGH_HOME, ~/.bough, or /var/lib/bough as root)",
+    )
     .option("--project <name>", "project to act on (default $BOUGH_PROJECT or 'default')")
     .option("--json", "machine-readable output")
     .option("-y, --yes", "skip confirmations")
@@ -34,13 +37,21 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not failures; everything else commander rejects is bad usage.
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.exitCode === 0) {
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.exitCode === 0
+      ) {
         return EXIT.ok;
       }
       if (err.code === "commander.help") return EXIT.ok;
       if (json) {
         createOutput({ json }).error(
-          new BoughError("INVALID_INPUT", err.message.replace(/^error: /, ""), "run `bough --help`"),
+          new BoughError(
+            "INVALID_INPUT",
+            err.message.replace(/^error: /, ""),
+            "run `bough --help`",
+          ),
         );
       }
       return EXIT.usage;

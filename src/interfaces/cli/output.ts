@@ -33,7 +33,12 @@ export function createOutput(o: { json: boolean }): Output {
     },
     error(err) {
       if (o.json) {
-        const error = { code: err.code, message: err.message, hint: err.hint, details: err.details };
+        const error = {
+          code: err.code,
+          message: err.message,
+          hint: err.hint,
+          details: err.details,
+        };
         process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
       }
       process.stderr.write(`error: ${err.message}\nhint: ${err.hint}\n`);

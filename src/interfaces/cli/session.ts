@@ -50,14 +50,22 @@ export function withSession<A extends unknown[]>(
 export async function confirm(s: Session, question: string): Promise<void> {
   if (s.opts.yes) return;
   if (!process.stdin.isTTY) {
-    throw new BoughError("NOT_CONFIRMED", `${question} needs confirmation`, "pass -y/--yes to confirm");
+    throw new BoughError(
+      "NOT_CONFIRMED",
+      `${question} needs confirmation`,
+      "pass -y/--yes to confirm",
+    );
   }
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);
   rl.close();
   if (!/^y(es)?$/i.test(answer.trim())) {
-    throw new BoughError("NOT_CONFIRMED", "cancelled", "nothing was changed; pass -y to skip the question");
+    throw new BoughError(
+      "NOT_CONFIRMED",
+      "cancelled",
+      "nothing was changed; pass -y to skip the question",
+    );
   }
 }
 

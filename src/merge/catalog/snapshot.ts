@@ -110,6 +110,8 @@ export interface ColumnObject extends ObjectBase {
   identity: "always" | "by-default" | null;
   /** Expression of a STORED generated column, else null. */
   generated: string | null;
+  /** Set exactly when `generated` is: PG 18 also has VIRTUAL generated columns (attgenerated 'v'). */
+  generatedKind?: "stored" | "virtual";
   /** Collation name when it differs from the type's default, else null. */
   collation: string | null;
   /** True when the column comes from an inheritance/partition parent only. */

@@ -22,29 +22,41 @@ function printBranch(s: Session, b: BranchInfo) {
 }
 
 export function registerBranch(program: Command): void {
-  const branch = program.command("branch").description("create, inspect, reset and delete branches");
+  const branch = program
+    .command("branch")
+    .description("create, inspect, reset and delete branches");
 
   branch
     .command("create <name>")
     .description("create a branch: an instant copy-on-write clone of its parent")
     .option("--from <parent>", "parent branch", "main")
-    .addOption(new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"))
+    .addOption(
+      new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
+    )
     .option("--no-switch", "do not make it the current branch")
     .action(
-      withSession(async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
-        const r = await createBranch(s.ctx, {
-          project: s.opts.project,
-          name,
-          from: o.from,
-          mode: o.mode,
-          switchTo: o.switch,
-        });
-        s.out.result({ ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver }, () => {
-          printBranch(s, r.branch);
-          const note = r.cloneDriver === "copy" ? " (full copy: this filesystem has no reflink)" : "";
-          s.out.line(`created in ${(r.elapsedMs / 1000).toFixed(2)} s with the ${r.cloneDriver} driver${note}`);
-        });
-      }),
+      withSession(
+        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+          const r = await createBranch(s.ctx, {
+            project: s.opts.project,
+            name,
+            from: o.from,
+            mode: o.mode,
+            switchTo: o.switch,
+          });
+          s.out.result(
+            { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
+            () => {
+              printBranch(s, r.branch);
+              const note =
+                r.cloneDriver === "copy" ? " (full copy: this filesystem has no reflink)" : "";
+              s.out.line(
+                `created in ${(r.elapsedMs / 1000).toFixed(2)} s with the ${r.cloneDriver} driver${note}`,
+              );
+            },
+          );
+        },
+      ),
     );
 
   branch
@@ -75,12 +87,17 @@ export function registerBranch(program: Command): void {
     .description("everything known about one branch")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
+        const d = await showBranch(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
         s.out.result(d, () => {
           printBranch(s, d);
           s.out.line(`port:     ${d.port}`);
           s.out.line(`created:  ${d.createdAt}`);
-          s.out.line(`T0:       ${d.forkedAt ? `${d.forkedAt} at LSN ${d.forkLsn}` : "- (root branch)"}`);
+          s.out.line(
+            `T0:       ${d.forkedAt ? `${d.forkedAt} at LSN ${d.forkLsn}` : "- (root branch)"}`,
+          );
           s.out.line(`disk:     ${formatBytes(d.diskBytes)} added (${d.cloneDriver} driver)`);
           s.out.line(`data:     ${d.dataDir}`);
           s.out.line(`children: ${d.children.join(", ") || "-"}`);
@@ -104,7 +121,10 @@ export function registerBranch(program: Command): void {
     .description("start a branch's Postgres (recovers it after a crash)")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await startBranchOp(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
+        const b = await startBranchOp(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
         s.out.result(b, () => s.out.line(`${b.name} running: ${b.connectionString}`));
       }),
     );
@@ -114,7 +134,10 @@ export function registerBranch(program: Command): void {
     .description("stop a branch's Postgres")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await stopBranchOp(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
+        const b = await stopBranchOp(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
         s.out.result(b, () => s.out.line(`${b.name} stopped`));
       }),
     );
@@ -124,7 +147,10 @@ export function registerBranch(program: Command): void {
     .description("print the branch's connection string only")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
+        const d = await showBranch(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
         s.out.result({ name: d.name, connectionString: d.connectionString }, () =>
           s.out.line(d.connectionString),
         );
@@ -136,7 +162,10 @@ export function registerBranch(program: Command): void {
     .description("throw the branch's work away: back to exactly its T0 state")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const b = await resetBranch(s.ctx, { project: s.opts.project, name: await branchOrCurrent(s, name) });
+        const b = await resetBranch(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
         s.out.result(b, () => s.out.line(`${b.name} reset to T0 (${b.forkedAt})`));
       }),
     );

@@ -24,7 +24,12 @@ export function registerProject(program: Command): void {
       withSession(async (s) => {
         const list = await listAllProjects(s.ctx);
         const rows = list.map((p) => ({ name: p.name, createdAt: p.createdAt }));
-        s.out.result(rows, () => s.out.table(["Name", "Created"], rows.map((p) => [p.name, p.createdAt])));
+        s.out.result(rows, () =>
+          s.out.table(
+            ["Name", "Created"],
+            rows.map((p) => [p.name, p.createdAt]),
+          ),
+        );
       }),
     );
 

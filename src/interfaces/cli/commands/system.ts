@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { findProject } from "../../../control/projects.ts";
-import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
+import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
+import { findProject } from "../../../control/projects.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { withSession } from "../session.ts";
 
@@ -72,7 +72,7 @@ export function registerSystem(program: Command): void {
           for (const b of branches.filter((x) => x.running)) {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
-          s.out.line("connect:  psql \"$(npx bough branch url main)\"");
+          s.out.line('connect:  psql "$(npx bough branch url main)"');
           s.out.line("branch:   npx bough branch create my-feature");
           s.out.line("Ctrl-C stops the clusters this command started.");
         });

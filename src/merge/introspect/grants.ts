@@ -1,0 +1,110 @@
+import type pg from "pg";
+import type { GrantObject } from "../catalog/snapshot.ts";
+import type { IntrospectContext } from "./context.ts";
+import { sortedUnique } from "./context.ts";
+
+type TargetKind = GrantObject["targetKind"];
+
+interface Row {
+  catalog: string;
+  oid: number;
+  sub: number;
+  /** acldefault's object type letter: r relation, s sequence, c column, f function, n schema, T type. */
+  acl_kind: string;
+  is_owner: boolean;
+  grantee: string;
+  privilege: string;
+  grantable: boolean;
+}
+
+const TARGET_KIND: Record<string, TargetKind> = {
+  r: "table",
+  s: "sequence",
+  c: "column",
+  f: "function",
+  n: "schema",
+  T: "type",
+};
+
+/*
+ * Privileges as Postgres applies them: a NULL acl means the built-in default
+ * (acldefault), so it is exploded too. Otherwise "REVOKE EXECUTE ... FROM PUBLIC" on a
+ * function would look like a new grant to its owner and the revoke would be lost.
+ * Only user objects (oid >= 16384, or any schema) are read; the registry decides which
+ * of them are listed (extension members and excluded schemas are not registered).
+ */
+const SQL = `
+WITH objects AS (
+  SELECT 'pg_class' AS catalog, c.oid, 0 AS sub, c.relowner AS owner,
+         CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END AS acl_kind,
+         coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) AS acl
+    FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  UNION ALL
+  SELECT 'pg_class', a.attrelid, a.attnum, c.relowner, 'c', a.attacl
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+   WHERE a.attrelid >= 16384 AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'pg_proc', p.oid, 0, p.proowner, 'f', coalesce(p.proacl, acldefault('f', p.proowner))
+    FROM pg_proc p WHERE p.oid >= 16384
+  UNION ALL
+  SELECT 'pg_namespace', n.oid, 0, n.nspowner, 'n', coalesce(n.nspacl, acldefault('n', n.nspowner))
+    FROM pg_namespace n
+  UNION ALL
+  SELECT 'pg_type', t.oid, 0, t.typowner, 'T', coalesce(t.typacl, acldefault('T', t.typowner))
+    FROM pg_type t WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'c')
+)
+SELECT o.catalog, o.oid, o.sub, o.acl_kind, x.grantee = o.owner AS is_owner,
+       CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text END AS grantee,
+       x.privilege_type AS privilege, x.is_grantable AS grantable
+  FROM objects o, aclexplode(o.acl) x`;
+
+/** The owner's built-in privileges per object type, e.g. r → arwdDxt(m): an owner entry equal to them is implicit. */
+async function ownerDefaults(client: pg.ClientBase): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ acl_kind: string; privileges: string[] }>(
+    `SELECT k AS acl_kind, array(SELECT x.privilege_type FROM aclexplode(acldefault(k::"char", 10)) x
+                                  WHERE x.grantee = 10 ORDER BY 1) AS privileges
+       FROM unnest(array['r', 's', 'f', 'n', 'T']) k`,
+  );
+  return new Map(rows.map((r) => [r.acl_kind, sortedUnique(r.privileges).join(",")]));
+}
+
+/**
+ * One grant object per (object, grantee): privileges from every grantor, "*" marking WITH
+ * GRANT OPTION. The owner's own entry is left out while it equals the owner's default.
+ */
+export async function readGrants(client: pg.ClientBase, ctx: IntrospectContext): Promise<GrantObject[]> {
+  const defaults = await ownerDefaults(client);
+  const { rows } = await client.query<Row>(SQL);
+  const groups = new Map<string, { target: string; kind: string; isOwner: boolean; grantee: string; privs: Set<string> }>();
+  for (const r of rows) {
+    const target = ctx.ids.target(r.catalog, r.oid, r.sub);
+    if (!target) continue;
+    const id = `grant:${target}:${r.grantee}`;
+    let g = groups.get(id);
+    if (!g) {
+      g = { target, kind: r.acl_kind, isOwner: r.is_owner, grantee: r.grantee, privs: new Set() };
+      groups.set(id, g);
+    }
+    g.privs.add(r.grantable ? `${r.privilege}*` : r.privilege);
+  }
+  const out: GrantObject[] = [];
+  for (const [id, g] of groups) {
+    const privileges = sortedUnique(withoutImpliedPlain(g.privs));
+    if (g.isOwner && privileges.join(",") === defaults.get(g.kind)) continue;
+    out.push({
+      kind: "grant",
+      id,
+      deps: [g.target],
+      targetKind: TARGET_KIND[g.kind],
+      target: g.target,
+      grantee: g.grantee,
+      privileges,
+    });
+  }
+  return out;
+}
+
+/** "SELECT" from one grantor and "SELECT*" from another: the grant option wins. */
+function withoutImpliedPlain(privs: Set<string>): string[] {
+  return [...privs].filter((p) => p.endsWith("*") || !privs.has(`${p}*`));
+}

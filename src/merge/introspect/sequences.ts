@@ -1,0 +1,66 @@
+import type pg from "pg";
+import type { SequenceObject } from "../catalog/snapshot.ts";
+import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { relationId, schemaId } from "./ids.ts";
+
+interface Row {
+  oid: number;
+  schema: string;
+  name: string;
+  data_type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  owned_by: string | null;
+}
+
+/**
+ * Sequences, except identity sequences (pg_depend 'i' on their column: they are part of
+ * the column). OWNED BY comes from the 'a' dependency on a column; it is a field, not a
+ * dep, because the owning column's default usually needs the sequence first.
+ */
+export async function readSequences(client: pg.ClientBase, ctx: IntrospectContext): Promise<SequenceObject[]> {
+  const { rows } = await client.query<Row>(
+    `SELECT c.oid, n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
+            s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
+            s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
+            (SELECT on_.nspname || '.' || oc.relname || '.' || a.attname
+               FROM pg_depend d
+               JOIN pg_class oc ON oc.oid = d.refobjid
+               JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
+               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a'
+                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+              LIMIT 1) AS owned_by
+       FROM pg_sequence s
+       JOIN pg_class c ON c.oid = s.seqrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
+        AND NOT EXISTS (SELECT 1 FROM pg_depend i
+                         WHERE i.classid = 'pg_class'::regclass AND i.objid = c.oid AND i.deptype = 'i')`,
+    [ctx.excluded],
+  );
+  return rows.map((r) => {
+    const id = relationId("S", r.schema, r.name);
+    ctx.ids.add("pg_class", r.oid, 0, id);
+    return {
+      kind: "sequence",
+      id,
+      deps: [schemaId(r.schema)],
+      schema: r.schema,
+      name: r.name,
+      dataType: r.data_type,
+      start: r.start,
+      increment: r.increment,
+      min: r.min,
+      max: r.max,
+      cache: r.cache,
+      cycle: r.cycle,
+      ownedBy: r.owned_by,
+    };
+  });
+}
+
