@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ColumnObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { columnId, relationId } from "./ids.ts";
 
 interface Row {
@@ -35,7 +35,7 @@ export async function readColumns(client: pg.ClientBase, ctx: IntrospectContext)
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_type t ON t.oid = a.atttypid
        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-      WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE a.attrelid >= ${USER_OID} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
   );

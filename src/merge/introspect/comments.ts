@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { CommentObject } from "../catalog/snapshot.ts";
-import type { IntrospectContext } from "./context.ts";
+import { type IntrospectContext, USER_OID } from "./context.ts";
 
 interface Row {
   catalog: string;
@@ -18,7 +18,7 @@ export async function readComments(client: pg.ClientBase, ctx: IntrospectContext
   const { rows } = await client.query<Row>(
     `SELECT d.classoid::regclass::text AS catalog, d.objoid AS oid, d.objsubid AS sub, d.description AS text
        FROM pg_description d
-      WHERE d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass`,
+      WHERE d.objoid >= ${USER_OID} OR d.classoid = 'pg_namespace'::regclass`,
   );
   const out: CommentObject[] = [];
   for (const r of rows) {

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ConstraintObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { memberId, qualified, relationId } from "./ids.ts";
 
 interface Row {
@@ -34,7 +34,7 @@ export async function readConstraints(client: pg.ClientBase, ctx: IntrospectCont
        JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_class rc ON rc.oid = co.confrelid AND co.contype = 'f'
        LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
+      WHERE co.conrelid >= ${USER_OID} AND co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
         AND NOT EXISTS (SELECT 1 FROM pg_constraint pc
                          WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid)`,

@@ -23,6 +23,12 @@ export function createContext(o: { serverVersion: number; excludeSchemas?: strin
  */
 export const userSchema = (n: string) => `(${n}.nspname NOT LIKE 'pg\\_%' AND ${n}.nspname <> ALL($1::text[]))`;
 
+/**
+ * Every object created after initdb has an oid >= 16384 (FirstNormalObjectId; oids wrap
+ * around to it), so queries cut the catalogs' own rows early with `oid >= USER_OID`.
+ */
+export const USER_OID = 16384;
+
 /** SQL condition: the object `oid` of `catalog` is not a member of an extension. */
 export const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = '${catalog}'::regclass AND xd.objid = ${oid} AND xd.deptype = 'e')`;

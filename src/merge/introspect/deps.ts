@@ -1,7 +1,6 @@
 import type pg from "pg";
 import type { DbObject } from "../catalog/snapshot.ts";
-import type { IntrospectContext } from "./context.ts";
-import { sortedUnique } from "./context.ts";
+import { type IntrospectContext, sortedUnique, USER_OID } from "./context.ts";
 
 interface Row {
   catalog: string;
@@ -16,7 +15,8 @@ interface Row {
 /**
  * Adds what pg_depend knows (normal and auto dependencies) to each object's structural
  * deps, then keeps only ids that are in the snapshot, sorted. One query for the whole
- * database; only user objects (oid >= 16384) can depend on anything we list.
+ * database; only user objects (oid >= 16384) can depend on anything we list, and schema
+ * dependencies are already structural.
  *
  * A sequence's auto dependency on its owning column is left out: the column's default
  * needs the sequence first, and OWNED BY is carried by sequence.ownedBy instead.
@@ -30,7 +30,8 @@ export async function addCatalogDeps(
     `SELECT d.classid::regclass::text AS catalog, d.objid, d.objsubid,
             d.refclassid::regclass::text AS refcatalog, d.refobjid, d.refobjsubid, d.deptype
        FROM pg_depend d
-      WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384`,
+      WHERE d.deptype IN ('n', 'a') AND d.objid >= ${USER_OID}
+        AND d.refclassid <> 'pg_namespace'::regclass`,
   );
   const extra = new Map<string, string[]>();
   for (const r of rows) {

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { FunctionObject } from "../catalog/snapshot.ts";
 import { readAggregateDefinitions } from "./aggregates.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { functionId, schemaId } from "./ids.ts";
 
 interface Row {
@@ -27,7 +27,7 @@ export async function readFunctions(client: pg.ClientBase, ctx: IntrospectContex
             pg_get_function_result(p.oid) AS returns
        FROM pg_proc p
        JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE ${userSchema("n")} AND ${notExtensionMember("pg_proc", "p.oid")}`,
+      WHERE p.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_proc", "p.oid")}`,
     [ctx.excluded],
   );
   const aggregates = await readAggregateDefinitions(

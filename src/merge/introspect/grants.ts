@@ -1,7 +1,6 @@
 import type pg from "pg";
 import type { GrantObject } from "../catalog/snapshot.ts";
-import type { IntrospectContext } from "./context.ts";
-import { sortedUnique } from "./context.ts";
+import { type IntrospectContext, sortedUnique, USER_OID } from "./context.ts";
 
 type TargetKind = GrantObject["targetKind"];
 
@@ -27,31 +26,34 @@ const TARGET_KIND: Record<string, TargetKind> = {
 };
 
 /*
- * Privileges as Postgres applies them: a NULL acl means the built-in default
- * (acldefault), so it is exploded too. Otherwise "REVOKE EXECUTE ... FROM PUBLIC" on a
- * function would look like a new grant to its owner and the revoke would be lost.
- * Only user objects (oid >= 16384, or any schema) are read; the registry decides which
- * of them are listed (extension members and excluded schemas are not registered).
+ * Privileges as Postgres applies them. A NULL acl means the built-in default
+ * (acldefault): for relations and schemas that is the owner's privileges alone, which
+ * are implicit and not listed, so those rows are skipped in SQL; for functions and types
+ * it also grants EXECUTE / USAGE to PUBLIC, so it is exploded. Otherwise "REVOKE EXECUTE
+ * ... FROM PUBLIC" would show up as a new grant to the owner and the revoke would be lost.
+ * Only user objects are read; the registry decides which are listed (extension members
+ * and objects of excluded schemas are not registered).
  */
 const SQL = `
 WITH objects AS (
   SELECT 'pg_class' AS catalog, c.oid, 0 AS sub, c.relowner AS owner,
-         CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END AS acl_kind,
-         coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) AS acl
-    FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+         CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END AS acl_kind, c.relacl AS acl
+    FROM pg_class c
+   WHERE c.oid >= ${USER_OID} AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   UNION ALL
   SELECT 'pg_class', a.attrelid, a.attnum, c.relowner, 'c', a.attacl
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-   WHERE a.attrelid >= 16384 AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+   WHERE a.attrelid >= ${USER_OID} AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT 'pg_proc', p.oid, 0, p.proowner, 'f', coalesce(p.proacl, acldefault('f', p.proowner))
-    FROM pg_proc p WHERE p.oid >= 16384
+    FROM pg_proc p WHERE p.oid >= ${USER_OID}
   UNION ALL
-  SELECT 'pg_namespace', n.oid, 0, n.nspowner, 'n', coalesce(n.nspacl, acldefault('n', n.nspowner))
-    FROM pg_namespace n
+  SELECT 'pg_namespace', n.oid, 0, n.nspowner, 'n', n.nspacl
+    FROM pg_namespace n WHERE n.nspacl IS NOT NULL
   UNION ALL
   SELECT 'pg_type', t.oid, 0, t.typowner, 'T', coalesce(t.typacl, acldefault('T', t.typowner))
-    FROM pg_type t WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'c')
+    FROM pg_type t LEFT JOIN pg_class tc ON tc.oid = t.typrelid
+   WHERE t.oid >= ${USER_OID} AND (t.typtype IN ('e', 'd') OR tc.relkind = 'c')
 )
 SELECT o.catalog, o.oid, o.sub, o.acl_kind, x.grantee = o.owner AS is_owner,
        CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text END AS grantee,

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { IndexObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { relationId } from "./ids.ts";
 
 interface Row {
@@ -25,7 +25,7 @@ export async function readIndexes(client: pg.ClientBase, ctx: IntrospectContext)
        JOIN pg_class ic ON ic.oid = i.indexrelid
        JOIN pg_class c ON c.oid = i.indrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'm') AND NOT ic.relispartition
+      WHERE i.indrelid >= ${USER_OID} AND c.relkind IN ('r', 'p', 'm') AND NOT ic.relispartition
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
         AND NOT EXISTS (SELECT 1 FROM pg_constraint co
                          WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid

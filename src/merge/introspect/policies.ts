@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { PolicyObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { memberId, relationId } from "./ids.ts";
 
 interface Row {
@@ -29,7 +29,7 @@ export async function readPolicies(client: pg.ClientBase, ctx: IntrospectContext
        FROM pg_policy pol
        JOIN pg_class c ON c.oid = pol.polrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+      WHERE pol.polrelid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
   );
   return rows.map((r) => {

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { SequenceObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { relationId, schemaId } from "./ids.ts";
 
 interface Row {
@@ -27,18 +27,16 @@ export async function readSequences(client: pg.ClientBase, ctx: IntrospectContex
     `SELECT c.oid, n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
             s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
             s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
-            (SELECT on_.nspname || '.' || oc.relname || '.' || a.attname
-               FROM pg_depend d
-               JOIN pg_class oc ON oc.oid = d.refobjid
-               JOIN pg_namespace on_ ON on_.oid = oc.relnamespace
-               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'a'
-                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
-              LIMIT 1) AS owned_by
+            own.nspname || '.' || oc.relname || '.' || oa.attname AS owned_by
        FROM pg_sequence s
        JOIN pg_class c ON c.oid = s.seqrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
+       LEFT JOIN pg_depend od ON od.classid = 'pg_class'::regclass AND od.objid = c.oid AND od.deptype = 'a'
+             AND od.refclassid = 'pg_class'::regclass AND od.refobjsubid > 0
+       LEFT JOIN pg_class oc ON oc.oid = od.refobjid
+       LEFT JOIN pg_namespace own ON own.oid = oc.relnamespace
+       LEFT JOIN pg_attribute oa ON oa.attrelid = od.refobjid AND oa.attnum = od.refobjsubid
+      WHERE s.seqrelid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
         AND NOT EXISTS (SELECT 1 FROM pg_depend i
                          WHERE i.classid = 'pg_class'::regclass AND i.objid = c.oid AND i.deptype = 'i')`,
     [ctx.excluded],

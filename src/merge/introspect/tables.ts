@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { TableObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { qualified, relationId, schemaId } from "./ids.ts";
 
 interface Row {
@@ -34,7 +34,7 @@ export async function readTables(client: pg.ClientBase, ctx: IntrospectContext):
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_type rt ON rt.oid = c.reltype
-      WHERE c.relkind IN ('r', 'p') AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+      WHERE c.oid >= ${USER_OID} AND c.relkind IN ('r', 'p') AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
   );
   return rows.map((r) => {

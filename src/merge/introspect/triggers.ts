@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { TriggerObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { memberId, relationId } from "./ids.ts";
 
 interface Row {
@@ -25,7 +25,7 @@ export async function readTriggers(client: pg.ClientBase, ctx: IntrospectContext
        FROM pg_trigger t
        JOIN pg_class c ON c.oid = t.tgrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p', 'v', 'm')
+      WHERE t.tgrelid >= ${USER_OID} AND NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p', 'v', 'm')
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
   );

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { CompositeObject, DomainObject, EnumObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { qualified, schemaId } from "./ids.ts";
 
 /** Enums, domains and composite types (range and base types are not merge objects yet). */
@@ -19,7 +19,7 @@ interface TypeRow {
 }
 
 const TYPE_FROM = `FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace`;
-const TYPE_WHERE = `${userSchema("n")} AND ${notExtensionMember("pg_type", "t.oid")}`;
+const TYPE_WHERE = `t.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_type", "t.oid")}`;
 
 /** Registers the type and its array type (a column of enum[] depends on the array type). */
 function register(ctx: IntrospectContext, r: TypeRow, id: string) {

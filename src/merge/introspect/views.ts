@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ViewObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
+import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 import { relationId, schemaId } from "./ids.ts";
 
 interface Row {
@@ -25,7 +25,7 @@ export async function readViews(client: pg.ClientBase, ctx: IntrospectContext): 
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_rewrite r ON r.ev_class = c.oid AND r.rulename = '_RETURN'
-      WHERE c.relkind IN ('v', 'm') AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
+      WHERE c.oid >= ${USER_OID} AND c.relkind IN ('v', 'm') AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
   );
   return rows.map((r) => {
