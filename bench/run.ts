@@ -1,123 +1,105 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--only create|merge]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 3] [--only create|merge]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
- * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem.
- * Prints a table with ratios and writes bench/results/<time>.json.
+ * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
+ * (full copies there, so fewer sizes by default); then the merge dry-run benchmark.
+ * Prints tables and writes bench/results/<time>.json.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import Table from "cli-table3";
+import { fsName } from "../src/clusters/clone-driver.ts";
+import { resolveInstall } from "../src/clusters/install.ts";
+import { makePaths, resolveHome } from "../src/core/paths.ts";
 import { mountLoopXfs } from "../test/helpers/xfs.ts";
+import { installSignalHandlers, onAbort } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
+import { checkTargets, createTable, targetsTable } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "0.1,1,4" },
-    "plain-sizes": { type: "string" },
+    "plain-sizes": { type: "string", default: "0.1,1" },
+    repeat: { type: "string", default: "3" },
     only: { type: "string" },
   },
 });
-const sizes = (values.sizes ?? "")
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0);
-const plainSizes = (values["plain-sizes"] ?? values.sizes ?? "")
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0);
+const parseSizes = (s: string | undefined) =>
+  (s ?? "")
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
+const sizes = parseSizes(values.sizes);
+const plainSizes = parseSizes(values["plain-sizes"]);
+const repeat = Math.max(1, Number(values.repeat) || 1);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const say = (text: string) => process.stdout.write(`${text}\n`);
 
-// pg_dump must match the server: the embedded install ships none, so the comparison runs
-// on a distribution's Postgres when one is installed (apt-get install postgresql).
+// pg_dump must match the server and the embedded install ships none, so the whole bench
+// (bough's clusters included) runs on a distribution's Postgres when one is installed.
 if (!process.env.BOUGH_PG_BIN) {
   const base = "/usr/lib/postgresql";
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   const withDump = versions.find((v) => existsSync(join(base, v, "bin", "pg_dump")));
   if (withDump) process.env.BOUGH_PG_BIN = join(base, withDump, "bin");
-  else
-    process.stderr.write(
-      "no pg_dump found: dump/restore column will be empty (apt-get install postgresql)\n",
-    );
+  else log("no pg_dump found: the dump|restore column will be empty (apt-get install postgresql)");
 }
 
-const fmtS = (s: number | null) =>
-  s === null ? "n/a" : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
-const fmtMb = (b: number | null) => (b === null ? "unknown" : `${(b / 1024 ** 2).toFixed(1)} MB`);
-const ratio = (a: number | null, b: number) => (a === null ? "n/a" : `${(a / b).toFixed(0)}×`);
-
-function printCreateTable(results: SizeResult[]) {
-  const table = new Table({
-    head: [
-      "FS (driver)",
-      "DB size",
-      "bough create",
-      "+ first query",
-      "reset",
-      "branch disk",
-      "dump|restore",
-      "TEMPLATE copy",
-      "vs dump",
-      "vs template",
-    ],
-    style: { head: [], border: [] },
-  });
-  for (const r of results) {
-    table.push([
-      `${r.filesystem} (${r.cloneDriver})`,
-      fmtMb(r.actualBytes),
-      fmtS(r.boughCreateS),
-      fmtS(r.boughCreatePlusQueryS),
-      fmtS(r.boughResetS),
-      fmtMb(r.branchDiskBytes),
-      fmtS(r.dumpRestoreS),
-      fmtS(r.templateCopyS),
-      ratio(r.dumpRestoreS, r.boughCreatePlusQueryS),
-      ratio(r.templateCopyS, r.boughCreatePlusQueryS),
-    ]);
-  }
-  process.stdout.write(`${table.toString()}\n`);
-  process.stdout.write(
-    "ratios: how many times longer the alternative takes than bough create + first query\n",
-  );
-}
-
-async function main() {
-  const out: Record<string, unknown> = {
-    at: new Date().toISOString(),
-    pgBin: process.env.BOUGH_PG_BIN ?? "embedded",
-  };
-  if (values.only !== "merge") {
-    const results: SizeResult[] = [];
+async function benchCreate(): Promise<SizeResult[]> {
+  const results: SizeResult[] = [];
+  if (sizes.length > 0) {
     const xfs = await mountLoopXfs({
+      // Main, the restored copy and the template copy at the largest size, plus WAL.
       sizeMb: Math.max(8192, Math.ceil(Math.max(...sizes) * 4.5 * 1024)),
     });
     if (xfs.ok) {
+      const forget = onAbort("loop XFS mount", xfs.cleanup);
       try {
-        results.push(
-          ...(await benchFilesystem({ label: "xfs-loop", baseDir: xfs.dir, sizesGb: sizes })),
-        );
+        const label = `${await fsName(xfs.dir)} loop image`;
+        results.push(...(await benchFilesystem({ label, baseDir: xfs.dir, sizesGb: sizes, repeat, log })));
       } finally {
         await xfs.cleanup();
+        forget();
       }
     } else {
-      process.stdout.write(`reflink bench skipped: ${xfs.reason}\n`);
+      say(`reflink bench skipped: ${xfs.reason}`);
     }
-    results.push(
-      ...(await benchFilesystem({ label: "plain", baseDir: tmpdir(), sizesGb: plainSizes })),
+  }
+  const plainDir = tmpdir();
+  const label = `${await fsName(plainDir)} plain`;
+  results.push(...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })));
+  say(createTable(results));
+  const skipped = sizes.filter((s) => !plainSizes.includes(s));
+  if (skipped.length > 0) {
+    say(
+      `${label}: ${skipped.join(", ")} GB skipped (full copies there; --plain-sizes ${sizes.join(",")} to measure them)`,
     );
-    printCreateTable(results);
-    out.createReset = results;
+  }
+  say(targetsTable(checkTargets(results)));
+  return results;
+}
+
+async function main() {
+  installSignalHandlers();
+  const install = await resolveInstall(makePaths(resolveHome()));
+  const postgres = `PostgreSQL ${install.version} from ${install.binDir}${process.env.BOUGH_PG_BIN ? " (BOUGH_PG_BIN)" : " (embedded)"}`;
+  say(`Postgres: ${postgres}; repeat ${repeat} per size`);
+  const out: Record<string, unknown> = { at: new Date().toISOString(), postgres, repeat };
+  if (values.only !== "merge") {
+    const createReset = await benchCreate();
+    out.createReset = createReset;
+    out.targets = checkTargets(createReset);
   }
   if (values.only !== "create") out.merge = await benchMerge();
   const dir = join(import.meta.dirname, "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write(`results written to ${file}\n`);
+  say(`results written to ${file}`);
 }
 
 await main();

@@ -28,7 +28,10 @@ export type ApplyOutcome = { applied: true } | { applied: false; reason: "stale"
  * them commit, or none does. A failing statement rolls everything back and is
  * reported with the object it was changing and Postgres' own message.
  */
-export async function applyInTransaction(client: pg.ClientBase, input: ApplyInput): Promise<ApplyOutcome> {
+export async function applyInTransaction(
+  client: pg.ClientBase,
+  input: ApplyInput,
+): Promise<ApplyOutcome> {
   await client.query("BEGIN");
   try {
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(input.lockTimeoutMs))}`);
@@ -66,7 +69,8 @@ function statementError(err: unknown, st: ApplyStatement, index: number): BoughE
     lines.join("\n"),
     lockTimeout
       ? "the parent was busy (lock timeout): nothing was changed; retry when its long transactions end"
-      : (e.hint ?? "nothing was changed on the parent; fix the branch (or the parent's data) and merge again"),
+      : (e.hint ??
+          "nothing was changed on the parent; fix the branch (or the parent's data) and merge again"),
     { objectId: st.objectId, sql: st.sql, pgCode: e.code },
   );
 }

@@ -15,7 +15,9 @@ export const checksumOf = (sql: string) => createHash("sha256").update(sql).dige
 export async function listMigrations(client: pg.ClientBase): Promise<Migration[]> {
   const exists = await client.query("SELECT to_regclass('bough.migrations') IS NOT NULL AS ok");
   if (!exists.rows[0].ok) return [];
-  const r = await client.query<Migration>("SELECT name, checksum, sql FROM bough.migrations ORDER BY id");
+  const r = await client.query<Migration>(
+    "SELECT name, checksum, sql FROM bough.migrations ORDER BY id",
+  );
   return r.rows;
 }
 

@@ -50,3 +50,77 @@ export async function withClient<T>(url: string, work: (c: pg.Client) => Promise
     await client.end();
   }
 }
+
+/**
+ * One database with every kind of object the snapshot knows, and the traps around them
+ * (identity sequences, partition clones, extension members, a `scratch` schema to
+ * exclude, bough's own schema). Needs the corpus roles (ensureCorpusRoles).
+ */
+export const KITCHEN_SINK_SQL = `
+CREATE EXTENSION citext;
+CREATE SCHEMA app;
+CREATE SCHEMA scratch;
+CREATE TABLE scratch.ignored (id int);
+CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN app.posint AS integer NOT NULL DEFAULT 1 CHECK (VALUE > 0) CONSTRAINT small CHECK (VALUE < 1000);
+CREATE TYPE app.pair AS (a integer, b app.mood);
+CREATE SEQUENCE app.counter INCREMENT 5 START 100 CACHE 2 CYCLE;
+CREATE FUNCTION app.double(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT i * 2';
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated := now(); RETURN NEW; END$$;
+CREATE PROCEDURE app.noop(n integer) LANGUAGE sql BEGIN ATOMIC SELECT n; END;
+CREATE AGGREGATE app.total(integer) (SFUNC = int4pl, STYPE = integer, INITCOND = '0');
+CREATE TABLE app.users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email citext NOT NULL UNIQUE,
+  name text COLLATE "C",
+  mood app.mood DEFAULT 'ok',
+  score app.posint,
+  pair app.pair,
+  n integer DEFAULT nextval('app.counter'),
+  twice integer GENERATED ALWAYS AS (app.double(n)) STORED,
+  updated timestamptz,
+  CONSTRAINT name_len CHECK (length(name) < 100)
+) WITH (fillfactor = 70);
+ALTER SEQUENCE app.counter OWNED BY app.users.n;
+CREATE TABLE app.posts (
+  id serial PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES app.users (id) ON DELETE CASCADE,
+  body text,
+  moods app.mood[]
+);
+CREATE INDEX posts_body_idx ON app.posts (lower(body)) WHERE body IS NOT NULL;
+CREATE TABLE app.events (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX events_at_idx ON app.events (at);
+CREATE TABLE app.event_refs (id int, at date, FOREIGN KEY (id, at) REFERENCES app.events);
+CREATE TABLE app.base (created timestamptz DEFAULT now(), CHECK (created IS NOT NULL));
+CREATE TABLE app.child (extra int) INHERITS (app.base);
+CREATE UNLOGGED TABLE app.cache (k text);
+CREATE VIEW app.user_names WITH (security_barrier) AS SELECT id, app.double(n) AS d, name FROM app.users;
+CREATE MATERIALIZED VIEW app.post_counts AS SELECT user_id, count(*) AS c FROM app.posts GROUP BY user_id;
+CREATE UNIQUE INDEX post_counts_user ON app.post_counts (user_id);
+CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
+ALTER TABLE app.users DISABLE TRIGGER users_touch;
+CREATE TRIGGER events_touch BEFORE UPDATE ON app.events FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;
+CREATE EVENT TRIGGER app_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION app.on_ddl();
+ALTER TABLE app.posts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_posts ON app.posts AS RESTRICTIVE FOR UPDATE TO schemainspect_test_role
+  USING (user_id > 0) WITH CHECK (body IS NOT NULL);
+GRANT USAGE ON SCHEMA app TO schemainspect_test_role;
+GRANT SELECT, INSERT ON app.users TO schemainspect_test_role WITH GRANT OPTION;
+GRANT UPDATE (body) ON app.posts TO schemainspect_test_role;
+GRANT USAGE ON SEQUENCE app.counter TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION app.double(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.double(integer) TO schemainspect_test_role;
+REVOKE USAGE ON TYPE app.mood FROM PUBLIC;
+COMMENT ON SCHEMA app IS 'the app';
+COMMENT ON TABLE app.users IS 'people';
+COMMENT ON COLUMN app.users.email IS 'login';
+COMMENT ON CONSTRAINT name_len ON app.users IS 'short names';
+COMMENT ON TRIGGER users_touch ON app.users IS 'stamp';
+COMMENT ON EVENT TRIGGER app_ddl IS 'audit';
+COMMENT ON COLUMN app.user_names.name IS 'a view column: not an object';
+CREATE SCHEMA bough;
+CREATE TABLE bough.private (id int);
+`;

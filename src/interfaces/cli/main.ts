@@ -4,7 +4,7 @@ import { registerBranch } from "./commands/branch.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSystem } from "./commands/system.ts";
-import { createOutput, EXIT, exitCodeFor } from "./output.ts";
+import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
 
 function buildProgram(): Command {
   const program = new Command("bough")
@@ -56,10 +56,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       return EXIT.usage;
     }
+    if (err instanceof ReportedError) return exitCodeFor(err.error);
     const e = toBoughError(err);
-    if (process.env.BOUGH_DEBUG && err instanceof Error && !(err instanceof BoughError)) {
-      process.stderr.write(`${err.stack}\n`);
-    }
     createOutput({ json }).error(e);
     return exitCodeFor(e);
   }

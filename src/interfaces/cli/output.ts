@@ -14,9 +14,12 @@ export interface Output {
 }
 
 export function createOutput(o: { json: boolean }): Output {
+  // One JSON document per run: an error after a printed result goes to stderr only.
+  let printed = false;
   return {
     json: o.json,
     result(data, human) {
+      printed = true;
       if (o.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
       else human();
     },
@@ -32,7 +35,7 @@ export function createOutput(o: { json: boolean }): Output {
       if (!o.json && process.stderr.isTTY) process.stderr.write(`… ${text}\n`);
     },
     error(err) {
-      if (o.json) {
+      if (o.json && !printed) {
         const error = {
           code: err.code,
           message: err.message,
@@ -45,6 +48,13 @@ export function createOutput(o: { json: boolean }): Output {
       if (process.env.BOUGH_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
     },
   };
+}
+
+/** An error the session already printed; main only turns it into an exit code. */
+export class ReportedError extends Error {
+  constructor(readonly error: BoughError) {
+    super(error.message);
+  }
 }
 
 /** Exit codes, mapped from error classes in this one place. */

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { type Ctx, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
-import { BoughError } from "../../core/errors.ts";
-import { createOutput, type Output } from "./output.ts";
+import { BoughError, toBoughError } from "../../core/errors.ts";
+import { createOutput, type Output, ReportedError } from "./output.ts";
 
 export interface GlobalOptions {
   home?: string;
@@ -40,6 +40,11 @@ export function withSession<A extends unknown[]>(
     const ctx = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
     try {
       await handler({ opts, out, ctx }, ...args);
+    } catch (err) {
+      const e = toBoughError(err);
+      if (process.env.BOUGH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      out.error(e);
+      throw new ReportedError(e);
     } finally {
       ctx.close();
     }

@@ -48,3 +48,22 @@ export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
 export function snapshotHash(s: Snapshot): string {
   return createHash("sha256").update(comparableSnapshot(s)).digest("hex");
 }
+
+/** Ids (objects, `policy:S.T`, `data:S.T`) whose comparable content differs, sorted. */
+export function differingIds(a: Snapshot, b: Snapshot): string[] {
+  const out: string[] = [];
+  for (const id of new Set([...Object.keys(a.objects), ...Object.keys(b.objects)])) {
+    const x = a.objects[id];
+    const y = b.objects[id];
+    if (!x || !y || comparable(x) !== comparable(y)) out.push(id);
+  }
+  for (const [prefix, left, right] of [
+    ["policy", a.policies, b.policies],
+    ["data", a.data, b.data],
+  ] as const) {
+    for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
+      if (stableStringify(left[key]) !== stableStringify(right[key])) out.push(`${prefix}:${key}`);
+    }
+  }
+  return out.sort();
+}

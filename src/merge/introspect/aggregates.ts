@@ -29,7 +29,10 @@ export interface AggregateRow {
 }
 
 /** pg_get_functiondef refuses aggregates, so their definition is rebuilt the way pg_dump does. */
-export async function readAggregateDefinitions(client: pg.ClientBase, oids: number[]): Promise<Map<number, string>> {
+export async function readAggregateDefinitions(
+  client: pg.ClientBase,
+  oids: number[],
+): Promise<Map<number, string>> {
   if (oids.length === 0) return new Map();
   const { rows } = await client.query<AggregateRow>(
     `SELECT a.aggfnoid::oid AS oid, quote_ident(n.nspname) || '.' || quote_ident(p.proname) AS signature,

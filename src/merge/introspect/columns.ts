@@ -23,7 +23,10 @@ interface Row {
  * Columns of tables (view columns belong to the view's definition). The default or
  * generation expression lives in pg_attrdef, whose pg_depend rows are the column's.
  */
-export async function readColumns(client: pg.ClientBase, ctx: IntrospectContext): Promise<ColumnObject[]> {
+export async function readColumns(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<ColumnObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT a.attrelid AS relid, a.attnum, ad.oid AS attrdef, n.nspname AS schema, c.relname AS table,
             a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,

@@ -14,7 +14,10 @@ interface Row {
  * looked up in the registry (exact address, no aliases: a comment on a view's column or
  * a domain's constraint must not become the view's or the domain's comment).
  */
-export async function readComments(client: pg.ClientBase, ctx: IntrospectContext): Promise<CommentObject[]> {
+export async function readComments(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<CommentObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT d.classoid::regclass::text AS catalog, d.objoid AS oid, d.objsubid AS sub, d.description AS text
        FROM pg_description d

@@ -24,7 +24,10 @@ interface Row {
  * of a referenced partitioned table (same table as their parent, implied by it).
  * Clones on partitions (conislocal false) are listed with inherited = true.
  */
-export async function readConstraints(client: pg.ClientBase, ctx: IntrospectContext): Promise<ConstraintObject[]> {
+export async function readConstraints(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<ConstraintObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT co.oid, co.conindid AS index, n.nspname AS schema, c.relname AS table, co.conname AS name,
             co.contype AS type, pg_get_constraintdef(co.oid, true) AS definition, co.conislocal AS is_local,
@@ -45,9 +48,11 @@ export async function readConstraints(client: pg.ClientBase, ctx: IntrospectCont
     ctx.ids.add("pg_constraint", r.oid, 0, id);
     // The index behind a key stands for the constraint: a foreign key depends on that index.
     if (r.type !== "f" && r.type !== "c" && r.index) ctx.ids.addAlias("pg_class", r.index, 0, id);
-    const references = r.ref_schema !== null && r.ref_table !== null ? qualified(r.ref_schema, r.ref_table) : null;
+    const references =
+      r.ref_schema !== null && r.ref_table !== null ? qualified(r.ref_schema, r.ref_table) : null;
     const deps = [relationId("r", r.schema, r.table)];
-    if (r.ref_schema !== null && r.ref_table !== null) deps.push(relationId("r", r.ref_schema, r.ref_table));
+    if (r.ref_schema !== null && r.ref_table !== null)
+      deps.push(relationId("r", r.ref_schema, r.ref_table));
     return {
       kind: "constraint",
       id,

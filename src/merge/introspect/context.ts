@@ -11,7 +11,10 @@ export interface IntrospectContext {
 /** Schemas that are never merge objects: the catalogs and bough's own bookkeeping. */
 export const ALWAYS_EXCLUDED = ["information_schema", "bough"];
 
-export function createContext(o: { serverVersion: number; excludeSchemas?: string[] }): IntrospectContext {
+export function createContext(o: {
+  serverVersion: number;
+  excludeSchemas?: string[];
+}): IntrospectContext {
   const excluded = [...new Set([...ALWAYS_EXCLUDED, ...(o.excludeSchemas ?? [])])].sort();
   return { serverVersion: o.serverVersion, excluded, ids: new IdRegistry() };
 }
@@ -21,7 +24,8 @@ export function createContext(o: { serverVersion: number; excludeSchemas?: strin
  * pg_toast, pg_temp_N, pg_toast_temp_N) is reserved, so one prefix test covers them;
  * `$1` is the excluded names. Fragments are constants of this module, never data.
  */
-export const userSchema = (n: string) => `(${n}.nspname NOT LIKE 'pg\\_%' AND ${n}.nspname <> ALL($1::text[]))`;
+export const userSchema = (n: string) =>
+  `(${n}.nspname NOT LIKE 'pg\\_%' AND ${n}.nspname <> ALL($1::text[]))`;
 
 /**
  * Every object created after initdb has an oid >= 16384 (FirstNormalObjectId; oids wrap

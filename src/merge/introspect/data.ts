@@ -52,8 +52,14 @@ export async function readDataLayer(client: pg.ClientBase): Promise<DataLayer> {
     };
     policies[r.table_name] = policy;
     // A policy for a table that does not exist (yet, or any more) has no rows to merge.
-    if (r.policy !== "upsert" || r.schema === null || r.name === null || r.columns === null) continue;
-    data[r.table_name] = await readRows(client, { policy, schema: r.schema, name: r.name, columns: r.columns });
+    if (r.policy !== "upsert" || r.schema === null || r.name === null || r.columns === null)
+      continue;
+    data[r.table_name] = await readRows(client, {
+      policy,
+      schema: r.schema,
+      name: r.name,
+      columns: r.columns,
+    });
   }
   return { policies, data };
 }

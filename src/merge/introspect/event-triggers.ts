@@ -17,7 +17,10 @@ interface Row {
  * Event triggers. They are database-wide, so they are left out by their function instead:
  * one whose function lives in an excluded schema (bough's own DDL audit) is bookkeeping.
  */
-export async function readEventTriggers(client: pg.ClientBase, ctx: IntrospectContext): Promise<EventTriggerObject[]> {
+export async function readEventTriggers(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<EventTriggerObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT e.oid, e.evtname AS name, e.evtevent AS event, e.evttags AS tags,
             n.nspname AS fn_schema, p.proname AS fn_name, e.evtenabled AS enabled

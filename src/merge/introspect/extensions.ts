@@ -20,7 +20,10 @@ interface MemberRow {
  * Every extension (the objects it creates are not listed). Its members are registered as
  * aliases of the extension, so a column of type citext depends on extension:citext.
  */
-export async function readExtensions(client: pg.ClientBase, ctx: IntrospectContext): Promise<ExtensionObject[]> {
+export async function readExtensions(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<ExtensionObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT e.oid, e.extname AS name, n.nspname AS schema, e.extversion AS version
        FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`,
@@ -30,13 +33,24 @@ export async function readExtensions(client: pg.ClientBase, ctx: IntrospectConte
     const id = extensionId(r.name);
     byOid.set(r.oid, id);
     ctx.ids.add("pg_extension", r.oid, 0, id);
-    return { kind: "extension", id, deps: [schemaId(r.schema)], name: r.name, schema: r.schema, version: r.version };
+    return {
+      kind: "extension",
+      id,
+      deps: [schemaId(r.schema)],
+      name: r.name,
+      schema: r.schema,
+      version: r.version,
+    };
   });
   await registerMembers(client, ctx, byOid);
   return out;
 }
 
-async function registerMembers(client: pg.ClientBase, ctx: IntrospectContext, byOid: Map<number, string>) {
+async function registerMembers(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+  byOid: Map<number, string>,
+) {
   // Array types of member types are not members themselves, but stand for the extension too.
   const { rows } = await client.query<MemberRow>(
     `SELECT d.classid::regclass::text AS catalog, d.objid, d.refobjid AS extension

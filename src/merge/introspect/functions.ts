@@ -19,7 +19,10 @@ interface Row {
  * and result types (and, for SQL-standard bodies, what the body uses); other bodies are
  * opaque to Postgres, so the planner should create functions with check_function_bodies off.
  */
-export async function readFunctions(client: pg.ClientBase, ctx: IntrospectContext): Promise<FunctionObject[]> {
+export async function readFunctions(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<FunctionObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT p.oid, n.nspname AS schema, p.proname AS name, p.prokind AS kind,
             pg_get_function_identity_arguments(p.oid) AS identity_args,

@@ -74,10 +74,16 @@ async function ownerDefaults(client: pg.ClientBase): Promise<Map<string, string>
  * One grant object per (object, grantee): privileges from every grantor, "*" marking WITH
  * GRANT OPTION. The owner's own entry is left out while it equals the owner's default.
  */
-export async function readGrants(client: pg.ClientBase, ctx: IntrospectContext): Promise<GrantObject[]> {
+export async function readGrants(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<GrantObject[]> {
   const defaults = await ownerDefaults(client);
   const { rows } = await client.query<Row>(SQL);
-  const groups = new Map<string, { target: string; kind: string; isOwner: boolean; grantee: string; privs: Set<string> }>();
+  const groups = new Map<
+    string,
+    { target: string; kind: string; isOwner: boolean; grantee: string; privs: Set<string> }
+  >();
   for (const r of rows) {
     const target = ctx.ids.target(r.catalog, r.oid, r.sub);
     if (!target) continue;

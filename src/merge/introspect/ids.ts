@@ -4,6 +4,8 @@
  * which speak in oids, can be turned into ids without one query per object.
  */
 
+import { BoughError } from "../../core/errors.ts";
+
 export const schemaId = (s: string) => `schema:${s}`;
 export const extensionId = (e: string) => `extension:${e}`;
 export const qualified = (s: string, n: string) => `${s}.${n}`;
@@ -14,7 +16,13 @@ export const memberId = (kind: string, s: string, t: string, n: string) => `${ki
 /** Id of a relation from its relkind: tables, views, matviews, sequences, indexes, composites. */
 export function relationId(relkind: string, s: string, n: string): string {
   const kind = RELKINDS[relkind];
-  if (!kind) throw new Error(`unexpected relkind ${relkind} for ${s}.${n}`);
+  if (!kind) {
+    throw new BoughError(
+      "INTERNAL",
+      `unexpected relkind ${relkind} for ${s}.${n}`,
+      "report this as a bug",
+    );
+  }
   return `${kind}:${s}.${n}`;
 }
 
@@ -29,36 +37,53 @@ const RELKINDS: Record<string, string> = {
   c: "composite",
 };
 
-/** A catalog address: regclass name of the catalog (e.g. "pg_class"), oid, sub-id (attnum). */
-const key = (catalog: string, oid: number, sub: number) => `${catalog}:${oid}:${sub}`;
+/**
+ * An address inside one catalog as a single number: oids are below 2^32 and sub-ids
+ * (attnums) below 2^11, so oid * 2^11 + sub stays exact. Numbers, not strings: this
+ * registry sees every column and every pg_depend row, and string keys cost GC time.
+ */
+const address = (oid: number, sub: number) => oid * 2048 + sub;
 
 /**
  * Oid → id for one introspection run. "Primary" entries are the object itself (what a
  * grant or comment may target); "alias" entries are parts that stand for it in pg_depend
  * (a view's rewrite rule, a column's default, a table's row type, an extension's members).
+ * Catalogs are named as regclass prints them ("pg_class").
  */
 export class IdRegistry {
-  private readonly primary = new Map<string, string>();
-  private readonly alias = new Map<string, string>();
+  private readonly primary = new Map<string, Map<number, string>>();
+  private readonly alias = new Map<string, Map<number, string>>();
 
   add(catalog: string, oid: number, sub: number, id: string): void {
-    this.primary.set(key(catalog, oid, sub), id);
+    table(this.primary, catalog).set(address(oid, sub), id);
   }
 
   addAlias(catalog: string, oid: number, sub: number, id: string): void {
-    if (oid) this.alias.set(key(catalog, oid, sub), id);
+    if (oid) table(this.alias, catalog).set(address(oid, sub), id);
   }
 
   /** The object at exactly this address, aliases excluded (for grants and comments). */
   target(catalog: string, oid: number, sub = 0): string | undefined {
-    return this.primary.get(key(catalog, oid, sub));
+    return this.primary.get(catalog)?.get(address(oid, sub));
   }
 
   /** The object that stands for this address; a sub-object falls back to its owner (a view column → the view). */
   resolve(catalog: string, oid: number, sub: number): string | undefined {
-    const exact = key(catalog, oid, sub);
-    const found = this.primary.get(exact) ?? this.alias.get(exact);
+    const primary = this.primary.get(catalog);
+    const alias = this.alias.get(catalog);
+    const exact = address(oid, sub);
+    const found = primary?.get(exact) ?? alias?.get(exact);
     if (found || sub === 0) return found;
-    return this.resolve(catalog, oid, 0);
+    const whole = address(oid, 0);
+    return primary?.get(whole) ?? alias?.get(whole);
   }
+}
+
+function table(maps: Map<string, Map<number, string>>, catalog: string): Map<number, string> {
+  let m = maps.get(catalog);
+  if (!m) {
+    m = new Map();
+    maps.set(catalog, m);
+  }
+  return m;
 }

@@ -57,16 +57,25 @@ const READERS: Reader[] = [
  *
  * @example const snap = await introspect(client, { excludeSchemas: ["scratch"] });
  */
-export async function introspect(client: pg.ClientBase, o: IntrospectOptions = {}): Promise<Snapshot> {
+export async function introspect(
+  client: pg.ClientBase,
+  o: IntrospectOptions = {},
+): Promise<Snapshot> {
   return inSnapshot(client, async () => {
-    const version = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const version = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version_num') AS v",
+    );
     const serverVersion = Number(version.rows[0].v);
     const ctx = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
     const byId = new Map<string, DbObject>();
     for (const read of READERS) {
       for (const obj of await read(client, ctx)) {
         if (byId.has(obj.id)) {
-          throw new BoughError("INTERNAL", `two catalog objects have the identity ${obj.id}`, "report this as a bug");
+          throw new BoughError(
+            "INTERNAL",
+            `two catalog objects have the identity ${obj.id}`,
+            "report this as a bug",
+          );
         }
         byId.set(obj.id, obj);
       }
@@ -89,7 +98,9 @@ async function inSnapshot<T>(client: pg.ClientBase, work: () => Promise<T>): Pro
     );
   }
   const nested = status === "T";
-  await client.query(nested ? "SAVEPOINT bough_introspect" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  await client.query(
+    nested ? "SAVEPOINT bough_introspect" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+  );
   try {
     await client.query("SET LOCAL search_path = ''");
     const result = await work();
@@ -97,7 +108,9 @@ async function inSnapshot<T>(client: pg.ClientBase, work: () => Promise<T>): Pro
     if (nested) await client.query("RELEASE SAVEPOINT bough_introspect");
     return result;
   } catch (err) {
-    await client.query(nested ? "ROLLBACK TO SAVEPOINT bough_introspect" : "ROLLBACK").catch(() => {});
+    await client
+      .query(nested ? "ROLLBACK TO SAVEPOINT bough_introspect" : "ROLLBACK")
+      .catch(() => {});
     if (nested) await client.query("RELEASE SAVEPOINT bough_introspect").catch(() => {});
     throw err;
   }

@@ -17,7 +17,10 @@ interface Row {
  * unique or exclusion constraint (the constraint is the object), and partitions'
  * indexes attached to a partitioned index (Postgres creates them with the parent's).
  */
-export async function readIndexes(client: pg.ClientBase, ctx: IntrospectContext): Promise<IndexObject[]> {
+export async function readIndexes(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<IndexObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name, c.relname AS table,
             c.relkind, pg_get_indexdef(i.indexrelid) AS definition

@@ -15,10 +15,19 @@ interface Row {
   with_check: string | null;
 }
 
-const COMMANDS: Record<string, string> = { "*": "ALL", r: "SELECT", a: "INSERT", w: "UPDATE", d: "DELETE" };
+const COMMANDS: Record<string, string> = {
+  "*": "ALL",
+  r: "SELECT",
+  a: "INSERT",
+  w: "UPDATE",
+  d: "DELETE",
+};
 
 /** Row-level security policies; role 0 in polroles is PUBLIC, written "public" as in CREATE POLICY. */
-export async function readPolicies(client: pg.ClientBase, ctx: IntrospectContext): Promise<PolicyObject[]> {
+export async function readPolicies(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<PolicyObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT pol.oid, n.nspname AS schema, c.relname AS table, pol.polname AS name,
             pol.polpermissive AS permissive, pol.polcmd AS cmd,

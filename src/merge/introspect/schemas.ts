@@ -9,7 +9,10 @@ interface Row {
 }
 
 /** Every user schema, `public` included: it is an object like any other (it can be dropped, granted, commented). */
-export async function readSchemas(client: pg.ClientBase, ctx: IntrospectContext): Promise<SchemaObject[]> {
+export async function readSchemas(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<SchemaObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT n.oid, n.nspname AS name
        FROM pg_namespace n

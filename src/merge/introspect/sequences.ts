@@ -22,7 +22,10 @@ interface Row {
  * the column). OWNED BY comes from the 'a' dependency on a column; it is a field, not a
  * dep, because the owning column's default usually needs the sequence first.
  */
-export async function readSequences(client: pg.ClientBase, ctx: IntrospectContext): Promise<SequenceObject[]> {
+export async function readSequences(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<SequenceObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT c.oid, n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
             s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
@@ -61,4 +64,3 @@ export async function readSequences(client: pg.ClientBase, ctx: IntrospectContex
     };
   });
 }
-

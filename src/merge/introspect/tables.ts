@@ -19,7 +19,10 @@ interface Row {
 }
 
 /** Ordinary and partitioned tables (foreign tables are not merge objects yet). */
-export async function readTables(client: pg.ClientBase, ctx: IntrospectContext): Promise<TableObject[]> {
+export async function readTables(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<TableObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT c.oid, c.reltype, rt.typarray, n.nspname AS schema, c.relname AS name,
             c.relpersistence AS persistence, c.relrowsecurity AS rls, c.relforcerowsecurity AS rls_forced,

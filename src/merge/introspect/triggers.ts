@@ -18,7 +18,10 @@ interface Row {
  * keys) and the clones on partitions of a partitioned table's trigger (tgparentid, PG 13+),
  * which Postgres creates with the parent's.
  */
-export async function readTriggers(client: pg.ClientBase, ctx: IntrospectContext): Promise<TriggerObject[]> {
+export async function readTriggers(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<TriggerObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT t.oid, n.nspname AS schema, c.relname AS table, c.relkind, t.tgname AS name,
             pg_get_triggerdef(t.oid, true) AS definition, t.tgenabled AS enabled

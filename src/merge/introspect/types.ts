@@ -8,7 +8,11 @@ export async function readTypes(
   client: pg.ClientBase,
   ctx: IntrospectContext,
 ): Promise<(EnumObject | DomainObject | CompositeObject)[]> {
-  return [...(await readEnums(client, ctx)), ...(await readDomains(client, ctx)), ...(await readComposites(client, ctx))];
+  return [
+    ...(await readEnums(client, ctx)),
+    ...(await readDomains(client, ctx)),
+    ...(await readComposites(client, ctx)),
+  ];
 }
 
 interface TypeRow {
@@ -38,7 +42,14 @@ async function readEnums(client: pg.ClientBase, ctx: IntrospectContext): Promise
   return rows.map((r) => {
     const id = `enum:${qualified(r.schema, r.name)}`;
     register(ctx, r, id);
-    return { kind: "enum", id, deps: [schemaId(r.schema)], schema: r.schema, name: r.name, values: r.labels };
+    return {
+      kind: "enum",
+      id,
+      deps: [schemaId(r.schema)],
+      schema: r.schema,
+      name: r.name,
+      values: r.labels,
+    };
   });
 }
 
@@ -69,7 +80,9 @@ async function readDomains(client: pg.ClientBase, ctx: IntrospectContext): Promi
     const id = `domain:${qualified(r.schema, r.name)}`;
     register(ctx, r, id);
     const checks: Record<string, string> = {};
-    for (const c of [...r.checks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const c of [...r.checks].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
       ctx.ids.addAlias("pg_constraint", c.oid, 0, id);
       checks[c.name] = c.def;
     }
@@ -93,7 +106,10 @@ interface CompositeRow extends TypeRow {
   attributes: { name: string; type: string }[];
 }
 
-async function readComposites(client: pg.ClientBase, ctx: IntrospectContext): Promise<CompositeObject[]> {
+async function readComposites(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<CompositeObject[]> {
   const { rows } = await client.query<CompositeRow>(
     `SELECT t.oid, t.typarray, t.typrelid AS relid, n.nspname AS schema, t.typname AS name,
             (SELECT coalesce(json_agg(json_build_object('name', a.attname,
@@ -109,6 +125,13 @@ async function readComposites(client: pg.ClientBase, ctx: IntrospectContext): Pr
     register(ctx, r, id);
     // pg_depend records the attribute types against the composite's pg_class entry.
     ctx.ids.addAlias("pg_class", r.relid, 0, id);
-    return { kind: "composite", id, deps: [schemaId(r.schema)], schema: r.schema, name: r.name, attributes: r.attributes };
+    return {
+      kind: "composite",
+      id,
+      deps: [schemaId(r.schema)],
+      schema: r.schema,
+      name: r.name,
+      attributes: r.attributes,
+    };
   });
 }

@@ -18,7 +18,10 @@ interface Row {
  * Views and materialized views. What a view reads is recorded in pg_depend against its
  * _RETURN rewrite rule (down to the column), so the rule is registered as the view.
  */
-export async function readViews(client: pg.ClientBase, ctx: IntrospectContext): Promise<ViewObject[]> {
+export async function readViews(
+  client: pg.ClientBase,
+  ctx: IntrospectContext,
+): Promise<ViewObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT c.oid, r.oid AS rule, c.reltype, n.nspname AS schema, c.relname AS name, c.relkind,
             pg_get_viewdef(c.oid, true) AS definition, c.reloptions AS options

@@ -53,17 +53,20 @@ export function registerSystem(program: Command): void {
     .action(
       withSession(async (s) => {
         const project = s.opts.project;
-        if (!findProject(s.ctx.db, project)) {
-          if (project !== "default") {
-            throw new BoughError(
-              "PROJECT_NOT_FOUND",
-              `project "${project}" does not exist`,
-              `create it with \`bough project create ${project}\``,
-            );
-          }
+        const runningBefore = new Set<string>();
+        if (findProject(s.ctx.db, project)) {
+          for (const b of await listBranchInfos(s.ctx, { project }))
+            if (b.running) runningBefore.add(b.name);
+        } else if (project === "default") {
           await ensureDefaultProject(s.ctx);
+        } else {
+          throw new BoughError(
+            "PROJECT_NOT_FOUND",
+            `project "${project}" does not exist`,
+            `create it with \`bough project create ${project}\``,
+          );
         }
-        const started = await startProject(s.ctx, { project });
+        await startProject(s.ctx, { project });
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
         s.out.result({ project, cloneDriver: info.cloneDriver, branches }, () => {
@@ -78,6 +81,7 @@ export function registerSystem(program: Command): void {
         });
         await waitForSignal();
         s.out.progress("stopping");
+        const started = branches.filter((b) => b.running && !runningBefore.has(b.name));
         await stopBranches(s.ctx, { project, names: started.map((b) => b.name) });
         if (!s.opts.json) s.out.line("stopped");
       }),
@@ -86,7 +90,10 @@ export function registerSystem(program: Command): void {
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
+    // Signal listeners alone do not keep Node's event loop alive.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     const done = () => {
+      clearInterval(keepAlive);
       process.off("SIGINT", done);
       process.off("SIGTERM", done);
       resolve();

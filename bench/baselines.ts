@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { withClient } from "../src/branches/sql.ts";
+import { type PgInstall, pgEnv } from "../src/clusters/install.ts";
+import { onAbort } from "./cleanup.ts";
+
+/** The ways to copy a database that bough is compared with. Each returns seconds, or null with why. */
+export type Timing = { seconds: number } | { seconds: null; why: string };
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const withDb = (url: string, db: string) => url.replace(/\/[^/]+$/, `/${db}`);
+
+/**
+ * `pg_dump -Fc | pg_restore` into a new database of the same cluster: how InsForge-style
+ * branching copies a database. Timed from the start of the dump until the restore has
+ * finished, i.e. until the copy is queryable. Needs pg_dump/pg_restore of the server's
+ * major version next to its other programs (the embedded install ships none).
+ */
+export async function dumpRestore(install: PgInstall, url: string): Promise<Timing> {
+  const dump = join(install.binDir, "pg_dump");
+  const restore = join(install.binDir, "pg_restore");
+  if (!existsSync(dump) || !existsSync(restore)) {
+    return { seconds: null, why: `no pg_dump/pg_restore in ${install.binDir}` };
+  }
+  const target = withDb(url, "bench_restore");
+  await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
+  const env = pgEnv(install);
+  const t0 = performance.now();
+  await withClient(url, (c) => c.query("CREATE DATABASE bench_restore"));
+  // -Z0: compression would only make the baseline slower (CPU-bound on 2 cores).
+  const producer = spawn(dump, ["-Fc", "-Z0", "-d", url], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const consumer = spawn(restore, ["--exit-on-error", "-d", target], {
+    env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  const forget = onAbort("pg_dump | pg_restore", async () => {
+    producer.kill("SIGKILL");
+    consumer.kill("SIGKILL");
+  });
+  producer.stdout?.pipe(consumer.stdin as NodeJS.WritableStream);
+  // pg_restore failing first closes the pipe: pg_dump then dies of EPIPE, reported below.
+  consumer.stdin?.on("error", () => {});
+  try {
+    const [d, r] = await Promise.all([exited(producer, "pg_dump"), exited(consumer, "pg_restore")]);
+    if (d || r) return { seconds: null, why: [d, r].filter(Boolean).join("; ") };
+    return { seconds: seconds(t0) };
+  } finally {
+    forget();
+    await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
+  }
+}
+
+/** Resolves with null on exit 0, else with what went wrong (last stderr line). */
+function exited(child: ChildProcess, name: string): Promise<string | null> {
+  let err = "";
+  child.stderr?.on("data", (b: Buffer) => {
+    err = (err + b.toString("utf8")).slice(-2000);
+  });
+  return new Promise((resolve) => {
+    child.on("error", (e) => resolve(`${name}: ${e.message}`));
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve(null);
+      const last = err.trim().split("\n").pop() ?? "";
+      resolve(`${name} exited ${code ?? signal}${last ? `: ${last}` : ""}`);
+    });
+  });
+}
+
+/**
+ * `CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY` (PG 15+): Postgres' own
+ * whole-database file copy (checkpoint, then copy every file; no copy-on-write).
+ */
+export async function templateCopy(url: string): Promise<Timing> {
+  // The template must have no other session, so the command runs from template1.
+  const admin = withDb(url, "template1");
+  try {
+    await withClient(admin, (c) => c.query("DROP DATABASE IF EXISTS bench_copy"));
+    const t0 = performance.now();
+    await withClient(admin, (c) =>
+      c.query("CREATE DATABASE bench_copy TEMPLATE postgres STRATEGY FILE_COPY"),
+    );
+    return { seconds: seconds(t0) };
+  } catch (err) {
+    return { seconds: null, why: `template copy failed: ${(err as Error).message}` };
+  } finally {
+    await withClient(admin, (c) => c.query("DROP DATABASE IF EXISTS bench_copy")).catch(() => {});
+  }
+}

@@ -1,0 +1,3 @@
+export async function benchMerge(): Promise<unknown> {
+  return null;
+}

@@ -1,0 +1,50 @@
+import { BoughError } from "../core/errors.ts";
+import type { Branch } from "../core/types.ts";
+import type { Change, Conflict } from "../merge/diff/changes.ts";
+import { renderDiffSummary } from "../merge/render/index.ts";
+import { startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { parentOf, requireBranch, requireProject } from "./lookup.ts";
+import { prepareMerge } from "./merge-prepare.ts";
+
+export interface DiffReport {
+  branch: string;
+  parent: string;
+  /** Recorded migrations of the branch the parent lacks (replayed first on merge). */
+  migrations: string[];
+  /** What the branch changed since T0 (or its last merge) that the parent lacks. */
+  branchChanges: Change[];
+  /** What the parent changed since then (kept on merge, never reverted). */
+  parentChanges: Change[];
+  conflicts: Conflict[];
+  summary: string;
+}
+
+/** `bough branch diff`: what a merge would see, read-only, no side effects anywhere. */
+export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Promise<DiffReport> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    const branch = requireBranch(ctx, project, o.name);
+    const parent = parentOf(ctx, branch);
+    if (!parent) {
+      throw new BoughError(
+        "BRANCH_PROTECTED",
+        `"${branch.name}" is the project's root branch: it has no parent to diff against`,
+        "diff a branch created with `bough branch create`",
+      );
+    }
+    const live: Branch[] = [];
+    for (const b of [branch, parent]) live.push(await startBranch(ctx, project, b));
+    const p = await prepareMerge(ctx, { project, branch: live[0], parent: live[1] });
+    return {
+      branch: branch.name,
+      parent: parent.name,
+      migrations: p.migrations.map((m) => m.name),
+      branchChanges: p.diff.changes,
+      parentChanges: p.diff.parentChanges,
+      conflicts: p.diff.conflicts,
+      summary: renderDiffSummary(p.diff),
+    };
+  });
+}

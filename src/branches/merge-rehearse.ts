@@ -1,0 +1,69 @@
+import { rm } from "node:fs/promises";
+import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
+import { cloneRunning } from "../clusters/online-clone.ts";
+import { pickFreePort } from "../clusters/ports.ts";
+import { reservedPorts } from "../control/branches.ts";
+import { BoughError } from "../core/errors.ts";
+import type { Branch, Project } from "../core/types.ts";
+import { applyInTransaction } from "../merge/apply.ts";
+import { differingIds } from "../merge/catalog/equality.ts";
+import { expectedAfterMerge } from "../merge/expected.ts";
+import { introspect } from "../merge/introspect/index.ts";
+import { branchUrl } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import type { PreparedMerge } from "./merge-prepare.ts";
+import { withClient } from "./sql.ts";
+
+/**
+ * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
+ * the statements must all run, and the result must equal the parent with the branch's
+ * changes on top. The clone is always removed; the parent is only read.
+ */
+export async function rehearse(
+  ctx: Ctx,
+  o: { project: Project; parent: Branch; prepared: PreparedMerge; dir: string },
+): Promise<void> {
+  const { project, parent, prepared, dir } = o;
+  const logFile = `${dir}.log`;
+  try {
+    await cloneRunning(ctx.cluster, {
+      sourceDataDir: ctx.paths.branchData(project.name, parent.name),
+      sourceUrl: branchUrl(project, parent),
+      targetDataDir: dir,
+      driver: ctx.driver,
+    });
+    const port = await pickFreePort(reservedPorts(ctx.db));
+    await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
+    const url = connectionString({ port, password: project.password });
+    const rehearsed = await withClient(url, async (c) => {
+      await applyInTransaction(c, {
+        migrations: prepared.migrations,
+        statements: prepared.plan.statements,
+        expectedHash: null,
+        lockTimeoutMs: 30_000,
+      }).catch((err: BoughError) => {
+        throw new BoughError(
+          err.code,
+          `rehearsal on a clone of "${parent.name}" failed, the parent was not touched:\n${err.message}`,
+          err.hint,
+          err.details,
+        );
+      });
+      return introspect(c);
+    });
+    const expected = expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes);
+    const differing = differingIds(rehearsed, expected);
+    if (differing.length > 0) {
+      throw new BoughError(
+        "MERGE_FAILED",
+        `the rehearsed merge did not converge: ${differing.length} object(s) differ from the expected result (${differing.slice(0, 8).join(", ")}${differing.length > 8 ? ", ..." : ""})`,
+        "the parent was not touched; this is a bough planning bug for these objects — merge them with a recorded migration (`bough migrate apply`) instead",
+        { differing },
+      );
+    }
+  } finally {
+    await killCluster(dir);
+    await rm(dir, { recursive: true, force: true });
+    await rm(logFile, { force: true });
+  }
+}

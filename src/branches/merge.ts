@@ -1,0 +1,186 @@
+import { join } from "node:path";
+import { audit } from "../control/audit.ts";
+import { updateBranch } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation } from "../control/journal.ts";
+import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
+import type { Branch } from "../core/types.ts";
+import { applyInTransaction } from "../merge/apply.ts";
+import type { Change, Conflict } from "../merge/diff/changes.ts";
+import type { Statement } from "../merge/plan/index.ts";
+import { branchUrl, startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { exclusive } from "./exclusive.ts";
+import { parentOf, requireBranch, requireProject } from "./lookup.ts";
+import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
+import { rehearse } from "./merge-rehearse.ts";
+import { withClient } from "./sql.ts";
+
+export interface MergeOptions {
+  project: string;
+  name: string;
+  /** Show what would run; change nothing anywhere. */
+  dryRun?: boolean;
+  /** Called with the preview before anything is written; throw to cancel. */
+  confirm?: (preview: string) => Promise<void>;
+  /** How long a statement may wait for a lock on the parent (default 5 s). */
+  lockTimeoutMs?: number;
+}
+
+export interface MergeReport {
+  branch: string;
+  parent: string;
+  dryRun: boolean;
+  blocked: boolean;
+  merged: boolean;
+  migrations: string[];
+  changes: Change[];
+  conflicts: Conflict[];
+  parentChanges: Change[];
+  statements: Statement[];
+  /** The reviewable SQL preview (what --save-sql writes). */
+  preview: string;
+}
+
+const MERGEABLE = ["ready", "merged", "conflicted"];
+const MAX_REPLANS = 3;
+
+/**
+ * Merges a branch into its parent: three-way diff, plan, rehearsal on a copy-on-write
+ * clone of the parent, then the same statements on the parent in one transaction.
+ * Blocked merges and failures leave the parent exactly as it was.
+ */
+export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    let branch = requireBranch(ctx, project, o.name);
+    if (branch.parentId === null) {
+      throw new BoughError(
+        "BRANCH_PROTECTED",
+        `"${branch.name}" is the project's root branch: it has no parent to merge into`,
+        "merge a branch created with `bough branch create`",
+      );
+    }
+    let parent = parentOf(ctx, branch) as Branch;
+    for (const b of [branch, parent]) {
+      if (!MERGEABLE.includes(b.state)) {
+        throw new BoughError(
+          "BRANCH_BAD_STATE",
+          `branch "${b.name}" is ${b.state}`,
+          "wait for its operation to finish, then merge",
+        );
+      }
+    }
+    branch = await startBranch(ctx, project, branch);
+    parent = await startBranch(ctx, project, parent);
+    let prepared = await prepareMerge(ctx, { project, branch, parent });
+    const report = (merged: boolean): MergeReport => toReport(branch, parent, prepared, o, merged);
+    if (o.dryRun) return report(false);
+    if (prepared.diff.conflicts.length > 0) {
+      updateBranch(ctx.db, branch.id, {
+        state: "conflicted",
+        lastError: `merge blocked by ${prepared.diff.conflicts.length} conflict(s)`,
+      });
+      audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
+      return report(false);
+    }
+    if (prepared.plan.statements.length === 0 && prepared.migrations.length === 0) {
+      updateBranch(ctx.db, branch.id, {
+        state: "merged",
+        lastError: null,
+        mergeBase: JSON.stringify(prepared.branchSnapshot),
+      });
+      return report(true);
+    }
+    await o.confirm?.(prepared.preview);
+    const op = ctx.db.transaction(() => {
+      updateBranch(ctx.db, branch.id, { state: "merging" });
+      return beginOperation(ctx.db, {
+        projectId: project.id,
+        kind: "branch-merge",
+        branchName: branch.name,
+        args: { branchId: branch.id, parent: parent.name },
+      });
+    })();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const rehearsalDir = join(ctx.paths.scratchDir(project.name), `merge-${op.id}-${attempt}`);
+        advance(ctx.db, op, "rehearsing", { rehearsalDir });
+        await rehearse(ctx, { project, parent, prepared, dir: rehearsalDir });
+        faultPoint("merge:after-rehearsal");
+        advance(ctx.db, op, "applying");
+        const outcome = await withClient(branchUrl(project, parent), (c) =>
+          applyInTransaction(c, {
+            migrations: prepared.migrations,
+            statements: prepared.plan.statements,
+            expectedHash: prepared.parentHash,
+            lockTimeoutMs: o.lockTimeoutMs ?? 5000,
+          }),
+        );
+        if (outcome.applied) break;
+        // The parent's schema moved since planning: plan again from what it is now.
+        if (attempt >= MAX_REPLANS) {
+          throw new BoughError(
+            "MERGE_FAILED",
+            `the parent "${parent.name}" kept changing while merging`,
+            "retry when schema changes on the parent have stopped",
+          );
+        }
+        prepared = await prepareMerge(ctx, { project, branch, parent });
+        if (prepared.diff.conflicts.length > 0) {
+          throw new BoughError(
+            "MERGE_CONFLICT",
+            "the parent changed while merging and the merge is now blocked",
+            `run \`bough branch merge ${branch.name} --dry-run\` to see the conflicts`,
+          );
+        }
+      }
+    } catch (err) {
+      ctx.db.transaction(() => {
+        updateBranch(ctx.db, branch.id, {
+          state: (err as BoughError).code === "MERGE_CONFLICT" ? "conflicted" : "ready",
+          lastError: (err as Error).message,
+        });
+        finishOperation(ctx.db, op, "failed", (err as Error).message);
+      })();
+      throw err;
+    }
+    ctx.db.transaction(() => {
+      updateBranch(ctx.db, branch.id, {
+        state: "merged",
+        lastError: null,
+        mergeBase: JSON.stringify(prepared.branchSnapshot),
+      });
+      finishOperation(ctx.db, op, "done");
+    })();
+    audit(ctx.db, {
+      project: project.name,
+      branch: branch.name,
+      action: "branch.merge",
+      details: { parent: parent.name, statements: prepared.plan.statements.length },
+    });
+    return report(true);
+  });
+}
+
+function toReport(
+  branch: Branch,
+  parent: Branch,
+  p: PreparedMerge,
+  o: MergeOptions,
+  merged: boolean,
+): MergeReport {
+  return {
+    branch: branch.name,
+    parent: parent.name,
+    dryRun: o.dryRun ?? false,
+    blocked: p.diff.conflicts.length > 0,
+    merged,
+    migrations: p.migrations.map((m) => m.name),
+    changes: p.diff.changes,
+    conflicts: p.diff.conflicts,
+    parentChanges: p.diff.parentChanges,
+    statements: p.plan.statements,
+    preview: p.preview,
+  };
+}

@@ -1,0 +1,62 @@
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { diffBranch } from "../../../branches/diff.ts";
+import { mergeBranch } from "../../../branches/merge.ts";
+import { BoughError } from "../../../core/errors.ts";
+import { branchOrCurrent, confirm, withSession } from "../session.ts";
+
+export function registerMerge(branch: Command): void {
+  branch
+    .command("diff [name]")
+    .description("what the branch changed since T0 (and what its parent changed), read-only")
+    .action(
+      withSession(async (s, name: string | undefined) => {
+        const d = await diffBranch(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+        });
+        s.out.result(d, () => {
+          if (d.migrations.length) s.out.line(`migrations to replay: ${d.migrations.join(", ")}`);
+          s.out.line(d.summary);
+        });
+      }),
+    );
+
+  branch
+    .command("merge [name]")
+    .description("merge the branch into its parent (three-way, rehearsed, one transaction)")
+    .option("--dry-run", "print the SQL the merge would run; change nothing")
+    .option("--save-sql <file>", "also write that SQL preview to a file")
+    .action(
+      withSession(
+        async (s, name: string | undefined, o: { dryRun?: boolean; saveSql?: string }) => {
+          const r = await mergeBranch(s.ctx, {
+            project: s.opts.project,
+            name: await branchOrCurrent(s, name),
+            dryRun: o.dryRun,
+            confirm: async (preview) => {
+              if (!s.opts.json && !s.opts.yes) process.stderr.write(`${preview}\n`);
+              await confirm(s, `apply this merge to the parent?`);
+            },
+          });
+          if (o.saveSql) await writeFile(o.saveSql, r.preview);
+          s.out.result(r, () => {
+            if (r.dryRun || r.blocked) s.out.line(r.preview);
+            else if (r.merged) {
+              const n = r.statements.length;
+              s.out.line(
+                `merged ${r.branch} into ${r.parent}: ${r.migrations.length} migration(s), ${n} statement(s), rehearsed then applied in one transaction`,
+              );
+            }
+          });
+          if (r.blocked) {
+            throw new BoughError(
+              "MERGE_CONFLICT",
+              `merge of ${r.branch} into ${r.parent} is blocked by ${r.conflicts.length} conflict(s)`,
+              "resolve them on the branch (or reset it), then merge again; the parent was not changed",
+            );
+          }
+        },
+      ),
+    );
+}

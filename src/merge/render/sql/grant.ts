@@ -1,0 +1,76 @@
+import { quoteIdent } from "../../../core/names.ts";
+import { BoughError } from "../../../core/errors.ts";
+import type { GrantObject } from "../../catalog/snapshot.ts";
+import { functionRef, objectRef, roleRef, tableRef } from "./refs.ts";
+import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
+
+type Level = "none" | "plain" | "grant";
+
+/** privilege → level ("SELECT*" means WITH GRANT OPTION). */
+function levels(privileges: string[]): Map<string, Level> {
+  const out = new Map<string, Level>();
+  for (const p of privileges) {
+    if (p.endsWith("*")) out.set(p.slice(0, -1), "grant");
+    else if (!out.has(p)) out.set(p, "plain");
+  }
+  return out;
+}
+
+/** `ON TABLE "s"."t"`, plus the column list a column grant puts after each privilege. */
+function target(g: GrantObject, ctx: SqlContext): { on: string; columns: string } {
+  const obj = ctx.lookup(g.target);
+  if (!obj) throw new BoughError("INTERNAL", `grant ${g.id} names an object not in the snapshot`, "report this as a bug");
+  switch (obj.kind) {
+    case "column":
+      return { on: `TABLE ${tableRef(obj)}`, columns: ` (${quoteIdent(obj.name)})` };
+    case "sequence":
+      return { on: `SEQUENCE ${objectRef(obj)}`, columns: "" };
+    case "table":
+    case "view":
+    case "matview":
+      return { on: `TABLE ${objectRef(obj)}`, columns: "" };
+    case "function":
+      return { on: `${obj.prokind === "p" ? "PROCEDURE" : "FUNCTION"} ${functionRef(obj)}`, columns: "" };
+    case "schema":
+      return { on: `SCHEMA ${objectRef(obj)}`, columns: "" };
+    case "domain":
+      return { on: `DOMAIN ${objectRef(obj)}`, columns: "" };
+    default:
+      return { on: `TYPE ${objectRef(obj)}`, columns: "" };
+  }
+}
+
+/** REVOKE / GRANT statements that turn `before` privileges into `after` ones. */
+function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext): SqlStep[] {
+  const { on, columns } = target(after, ctx);
+  const who = roleRef(after.grantee);
+  const was = levels(before?.privileges ?? []);
+  const now = levels(after.privileges);
+  const revoke: string[] = [];
+  const revokeOption: string[] = [];
+  const grant: string[] = [];
+  const grantOption: string[] = [];
+  for (const p of [...new Set([...was.keys(), ...now.keys()])].sort()) {
+    const from = was.get(p) ?? "none";
+    const to = now.get(p) ?? "none";
+    if (from === to) continue;
+    if (to === "none") revoke.push(p);
+    else if (to === "plain" && from === "grant") revokeOption.push(p);
+    else if (to === "plain") grant.push(p);
+    else grantOption.push(p);
+  }
+  const list = (ps: string[]) => ps.map((p) => `${p}${columns}`).join(", ");
+  const out: SqlStep[] = [];
+  if (revoke.length > 0) out.push(step(`REVOKE ${list(revoke)} ON ${on} FROM ${who};`));
+  if (revokeOption.length > 0) out.push(step(`REVOKE GRANT OPTION FOR ${list(revokeOption)} ON ${on} FROM ${who};`));
+  if (grant.length > 0) out.push(step(`GRANT ${list(grant)} ON ${on} TO ${who};`));
+  if (grantOption.length > 0) out.push(step(`GRANT ${list(grantOption)} ON ${on} TO ${who} WITH GRANT OPTION;`));
+  return out;
+}
+
+export const grantSql: Converter<GrantObject> = {
+  create: (g, ctx) => changes(null, g, ctx),
+  drop: (g, ctx) => changes(g, { ...g, privileges: [] }, ctx),
+  alter: (before, after, ctx) => changes(before, after, ctx),
+  impact: () => "in-place",
+};

@@ -1,0 +1,70 @@
+/**
+ * The converters: one per object kind, each turning a create, a drop or an in-place
+ * alter of one object into SQL steps. Pure; the plan decides which to call and when.
+ */
+import type { DbObject } from "../../catalog/snapshot.ts";
+import { assertNever } from "../../diff/changes.ts";
+import { columnSql } from "./column.ts";
+import { commentSql } from "./comment.ts";
+import { constraintSql, indexSql } from "./constraint.ts";
+import { functionSql } from "./function.ts";
+import { grantSql } from "./grant.ts";
+import { policySql } from "./policy.ts";
+import { extensionSql, schemaSql } from "./schema.ts";
+import { sequenceSql } from "./sequence.ts";
+import type { Converter, Impact, SqlContext, SqlStep } from "./step.ts";
+import { tableSql } from "./table.ts";
+import { eventTriggerSql, triggerSql } from "./trigger.ts";
+import { compositeSql, domainSql, enumSql } from "./types.ts";
+import { matviewSql, viewSql } from "./view.ts";
+
+export function converter(o: DbObject): Converter<DbObject> {
+  switch (o.kind) {
+    case "schema":
+      return schemaSql;
+    case "extension":
+      return extensionSql;
+    case "enum":
+      return enumSql;
+    case "domain":
+      return domainSql;
+    case "composite":
+      return compositeSql;
+    case "sequence":
+      return sequenceSql;
+    case "table":
+      return tableSql;
+    case "column":
+      return columnSql;
+    case "constraint":
+      return constraintSql;
+    case "index":
+      return indexSql;
+    case "view":
+      return viewSql;
+    case "matview":
+      return matviewSql;
+    case "function":
+      return functionSql;
+    case "trigger":
+      return triggerSql;
+    case "event_trigger":
+      return eventTriggerSql;
+    case "policy":
+      return policySql;
+    case "grant":
+      return grantSql;
+    case "comment":
+      return commentSql;
+    default:
+      return assertNever(o);
+  }
+}
+
+export const createSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(o).create(o, ctx);
+export const dropSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(o).drop(o, ctx);
+export const alterSql = (before: DbObject, after: DbObject, ctx: SqlContext): SqlStep[] =>
+  converter(after).alter(before, after, ctx);
+export const impactOf = (before: DbObject, after: DbObject): Impact => converter(after).impact(before, after);
+
+export type { Converter, Hazard, Impact, SqlContext, SqlStep } from "./step.ts";

@@ -1,0 +1,119 @@
+/**
+ * How each object is named in SQL. Names always go through quoteIdent; texts that come
+ * from pg_get_*def / format_type are canonical SQL already and are used as they are.
+ */
+import { quoteIdent, quoteLiteral } from "../../../core/names.ts";
+import type { DbObject, FunctionObject, Snapshot, TableObject } from "../../catalog/snapshot.ts";
+import { assertNever } from "../../diff/changes.ts";
+
+export const qname = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+
+/** The table (or view) a member object belongs to. */
+export const tableRef = (o: { schema: string; table: string }) => qname(o.schema, o.table);
+
+/** A role in GRANT / CREATE POLICY: PUBLIC is a keyword, every other name an identifier. */
+export const roleRef = (role: string) => (role.toLowerCase() === "public" ? "PUBLIC" : quoteIdent(role));
+
+export function functionRef(f: FunctionObject): string {
+  // An aggregate of no arguments is written f(*).
+  const args = f.prokind === "a" && f.identityArgs === "" ? "*" : f.identityArgs;
+  return `${qname(f.schema, f.name)}(${args})`;
+}
+
+/** Keyword of the object class in DROP / COMMENT ON / ALTER, e.g. "MATERIALIZED VIEW". */
+export function classWord(o: DbObject): string {
+  switch (o.kind) {
+    case "schema":
+      return "SCHEMA";
+    case "extension":
+      return "EXTENSION";
+    case "enum":
+    case "composite":
+      return "TYPE";
+    case "domain":
+      return "DOMAIN";
+    case "sequence":
+      return "SEQUENCE";
+    case "table":
+      return "TABLE";
+    case "column":
+      return "COLUMN";
+    case "constraint":
+      return "CONSTRAINT";
+    case "index":
+      return "INDEX";
+    case "view":
+      return "VIEW";
+    case "matview":
+      return "MATERIALIZED VIEW";
+    case "function":
+      return o.prokind === "p" ? "PROCEDURE" : o.prokind === "a" ? "AGGREGATE" : "FUNCTION";
+    case "trigger":
+      return "TRIGGER";
+    case "event_trigger":
+      return "EVENT TRIGGER";
+    case "policy":
+      return "POLICY";
+    case "grant":
+      return "GRANT";
+    case "comment":
+      return "COMMENT";
+    default:
+      return assertNever(o);
+  }
+}
+
+/** The object's name as written after its class word (members as `"n" ON "s"."t"`). */
+export function objectRef(o: DbObject): string {
+  switch (o.kind) {
+    case "schema":
+      return quoteIdent(o.name);
+    case "extension":
+      return quoteIdent(o.name);
+    case "event_trigger":
+      return quoteIdent(o.name);
+    case "enum":
+    case "domain":
+    case "composite":
+    case "sequence":
+    case "table":
+    case "index":
+    case "view":
+    case "matview":
+      return qname(o.schema, o.name);
+    case "column":
+      return `${tableRef(o)}.${quoteIdent(o.name)}`;
+    case "constraint":
+    case "trigger":
+    case "policy":
+      return `${quoteIdent(o.name)} ON ${tableRef(o)}`;
+    case "function":
+      return functionRef(o);
+    case "grant":
+    case "comment":
+      return o.target;
+    default:
+      return assertNever(o);
+  }
+}
+
+/** `"S"."T"` of a table given as "S.T" (config tables): found in the snapshot, else split at the first dot. */
+export function tableNameRef(table: string, snaps: Snapshot[]): string {
+  const t = findTable(table, snaps);
+  if (t) return qname(t.schema, t.name);
+  const dot = table.indexOf(".");
+  return dot < 0 ? quoteIdent(table) : qname(table.slice(0, dot), table.slice(dot + 1));
+}
+
+export function findTable(table: string, snaps: Snapshot[]): TableObject | undefined {
+  for (const s of snaps) {
+    const t = s.objects[`table:${table}`];
+    if (t?.kind === "table") return t;
+  }
+  return undefined;
+}
+
+export const lit = quoteLiteral;
+
+/** Body text from pg_get_*def without its trailing semicolon / whitespace, so we add exactly one. */
+export const bare = (def: string) => def.replace(/[\s;]+$/u, "");

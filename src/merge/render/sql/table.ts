@@ -1,0 +1,108 @@
+import { quoteIdent } from "../../../core/names.ts";
+import type { TableObject } from "../../catalog/snapshot.ts";
+import { columnDefinition } from "./column.ts";
+import { lit, qname } from "./refs.ts";
+import { type Converter, LOCK, type SqlContext, type SqlStep, step } from "./step.ts";
+
+const SIMPLE = /^[a-z_][a-z0-9_]*$/u;
+
+/** "fillfactor=70" → `fillfactor='70'`; option names are keywords, quoted only when unusual. */
+function option(o: string): { name: string; text: string } {
+  const eq = o.indexOf("=");
+  const key = eq < 0 ? o : o.slice(0, eq);
+  const name = key
+    .split(".")
+    .map((p) => (SIMPLE.test(p) ? p : quoteIdent(p)))
+    .join(".");
+  return { name, text: eq < 0 ? name : `${name}=${lit(o.slice(eq + 1))}` };
+}
+
+/** "S.T" of a parent table as SQL, found through the snapshot so dotted names stay right. */
+function parentRef(parent: string, ctx: SqlContext): string {
+  const t = ctx.lookup(`table:${parent}`);
+  if (t?.kind === "table") return qname(t.schema, t.name);
+  const dot = parent.indexOf(".");
+  return qname(parent.slice(0, dot), parent.slice(dot + 1));
+}
+
+function rlsSteps(before: TableObject | null, t: TableObject): SqlStep[] {
+  const q = qname(t.schema, t.name);
+  const out: SqlStep[] = [];
+  if ((before?.rlsEnabled ?? false) !== t.rlsEnabled) {
+    out.push(step(`ALTER TABLE ${q} ${t.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY;`, [LOCK]));
+  }
+  if ((before?.rlsForced ?? false) !== t.rlsForced) {
+    out.push(step(`ALTER TABLE ${q} ${t.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY;`, [LOCK]));
+  }
+  return out;
+}
+
+function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
+  const q = qname(t.schema, t.name);
+  const tail: string[] = [];
+  if (t.partitionBy) tail.push(`PARTITION BY ${t.partitionBy}`);
+  if (t.options.length > 0) tail.push(`WITH (${t.options.map((o) => option(o).text).join(", ")})`);
+  const suffix = tail.length > 0 ? ` ${tail.join(" ")}` : "";
+  const unlogged = t.persistence === "u" ? "UNLOGGED " : "";
+  const own = ctx.columnsOf(t);
+  if (t.partitionOf && own.length === 0) {
+    // A partition created as such has only its parent's (inherited) columns.
+    return [
+      step(`CREATE ${unlogged}TABLE ${q} PARTITION OF ${parentRef(t.partitionOf.parent, ctx)} ${t.partitionOf.bound}${suffix};`),
+    ];
+  }
+  const columns = own.map((c) => `    ${columnDefinition(c)}`);
+  const body = columns.length > 0 ? `(\n${columns.join(",\n")}\n)` : "()";
+  const inherits = t.inherits.length > 0 ? ` INHERITS (${t.inherits.map((p) => parentRef(p, ctx)).join(", ")})` : "";
+  const out = [step(`CREATE ${unlogged}TABLE ${q} ${body}${inherits}${suffix};`)];
+  if (t.partitionOf) {
+    // Its columns are its own (it was attached, not created as a partition): attach it the same way.
+    const parent = t.partitionOf.parent;
+    out.push(
+      step(`ALTER TABLE ${parentRef(parent, ctx)} ATTACH PARTITION ${q} ${t.partitionOf.bound};`, [], {
+        requires: [`table:${parent}`],
+        followUp: true,
+      }),
+    );
+  }
+  return out;
+}
+
+export const tableSql: Converter<TableObject> = {
+  create: (t, ctx) => [...createTable(t, ctx), ...rlsSteps(null, t).map((s) => ({ ...s, followUp: true }))],
+  drop: (t) => [step(`DROP TABLE ${qname(t.schema, t.name)};`, [LOCK, "deletes-data"])],
+  alter: (before, after, ctx) => {
+    const q = qname(after.schema, after.name);
+    const out: SqlStep[] = [];
+    if (before.persistence !== after.persistence) {
+      out.push(step(`ALTER TABLE ${q} SET ${after.persistence === "u" ? "UNLOGGED" : "LOGGED"};`, [LOCK, "rewrites-table"]));
+    }
+    const reset = before.options.map(option).filter((o) => !after.options.map((x) => option(x).name).includes(o.name));
+    if (reset.length > 0) out.push(step(`ALTER TABLE ${q} RESET (${reset.map((o) => o.name).join(", ")});`, [LOCK]));
+    const set = after.options.filter((o) => !before.options.includes(o)).map(option);
+    if (set.length > 0) out.push(step(`ALTER TABLE ${q} SET (${set.map((o) => o.text).join(", ")});`, [LOCK]));
+    for (const p of before.inherits.filter((x) => !after.inherits.includes(x))) {
+      out.push(step(`ALTER TABLE ${q} NO INHERIT ${parentRef(p, ctx)};`, [LOCK]));
+    }
+    for (const p of after.inherits.filter((x) => !before.inherits.includes(x))) {
+      out.push(step(`ALTER TABLE ${q} INHERIT ${parentRef(p, ctx)};`, [LOCK], { requires: [`table:${p}`] }));
+    }
+    const from = before.partitionOf;
+    const to = after.partitionOf;
+    if (from && (!to || to.parent !== from.parent || to.bound !== from.bound)) {
+      out.push(step(`ALTER TABLE ${parentRef(from.parent, ctx)} DETACH PARTITION ${q};`, [LOCK]));
+    }
+    if (to && (!from || to.parent !== from.parent || to.bound !== from.bound)) {
+      // The table must have the parent's shape first: after this table's column changes.
+      const columns = ctx.columnsOf(after).map((c) => c.id);
+      out.push(
+        step(`ALTER TABLE ${parentRef(to.parent, ctx)} ATTACH PARTITION ${q} ${to.bound};`, [LOCK, "may-fail-on-existing-rows"], {
+          requires: [`table:${to.parent}`, ...columns],
+        }),
+      );
+    }
+    out.push(...rlsSteps(before, after));
+    return out;
+  },
+  impact: (before, after) => (before.partitionBy !== after.partitionBy ? "recreate" : "in-place"),
+};
