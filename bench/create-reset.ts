@@ -1,21 +1,19 @@
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { branchUrl } from "../src/branches/branch-cluster.ts";
-import { type Ctx, openContext } from "../src/branches/context.ts";
+import type { Ctx } from "../src/branches/context.ts";
 import { createBranch } from "../src/branches/create.ts";
 import { deleteBranch } from "../src/branches/delete.ts";
 import { requireBranch, requireProject } from "../src/branches/lookup.ts";
-import { DEFAULT_PROJECT, deleteProject, ensureDefaultProject } from "../src/branches/projects.ts";
+import { DEFAULT_PROJECT } from "../src/branches/projects.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { withClient } from "../src/branches/sql.ts";
-import { killCluster } from "../src/clusters/cluster.ts";
 import { exclusiveBytes } from "../src/clusters/disk-usage.ts";
 import { dumpRestore, templateCopy } from "./baselines.ts";
-import { isAborting, onAbort } from "./cleanup.ts";
+import { isAborting } from "./cleanup.ts";
 import { type FillState, growTo } from "./fill.ts";
+import { openBenchHome } from "./home.ts";
 
 /** One database size on one filesystem: bough's numbers (medians of the runs) and the baselines'. */
 export interface SizeResult {
@@ -59,12 +57,13 @@ export async function benchFilesystem(o: {
   repeat: number;
   log: (line: string) => void;
 }): Promise<SizeResult[]> {
-  const home = await mkdtemp(join(o.baseDir, "bough-bench-"));
-  const forget = onAbort(`bough home ${home}`, () => removeHome(home));
-  const ctx = await openContext({ home });
+  const { ctx, close } = await openBenchHome({
+    baseDir: o.baseDir,
+    prefix: "bough-bench-",
+    log: o.log,
+  });
   const results: SizeResult[] = [];
   try {
-    await ensureDefaultProject(ctx);
     const project = requireProject(ctx, DEFAULT_PROJECT);
     const mainUrl = branchUrl(project, requireBranch(ctx, project, "main"));
     const fill: FillState = { nextId: 0 };
@@ -73,23 +72,23 @@ export async function benchFilesystem(o: {
       o.log(`[${o.label}] filling main to ${gb} GB…`);
       const t0 = performance.now();
       const actualBytes = await growTo(mainUrl, gb * 1024 ** 3, fill);
-      o.log(`[${o.label}] main is ${(actualBytes / 1024 ** 2).toFixed(0)} MB (${seconds(t0).toFixed(0)} s)`);
+      o.log(
+        `[${o.label}] main is ${(actualBytes / 1024 ** 2).toFixed(0)} MB (${seconds(t0).toFixed(0)} s)`,
+      );
       const runs: BranchRun[] = [];
       for (let i = 0; i < o.repeat && !isAborting(); i++) runs.push(await branchRun(ctx));
       o.log(`[${o.label}] ${gb} GB: pg_dump | pg_restore…`);
       const dump = await dumpRestore(ctx.cluster.install, mainUrl);
       o.log(`[${o.label}] ${gb} GB: CREATE DATABASE … STRATEGY FILE_COPY…`);
       const template = await templateCopy(mainUrl);
-      const create = runs.map((r) => r.createS);
-      const query = runs.map((r) => r.firstQueryS);
       const disks = runs.map((r) => r.diskBytes);
       results.push({
         filesystem: o.label,
         cloneDriver: ctx.driver.name,
         targetGb: gb,
         actualBytes,
-        boughCreateS: median(create),
-        boughFirstQueryS: median(query),
+        boughCreateS: median(runs.map((r) => r.createS)),
+        boughFirstQueryS: median(runs.map((r) => r.firstQueryS)),
         boughCreatePlusQueryS: median(runs.map((r) => r.createS + r.firstQueryS)),
         boughResetS: median(runs.map((r) => r.resetS)),
         branchDiskBytes: disks.includes(null) ? null : Math.max(...(disks as number[])),
@@ -100,12 +99,7 @@ export async function benchFilesystem(o: {
       });
     }
   } finally {
-    await deleteProject(ctx, { name: DEFAULT_PROJECT }).catch((err) =>
-      o.log(`[${o.label}] project delete failed (${(err as Error).message}): killing clusters`),
-    );
-    ctx.close();
-    await removeHome(home);
-    forget();
+    await close();
   }
   return results;
 }
@@ -113,13 +107,20 @@ export async function benchFilesystem(o: {
 /** create → first query → disk added → diverge → reset → delete, timed. */
 async function branchRun(ctx: Ctx): Promise<BranchRun> {
   let t0 = performance.now();
-  const created = await createBranch(ctx, { project: DEFAULT_PROJECT, name: BRANCH, switchTo: false });
+  const created = await createBranch(ctx, {
+    project: DEFAULT_PROJECT,
+    name: BRANCH,
+    switchTo: false,
+  });
   const createS = seconds(t0);
   t0 = performance.now();
   await firstQuery(created.branch.connectionString);
   const firstQueryS = seconds(t0);
   // The branch's whole directory: its data, its frozen T0 clone and its log.
-  const diskBytes = await exclusiveBytes(dirname(ctx.paths.branchData(DEFAULT_PROJECT, BRANCH)), ctx.driver);
+  const diskBytes = await exclusiveBytes(
+    dirname(ctx.paths.branchData(DEFAULT_PROJECT, BRANCH)),
+    ctx.driver,
+  );
   // Diverge a little (8 MB of pages), so reset has something to throw away.
   await withClient(created.branch.connectionString, (c) =>
     c.query("DELETE FROM bench WHERE ctid < '(1000,0)'::tid"),
@@ -143,16 +144,4 @@ async function firstQuery(url: string): Promise<void> {
       await sleep(10);
     }
   }
-}
-
-/** Kills every cluster of the home (data and T0 directories), then removes it. */
-async function removeHome(home: string): Promise<void> {
-  const projects = join(home, "projects");
-  for (const p of existsSync(projects) ? await readdir(projects) : []) {
-    const branches = join(projects, p, "branches");
-    for (const b of existsSync(branches) ? await readdir(branches) : []) {
-      for (const d of ["data", "t0"]) await killCluster(join(branches, b, d)).catch(() => {});
-    }
-  }
-  await rm(home, { recursive: true, force: true });
 }

@@ -26,7 +26,10 @@ export async function growTo(url: string, targetBytes: number, state: FillState)
     );
     let size = await databaseSize(c);
     while (size < targetBytes) {
-      const rows = Math.min(MAX_BATCH_ROWS, Math.max(1000, Math.ceil((targetBytes - size) / ROW_BYTES)));
+      const rows = Math.min(
+        MAX_BATCH_ROWS,
+        Math.max(1000, Math.ceil((targetBytes - size) / ROW_BYTES)),
+      );
       await c.query(
         "INSERT INTO bench SELECT g, repeat(md5(g::text), 30) FROM generate_series($1::bigint, $2::bigint) g",
         [state.nextId, state.nextId + rows - 1],

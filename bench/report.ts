@@ -4,8 +4,13 @@ import type { SizeResult } from "./create-reset.ts";
 export const fmtS = (s: number | null) =>
   s === null ? "n/a" : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
 export const fmtMb = (b: number | null) =>
-  b === null ? "unknown" : b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GB` : `${(b / 1024 ** 2).toFixed(1)} MB`;
-const ratio = (a: number | null, b: number) => (a === null ? "n/a" : `${(a / b).toFixed(0)}×`);
+  b === null
+    ? "unknown"
+    : b >= 1024 ** 3
+      ? `${(b / 1024 ** 3).toFixed(2)} GB`
+      : `${(b / 1024 ** 2).toFixed(1)} MB`;
+const ratio = (a: number | null, b: number) =>
+  a === null ? "n/a" : `${(a / b).toFixed(a / b < 10 ? 1 : 0)}×`;
 
 export function createTable(results: SizeResult[]): string {
   const table = new Table({
@@ -54,23 +59,30 @@ export interface TargetCheck {
 
 /** The issue's targets, judged on the reflink rows (the copy driver is O(size) by design). */
 export function checkTargets(results: SizeResult[]): TargetCheck[] {
-  const cow = results.filter((r) => r.cloneDriver === "reflink").sort((a, b) => a.actualBytes - b.actualBytes);
+  const cow = results
+    .filter((r) => r.cloneDriver === "reflink")
+    .sort((a, b) => a.actualBytes - b.actualBytes);
   if (cow.length === 0) {
-    return [{ target: "reflink targets", met: null, measured: "no reflink filesystem was measured" }];
+    return [
+      { target: "reflink targets", met: null, measured: "no reflink filesystem was measured" },
+    ];
   }
   const totals = cow.map((r) => r.boughCreatePlusQueryS);
   const worst = Math.max(...totals);
   const small = cow[0];
   const large = cow[cow.length - 1];
   const growth = large.boughCreatePlusQueryS - small.boughCreatePlusQueryS;
-  const speedup = large.dumpRestoreS === null ? null : large.dumpRestoreS / large.boughCreatePlusQueryS;
+  const speedup =
+    large.dumpRestoreS === null ? null : large.dumpRestoreS / large.boughCreatePlusQueryS;
   const disks = cow.map((r) => r.branchDiskBytes);
   const worstDisk = disks.includes(null) ? null : Math.max(...(disks as number[]));
   return [
     {
       target: "create + first query < 0.5 s at every size",
       met: worst < 0.5,
-      measured: cow.map((r) => `${fmtMb(r.actualBytes)}: ${fmtS(r.boughCreatePlusQueryS)}`).join(", "),
+      measured: cow
+        .map((r) => `${fmtMb(r.actualBytes)}: ${fmtS(r.boughCreatePlusQueryS)}`)
+        .join(", "),
     },
     {
       // "Flat": the largest size takes at most 100 ms or 25% more than the smallest.
@@ -93,6 +105,7 @@ export function checkTargets(results: SizeResult[]): TargetCheck[] {
 
 export function targetsTable(checks: TargetCheck[]): string {
   const table = new Table({ head: ["target", "met", "measured"], style: { head: [], border: [] } });
-  for (const c of checks) table.push([c.target, c.met === null ? "?" : c.met ? "yes" : "NO", c.measured]);
+  for (const c of checks)
+    table.push([c.target, c.met === null ? "?" : c.met ? "yes" : "NO", c.measured]);
   return table.toString();
 }

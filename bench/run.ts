@@ -60,7 +60,9 @@ async function benchCreate(): Promise<SizeResult[]> {
       const forget = onAbort("loop XFS mount", xfs.cleanup);
       try {
         const label = `${await fsName(xfs.dir)} loop image`;
-        results.push(...(await benchFilesystem({ label, baseDir: xfs.dir, sizesGb: sizes, repeat, log })));
+        results.push(
+          ...(await benchFilesystem({ label, baseDir: xfs.dir, sizesGb: sizes, repeat, log })),
+        );
       } finally {
         await xfs.cleanup();
         forget();
@@ -71,7 +73,9 @@ async function benchCreate(): Promise<SizeResult[]> {
   }
   const plainDir = tmpdir();
   const label = `${await fsName(plainDir)} plain`;
-  results.push(...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })));
+  results.push(
+    ...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })),
+  );
   say(createTable(results));
   const skipped = sizes.filter((s) => !plainSizes.includes(s));
   if (skipped.length > 0) {

@@ -181,6 +181,11 @@ describe("introspect", () => {
       /lower\(body\)\) WHERE \(body IS NOT NULL\)/,
     );
     assert.equal(obj(sink, "index:app.post_counts_user", "index").table, "post_counts");
+    assert.equal(
+      obj(sink, "index:app.events_at_idx", "index").definition,
+      "CREATE INDEX events_at_idx ON app.events USING btree (at)",
+      "a partitioned table's index cascades to the partitions (no ON ONLY)",
+    );
     const view = obj(sink, "view:app.user_names", "view");
     assert.deepEqual(view.options, ["security_barrier=true"]);
     assert.match(view.definition, /app\.double\(/);
@@ -295,6 +300,12 @@ describe("introspect", () => {
         await c.query(def("function:app.double(i integer)"));
         await c.query("DROP INDEX app.posts_body_idx");
         await c.query(def("index:app.posts_body_idx"));
+        await c.query("DROP INDEX app.events_at_idx");
+        await c.query(def("index:app.events_at_idx"));
+        const partIdx = await c.query(
+          "SELECT count(*)::int AS n FROM pg_index WHERE indexrelid = 'app.events_at_idx'::regclass AND indisvalid",
+        );
+        assert.equal(partIdx.rows[0].n, 1, "the recreated partitioned index is valid");
         await c.query("DROP VIEW app.user_names");
         await c.query(
           `CREATE VIEW app.user_names WITH (security_barrier) AS ${def("view:app.user_names")}`,

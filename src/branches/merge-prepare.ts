@@ -13,7 +13,7 @@ import {
   pendingMigrations,
   runAndRecord,
 } from "../merge/migrations.ts";
-import { type Plan, plan } from "../merge/plan/index.ts";
+import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -28,6 +28,8 @@ export interface PreparedMerge {
   /** Hash of the parent's schema as it is now, before any migration: apply checks it. */
   parentHash: string;
   migrations: Migration[];
+  /** The plan's DDL and data statements; its [MIGRATION] ones run as `migrations`, recorded. */
+  runnable: Statement[];
   diff: DiffResult;
   plan: Plan;
   preview: string;
@@ -82,6 +84,7 @@ export async function prepareMerge(
     parentSnapshot: parentSide.snapshot,
     parentHash: parentSide.hash,
     migrations: parentSide.migrations,
+    runnable: planned.statements.filter((st) => st.layer !== "migration"),
     diff,
     plan: planned,
     preview,

@@ -38,7 +38,7 @@ export async function rehearse(
     const rehearsed = await withClient(url, async (c) => {
       await applyInTransaction(c, {
         migrations: prepared.migrations,
-        statements: prepared.plan.statements,
+        statements: prepared.runnable,
         expectedHash: null,
         lockTimeoutMs: 30_000,
       }).catch((err: BoughError) => {

@@ -84,7 +84,7 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
       audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
       return report(false);
     }
-    if (prepared.plan.statements.length === 0 && prepared.migrations.length === 0) {
+    if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
       updateBranch(ctx.db, branch.id, {
         state: "merged",
         lastError: null,
@@ -112,7 +112,7 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
         const outcome = await withClient(branchUrl(project, parent), (c) =>
           applyInTransaction(c, {
             migrations: prepared.migrations,
-            statements: prepared.plan.statements,
+            statements: prepared.runnable,
             expectedHash: prepared.parentHash,
             lockTimeoutMs: o.lockTimeoutMs ?? 5000,
           }),

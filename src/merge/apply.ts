@@ -35,6 +35,8 @@ export async function applyInTransaction(
   await client.query("BEGIN");
   try {
     await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(input.lockTimeoutMs))}`);
+    // Function bodies may name objects created later in the same plan (as pg_dump does).
+    await client.query("SET LOCAL check_function_bodies = off");
     if (input.expectedHash !== null) {
       const now = snapshotHash(await introspect(client));
       if (now !== input.expectedHash) {

@@ -1,10 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import pg from "pg";
+import { join, resolve } from "node:path";
+import { withClient } from "../../src/branches/sql.ts";
+
+export { withClient };
 import { quoteIdent } from "../../src/core/names.ts";
 
 /** The migra fixture corpus (see its SOURCE.md); BOUGH_CORPUS_DIR points elsewhere. */
-export const CORPUS_DIR = process.env.BOUGH_CORPUS_DIR ?? "/work/shared/corpus/migra";
+export const CORPUS_DIR =
+  process.env.BOUGH_CORPUS_DIR ?? resolve(import.meta.dirname, "../../../shared/corpus/migra");
 
 /** Case names of the corpus (folders holding a.sql and b.sql), sorted. */
 export function corpusCases(): string[] {
@@ -39,16 +42,6 @@ export async function createDatabase(url: string, name: string): Promise<string>
   const u = new URL(url);
   u.pathname = `/${encodeURIComponent(name)}`;
   return u.toString();
-}
-
-export async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /**

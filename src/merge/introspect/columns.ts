@@ -22,6 +22,8 @@ interface Row {
 /**
  * Columns of tables (view columns belong to the view's definition). The default or
  * generation expression lives in pg_attrdef, whose pg_depend rows are the column's.
+ * A plain default cannot mention columns, so it is printed without the table as context:
+ * giving the table makes pg_get_expr open it, the costliest step on a cold connection.
  */
 export async function readColumns(
   client: pg.ClientBase,
@@ -31,7 +33,8 @@ export async function readColumns(
     `SELECT a.attrelid AS relid, a.attnum, ad.oid AS attrdef, n.nspname AS schema, c.relname AS table,
             a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
-            pg_get_expr(ad.adbin, ad.adrelid) AS expr,
+            CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
+                 ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr,
             CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation
        FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid

@@ -29,20 +29,26 @@ export async function readDataLayer(client: pg.ClientBase): Promise<DataLayer> {
     "SELECT to_regclass('bough.table_policies') IS NOT NULL AS ok",
   );
   if (!exists.rows[0].ok) return { policies: {}, data: {} };
+  // "S.T" is split at each dot in turn and looked up by name (indexed); "a.b.c" could
+  // split two ways, the shortest schema name wins, always the same.
   const { rows } = await client.query<PolicyRow>(
     `SELECT p.table_name, p.policy, p.key_columns, p.excluded_columns, t.schema, t.name, t.columns
        FROM bough.table_policies p
        LEFT JOIN LATERAL (
-         SELECT n.nspname AS schema, c.relname AS name,
+         SELECT n.nspname::text AS schema, c.relname::text AS name,
                 array(SELECT a.attname::text FROM pg_attribute a
-                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname || '.' || c.relname = p.table_name AND c.relkind IN ('r', 'p')
-          ORDER BY length(n.nspname) LIMIT 1) t ON true -- "a.b.c" could split two ways: pick one, always the same
-      ORDER BY p.table_name`,
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                       ORDER BY a.attnum) AS columns
+           FROM generate_series(1, length(p.table_name)) i
+           JOIN pg_namespace n ON n.nspname = left(p.table_name, i - 1)
+           JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = substr(p.table_name, i + 1)
+          WHERE substr(p.table_name, i, 1) = '.' AND c.relkind IN ('r', 'p')
+          ORDER BY i LIMIT 1) t ON true`,
   );
   const policies: Record<string, TablePolicy> = {};
   const data: Record<string, DataTable> = {};
+  // Sorted here, not by ORDER BY: the database's collation must not decide key order.
+  rows.sort((a, b) => (a.table_name < b.table_name ? -1 : a.table_name > b.table_name ? 1 : 0));
   for (const r of rows) {
     const policy: TablePolicy = {
       table: r.table_name,

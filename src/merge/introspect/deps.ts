@@ -2,15 +2,8 @@ import type pg from "pg";
 import type { DbObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, sortedUnique, USER_OID } from "./context.ts";
 
-interface Row {
-  catalog: string;
-  objid: number;
-  objsubid: number;
-  refcatalog: string;
-  refobjid: number;
-  refobjsubid: number;
-  deptype: "n" | "a";
-}
+/** classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype (array rows: cheaper to parse). */
+type Row = [number, number, number, number, number, number, "n" | "a"];
 
 /**
  * Adds what pg_depend knows (normal and auto dependencies) to each object's structural
@@ -26,26 +19,39 @@ export async function addCatalogDeps(
   ctx: IntrospectContext,
   objects: Map<string, DbObject>,
 ): Promise<void> {
-  const { rows } = await client.query<Row>(
-    `SELECT d.classid::regclass::text AS catalog, d.objid, d.objsubid,
-            d.refclassid::regclass::text AS refcatalog, d.refobjid, d.refobjsubid, d.deptype
-       FROM pg_depend d
-      WHERE d.deptype IN ('n', 'a') AND d.objid >= ${USER_OID}
-        AND d.refclassid <> 'pg_namespace'::regclass`,
-  );
+  const catalogs = await catalogNames(client);
+  const { rows } = await client.query<Row>({
+    text: `SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+             FROM pg_depend d
+            WHERE d.deptype IN ('n', 'a') AND d.objid >= ${USER_OID}
+              AND d.refclassid <> 'pg_namespace'::regclass`,
+    rowMode: "array",
+  });
   const extra = new Map<string, string[]>();
-  for (const r of rows) {
-    const from = ctx.ids.resolve(r.catalog, r.objid, r.objsubid);
+  for (const [classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype] of rows) {
+    const from = ctx.ids.resolve(catalogs.get(classid) ?? "", objid, objsubid);
     if (!from) continue;
-    const to = ctx.ids.resolve(r.refcatalog, r.refobjid, r.refobjsubid);
+    const to = ctx.ids.resolve(catalogs.get(refclassid) ?? "", refobjid, refobjsubid);
     if (!to || to === from) continue;
-    if (r.deptype === "a" && objects.get(from)?.kind === "sequence") continue;
+    if (deptype === "a" && objects.get(from)?.kind === "sequence") continue;
     const list = extra.get(from);
     if (list) list.push(to);
     else extra.set(from, [to]);
   }
   for (const obj of objects.values()) {
-    const all = [...obj.deps, ...(extra.get(obj.id) ?? [])];
-    obj.deps = sortedUnique(all.filter((id) => id !== obj.id && objects.has(id)));
+    const more = extra.get(obj.id);
+    const kept = (more ? obj.deps.concat(more) : obj.deps).filter(
+      (id) => id !== obj.id && objects.has(id),
+    );
+    obj.deps = kept.length > 1 ? sortedUnique(kept) : kept;
   }
+}
+
+/** Oid → name of the system catalogs, so pg_depend rows carry numbers rather than regclass text. */
+async function catalogNames(client: pg.ClientBase): Promise<Map<number, string>> {
+  const { rows } = await client.query<{ oid: number; name: string }>(
+    `SELECT c.oid, c.relname::text AS name FROM pg_class c
+      WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r'`,
+  );
+  return new Map(rows.map((r) => [r.oid, r.name]));
 }

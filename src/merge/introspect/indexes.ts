@@ -9,6 +9,7 @@ interface Row {
   name: string;
   table: string;
   relkind: string;
+  quoted: string;
   definition: string;
 }
 
@@ -23,7 +24,7 @@ export async function readIndexes(
 ): Promise<IndexObject[]> {
   const { rows } = await client.query<Row>(
     `SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name, c.relname AS table,
-            c.relkind, pg_get_indexdef(i.indexrelid) AS definition
+            c.relkind, quote_ident(ic.relname) AS quoted, pg_get_indexdef(i.indexrelid) AS definition
        FROM pg_index i
        JOIN pg_class ic ON ic.oid = i.indexrelid
        JOIN pg_class c ON c.oid = i.indrelid
@@ -45,7 +46,16 @@ export async function readIndexes(
       schema: r.schema,
       table: r.table,
       name: r.name,
-      definition: r.definition,
+      definition: r.relkind === "p" ? cascading(r.definition, r.quoted) : r.definition,
     };
   });
+}
+
+/**
+ * pg_get_indexdef writes "ON ONLY" for a partitioned table, which run as is makes an
+ * invalid index that leaves every partition unindexed. The partitions' indexes are not
+ * listed because the parent's creates them, so the definition is the cascading form.
+ */
+function cascading(definition: string, quotedName: string): string {
+  return definition.replace(` ${quotedName} ON ONLY `, ` ${quotedName} ON `);
 }

@@ -51,7 +51,11 @@ function typeStep(before: ColumnObject, after: ColumnObject): SqlStep {
   const collate = after.collation ? ` COLLATE ${after.collation}` : "";
   const cheap = before.type === after.type || binaryCoercible(before.type, after.type);
   const hazards: Hazard[] = cheap ? [LOCK] : [LOCK, "rewrites-table", "may-fail-on-existing-rows"];
-  const using = before.type === after.type ? "" : ` USING ${quoteIdent(after.name)}::${after.type}`;
+  // Between user types (enums of different names, domains, composites) only text casts both ways.
+  const viaText =
+    after.type !== "text" && [...before.deps, ...after.deps].some((id) => /^(enum|domain|composite):/u.test(id));
+  const cast = viaText ? `::${after.type.endsWith("[]") ? "text[]" : "text"}::${after.type}` : `::${after.type}`;
+  const using = before.type === after.type ? "" : ` USING ${quoteIdent(after.name)}${cast}`;
   return step(alterColumn(after, `TYPE ${after.type}${collate}${using}`), hazards);
 }
 

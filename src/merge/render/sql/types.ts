@@ -91,15 +91,17 @@ export const compositeSql: Converter<CompositeObject> = {
     for (const a of after.attributes) {
       const old = was.get(a.name);
       if (old === undefined) out.push(step(`ALTER TYPE ${q} ADD ATTRIBUTE ${quoteIdent(a.name)} ${a.type};`));
-      else if (old !== a.type) out.push(step(`ALTER TYPE ${q} ALTER ATTRIBUTE ${quoteIdent(a.name)} TYPE ${a.type};`));
     }
     return out;
   },
-  // Attributes can be dropped, retyped and appended; any other new order needs a new type.
+  // Attributes can be dropped and appended in place; a new type of an attribute in use, or a
+  // new order, needs a new type (Postgres refuses ALTER ATTRIBUTE TYPE while a column uses it).
   impact: (before, after) => {
+    const was = new Map(before.attributes.map((a) => [a.name, a.type]));
     const names = after.attributes.map((a) => a.name);
     const kept = before.attributes.map((a) => a.name).filter((n) => names.includes(n));
     const added = names.filter((n) => !kept.includes(n));
-    return [...kept, ...added].join("\u0000") === names.join("\u0000") ? "in-place" : "retype";
+    const retyped = after.attributes.some((a) => was.has(a.name) && was.get(a.name) !== a.type);
+    return !retyped && [...kept, ...added].join("\u0000") === names.join("\u0000") ? "in-place" : "retype";
   },
 };

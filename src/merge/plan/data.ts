@@ -1,0 +1,100 @@
+import type { Snapshot } from "../catalog/snapshot.ts";
+import { byString, type Change, type DataChange } from "../diff/changes.ts";
+import { deletePolicySql, deleteRowSql, setPolicySql, upsertRowSql } from "../render/sql/data.ts";
+import { findTable, tableNameRef } from "../render/sql/refs.ts";
+import type { Statement } from "./types.ts";
+
+/**
+ * The data layer: merge policies first (they say how rows merge), then row deletes
+ * (referencing tables first), then row upserts (referenced tables first), each table's
+ * rows by key. Runs after the DDL, so new tables and columns exist.
+ */
+export function dataStatements(changes: Change[], snaps: { parent: Snapshot; branch: Snapshot }): Statement[] {
+  const data = changes.filter((c): c is DataChange => c.type !== "create" && c.type !== "drop" && c.type !== "alter");
+  const out: Statement[] = [];
+  for (const c of data) {
+    if (c.type === "policy-set") out.push(statement(c, setPolicySql(c.after), []));
+    if (c.type === "policy-delete") out.push(statement(c, deletePolicySql(c.table), []));
+  }
+  const tables = fkOrder(
+    [...new Set(data.filter((c) => c.type === "row-upsert" || c.type === "row-delete").map((c) => c.table))],
+    snaps.branch,
+  );
+  const rows = (table: string, type: Change["type"]) =>
+    data.filter((c) => c.table === table && c.type === type).sort((a, b) => byString(a.id, b.id));
+  for (const table of [...tables].reverse()) {
+    for (const c of rows(table, "row-delete")) {
+      if (c.type !== "row-delete") continue;
+      const sql = deleteRowSql({ table: tableNameRef(table, [snaps.branch, snaps.parent]), keyColumns: c.keyColumns, key: c.key });
+      out.push(statement(c, sql, ["deletes-data"]));
+    }
+  }
+  for (const table of tables) {
+    const shape = writable(table, snaps);
+    for (const c of rows(table, "row-upsert")) {
+      if (c.type !== "row-upsert") continue;
+      const sql = upsertRowSql({
+        table: tableNameRef(table, [snaps.branch, snaps.parent]),
+        keyColumns: c.keyColumns,
+        columns: Object.keys(c.after).filter((col) => shape.writable(col)).sort(byString),
+        row: c.after,
+        overriding: shape.overriding,
+      });
+      out.push(statement(c, sql, c.before ? ["overwrites-data"] : []));
+    }
+  }
+  return out;
+}
+
+function statement(c: DataChange, sql: string, hazards: Statement["hazards"]): Statement {
+  return { layer: "data", sql, objectId: c.id, changeKind: c.type, hazards, notes: [] };
+}
+
+/** Which columns an INSERT may name (never secrets, never generated ones), and whether identity ALWAYS needs OVERRIDING. */
+function writable(table: string, snaps: { parent: Snapshot; branch: Snapshot }) {
+  const secret = new Set([
+    ...(snaps.branch.data[table]?.excluded ?? []),
+    ...(snaps.branch.policies[table]?.excluded ?? []),
+    ...(snaps.parent.data[table]?.excluded ?? []),
+    ...(snaps.parent.policies[table]?.excluded ?? []),
+  ]);
+  const t = findTable(table, [snaps.branch]);
+  const columns = new Map<string, { generated: boolean; always: boolean }>();
+  if (t) {
+    for (const o of Object.values(snaps.branch.objects)) {
+      if (o.kind === "column" && o.schema === t.schema && o.table === t.name) {
+        columns.set(o.name, { generated: o.generated !== null, always: o.identity === "always" });
+      }
+    }
+  }
+  return {
+    writable: (c: string) => !secret.has(c) && !columns.get(c)?.generated,
+    overriding: [...columns.values()].some((c) => c.always),
+  };
+}
+
+/** Config tables with referenced tables first (foreign keys between them), else by name. */
+function fkOrder(tables: string[], branch: Snapshot): string[] {
+  const ids = new Map<string, string>();
+  for (const t of tables) {
+    const obj = findTable(t, [branch]);
+    if (obj) ids.set(`${obj.schema}.${obj.name}`, t);
+  }
+  const refs = new Map<string, Set<string>>(tables.map((t) => [t, new Set<string>()]));
+  for (const o of Object.values(branch.objects)) {
+    if (o.kind !== "constraint" || o.type !== "f" || !o.references) continue;
+    const from = ids.get(`${o.schema}.${o.table}`);
+    const to = ids.get(o.references);
+    if (from && to && from !== to) refs.get(from)?.add(to);
+  }
+  const out: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (t: string) => {
+    if (out.includes(t) || visiting.has(t)) return;
+    visiting.add(t);
+    for (const r of [...(refs.get(t) ?? [])].sort(byString)) visit(r);
+    out.push(t);
+  };
+  for (const t of [...tables].sort(byString)) visit(t);
+  return out;
+}

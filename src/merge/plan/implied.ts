@@ -1,0 +1,69 @@
+import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
+import { byString } from "../diff/changes.ts";
+import type { ActionMap } from "./actions.ts";
+import { ownersOf } from "./owners.ts";
+
+/**
+ * Marks what Postgres does by itself so no statement repeats it: the columns of a table
+ * being created are in its CREATE TABLE; a column inherited from a parent appears, and
+ * follows type / NOT NULL / default changes, with the parent's column.
+ */
+export function markImplied(actions: ActionMap, snaps: { parent: Snapshot; branch: Snapshot }): void {
+  const columnsByTable = new Map<string, ColumnObject[]>();
+  for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
+    const o = snaps.branch.objects[id];
+    if (o.kind !== "column") continue;
+    const t = `table:${o.schema}.${o.table}`;
+    columnsByTable.set(t, [...(columnsByTable.get(t) ?? []), o]);
+  }
+  for (const a of [...actions.values()].sort((x, y) => byString(x.id, y.id))) {
+    if ((a.mode === "create" || a.mode === "recreate") && a.after.kind === "table") {
+      for (const c of columnsByTable.get(a.id) ?? []) {
+        actions.set(c.id, { mode: "implied", id: c.id, after: c, by: a.id });
+      }
+    }
+  }
+  for (const a of [...actions.values()].sort((x, y) => byString(x.id, y.id))) {
+    if (a.mode === "create" && a.after.kind === "column" && a.after.inherited) {
+      const parent = parentColumnAction(a.after, actions, snaps.branch);
+      if (parent) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent });
+    }
+    if (a.mode === "alter" && a.after.kind === "column" && a.before.kind === "column" && a.before.inherited && a.after.inherited) {
+      const parent = parentColumnAction(a.after, actions, snaps.branch);
+      const p = parent ? actions.get(parent) : undefined;
+      if (!p || p.mode !== "alter" || p.before.kind !== "column" || p.after.kind !== "column") continue;
+      const before = followParent(a.before, { before: p.before, after: p.after }, a.after);
+      if (sameColumn(before, a.after)) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent as string });
+      else a.before = before;
+    }
+  }
+}
+
+/** The parent table's column (of an inherited column) that has an action of its own. */
+function parentColumnAction(c: ColumnObject, actions: ActionMap, branch: Snapshot): string | undefined {
+  const owners = ownersOf(c, branch).filter((id) => id.startsWith("column:"));
+  return owners.find((id) => actions.has(id));
+}
+
+const FOLLOWED = ["type", "collation", "notNull", "default"] as const;
+
+/** `before` with the fields the parent's ALTER already carries to this column set to their new value. */
+function followParent(before: ColumnObject, parent: { before: ColumnObject; after: ColumnObject }, after: ColumnObject) {
+  const out: ColumnObject = { ...before };
+  for (const f of FOLLOWED) {
+    if (parent.before[f] === before[f] && parent.after[f] === after[f]) {
+      (out as unknown as Record<string, unknown>)[f] = after[f];
+    }
+  }
+  return out;
+}
+
+function sameColumn(a: DbObject, b: DbObject): boolean {
+  if (a.kind !== "column" || b.kind !== "column") return false;
+  return (
+    FOLLOWED.every((f) => a[f] === b[f]) &&
+    a.identity === b.identity &&
+    a.generated === b.generated &&
+    a.generatedKind === b.generatedKind
+  );
+}

@@ -1,0 +1,2 @@
+export { plan } from "./plan.ts";
+export type { Hazard, Layer, Plan, PlanContext, Statement } from "./types.ts";

@@ -1,0 +1,53 @@
+import type { DiffResult } from "../diff/changes.ts";
+import type { Layer, Plan, Statement } from "../plan/types.ts";
+import { renderConflict } from "./conflicts.ts";
+
+const SECTIONS: { layer: Layer; title: string }[] = [
+  { layer: "migration", title: "MIGRATION" },
+  { layer: "ddl", title: "DDL" },
+  { layer: "data", title: "DATA" },
+];
+
+/**
+ * The reviewable preview of a merge (`bough branch merge NAME --dry-run`): exactly the
+ * SQL that would run, by section, each statement under a comment naming the object it
+ * changes and its hazards; when blocked, it starts with the conflicts and what to do.
+ *
+ * @example console.log(renderPreview({ plan: p, diff: d, branch: "feature", parent: "main" }))
+ */
+export function renderPreview(o: { plan: Plan; diff: DiffResult; branch: string; parent: string }): string {
+  const { plan, diff } = o;
+  const lines: string[] = [];
+  const conflicts = diff.conflicts;
+  if (conflicts.length > 0) {
+    lines.push(`-- ⚠️ MERGE BLOCKED: ${conflicts.length} conflict(s)`, "--");
+    conflicts.forEach((c, i) => {
+      lines.push(...renderConflict(c, i + 1, conflicts.length), "--");
+    });
+  }
+  const count = (layer: Layer) => plan.statements.filter((s) => s.layer === layer).length;
+  lines.push(
+    `-- bough merge preview: branch "${o.branch}" -> parent "${o.parent}"`,
+    `-- ${plan.statements.length} statement(s): ${count("migration")} migration, ${count("ddl")} DDL, ${count("data")} data; ${conflicts.length} conflict(s)`,
+    `-- planned against parent schema ${plan.parentHash.slice(0, 16)}`,
+  );
+  if (conflicts.length > 0) lines.push("-- nothing runs while blocked: below is what would run once the conflicts are resolved");
+  for (const { layer, title } of SECTIONS) {
+    lines.push("", `-- [${title}]`);
+    const statements = plan.statements.filter((s) => s.layer === layer);
+    if (statements.length === 0) lines.push("-- (nothing)");
+    statements.forEach((s, i) => {
+      if (i > 0) lines.push("");
+      lines.push(...renderStatement(s));
+    });
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** One statement with its comment header: change and object, hazards, notes. */
+export function renderStatement(s: Statement): string[] {
+  const out = [`-- ${s.changeKind} ${s.objectId}`, `-- hazards: ${s.hazards.length > 0 ? s.hazards.join(", ") : "none"}`];
+  for (const note of s.notes) out.push(`-- note: ${note}`);
+  out.push(s.sql);
+  return out;
+}
