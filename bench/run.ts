@@ -91,7 +91,7 @@ async function main() {
   installSignalHandlers();
   const install = await resolveInstall(makePaths(resolveHome()));
   const postgres = `PostgreSQL ${install.version} from ${install.binDir}${process.env.BOUGH_PG_BIN ? " (BOUGH_PG_BIN)" : " (embedded)"}`;
-  say(`Postgres: ${postgres}; repeat ${repeat} per size`);
+  say(`Postgres: ${postgres}`);
   const out: Record<string, unknown> = { at: new Date().toISOString(), postgres, repeat };
   if (values.only !== "merge") {
     const createReset = await benchCreate();
