@@ -19,6 +19,27 @@ export function onAbort(what: string, undo: Undo): () => void {
   };
 }
 
+/**
+ * Registers undo for a signal and returns the way to run it normally (in a finally):
+ * both paths share one run, so a signal during the normal cleanup waits for it instead
+ * of unmounting or deleting twice.
+ */
+export function registerCleanup(what: string, undo: Undo): Undo {
+  let running: Promise<void> | null = null;
+  const once = () => {
+    running ??= undo();
+    return running;
+  };
+  const forget = onAbort(what, once);
+  return async () => {
+    try {
+      await once();
+    } finally {
+      forget();
+    }
+  };
+}
+
 /** True once a signal arrived: long loops stop starting new work. */
 export const isAborting = () => aborting;
 

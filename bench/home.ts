@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Ctx, openContext } from "../src/branches/context.ts";
 import { DEFAULT_PROJECT, deleteProject, ensureDefaultProject } from "../src/branches/projects.ts";
 import { killCluster } from "../src/clusters/cluster.ts";
-import { onAbort } from "./cleanup.ts";
+import { isPostgresProcess, signal, waitGone } from "../src/clusters/processes.ts";
+import { isAborting, registerCleanup } from "./cleanup.ts";
 
 export interface BenchHome {
   ctx: Ctx;
@@ -22,18 +23,16 @@ export async function openBenchHome(o: {
   log: (line: string) => void;
 }): Promise<BenchHome> {
   const home = await mkdtemp(join(o.baseDir, o.prefix));
-  const forget = onAbort(`bough home ${home}`, () => removeHome(home));
   let ctx: Ctx | null = null;
-  const close = async () => {
-    if (ctx) {
+  const close = registerCleanup(`bough home ${home}`, async () => {
+    if (ctx && !isAborting()) {
       await deleteProject(ctx, { name: DEFAULT_PROJECT }).catch((err) =>
         o.log(`project delete failed (${(err as Error).message}): killing its clusters`),
       );
-      ctx.close();
     }
+    ctx?.close();
     await removeHome(home);
-    forget();
-  };
+  });
   try {
     ctx = await openContext({ home });
     await ensureDefaultProject(ctx);
@@ -44,7 +43,11 @@ export async function openBenchHome(o: {
   }
 }
 
-/** Kills every cluster of a home (data and T0 directories of every branch), then removes it. */
+/**
+ * Kills every cluster of a home (data and T0 directories of every branch), then any
+ * postgres process still running anywhere under it (one an interrupted operation was
+ * starting), then removes it.
+ */
 async function removeHome(home: string): Promise<void> {
   const projects = join(home, "projects");
   for (const p of existsSync(projects) ? await readdir(projects) : []) {
@@ -53,5 +56,21 @@ async function removeHome(home: string): Promise<void> {
       for (const d of ["data", "t0"]) await killCluster(join(branches, b, d)).catch(() => {});
     }
   }
+  await killPostgresUnder(home);
   await rm(home, { recursive: true, force: true });
+  await killPostgresUnder(home);
+}
+
+/** SIGKILLs postgres processes whose working directory is under dir (Linux /proc). */
+async function killPostgresUnder(dir: string): Promise<void> {
+  const root = `${await realpath(dir).catch(() => dir)}/`;
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || !isPostgresProcess(pid)) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");
+    if (cwd.startsWith(root)) pids.push(pid);
+  }
+  for (const pid of pids) signal(pid, "SIGKILL");
+  await waitGone(pids, 10_000);
 }

@@ -15,7 +15,7 @@ import { fsName } from "../src/clusters/clone-driver.ts";
 import { resolveInstall } from "../src/clusters/install.ts";
 import { makePaths, resolveHome } from "../src/core/paths.ts";
 import { mountLoopXfs } from "../test/helpers/xfs.ts";
-import { installSignalHandlers, onAbort } from "./cleanup.ts";
+import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
 import { checkTargets, createTable, targetsTable } from "./report.ts";
@@ -57,15 +57,14 @@ async function benchCreate(): Promise<SizeResult[]> {
       sizeMb: Math.max(8192, Math.ceil(Math.max(...sizes) * 4.5 * 1024)),
     });
     if (xfs.ok) {
-      const forget = onAbort("loop XFS mount", xfs.cleanup);
+      const unmount = registerCleanup(`loop XFS mount ${xfs.dir}`, xfs.cleanup);
       try {
         const label = `${await fsName(xfs.dir)} loop image`;
         results.push(
           ...(await benchFilesystem({ label, baseDir: xfs.dir, sizesGb: sizes, repeat, log })),
         );
       } finally {
-        await xfs.cleanup();
-        forget();
+        await unmount();
       }
     } else {
       say(`reflink bench skipped: ${xfs.reason}`);
@@ -106,4 +105,8 @@ async function main() {
   say(`results written to ${file}`);
 }
 
-await main();
+await main().catch((err) => {
+  // Interrupted: the signal handler is cleaning up and exits when done.
+  if (isAborting()) return new Promise(() => {});
+  throw err;
+});

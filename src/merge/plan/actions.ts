@@ -29,6 +29,8 @@ export type Action =
   | { mode: "retype"; id: string; before: DbObject; after: DbObject; columns: string[]; label: string; notes: string[] }
   /** Comes into being with `by`'s statements (a column in CREATE TABLE, an inherited column). */
   | { mode: "implied"; id: string; after: DbObject; by: string }
+  /** Dropped by its own statements, then brought back by `by`'s (a local column that becomes inherited). */
+  | { mode: "replaced"; id: string; before: DbObject; after: DbObject; by: string; label: string; notes: string[] }
   /** A column converted to a rebuilt type by `by`'s retype (its other changes included). */
   | { mode: "converted"; id: string; before: DbObject; after: DbObject; by: string };
 
@@ -152,14 +154,14 @@ type Why = "removed" | "retyped" | "reshaped";
  * branch's deps when the two are the same object.
  */
 function rebuiltAs(before: DbObject, existing: Action | undefined, branch: DbObject | undefined): DbObject | null {
-  if (existing && existing.mode !== "implied" && existing.mode !== "converted") {
+  if (existing && existing.mode !== "implied" && existing.mode !== "converted" && existing.mode !== "replaced") {
     return existing.mode === "drop" ? null : "after" in existing ? existing.after : before;
   }
   return branch && sameObject(before, branch) ? branch : before;
 }
 
 function reason(a: Action): Why | null {
-  if (a.mode === "drop" || a.mode === "recreate") return "removed";
+  if (a.mode === "drop" || a.mode === "recreate" || a.mode === "replaced") return "removed";
   if (a.mode === "retype") return "retyped";
   if (a.mode === "converted" || (a.mode === "alter" && a.reshape)) return "reshaped";
   return null;
@@ -187,7 +189,7 @@ function cascadeOne(o: {
   if (why === "reshaped" && (owned || !READERS.has(before.kind))) return "skip";
   if (why === "retyped" && before.kind === "column") return "skip";
   if (why === "retyped" && !owned && !TYPE_READERS.has(before.kind)) return "skip";
-  if (existing?.mode === "implied" || existing?.mode === "converted") return "skip";
+  if (existing?.mode === "implied" || existing?.mode === "converted" || existing?.mode === "replaced") return "skip";
   const note = `recreated because ${x} ${BECAUSE[why]}`;
   if (owned && why !== "reshaped") {
     // Goes with its owner: no drop statement; created again if the branch has it.

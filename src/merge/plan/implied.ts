@@ -28,6 +28,15 @@ export function markImplied(actions: ActionMap, snaps: { parent: Snapshot; branc
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       if (parent) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent });
     }
+    if (a.mode === "alter" && a.after.kind === "column" && a.before.kind === "column" && !a.before.inherited && a.after.inherited) {
+      // A local column becomes inherited only by going away before the parent's column is added.
+      const parent = parentColumnAction(a.after, actions, snaps.branch);
+      if (parent && actions.get(parent)?.mode === "create") {
+        const notes = ["the column becomes inherited from the parent table's new column: dropped here, added back by the parent"];
+        actions.set(a.id, { mode: "replaced", id: a.id, before: a.before, after: a.after, by: parent, label: a.label, notes });
+      }
+      continue;
+    }
     if (a.mode === "alter" && a.after.kind === "column" && a.before.kind === "column" && a.before.inherited && a.after.inherited) {
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       const p = parent ? actions.get(parent) : undefined;

@@ -41,7 +41,7 @@ export function toNodes(actions: ActionMap, snaps: { parent: Snapshot; branch: S
     // What comes into being with this action's first create (columns of a new table).
     const first = made.find((n) => n.provides.includes(id));
     if (first) first.provides.push(...(implied.get(id) ?? []));
-    if (first && a.mode !== "drop" && a.mode !== "implied" && a.mode !== "converted" && "after" in a) {
+    if (first && "after" in a) {
       const extra = (implied.get(id) ?? []).flatMap((c) => (actions.get(c) as Action & { after: DbObject }).after.deps);
       first.requires = uniq([...first.requires, ...extra]);
     }
@@ -59,7 +59,7 @@ function impliedBy(actions: ActionMap): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const id of [...actions.keys()].sort(byString)) {
     const a = actions.get(id) as Action;
-    if (a.mode === "implied") out.set(a.by, [...(out.get(a.by) ?? []), id]);
+    if (a.mode === "implied" || a.mode === "replaced") out.set(a.by, [...(out.get(a.by) ?? []), id]);
   }
   return out;
 }
@@ -86,6 +86,8 @@ function nodesOf(a: Action, env: Env): Node[] {
     }
     case "retype":
       return retype(a, env);
+    case "replaced":
+      return drops(a.before, a.label, a.notes, env);
     case "implied":
     case "converted":
       // Statements come from the owning action (CREATE TABLE, the parent column, the retype).

@@ -171,7 +171,11 @@ function removers(nodes: Node[], actions: ActionMap, parent: Snapshot) {
     const implicit = (a?.mode === "drop" && a.implicit) || (a?.mode === "recreate" && a.implicitDrop);
     if (out.length === 0 && implicit && depth < 8) {
       const obj = parent.objects[id] as DbObject;
-      out = ownersOf(obj, parent).flatMap((owner) => find(owner, depth + 1));
+      // The first owner that goes takes it along (its own table before an inheritance parent).
+      for (const owner of ownersOf(obj, parent)) {
+        out = find(owner, depth + 1);
+        if (out.length > 0) break;
+      }
     }
     memo.set(id, out);
     return out;
@@ -217,12 +221,20 @@ function addNameClashes(
   }
 }
 
-/** On one table: constraints and indexes go before its columns change, and come after. */
+/**
+ * On one table: constraints and indexes go before its columns change, and come after.
+ * ATTACH PARTITION waits for every column change of both tables (their shapes must match).
+ */
 function addTableOrder(nodes: Node[], add: (a: Node, b: Node) => void) {
   const byTable = index(
     nodes.filter((n) => n.table !== null),
     (n) => [n.table as string],
   );
+  for (const n of nodes) {
+    for (const t of n.step.afterColumnsOf ?? []) {
+      for (const c of byTable.get(t) ?? []) if (c.kind === "column") add(c, n);
+    }
+  }
   for (const list of byTable.values()) {
     const columns = list.filter((n) => n.kind === "column");
     for (const n of list) {

@@ -25,7 +25,8 @@ function printBranch(s: Session, b: BranchInfo) {
 export function registerBranch(program: Command): void {
   const branch = program
     .command("branch")
-    .description("create, inspect, reset and delete branches");
+    .description("create, inspect, diff, merge, reset and delete branches");
+  registerMerge(branch);
 
   branch
     .command("create <name>")

@@ -31,6 +31,8 @@ export interface SqlStep {
   notes?: string[];
   /** Ids that must exist before this step, beyond the object's own deps (e.g. OWNED BY's column). */
   requires?: string[];
+  /** Tables whose column changes must all come first (ATTACH PARTITION). */
+  afterColumnsOf?: string[];
   /** The enum label an ALTER TYPE ... ADD VALUE adds (unusable until commit). */
   addsLabel?: string;
   /** A create's follow-up that changes the object after it exists (for ordering). */

@@ -61,6 +61,7 @@ function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
     out.push(
       step(`ALTER TABLE ${parentRef(parent, ctx)} ATTACH PARTITION ${q} ${t.partitionOf.bound};`, [], {
         requires: [`table:${parent}`],
+        afterColumnsOf: [`table:${parent}`],
         followUp: true,
       }),
     );
@@ -93,11 +94,11 @@ export const tableSql: Converter<TableObject> = {
       out.push(step(`ALTER TABLE ${parentRef(from.parent, ctx)} DETACH PARTITION ${q};`, [LOCK]));
     }
     if (to && (!from || to.parent !== from.parent || to.bound !== from.bound)) {
-      // The table must have the parent's shape first: after this table's column changes.
-      const columns = ctx.columnsOf(after).map((c) => c.id);
+      // Both tables must have their final shape first: after every column change of either.
       out.push(
         step(`ALTER TABLE ${parentRef(to.parent, ctx)} ATTACH PARTITION ${q} ${to.bound};`, [LOCK, "may-fail-on-existing-rows"], {
-          requires: [`table:${to.parent}`, ...columns],
+          requires: [`table:${to.parent}`],
+          afterColumnsOf: [after.id, `table:${to.parent}`],
         }),
       );
     }
