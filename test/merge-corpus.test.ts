@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { deleteProject } from "../src/branches/projects.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
+import { deleteProject } from "../src/branches/projects.ts";
 import { withClient } from "../src/branches/sql.ts";
 import { differingIds } from "../src/merge/catalog/equality.ts";
 import { introspect } from "../src/merge/introspect/index.ts";

@@ -7,10 +7,10 @@ import { diffBranch } from "../src/branches/diff.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { migrateApply } from "../src/branches/migrate.ts";
 import { resetBranch } from "../src/branches/reset.ts";
-import { BoughError } from "../src/core/errors.ts";
+import { withClient } from "../src/branches/sql.ts";
+import type { BoughError } from "../src/core/errors.ts";
 import { comparableSnapshot } from "../src/merge/catalog/equality.ts";
 import { introspect } from "../src/merge/introspect/index.ts";
-import { withClient } from "../src/branches/sql.ts";
 import { bough } from "./helpers/cli.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
@@ -48,7 +48,10 @@ describe("three-way merge on real clusters", () => {
   test("parent and branch change different columns of one table: both kept", async () => {
     const s = await setup("CREATE TABLE users (id int PRIMARY KEY, name text, age int)");
     await query(s.main, "ALTER TABLE users ADD COLUMN email text");
-    await query(s.branch, "ALTER TABLE users ALTER COLUMN age TYPE bigint; ALTER TABLE users ADD COLUMN nick text");
+    await query(
+      s.branch,
+      "ALTER TABLE users ALTER COLUMN age TYPE bigint; ALTER TABLE users ADD COLUMN nick text",
+    );
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
     assert.deepEqual(await columns(s.main, "users"), [
@@ -92,13 +95,22 @@ describe("three-way merge on real clusters", () => {
   });
 
   test("branch adds a FK to a table the parent dropped: blocked", async () => {
-    const s = await setup("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int)");
+    const s = await setup(
+      "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int)",
+    );
     await query(s.main, "DROP TABLE a");
-    await query(s.branch, "ALTER TABLE b ADD CONSTRAINT b_a_fk FOREIGN KEY (a_id) REFERENCES a (id)");
+    await query(
+      s.branch,
+      "ALTER TABLE b ADD CONSTRAINT b_a_fk FOREIGN KEY (a_id) REFERENCES a (id)",
+    );
     const r = await merge(t, s.project, "b");
     assert.equal(r.blocked, true, r.preview);
-    assert.ok(r.conflicts.some((c) => c.id === "constraint:public.b.b_a_fk" || c.id.includes("public.a")));
-    assert.deepEqual(await rows(s.main, "SELECT to_regclass('public.a') IS NULL AS gone"), [{ gone: true }]);
+    assert.ok(
+      r.conflicts.some((c) => c.id === "constraint:public.b.b_a_fk" || c.id.includes("public.a")),
+    );
+    assert.deepEqual(await rows(s.main, "SELECT to_regclass('public.a') IS NULL AS gone"), [
+      { gone: true },
+    ]);
   });
 
   test("identical change on both sides is a no-op", async () => {
@@ -117,7 +129,10 @@ describe("three-way merge on real clusters", () => {
       INSERT INTO app.settings VALUES ('theme', 'light', 's3cr3t-base'), ('lang', 'en', NULL);
       INSERT INTO bough.table_policies VALUES ('app.settings', 'upsert', '{key}', '{secret}');`);
     // the policy was set before the branch: reset the branch's base by re-creating it
-    await query(s.branch, "UPDATE app.settings SET value = 'dark', secret = 'branch-secret' WHERE key = 'theme'");
+    await query(
+      s.branch,
+      "UPDATE app.settings SET value = 'dark', secret = 'branch-secret' WHERE key = 'theme'",
+    );
     await query(s.branch, "INSERT INTO app.settings VALUES ('tz', 'UTC', 'new-secret')");
     await query(s.main, "UPDATE app.settings SET value = 'fr' WHERE key = 'lang'");
     const dry = await merge(t, s.project, "b", true);
@@ -125,11 +140,14 @@ describe("three-way merge on real clusters", () => {
     assert.match(dry.preview, /\[DATA\]/);
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
-    assert.deepEqual(await rows(s.main, "SELECT key, value, secret FROM app.settings ORDER BY key"), [
-      { key: "lang", value: "fr", secret: null },
-      { key: "theme", value: "dark", secret: "s3cr3t-base" },
-      { key: "tz", value: "UTC", secret: null },
-    ]);
+    assert.deepEqual(
+      await rows(s.main, "SELECT key, value, secret FROM app.settings ORDER BY key"),
+      [
+        { key: "lang", value: "fr", secret: null },
+        { key: "theme", value: "dark", secret: "s3cr3t-base" },
+        { key: "tz", value: "UTC", secret: null },
+      ],
+    );
   });
 
   test("a config row changed differently on both sides is a conflict", async () => {
@@ -145,27 +163,45 @@ describe("three-way merge on real clusters", () => {
   });
 
   test("recorded migrations replay first, then only what is left is diffed", async () => {
-    const s = await setup("CREATE TABLE people (id int PRIMARY KEY, fullname text); INSERT INTO people VALUES (1, 'Ada')");
+    const s = await setup(
+      "CREATE TABLE people (id int PRIMARY KEY, fullname text); INSERT INTO people VALUES (1, 'Ada')",
+    );
     const file = join(t.home, "001_rename.sql");
     await writeFile(file, "ALTER TABLE people RENAME COLUMN fullname TO display_name;");
     const applied = await migrateApply(t.ctx, { project: s.project, branch: "b", file });
     assert.equal(applied.applied, true);
-    assert.equal((await migrateApply(t.ctx, { project: s.project, branch: "b", file })).applied, false);
+    assert.equal(
+      (await migrateApply(t.ctx, { project: s.project, branch: "b", file })).applied,
+      false,
+    );
     await query(s.branch, "CREATE INDEX people_name_idx ON people (display_name)");
     const d = await diffBranch(t.ctx, { project: s.project, name: "b" });
     assert.deepEqual(d.migrations, ["001_rename.sql"]);
-    assert.ok(d.branchChanges.every((c) => !c.id.startsWith("column:")), "the rename is not a drop + add");
+    assert.ok(
+      d.branchChanges.every((c) => !c.id.startsWith("column:")),
+      "the rename is not a drop + add",
+    );
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
     assert.match(r.preview, /\[MIGRATION\][\s\S]*RENAME COLUMN fullname TO display_name/);
-    assert.deepEqual(await rows(s.main, "SELECT display_name FROM people"), [{ display_name: "Ada" }]);
-    assert.deepEqual(await rows(s.main, "SELECT name FROM bough.migrations"), [{ name: "001_rename.sql" }]);
-    assert.deepEqual(await rows(s.main, "SELECT to_regclass('public.people_name_idx') IS NOT NULL AS ok"), [{ ok: true }]);
+    assert.deepEqual(await rows(s.main, "SELECT display_name FROM people"), [
+      { display_name: "Ada" },
+    ]);
+    assert.deepEqual(await rows(s.main, "SELECT name FROM bough.migrations"), [
+      { name: "001_rename.sql" },
+    ]);
+    assert.deepEqual(
+      await rows(s.main, "SELECT to_regclass('public.people_name_idx') IS NOT NULL AS ok"),
+      [{ ok: true }],
+    );
   });
 
   test("dry-run leaves both sides byte-identical and is deterministic", async () => {
     const s = await setup("CREATE TABLE t (id int PRIMARY KEY, v text)");
-    await query(s.branch, "ALTER TABLE t ADD COLUMN w int NOT NULL DEFAULT 0; CREATE INDEX t_v ON t (v)");
+    await query(
+      s.branch,
+      "ALTER TABLE t ADD COLUMN w int NOT NULL DEFAULT 0; CREATE INDEX t_v ON t (v)",
+    );
     const [m0, b0] = [await snap(s.main), await snap(s.branch)];
     const one = await merge(t, s.project, "b", true);
     const two = await merge(t, s.project, "b", true);
@@ -175,7 +211,16 @@ describe("three-way merge on real clusters", () => {
     assert.deepEqual(await snap(s.main), m0);
     assert.deepEqual(await snap(s.branch), b0);
     const file = join(t.home, "plan.sql");
-    const cli = await bough(t.home, ["--project", s.project, "branch", "merge", "b", "--dry-run", "--save-sql", file]);
+    const cli = await bough(t.home, [
+      "--project",
+      s.project,
+      "branch",
+      "merge",
+      "b",
+      "--dry-run",
+      "--save-sql",
+      file,
+    ]);
     assert.equal(cli.code, 0, cli.stderr);
     const { readFileSync } = await import("node:fs");
     assert.equal(readFileSync(file, "utf8"), one.preview);
@@ -184,7 +229,9 @@ describe("three-way merge on real clusters", () => {
   });
 
   test("a statement failing on the parent leaves it unchanged and says why", async () => {
-    const s = await setup("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'x')");
+    const s = await setup(
+      "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'x')",
+    );
     await query(s.branch, "ALTER TABLE t ALTER COLUMN v SET NOT NULL");
     await query(s.main, "INSERT INTO t VALUES (2, NULL)");
     const before = comparableSnapshot(await snap(s.main));
@@ -207,7 +254,10 @@ describe("three-way merge on real clusters", () => {
     await query(s.branch, "ALTER TABLE t ADD COLUMN b int");
     const second = await merge(t, s.project, "b");
     assert.equal(second.merged, true, second.preview);
-    assert.ok(second.changes.every((c) => c.id !== "column:public.t.a"), "the first change is not applied twice");
+    assert.ok(
+      second.changes.every((c) => c.id !== "column:public.t.a"),
+      "the first change is not applied twice",
+    );
     assert.deepEqual(await columns(s.main, "t"), ["a integer", "b integer", "id integer"]);
     await resetBranch(t.ctx, { project: s.project, name: "b" });
     const third = await merge(t, s.project, "b");

@@ -21,7 +21,9 @@ test("bough on XFS: reflink driver, branches add almost nothing on disk, reset w
   const { home, remove } = await tempHome(xfs.dir);
   try {
     await boughJson(home, ["init"]);
-    const status = await boughJson<{ cloneDriver: string; cloneDriverReason: string }>(home, ["status"]);
+    const status = await boughJson<{ cloneDriver: string; cloneDriverReason: string }>(home, [
+      "status",
+    ]);
     assert.equal(status.cloneDriver, "reflink", status.cloneDriverReason);
     const main = await boughJson<BranchJson>(home, ["branch", "show", "main"]);
     await query(
@@ -34,10 +36,15 @@ test("bough on XFS: reflink driver, branches add almost nothing on disk, reset w
     const mainDisk = list.find((b) => b.name === "main")?.diskBytes ?? 0;
     const branchDisk = list.find((b) => b.name === "feature")?.diskBytes;
     assert.ok(mainDisk > 150 * 2 ** 20, `main holds the data (${mainDisk})`);
-    assert.ok(branchDisk !== null && branchDisk !== undefined && branchDisk < 50 * 2 ** 20, `branch adds ${branchDisk}`);
+    assert.ok(
+      branchDisk !== null && branchDisk !== undefined && branchDisk < 50 * 2 ** 20,
+      `branch adds ${branchDisk}`,
+    );
     await query(created.connectionString, "DELETE FROM big WHERE id % 2 = 0");
     await boughJson(home, ["branch", "reset", "feature"]);
-    assert.deepEqual(await rows(created.connectionString, "SELECT count(*)::int AS n FROM big"), [{ n: 300000 }]);
+    assert.deepEqual(await rows(created.connectionString, "SELECT count(*)::int AS n FROM big"), [
+      { n: 300000 },
+    ]);
   } finally {
     await remove();
     await xfs.cleanup();

@@ -14,9 +14,13 @@ interface BranchJson {
 test("bough up initialises, serves main, and Ctrl-C stops what it started", async () => {
   const { home, remove } = await tempHome();
   try {
-    const up = spawn(process.execPath, [resolve(import.meta.dirname, "../bin/bough.js"), "--home", home, "up"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const up = spawn(
+      process.execPath,
+      [resolve(import.meta.dirname, "../bin/bough.js"), "--home", home, "up"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     up.stdout.on("data", (d) => {
       out += d;
@@ -25,7 +29,8 @@ test("bough up initialises, serves main, and Ctrl-C stops what it started", asyn
       out += d;
     });
     const exited = new Promise<number | null>((done) => up.on("exit", (code) => done(code)));
-    for (let i = 0; i < 600 && !out.includes("Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !out.includes("Ctrl-C"); i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.match(out, /bough is up/);
     assert.match(out, /clone driver: (reflink|copy)/);
     const url = /main\s+(postgres:\/\/\S+)/.exec(out)?.[1];

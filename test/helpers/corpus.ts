@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { withClient } from "../../src/branches/sql.ts";
 
 export { withClient };
+
 import { quoteIdent } from "../../src/core/names.ts";
 
 /** The migra fixture corpus (see its SOURCE.md); BOUGH_CORPUS_DIR points elsewhere. */

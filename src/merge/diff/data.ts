@@ -92,7 +92,14 @@ export function diffRows(base: Snapshot, parent: Snapshot, branch: Snapshot): Da
 
 type Rows = Record<string, Row>;
 
-function diffTable(o: { table: string; keyColumns: string[]; b: Rows; p: Rows; r: Rows; out: DataDiff }) {
+function diffTable(o: {
+  table: string;
+  keyColumns: string[];
+  b: Rows;
+  p: Rows;
+  r: Rows;
+  out: DataDiff;
+}) {
   const { table, keyColumns, b, p, r, out } = o;
   const keys = new Set([...Object.keys(b), ...Object.keys(p), ...Object.keys(r)]);
   for (const key of [...keys].sort(byString)) {
@@ -100,7 +107,8 @@ function diffTable(o: { table: string; keyColumns: string[]; b: Rows; p: Rows; r
     const branchChanged = !same(b[key], r[key]);
     const parentChanged = !same(b[key], p[key]);
     if (!branchChanged) {
-      if (parentChanged) out.parent.push(rowChange({ id, table, key, keyColumns, before: b[key], after: p[key] }));
+      if (parentChanged)
+        out.parent.push(rowChange({ id, table, key, keyColumns, before: b[key], after: p[key] }));
     } else if (!parentChanged) {
       out.branch.push(rowChange({ id, table, key, keyColumns, before: p[key], after: r[key] }));
     } else if (!same(p[key], r[key])) {
@@ -127,8 +135,18 @@ function rowChange(o: {
   after: Row | undefined;
 }): DataChange {
   const { id, table, key, keyColumns } = o;
-  if (o.after) return { type: "row-upsert", id, table, key, keyColumns, before: o.before ?? null, after: o.after };
-  if (o.before) return { type: "row-delete", id, table, key, keyColumns, before: o.before, after: null };
+  if (o.after)
+    return {
+      type: "row-upsert",
+      id,
+      table,
+      key,
+      keyColumns,
+      before: o.before ?? null,
+      after: o.after,
+    };
+  if (o.before)
+    return { type: "row-delete", id, table, key, keyColumns, before: o.before, after: null };
   throw new Error(`no row change for ${id}`);
 }
 

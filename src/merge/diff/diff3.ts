@@ -23,7 +23,8 @@ export function diff3(base: Snapshot, parent: Snapshot, branch: Snapshot): DiffR
     ...dependencyConflicts({ base, parent, branch, branchChanges, parentChanges }),
   ];
   conflicts.sort(
-    (a, b) => byString(a.id, b.id) || byString(a.type, b.type) || byString(dependsOn(a), dependsOn(b)),
+    (a, b) =>
+      byString(a.id, b.id) || byString(a.type, b.type) || byString(dependsOn(a), dependsOn(b)),
   );
   // A branch change caught in a conflict cannot be applied as it stands.
   const blocked = new Set<string>();

@@ -19,14 +19,21 @@ export function footprint(change: Change): Footprint {
     case "create":
       return { writes: change.id, reads: change.after.deps, breaks: false };
     case "alter":
-      return { writes: change.id, reads: change.after.deps, breaks: breaksReaders(change.before, change.after) };
+      return {
+        writes: change.id,
+        reads: change.after.deps,
+        breaks: breaksReaders(change.before, change.after),
+      };
     case "drop":
       return { writes: change.id, reads: [], breaks: true };
     case "row-upsert":
       // A row needs its table and every column it sets.
       return {
         writes: change.id,
-        reads: [`table:${change.table}`, ...Object.keys(change.after).map((c) => `column:${change.table}.${c}`)],
+        reads: [
+          `table:${change.table}`,
+          ...Object.keys(change.after).map((c) => `column:${change.table}.${c}`),
+        ],
         breaks: false,
       };
     case "row-delete":
@@ -73,7 +80,11 @@ export function dependencyConflicts(o: {
           base: o.base.objects[read] ?? null,
           parent: o.parent.objects[read] ?? null,
           branch: o.branch.objects[read] ?? null,
-          hint: dependencyHint({ reader: side.reader, dependsOn: read, dropped: writer.type === "drop" }),
+          hint: dependencyHint({
+            reader: side.reader,
+            dependsOn: read,
+            dropped: writer.type === "drop",
+          }),
         });
       }
     }

@@ -19,7 +19,11 @@ export function objectHint(o: {
   }
 }
 
-export function dependencyHint(o: { reader: "branch" | "parent"; dependsOn: string; dropped: boolean }): string {
+export function dependencyHint(o: {
+  reader: "branch" | "parent";
+  dependsOn: string;
+  dropped: boolean;
+}): string {
   const what = o.dropped ? "dropped" : "changed";
   return o.reader === "branch"
     ? `the parent ${what} ${o.dependsOn}, which this branch change relies on: adapt the branch to the parent's ${o.dropped ? "schema" : "new definition"} (or reset the branch and redo the change), ${AGAIN}`

@@ -54,7 +54,11 @@ export function diffObjects(base: Snapshot, parent: Snapshot, branch: Snapshot):
 }
 
 /** The change that turns `before` into `after` (at least one present). */
-export function change(id: string, before: DbObject | undefined, after: DbObject | undefined): ObjectChange {
+export function change(
+  id: string,
+  before: DbObject | undefined,
+  after: DbObject | undefined,
+): ObjectChange {
   if (!before && after) return { type: "create", id, kind: after.kind, before: null, after };
   if (before && !after) return { type: "drop", id, kind: before.kind, before, after: null };
   if (before && after) return { type: "alter", id, kind: after.kind, before, after };

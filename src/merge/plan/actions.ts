@@ -12,9 +12,24 @@ import { dependentsIndex, ownersOf } from "./owners.ts";
 export type Action =
   | { mode: "create"; id: string; after: DbObject; label: string; notes: string[] }
   /** implicit: Postgres drops it with its owner, no statement of its own. */
-  | { mode: "drop"; id: string; before: DbObject; implicit: boolean; label: string; notes: string[] }
+  | {
+      mode: "drop";
+      id: string;
+      before: DbObject;
+      implicit: boolean;
+      label: string;
+      notes: string[];
+    }
   /** reshape: readers (views, policies, triggers, functions) must be rebuilt around it. */
-  | { mode: "alter"; id: string; before: DbObject; after: DbObject; reshape: boolean; label: string; notes: string[] }
+  | {
+      mode: "alter";
+      id: string;
+      before: DbObject;
+      after: DbObject;
+      reshape: boolean;
+      label: string;
+      notes: string[];
+    }
   /** implicitDrop: the old one goes with its owner; only the create has statements. */
   | {
       mode: "recreate";
@@ -26,11 +41,27 @@ export type Action =
       notes: string[];
     }
   /** A type in use rebuilt: renamed away, created again, `columns` converted, old one dropped. */
-  | { mode: "retype"; id: string; before: DbObject; after: DbObject; columns: string[]; label: string; notes: string[] }
+  | {
+      mode: "retype";
+      id: string;
+      before: DbObject;
+      after: DbObject;
+      columns: string[];
+      label: string;
+      notes: string[];
+    }
   /** Comes into being with `by`'s statements (a column in CREATE TABLE, an inherited column). */
   | { mode: "implied"; id: string; after: DbObject; by: string }
   /** Dropped by its own statements, then brought back by `by`'s (a local column that becomes inherited). */
-  | { mode: "replaced"; id: string; before: DbObject; after: DbObject; by: string; label: string; notes: string[] }
+  | {
+      mode: "replaced";
+      id: string;
+      before: DbObject;
+      after: DbObject;
+      by: string;
+      label: string;
+      notes: string[];
+    }
   /** A column converted to a rebuilt type by `by`'s retype (its other changes included). */
   | { mode: "converted"; id: string; before: DbObject; after: DbObject; by: string };
 
@@ -47,11 +78,26 @@ const RETYPE_NOTE =
   "ALTER cannot reach the new definition (labels removed or reordered, an attribute retyped, a new base type) and columns use it: the type is renamed away, created again, its columns converted, and the old one dropped";
 
 /** Kinds that read a column's type and make ALTER COLUMN TYPE fail until they are dropped. */
-const READERS: ReadonlySet<ObjectKind> = new Set(["view", "matview", "policy", "trigger", "function"]);
+const READERS: ReadonlySet<ObjectKind> = new Set([
+  "view",
+  "matview",
+  "policy",
+  "trigger",
+  "function",
+]);
 /** Kinds that still name the old type after it is renamed away, so they block dropping it. */
-const TYPE_READERS: ReadonlySet<ObjectKind> = new Set([...READERS, "constraint", "domain", "composite", "index"]);
+const TYPE_READERS: ReadonlySet<ObjectKind> = new Set([
+  ...READERS,
+  "constraint",
+  "domain",
+  "composite",
+  "index",
+]);
 
-export function buildActions(changes: Change[], snaps: { parent: Snapshot; branch: Snapshot }): ActionMap {
+export function buildActions(
+  changes: Change[],
+  snaps: { parent: Snapshot; branch: Snapshot },
+): ActionMap {
   const actions: ActionMap = new Map();
   for (const c of changes) {
     switch (c.type) {
@@ -59,7 +105,14 @@ export function buildActions(changes: Change[], snaps: { parent: Snapshot; branc
         actions.set(c.id, { mode: "create", id: c.id, after: c.after, label: "create", notes: [] });
         break;
       case "drop":
-        actions.set(c.id, { mode: "drop", id: c.id, before: c.before, implicit: false, label: "drop", notes: [] });
+        actions.set(c.id, {
+          mode: "drop",
+          id: c.id,
+          before: c.before,
+          implicit: false,
+          label: "drop",
+          notes: [],
+        });
         break;
       case "alter": {
         const impact = impactOf(c.before, c.after);
@@ -67,7 +120,12 @@ export function buildActions(changes: Change[], snaps: { parent: Snapshot; branc
         if (impact === "in-place" || impact === "reshape") {
           actions.set(c.id, { mode: "alter", ...base, reshape: impact === "reshape", notes: [] });
         } else if (impact === "recreate") {
-          actions.set(c.id, { mode: "recreate", ...base, implicitDrop: false, notes: [RECREATE_NOTE] });
+          actions.set(c.id, {
+            mode: "recreate",
+            ...base,
+            implicitDrop: false,
+            notes: [RECREATE_NOTE],
+          });
         } else {
           actions.set(c.id, { mode: "retype", ...base, columns: [], notes: [RETYPE_NOTE] });
         }
@@ -89,9 +147,15 @@ function planRetypes(actions: ActionMap, snaps: { parent: Snapshot; branch: Snap
     if (a.mode !== "retype") continue;
     const columns = (dependents.get(a.id) ?? []).filter((id) => {
       const now = snaps.branch.objects[id];
-      return snaps.parent.objects[id]?.kind === "column" && now?.kind === "column" && now.deps.includes(a.id);
+      return (
+        snaps.parent.objects[id]?.kind === "column" &&
+        now?.kind === "column" &&
+        now.deps.includes(a.id)
+      );
     });
-    const users = (dependents.get(a.id) ?? []).filter((id) => snaps.parent.objects[id]?.kind === "column");
+    const users = (dependents.get(a.id) ?? []).filter(
+      (id) => snaps.parent.objects[id]?.kind === "column",
+    );
     if (users.length === 0) {
       actions.set(a.id, { ...a, mode: "recreate", implicitDrop: false, notes: [RECREATE_NOTE] });
       continue;
@@ -122,7 +186,10 @@ function planRetypes(actions: ActionMap, snaps: { parent: Snapshot; branch: Snap
  * recreated, retyped or reshaped are dropped first and recreated after; objects owned by
  * what is dropped go with it. Returns the ordering edges this adds.
  */
-export function cascade(actions: ActionMap, snaps: { parent: Snapshot; branch: Snapshot }): CascadeEdge[] {
+export function cascade(
+  actions: ActionMap,
+  snaps: { parent: Snapshot; branch: Snapshot },
+): CascadeEdge[] {
   const dependents = dependentsIndex(snaps.parent);
   const edges: CascadeEdge[] = [];
   const queue = [...actions.keys()].sort(byString);
@@ -153,8 +220,17 @@ type Why = "removed" | "retyped" | "reshaped";
  * the parent's own (so a change only the parent made is kept, never reverted), with the
  * branch's deps when the two are the same object.
  */
-function rebuiltAs(before: DbObject, existing: Action | undefined, branch: DbObject | undefined): DbObject | null {
-  if (existing && existing.mode !== "implied" && existing.mode !== "converted" && existing.mode !== "replaced") {
+function rebuiltAs(
+  before: DbObject,
+  existing: Action | undefined,
+  branch: DbObject | undefined,
+): DbObject | null {
+  if (
+    existing &&
+    existing.mode !== "implied" &&
+    existing.mode !== "converted" &&
+    existing.mode !== "replaced"
+  ) {
     return existing.mode === "drop" ? null : "after" in existing ? existing.after : before;
   }
   return branch && sameObject(before, branch) ? branch : before;
@@ -189,7 +265,12 @@ function cascadeOne(o: {
   if (why === "reshaped" && (owned || !READERS.has(before.kind))) return "skip";
   if (why === "retyped" && before.kind === "column") return "skip";
   if (why === "retyped" && !owned && !TYPE_READERS.has(before.kind)) return "skip";
-  if (existing?.mode === "implied" || existing?.mode === "converted" || existing?.mode === "replaced") return "skip";
+  if (
+    existing?.mode === "implied" ||
+    existing?.mode === "converted" ||
+    existing?.mode === "replaced"
+  )
+    return "skip";
   const note = `recreated because ${x} ${BECAUSE[why]}`;
   if (owned && why !== "reshaped") {
     // Goes with its owner: no drop statement; created again if the branch has it.
@@ -208,12 +289,27 @@ function cascadeOne(o: {
       return "changed";
     }
     const label = existing && "label" in existing ? existing.label : "recreate";
-    actions.set(y, { mode: "recreate", id: y, before, after, implicitDrop: true, label, notes: [note] });
+    actions.set(y, {
+      mode: "recreate",
+      id: y,
+      before,
+      after,
+      implicitDrop: true,
+      label,
+      notes: [note],
+    });
     return "changed";
   }
-  if (existing?.mode === "drop" || existing?.mode === "recreate" || existing?.mode === "retype") return "kept";
+  if (existing?.mode === "drop" || existing?.mode === "recreate" || existing?.mode === "retype")
+    return "kept";
   // A dependent that the branch rewrites in place so that it no longer needs x: alter it first, then drop x.
-  if (why === "removed" && existing?.mode === "alter" && !existing.reshape && after && !after.deps.includes(x)) {
+  if (
+    why === "removed" &&
+    existing?.mode === "alter" &&
+    !existing.reshape &&
+    after &&
+    !after.deps.includes(x)
+  ) {
     return "skip";
   }
   if (!after) {
@@ -221,6 +317,14 @@ function cascadeOne(o: {
     return "changed";
   }
   const label = existing && "label" in existing ? existing.label : "recreate";
-  actions.set(y, { mode: "recreate", id: y, before, after, implicitDrop: false, label, notes: [note] });
+  actions.set(y, {
+    mode: "recreate",
+    id: y,
+    before,
+    after,
+    implicitDrop: false,
+    label,
+    notes: [note],
+  });
   return "changed";
 }

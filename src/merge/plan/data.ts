@@ -9,15 +9,24 @@ import type { Statement } from "./types.ts";
  * (referencing tables first), then row upserts (referenced tables first), each table's
  * rows by key. Runs after the DDL, so new tables and columns exist.
  */
-export function dataStatements(changes: Change[], snaps: { parent: Snapshot; branch: Snapshot }): Statement[] {
-  const data = changes.filter((c): c is DataChange => c.type !== "create" && c.type !== "drop" && c.type !== "alter");
+export function dataStatements(
+  changes: Change[],
+  snaps: { parent: Snapshot; branch: Snapshot },
+): Statement[] {
+  const data = changes.filter(
+    (c): c is DataChange => c.type !== "create" && c.type !== "drop" && c.type !== "alter",
+  );
   const out: Statement[] = [];
   for (const c of data) {
     if (c.type === "policy-set") out.push(statement(c, setPolicySql(c.after), []));
     if (c.type === "policy-delete") out.push(statement(c, deletePolicySql(c.table), []));
   }
   const tables = fkOrder(
-    [...new Set(data.filter((c) => c.type === "row-upsert" || c.type === "row-delete").map((c) => c.table))],
+    [
+      ...new Set(
+        data.filter((c) => c.type === "row-upsert" || c.type === "row-delete").map((c) => c.table),
+      ),
+    ],
     snaps.branch,
   );
   const rows = (table: string, type: Change["type"]) =>
@@ -25,7 +34,11 @@ export function dataStatements(changes: Change[], snaps: { parent: Snapshot; bra
   for (const table of [...tables].reverse()) {
     for (const c of rows(table, "row-delete")) {
       if (c.type !== "row-delete") continue;
-      const sql = deleteRowSql({ table: tableNameRef(table, [snaps.branch, snaps.parent]), keyColumns: c.keyColumns, key: c.key });
+      const sql = deleteRowSql({
+        table: tableNameRef(table, [snaps.branch, snaps.parent]),
+        keyColumns: c.keyColumns,
+        key: c.key,
+      });
       out.push(statement(c, sql, ["deletes-data"]));
     }
   }
@@ -36,7 +49,9 @@ export function dataStatements(changes: Change[], snaps: { parent: Snapshot; bra
       const sql = upsertRowSql({
         table: tableNameRef(table, [snaps.branch, snaps.parent]),
         keyColumns: c.keyColumns,
-        columns: Object.keys(c.after).filter((col) => shape.writable(col)).sort(byString),
+        columns: Object.keys(c.after)
+          .filter((col) => shape.writable(col))
+          .sort(byString),
         row: c.after,
         overriding: shape.overriding,
       });

@@ -8,7 +8,10 @@ import { ownersOf } from "./owners.ts";
  * being created are in its CREATE TABLE; a column inherited from a parent appears, and
  * follows type / NOT NULL / default changes, with the parent's column.
  */
-export function markImplied(actions: ActionMap, snaps: { parent: Snapshot; branch: Snapshot }): void {
+export function markImplied(
+  actions: ActionMap,
+  snaps: { parent: Snapshot; branch: Snapshot },
+): void {
   const columnsByTable = new Map<string, ColumnObject[]>();
   for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
     const o = snaps.branch.objects[id];
@@ -28,28 +31,55 @@ export function markImplied(actions: ActionMap, snaps: { parent: Snapshot; branc
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       if (parent) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent });
     }
-    if (a.mode === "alter" && a.after.kind === "column" && a.before.kind === "column" && !a.before.inherited && a.after.inherited) {
+    if (
+      a.mode === "alter" &&
+      a.after.kind === "column" &&
+      a.before.kind === "column" &&
+      !a.before.inherited &&
+      a.after.inherited
+    ) {
       // A local column becomes inherited only by going away before the parent's column is added.
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       if (parent && actions.get(parent)?.mode === "create") {
-        const notes = ["the column becomes inherited from the parent table's new column: dropped here, added back by the parent"];
-        actions.set(a.id, { mode: "replaced", id: a.id, before: a.before, after: a.after, by: parent, label: a.label, notes });
+        const notes = [
+          "the column becomes inherited from the parent table's new column: dropped here, added back by the parent",
+        ];
+        actions.set(a.id, {
+          mode: "replaced",
+          id: a.id,
+          before: a.before,
+          after: a.after,
+          by: parent,
+          label: a.label,
+          notes,
+        });
       }
       continue;
     }
-    if (a.mode === "alter" && a.after.kind === "column" && a.before.kind === "column" && a.before.inherited && a.after.inherited) {
+    if (
+      a.mode === "alter" &&
+      a.after.kind === "column" &&
+      a.before.kind === "column" &&
+      a.before.inherited &&
+      a.after.inherited
+    ) {
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       const p = parent ? actions.get(parent) : undefined;
-      if (!p || p.mode !== "alter" || p.before.kind !== "column" || p.after.kind !== "column") continue;
+      if (p?.mode !== "alter" || p.before.kind !== "column" || p.after.kind !== "column") continue;
       const before = followParent(a.before, { before: p.before, after: p.after }, a.after);
-      if (sameColumn(before, a.after)) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent as string });
+      if (sameColumn(before, a.after))
+        actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent as string });
       else a.before = before;
     }
   }
 }
 
 /** The parent table's column (of an inherited column) that has an action of its own. */
-function parentColumnAction(c: ColumnObject, actions: ActionMap, branch: Snapshot): string | undefined {
+function parentColumnAction(
+  c: ColumnObject,
+  actions: ActionMap,
+  branch: Snapshot,
+): string | undefined {
   const owners = ownersOf(c, branch).filter((id) => id.startsWith("column:"));
   return owners.find((id) => actions.has(id));
 }
@@ -57,7 +87,11 @@ function parentColumnAction(c: ColumnObject, actions: ActionMap, branch: Snapsho
 const FOLLOWED = ["type", "collation", "notNull", "default"] as const;
 
 /** `before` with the fields the parent's ALTER already carries to this column set to their new value. */
-function followParent(before: ColumnObject, parent: { before: ColumnObject; after: ColumnObject }, after: ColumnObject) {
+function followParent(
+  before: ColumnObject,
+  parent: { before: ColumnObject; after: ColumnObject },
+  after: ColumnObject,
+) {
   const out: ColumnObject = { ...before };
   for (const f of FOLLOWED) {
     if (parent.before[f] === before[f] && parent.after[f] === after[f]) {

@@ -42,7 +42,9 @@ export function toNodes(actions: ActionMap, snaps: { parent: Snapshot; branch: S
     const first = made.find((n) => n.provides.includes(id));
     if (first) first.provides.push(...(implied.get(id) ?? []));
     if (first && "after" in a) {
-      const extra = (implied.get(id) ?? []).flatMap((c) => (actions.get(c) as Action & { after: DbObject }).after.deps);
+      const extra = (implied.get(id) ?? []).flatMap(
+        (c) => (actions.get(c) as Action & { after: DbObject }).after.deps,
+      );
       first.requires = uniq([...first.requires, ...extra]);
     }
     made.forEach((n, seq) => {
@@ -59,7 +61,8 @@ function impliedBy(actions: ActionMap): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const id of [...actions.keys()].sort(byString)) {
     const a = actions.get(id) as Action;
-    if (a.mode === "implied" || a.mode === "replaced") out.set(a.by, [...(out.get(a.by) ?? []), id]);
+    if (a.mode === "implied" || a.mode === "replaced")
+      out.set(a.by, [...(out.get(a.by) ?? []), id]);
   }
   return out;
 }
@@ -78,7 +81,9 @@ function nodesOf(a: Action, env: Env): Node[] {
       return a.implicit ? [] : drops(a.before, a.label, a.notes, env);
     case "alter": {
       const steps = alterSql(a.before, a.after, env.ctx);
-      return steps.map((s) => node({ obj: a.after, op: "alter", label: a.label, step: s, notes: a.notes }));
+      return steps.map((s) =>
+        node({ obj: a.after, op: "alter", label: a.label, step: s, notes: a.notes }),
+      );
     }
     case "recreate": {
       const out = a.implicitDrop ? [] : drops(a.before, a.label, a.notes, env);
@@ -99,7 +104,14 @@ function nodesOf(a: Action, env: Env): Node[] {
 
 function creates(obj: DbObject, label: string, notes: string[], env: Env): Node[] {
   return createSql(obj, env.ctx).map((s) =>
-    node({ obj, op: s.followUp ? "alter" : "create", label, step: s, notes, provides: !s.followUp }),
+    node({
+      obj,
+      op: s.followUp ? "alter" : "create",
+      label,
+      step: s,
+      notes,
+      provides: !s.followUp,
+    }),
   );
 }
 
@@ -107,7 +119,14 @@ function drops(obj: DbObject, label: string, notes: string[], env: Env): Node[] 
   return dropSql(obj, env.ctx).map((s) => node({ obj, op: "drop", label, step: s, notes }));
 }
 
-function node(o: { obj: DbObject; op: Op; label: string; step: SqlStep; notes: string[]; provides?: boolean }): Node {
+function node(o: {
+  obj: DbObject;
+  op: Op;
+  label: string;
+  step: SqlStep;
+  notes: string[];
+  provides?: boolean;
+}): Node {
   const { obj, op } = o;
   return {
     key: "",
@@ -144,9 +163,18 @@ function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
   ];
   for (const id of a.columns) {
     const c = env.actions.get(id);
-    if (c?.mode !== "converted" || c.before.kind !== "column" || c.after.kind !== "column") continue;
+    if (c?.mode !== "converted" || c.before.kind !== "column" || c.after.kind !== "column")
+      continue;
     for (const s of convertColumn(c.before, c.after, a)) {
-      out.push(node({ obj: c.after, op: "alter", label: "retype", step: s, notes: [`converted to the rebuilt ${a.id}`] }));
+      out.push(
+        node({
+          obj: c.after,
+          op: "alter",
+          label: "retype",
+          step: s,
+          notes: [`converted to the rebuilt ${a.id}`],
+        }),
+      );
     }
   }
   const drop = node({
@@ -163,7 +191,11 @@ function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
  * ALTER COLUMN TYPE to the rebuilt type, then the column's other changes. Values go
  * through text (any type reads its own text form), a composite attribute by attribute.
  */
-function convertColumn(before: ColumnObject, after: ColumnObject, a: Extract<Action, { mode: "retype" }>): SqlStep[] {
+function convertColumn(
+  before: ColumnObject,
+  after: ColumnObject,
+  a: Extract<Action, { mode: "retype" }>,
+): SqlStep[] {
   const out: SqlStep[] = [];
   const col = `ALTER TABLE ${tableRef(after)} ALTER COLUMN ${quoteIdent(after.name)}`;
   if (before.default !== null) out.push(step(`${col} DROP DEFAULT;`, [LOCK]));

@@ -117,10 +117,12 @@ function buildEdges(o: {
   const byAction = index(nodes, (n) => [n.action]);
   const removersOf = removers(nodes, actions, snaps.parent);
   // Steps of one action run in the order they were made.
-  for (const list of byAction.values()) for (let i = 1; i < list.length; i++) add(list[i - 1], list[i]);
+  for (const list of byAction.values())
+    for (let i = 1; i < list.length; i++) add(list[i - 1], list[i]);
   for (const n of nodes) {
     // Needs what it requires to exist first.
-    for (const r of n.requires) for (const p of providers.get(r) ?? []) if (p.action !== n.action) add(p, n);
+    for (const r of n.requires)
+      for (const p of providers.get(r) ?? []) if (p.action !== n.action) add(p, n);
   }
   const dependents = dependentsIndex(snaps.parent);
   for (const id of [...actions.keys()].sort(byString)) {
@@ -136,7 +138,8 @@ function buildEdges(o: {
       for (const n of byAction.get(y) ?? []) if (n.op === "alter") for (const g of gone) add(n, g);
     }
     // It goes before it (or another object of its name) is created again.
-    for (const c of providers.get(id) ?? []) for (const g of gone) if (g.action !== c.action && c.op === "create") add(g, c);
+    for (const c of providers.get(id) ?? [])
+      for (const g of gone) if (g.action !== c.action && c.op === "create") add(g, c);
   }
   addNameClashes(nodes, snaps, add);
   addTableOrder(nodes, add);
@@ -168,7 +171,8 @@ function removers(nodes: Node[], actions: ActionMap, parent: Snapshot) {
     if (hit) return hit;
     let out = explicit.get(id) ?? [];
     const a = actions.get(id);
-    const implicit = (a?.mode === "drop" && a.implicit) || (a?.mode === "recreate" && a.implicitDrop);
+    const implicit =
+      (a?.mode === "drop" && a.implicit) || (a?.mode === "recreate" && a.implicitDrop);
     if (out.length === 0 && implicit && depth < 8) {
       const obj = parent.objects[id] as DbObject;
       // The first owner that goes takes it along (its own table before an inheritance parent).

@@ -119,16 +119,24 @@ function markNewEnumLabels(statements: Statement[], nodes: Node[], branch: Snaps
     const label = n.step.addsLabel;
     const e = branch.objects[n.objectId];
     if (label === undefined || e?.kind !== "enum") return;
-    const casts = [`${lit(label)}::${e.schema}.${e.name}`, `${lit(label)}::${qname(e.schema, e.name)}`];
+    const casts = [
+      `${lit(label)}::${e.schema}.${e.name}`,
+      `${lit(label)}::${qname(e.schema, e.name)}`,
+    ];
     const users = enumColumns(branch, e.id);
     const later = statements.slice(i + 1).filter((s) => {
       if (casts.some((c) => s.sql.includes(c))) return true;
-      return s.layer === "data" && users.some((col) => s.sql.includes(col.table) && s.sql.includes(lit(label)));
+      return (
+        s.layer === "data" &&
+        users.some((col) => s.sql.includes(col.table) && s.sql.includes(lit(label)))
+      );
     });
     if (later.length === 0) return;
     const s = statements[i];
     s.hazards.push("new-enum-value-used-in-transaction");
-    s.notes.push(`${later.map((x) => x.objectId).join(", ")} use${later.length === 1 ? "s" : ""} it in the same transaction`);
+    s.notes.push(
+      `${later.map((x) => x.objectId).join(", ")} use${later.length === 1 ? "s" : ""} it in the same transaction`,
+    );
   });
 }
 

@@ -13,12 +13,18 @@ export function renderConflict(c: Conflict, n: number, total: number): string[] 
     case "both-modified":
     case "both-created":
     case "modify-drop":
-      lines.push(...sides(describeObject(c.base), describeObject(c.parent), describeObject(c.branch)));
+      lines.push(
+        ...sides(describeObject(c.base), describeObject(c.parent), describeObject(c.branch)),
+      );
       break;
     case "dependency": {
       const change = c.readerChange;
-      lines.push(`--   the ${c.reader}'s ${change.type} of ${change.id} needs ${c.dependsOn}, which the other side changed:`);
-      lines.push(...sides(describeObject(c.base), describeObject(c.parent), describeObject(c.branch)));
+      lines.push(
+        `--   the ${c.reader}'s ${change.type} of ${change.id} needs ${c.dependsOn}, which the other side changed:`,
+      );
+      lines.push(
+        ...sides(describeObject(c.base), describeObject(c.parent), describeObject(c.branch)),
+      );
       if (change.type === "create" || change.type === "alter") {
         lines.push(...definition(`${c.reader}'s ${change.id}`, describeObject(change.after)));
       }
@@ -30,7 +36,9 @@ export function renderConflict(c: Conflict, n: number, total: number): string[] 
       break;
     case "policy-conflict":
       lines.push(`--   merge policy of ${c.table}`);
-      lines.push(...sides(describePolicy(c.base), describePolicy(c.parent), describePolicy(c.branch)));
+      lines.push(
+        ...sides(describePolicy(c.base), describePolicy(c.parent), describePolicy(c.branch)),
+      );
       break;
     default:
       return assertNever(c);

@@ -39,7 +39,9 @@ export function describeRow(r: Row | null): string {
   if (!r) return "(absent)";
   const cols = Object.keys(r).sort(byString);
   if (cols.length === 0) return "(no visible columns)";
-  return cols.map((c) => `${quoteIdent(c)} = ${r[c] === null ? "NULL" : lit(r[c] as string)}`).join("\n");
+  return cols
+    .map((c) => `${quoteIdent(c)} = ${r[c] === null ? "NULL" : lit(r[c] as string)}`)
+    .join("\n");
 }
 
 export function describePolicy(p: TablePolicy | null): string {

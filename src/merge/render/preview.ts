@@ -15,7 +15,12 @@ const SECTIONS: { layer: Layer; title: string }[] = [
  *
  * @example console.log(renderPreview({ plan: p, diff: d, branch: "feature", parent: "main" }))
  */
-export function renderPreview(o: { plan: Plan; diff: DiffResult; branch: string; parent: string }): string {
+export function renderPreview(o: {
+  plan: Plan;
+  diff: DiffResult;
+  branch: string;
+  parent: string;
+}): string {
   const { plan, diff } = o;
   const lines: string[] = [];
   const conflicts = diff.conflicts;
@@ -31,7 +36,10 @@ export function renderPreview(o: { plan: Plan; diff: DiffResult; branch: string;
     `-- ${plan.statements.length} statement(s): ${count("migration")} migration, ${count("ddl")} DDL, ${count("data")} data; ${conflicts.length} conflict(s)`,
     `-- planned against parent schema ${plan.parentHash.slice(0, 16)}`,
   );
-  if (conflicts.length > 0) lines.push("-- nothing runs while blocked: below is what would run once the conflicts are resolved");
+  if (conflicts.length > 0)
+    lines.push(
+      "-- nothing runs while blocked: below is what would run once the conflicts are resolved",
+    );
   for (const { layer, title } of SECTIONS) {
     lines.push("", `-- [${title}]`);
     const statements = plan.statements.filter((s) => s.layer === layer);
@@ -46,7 +54,10 @@ export function renderPreview(o: { plan: Plan; diff: DiffResult; branch: string;
 
 /** One statement with its comment header: change and object, hazards, notes. */
 export function renderStatement(s: Statement): string[] {
-  const out = [`-- ${s.changeKind} ${s.objectId}`, `-- hazards: ${s.hazards.length > 0 ? s.hazards.join(", ") : "none"}`];
+  const out = [
+    `-- ${s.changeKind} ${s.objectId}`,
+    `-- hazards: ${s.hazards.length > 0 ? s.hazards.join(", ") : "none"}`,
+  ];
   for (const note of s.notes) out.push(`-- note: ${note}`);
   out.push(s.sql);
   return out;

@@ -25,7 +25,10 @@ export function describeChange(c: Change): string {
 }
 
 function section(title: string, changes: string[]): string[] {
-  return [`${title} (${changes.length}):`, ...(changes.length > 0 ? changes.map((l) => `  ${l}`) : ["  (none)"])];
+  return [
+    `${title} (${changes.length}):`,
+    ...(changes.length > 0 ? changes.map((l) => `  ${l}`) : ["  (none)"]),
+  ];
 }
 
 /**
@@ -36,14 +39,27 @@ function section(title: string, changes: string[]): string[] {
 export function renderDiffSummary(diff: DiffResult): string {
   const lines = [
     ...section("Schema changes on the branch", diff.changes.filter(isSchema).map(describeChange)),
-    ...section("Schema changes on the parent since the branch was made (kept)", diff.parentChanges.filter(isSchema).map(describeChange)),
-    ...section("Config changes on the branch", diff.changes.filter((c) => !isSchema(c)).map(describeChange)),
-    ...section("Config changes on the parent (kept)", diff.parentChanges.filter((c) => !isSchema(c)).map(describeChange)),
+    ...section(
+      "Schema changes on the parent since the branch was made (kept)",
+      diff.parentChanges.filter(isSchema).map(describeChange),
+    ),
+    ...section(
+      "Config changes on the branch",
+      diff.changes.filter((c) => !isSchema(c)).map(describeChange),
+    ),
+    ...section(
+      "Config changes on the parent (kept)",
+      diff.parentChanges.filter((c) => !isSchema(c)).map(describeChange),
+    ),
     ...section(
       "Conflicts",
-      diff.conflicts.map((c) => `! ${c.type} ${c.id}${c.type === "dependency" ? ` (needs ${c.dependsOn})` : ""}: ${c.hint}`),
+      diff.conflicts.map(
+        (c) =>
+          `! ${c.type} ${c.id}${c.type === "dependency" ? ` (needs ${c.dependsOn})` : ""}: ${c.hint}`,
+      ),
     ),
   ];
-  if (diff.conflicts.length > 0) lines.push("The merge is blocked until the conflicts are resolved.");
+  if (diff.conflicts.length > 0)
+    lines.push("The merge is blocked until the conflicts are resolved.");
   return `${lines.join("\n")}\n`;
 }

@@ -26,7 +26,6 @@ export function registerBranch(program: Command): void {
   const branch = program
     .command("branch")
     .description("create, inspect, diff, merge, reset and delete branches");
-  registerMerge(branch);
 
   branch
     .command("create <name>")
@@ -187,4 +186,6 @@ export function registerBranch(program: Command): void {
         s.out.result({ deleted }, () => s.out.line(`deleted ${deleted.join(", ")}`));
       }),
     );
+
+  registerMerge(branch);
 }

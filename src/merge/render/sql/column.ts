@@ -8,20 +8,27 @@ export function columnDefinition(c: ColumnObject): string {
   const parts = [quoteIdent(c.name), c.type];
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
   if (c.generated !== null) {
-    parts.push(`GENERATED ALWAYS AS (${c.generated}) ${c.generatedKind === "virtual" ? "VIRTUAL" : "STORED"}`);
+    parts.push(
+      `GENERATED ALWAYS AS (${c.generated}) ${c.generatedKind === "virtual" ? "VIRTUAL" : "STORED"}`,
+    );
   }
-  if (c.identity) parts.push(`GENERATED ${c.identity === "always" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`);
+  if (c.identity)
+    parts.push(`GENERATED ${c.identity === "always" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`);
   if (c.default !== null && c.generated === null) parts.push(`DEFAULT ${c.default}`);
   if (c.notNull) parts.push("NOT NULL");
   return parts.join(" ");
 }
 
 // Defaults Postgres must compute per row (volatile), so adding the column rewrites the table.
-const VOLATILE = /\b(nextval|random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|txid_current)\s*\(/iu;
+const VOLATILE =
+  /\b(nextval|random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|txid_current)\s*\(/iu;
 
 function addColumnHazards(c: ColumnObject): Hazard[] {
   const out: Hazard[] = [LOCK];
-  const filled = c.identity !== null || c.generatedKind === "stored" || (c.default !== null && VOLATILE.test(c.default));
+  const filled =
+    c.identity !== null ||
+    c.generatedKind === "stored" ||
+    (c.default !== null && VOLATILE.test(c.default));
   if (filled) out.push("rewrites-table");
   if (c.notNull && c.default === null && c.identity === null && c.generated === null) {
     out.push("may-fail-on-existing-rows");
@@ -53,27 +60,36 @@ function typeStep(before: ColumnObject, after: ColumnObject): SqlStep {
   const hazards: Hazard[] = cheap ? [LOCK] : [LOCK, "rewrites-table", "may-fail-on-existing-rows"];
   // Between user types (enums of different names, domains, composites) only text casts both ways.
   const viaText =
-    after.type !== "text" && [...before.deps, ...after.deps].some((id) => /^(enum|domain|composite):/u.test(id));
-  const cast = viaText ? `::${after.type.endsWith("[]") ? "text[]" : "text"}::${after.type}` : `::${after.type}`;
+    after.type !== "text" &&
+    [...before.deps, ...after.deps].some((id) => /^(enum|domain|composite):/u.test(id));
+  const cast = viaText
+    ? `::${after.type.endsWith("[]") ? "text[]" : "text"}::${after.type}`
+    : `::${after.type}`;
   const using = before.type === after.type ? "" : ` USING ${quoteIdent(after.name)}${cast}`;
   return step(alterColumn(after, `TYPE ${after.type}${collate}${using}`), hazards);
 }
 
 export const columnSql: Converter<ColumnObject> = {
-  create: (c) => [step(`ALTER TABLE ${tableRef(c)} ADD COLUMN ${columnDefinition(c)};`, addColumnHazards(c))],
+  create: (c) => [
+    step(`ALTER TABLE ${tableRef(c)} ADD COLUMN ${columnDefinition(c)};`, addColumnHazards(c)),
+  ],
   drop: (c) => [
-    step(`ALTER TABLE ${tableRef(c)} DROP COLUMN ${quoteIdent(c.name)};`, [LOCK, "deletes-data"], { notes: [RENAME_NOTE] }),
+    step(`ALTER TABLE ${tableRef(c)} DROP COLUMN ${quoteIdent(c.name)};`, [LOCK, "deletes-data"], {
+      notes: [RENAME_NOTE],
+    }),
   ],
   alter: (before, after) => {
     const out: SqlStep[] = [];
     const retyped = before.type !== after.type || before.collation !== after.collation;
     const defaultChanged = before.default !== after.default;
-    if (before.identity && !after.identity) out.push(step(alterColumn(after, "DROP IDENTITY"), [LOCK]));
+    if (before.identity && !after.identity)
+      out.push(step(alterColumn(after, "DROP IDENTITY"), [LOCK]));
     if (before.generated !== null && after.generated === null) {
       out.push(step(alterColumn(after, "DROP EXPRESSION"), [LOCK, "rewrites-table"]));
     }
     // An old default may not cast to the new type: drop it first, set the new one after.
-    if (before.default !== null && (defaultChanged || retyped)) out.push(step(alterColumn(after, "DROP DEFAULT"), [LOCK]));
+    if (before.default !== null && (defaultChanged || retyped))
+      out.push(step(alterColumn(after, "DROP DEFAULT"), [LOCK]));
     if (retyped) out.push(typeStep(before, after));
     if (!before.notNull && after.notNull) {
       out.push(step(alterColumn(after, "SET NOT NULL"), [LOCK, "may-fail-on-existing-rows"]));
@@ -82,18 +98,29 @@ export const columnSql: Converter<ColumnObject> = {
       const kind = after.identity === "always" ? "ALWAYS" : "BY DEFAULT";
       out.push(step(alterColumn(after, `ADD GENERATED ${kind} AS IDENTITY`), [LOCK]));
     } else if (before.identity && after.identity && before.identity !== after.identity) {
-      out.push(step(alterColumn(after, `SET GENERATED ${after.identity === "always" ? "ALWAYS" : "BY DEFAULT"}`), [LOCK]));
+      out.push(
+        step(
+          alterColumn(
+            after,
+            `SET GENERATED ${after.identity === "always" ? "ALWAYS" : "BY DEFAULT"}`,
+          ),
+          [LOCK],
+        ),
+      );
     }
     if (after.default !== null && after.generated === null && (defaultChanged || retyped)) {
       out.push(step(alterColumn(after, `SET DEFAULT ${after.default}`), [LOCK]));
     }
-    if (before.notNull && !after.notNull) out.push(step(alterColumn(after, "DROP NOT NULL"), [LOCK]));
+    if (before.notNull && !after.notNull)
+      out.push(step(alterColumn(after, "DROP NOT NULL"), [LOCK]));
     return out;
   },
   impact: (before, after) => {
-    const generatedChanged = before.generated !== after.generated || before.generatedKind !== after.generatedKind;
+    const generatedChanged =
+      before.generated !== after.generated || before.generatedKind !== after.generatedKind;
     // Only a STORED expression can be dropped in place (PG 13+); any other change re-adds the column.
-    if (generatedChanged && !(after.generated === null && before.generatedKind !== "virtual")) return "recreate";
+    if (generatedChanged && !(after.generated === null && before.generatedKind !== "virtual"))
+      return "recreate";
     if (before.type !== after.type || before.collation !== after.collation) return "reshape";
     return "in-place";
   },

@@ -5,7 +5,12 @@ import { type Converter, type SqlContext, step } from "./step.ts";
 
 function commentOn(c: CommentObject, text: string | null, ctx: SqlContext): string {
   const target = ctx.lookup(c.target);
-  if (!target) throw new BoughError("INTERNAL", `comment ${c.id} names an object not in the snapshot`, "report this as a bug");
+  if (!target)
+    throw new BoughError(
+      "INTERNAL",
+      `comment ${c.id} names an object not in the snapshot`,
+      "report this as a bug",
+    );
   return `COMMENT ON ${classWord(target)} ${objectRef(target)} IS ${text === null ? "NULL" : lit(text)};`;
 }
 

@@ -17,8 +17,18 @@ function addHazards(c: ConstraintObject): Hazard[] {
 
 export const constraintSql: Converter<ConstraintObject> = {
   create: (c) =>
-    own(c) ? [step(`ALTER TABLE ${tableRef(c)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition};`, addHazards(c))] : [],
-  drop: (c) => (own(c) ? [step(`ALTER TABLE ${tableRef(c)} DROP CONSTRAINT ${quoteIdent(c.name)};`, [LOCK])] : []),
+    own(c)
+      ? [
+          step(
+            `ALTER TABLE ${tableRef(c)} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition};`,
+            addHazards(c),
+          ),
+        ]
+      : [],
+  drop: (c) =>
+    own(c)
+      ? [step(`ALTER TABLE ${tableRef(c)} DROP CONSTRAINT ${quoteIdent(c.name)};`, [LOCK])]
+      : [],
   alter: () => [],
   impact: () => "recreate",
 };

@@ -11,7 +11,8 @@ export function sqlContext(snaps: { parent?: Snapshot; branch: Snapshot }): SqlC
     const t = `table:${o.schema}.${o.table}`;
     columns.set(t, [...(columns.get(t) ?? []), o]);
   }
-  for (const list of columns.values()) list.sort((a, b) => a.position - b.position || byString(a.name, b.name));
+  for (const list of columns.values())
+    list.sort((a, b) => a.position - b.position || byString(a.name, b.name));
   return {
     lookup: (id) => snaps.branch.objects[id] ?? snaps.parent?.objects[id],
     columnsOf: (t: TableObject) => columns.get(t.id) ?? [],

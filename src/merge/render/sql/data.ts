@@ -32,12 +32,15 @@ export function upsertRowSql(o: {
 export function deleteRowSql(o: { table: string; keyColumns: string[]; key: string }): string {
   const values = JSON.parse(o.key) as (string | null)[];
   const where = o.keyColumns.map((c, i) =>
-    values[i] === null || values[i] === undefined ? `${quoteIdent(c)} IS NULL` : `${quoteIdent(c)} = ${lit(values[i] as string)}`,
+    values[i] === null || values[i] === undefined
+      ? `${quoteIdent(c)} IS NULL`
+      : `${quoteIdent(c)} = ${lit(values[i] as string)}`,
   );
   return `DELETE FROM ${o.table} WHERE ${where.join(" AND ")};`;
 }
 
-const textArray = (xs: string[]) => (xs.length > 0 ? `ARRAY[${xs.map(lit).join(", ")}]::text[]` : "'{}'::text[]");
+const textArray = (xs: string[]) =>
+  xs.length > 0 ? `ARRAY[${xs.map(lit).join(", ")}]::text[]` : "'{}'::text[]";
 
 /** The policy row in bough.table_policies (bough's own bookkeeping table). */
 export function setPolicySql(p: TablePolicy): string {

@@ -8,5 +8,6 @@ export const functionSql: Converter<FunctionObject> = {
   drop: (f) => [step(`DROP ${classWord(f)} ${functionRef(f)};`)],
   alter: (_before, after) => [step(`${bare(after.definition)};`)],
   // CREATE OR REPLACE cannot change the result type or turn a function into a procedure.
-  impact: (before, after) => (before.returns !== after.returns || before.prokind !== after.prokind ? "recreate" : "in-place"),
+  impact: (before, after) =>
+    before.returns !== after.returns || before.prokind !== after.prokind ? "recreate" : "in-place",
 };

@@ -1,5 +1,5 @@
-import { quoteIdent } from "../../../core/names.ts";
 import { BoughError } from "../../../core/errors.ts";
+import { quoteIdent } from "../../../core/names.ts";
 import type { GrantObject } from "../../catalog/snapshot.ts";
 import { functionRef, objectRef, roleRef, tableRef } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
@@ -19,7 +19,12 @@ function levels(privileges: string[]): Map<string, Level> {
 /** `ON TABLE "s"."t"`, plus the column list a column grant puts after each privilege. */
 function target(g: GrantObject, ctx: SqlContext): { on: string; columns: string } {
   const obj = ctx.lookup(g.target);
-  if (!obj) throw new BoughError("INTERNAL", `grant ${g.id} names an object not in the snapshot`, "report this as a bug");
+  if (!obj)
+    throw new BoughError(
+      "INTERNAL",
+      `grant ${g.id} names an object not in the snapshot`,
+      "report this as a bug",
+    );
   switch (obj.kind) {
     case "column":
       return { on: `TABLE ${tableRef(obj)}`, columns: ` (${quoteIdent(obj.name)})` };
@@ -30,7 +35,10 @@ function target(g: GrantObject, ctx: SqlContext): { on: string; columns: string 
     case "matview":
       return { on: `TABLE ${objectRef(obj)}`, columns: "" };
     case "function":
-      return { on: `${obj.prokind === "p" ? "PROCEDURE" : "FUNCTION"} ${functionRef(obj)}`, columns: "" };
+      return {
+        on: `${obj.prokind === "p" ? "PROCEDURE" : "FUNCTION"} ${functionRef(obj)}`,
+        columns: "",
+      };
     case "schema":
       return { on: `SCHEMA ${objectRef(obj)}`, columns: "" };
     case "domain":
@@ -62,9 +70,11 @@ function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext
   const list = (ps: string[]) => ps.map((p) => `${p}${columns}`).join(", ");
   const out: SqlStep[] = [];
   if (revoke.length > 0) out.push(step(`REVOKE ${list(revoke)} ON ${on} FROM ${who};`));
-  if (revokeOption.length > 0) out.push(step(`REVOKE GRANT OPTION FOR ${list(revokeOption)} ON ${on} FROM ${who};`));
+  if (revokeOption.length > 0)
+    out.push(step(`REVOKE GRANT OPTION FOR ${list(revokeOption)} ON ${on} FROM ${who};`));
   if (grant.length > 0) out.push(step(`GRANT ${list(grant)} ON ${on} TO ${who};`));
-  if (grantOption.length > 0) out.push(step(`GRANT ${list(grantOption)} ON ${on} TO ${who} WITH GRANT OPTION;`));
+  if (grantOption.length > 0)
+    out.push(step(`GRANT ${list(grantOption)} ON ${on} TO ${who} WITH GRANT OPTION;`));
   return out;
 }
 

@@ -65,6 +65,7 @@ export const createSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(
 export const dropSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(o).drop(o, ctx);
 export const alterSql = (before: DbObject, after: DbObject, ctx: SqlContext): SqlStep[] =>
   converter(after).alter(before, after, ctx);
-export const impactOf = (before: DbObject, after: DbObject): Impact => converter(after).impact(before, after);
+export const impactOf = (before: DbObject, after: DbObject): Impact =>
+  converter(after).impact(before, after);
 
 export type { Converter, Hazard, Impact, SqlContext, SqlStep } from "./step.ts";

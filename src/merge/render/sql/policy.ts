@@ -3,7 +3,8 @@ import type { PolicyObject } from "../../catalog/snapshot.ts";
 import { roleRef, tableRef } from "./refs.ts";
 import { type Converter, step } from "./step.ts";
 
-const roles = (p: PolicyObject) => (p.roles.length > 0 ? p.roles : ["public"]).map(roleRef).join(", ");
+const roles = (p: PolicyObject) =>
+  (p.roles.length > 0 ? p.roles : ["public"]).map(roleRef).join(", ");
 
 export const policySql: Converter<PolicyObject> = {
   create: (p) => {
@@ -17,12 +18,15 @@ export const policySql: Converter<PolicyObject> = {
     if (p.withCheck !== null) parts.push(`WITH CHECK (${p.withCheck})`);
     return [step(`${parts.join(" ")};`, ["access-exclusive-lock"])];
   },
-  drop: (p) => [step(`DROP POLICY ${quoteIdent(p.name)} ON ${tableRef(p)};`, ["access-exclusive-lock"])],
+  drop: (p) => [
+    step(`DROP POLICY ${quoteIdent(p.name)} ON ${tableRef(p)};`, ["access-exclusive-lock"]),
+  ],
   alter: (before, after) => {
     const parts = [`ALTER POLICY ${quoteIdent(after.name)} ON ${tableRef(after)}`];
     if (before.roles.join() !== after.roles.join()) parts.push(`TO ${roles(after)}`);
     if (before.using !== after.using && after.using !== null) parts.push(`USING (${after.using})`);
-    if (before.withCheck !== after.withCheck && after.withCheck !== null) parts.push(`WITH CHECK (${after.withCheck})`);
+    if (before.withCheck !== after.withCheck && after.withCheck !== null)
+      parts.push(`WITH CHECK (${after.withCheck})`);
     return [step(`${parts.join(" ")};`, ["access-exclusive-lock"])];
   },
   // ALTER POLICY can change roles and expressions, not the kind, the command, or remove an expression.

@@ -12,7 +12,8 @@ export const qname = (schema: string, name: string) => `${quoteIdent(schema)}.${
 export const tableRef = (o: { schema: string; table: string }) => qname(o.schema, o.table);
 
 /** A role in GRANT / CREATE POLICY: PUBLIC is a keyword, every other name an identifier. */
-export const roleRef = (role: string) => (role.toLowerCase() === "public" ? "PUBLIC" : quoteIdent(role));
+export const roleRef = (role: string) =>
+  role.toLowerCase() === "public" ? "PUBLIC" : quoteIdent(role);
 
 export function functionRef(f: FunctionObject): string {
   // An aggregate of no arguments is written f(*).

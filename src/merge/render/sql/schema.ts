@@ -21,10 +21,18 @@ export const extensionSql: Converter<ExtensionObject> = {
   alter: (before, after) => {
     const out = [];
     if (before.schema !== after.schema) {
-      out.push(step(`ALTER EXTENSION ${quoteIdent(after.name)} SET SCHEMA ${quoteIdent(after.schema)};`));
+      out.push(
+        step(`ALTER EXTENSION ${quoteIdent(after.name)} SET SCHEMA ${quoteIdent(after.schema)};`),
+      );
     }
     if (before.version !== after.version) {
-      out.push(step(`ALTER EXTENSION ${quoteIdent(after.name)} UPDATE TO ${lit(after.version)};`));
+      out.push(
+        step(`ALTER EXTENSION ${quoteIdent(after.name)} UPDATE TO ${lit(after.version)};`, [], {
+          notes: [
+            "fails when the extension ships no update path to this version (downgrades usually have none)",
+          ],
+        }),
+      );
     }
     return out;
   },

@@ -23,7 +23,10 @@ function ownedBy(s: SequenceObject, ctx: SqlContext): SqlStep {
   const columnId = `column:${s.ownedBy}`;
   const column = ctx.lookup(columnId);
   const target = column ? objectRef(column) : s.ownedBy;
-  return step(`ALTER SEQUENCE ${q} OWNED BY ${target};`, [], { requires: [columnId], followUp: true });
+  return step(`ALTER SEQUENCE ${q} OWNED BY ${target};`, [], {
+    requires: [columnId],
+    followUp: true,
+  });
 }
 
 export const sequenceSql: Converter<SequenceObject> = {
@@ -36,7 +39,8 @@ export const sequenceSql: Converter<SequenceObject> = {
   alter: (before, after, ctx) => {
     const out: SqlStep[] = [];
     const opts = options(after, before);
-    if (opts.length > 0) out.push(step(`ALTER SEQUENCE ${qname(after.schema, after.name)} ${opts.join(" ")};`));
+    if (opts.length > 0)
+      out.push(step(`ALTER SEQUENCE ${qname(after.schema, after.name)} ${opts.join(" ")};`));
     if (before.ownedBy !== after.ownedBy) out.push(ownedBy(after, ctx));
     return out;
   },

@@ -65,7 +65,11 @@ export interface Converter<T extends DbObject> {
   impact(before: T, after: T): Impact;
 }
 
-export const step = (sql: string, hazards: Hazard[] = [], extra: Partial<SqlStep> = {}): SqlStep => ({
+export const step = (
+  sql: string,
+  hazards: Hazard[] = [],
+  extra: Partial<SqlStep> = {},
+): SqlStep => ({
   sql,
   hazards,
   ...extra,

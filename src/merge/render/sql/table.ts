@@ -29,10 +29,14 @@ function rlsSteps(before: TableObject | null, t: TableObject): SqlStep[] {
   const q = qname(t.schema, t.name);
   const out: SqlStep[] = [];
   if ((before?.rlsEnabled ?? false) !== t.rlsEnabled) {
-    out.push(step(`ALTER TABLE ${q} ${t.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY;`, [LOCK]));
+    out.push(
+      step(`ALTER TABLE ${q} ${t.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY;`, [LOCK]),
+    );
   }
   if ((before?.rlsForced ?? false) !== t.rlsForced) {
-    out.push(step(`ALTER TABLE ${q} ${t.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY;`, [LOCK]));
+    out.push(
+      step(`ALTER TABLE ${q} ${t.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY;`, [LOCK]),
+    );
   }
   return out;
 }
@@ -48,45 +52,70 @@ function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
   if (t.partitionOf && own.length === 0) {
     // A partition created as such has only its parent's (inherited) columns.
     return [
-      step(`CREATE ${unlogged}TABLE ${q} PARTITION OF ${parentRef(t.partitionOf.parent, ctx)} ${t.partitionOf.bound}${suffix};`),
+      step(
+        `CREATE ${unlogged}TABLE ${q} PARTITION OF ${parentRef(t.partitionOf.parent, ctx)} ${t.partitionOf.bound}${suffix};`,
+      ),
     ];
   }
   const columns = own.map((c) => `    ${columnDefinition(c)}`);
   const body = columns.length > 0 ? `(\n${columns.join(",\n")}\n)` : "()";
-  const inherits = t.inherits.length > 0 ? ` INHERITS (${t.inherits.map((p) => parentRef(p, ctx)).join(", ")})` : "";
+  const inherits =
+    t.inherits.length > 0
+      ? ` INHERITS (${t.inherits.map((p) => parentRef(p, ctx)).join(", ")})`
+      : "";
   const out = [step(`CREATE ${unlogged}TABLE ${q} ${body}${inherits}${suffix};`)];
   if (t.partitionOf) {
     // Its columns are its own (it was attached, not created as a partition): attach it the same way.
     const parent = t.partitionOf.parent;
     out.push(
-      step(`ALTER TABLE ${parentRef(parent, ctx)} ATTACH PARTITION ${q} ${t.partitionOf.bound};`, [], {
-        requires: [`table:${parent}`],
-        afterColumnsOf: [`table:${parent}`],
-        followUp: true,
-      }),
+      step(
+        `ALTER TABLE ${parentRef(parent, ctx)} ATTACH PARTITION ${q} ${t.partitionOf.bound};`,
+        [],
+        {
+          requires: [`table:${parent}`],
+          afterColumnsOf: [`table:${parent}`],
+          followUp: true,
+        },
+      ),
     );
   }
   return out;
 }
 
 export const tableSql: Converter<TableObject> = {
-  create: (t, ctx) => [...createTable(t, ctx), ...rlsSteps(null, t).map((s) => ({ ...s, followUp: true }))],
+  create: (t, ctx) => [
+    ...createTable(t, ctx),
+    ...rlsSteps(null, t).map((s) => ({ ...s, followUp: true })),
+  ],
   drop: (t) => [step(`DROP TABLE ${qname(t.schema, t.name)};`, [LOCK, "deletes-data"])],
   alter: (before, after, ctx) => {
     const q = qname(after.schema, after.name);
     const out: SqlStep[] = [];
     if (before.persistence !== after.persistence) {
-      out.push(step(`ALTER TABLE ${q} SET ${after.persistence === "u" ? "UNLOGGED" : "LOGGED"};`, [LOCK, "rewrites-table"]));
+      out.push(
+        step(`ALTER TABLE ${q} SET ${after.persistence === "u" ? "UNLOGGED" : "LOGGED"};`, [
+          LOCK,
+          "rewrites-table",
+        ]),
+      );
     }
-    const reset = before.options.map(option).filter((o) => !after.options.map((x) => option(x).name).includes(o.name));
-    if (reset.length > 0) out.push(step(`ALTER TABLE ${q} RESET (${reset.map((o) => o.name).join(", ")});`, [LOCK]));
+    const reset = before.options
+      .map(option)
+      .filter((o) => !after.options.map((x) => option(x).name).includes(o.name));
+    if (reset.length > 0)
+      out.push(step(`ALTER TABLE ${q} RESET (${reset.map((o) => o.name).join(", ")});`, [LOCK]));
     const set = after.options.filter((o) => !before.options.includes(o)).map(option);
-    if (set.length > 0) out.push(step(`ALTER TABLE ${q} SET (${set.map((o) => o.text).join(", ")});`, [LOCK]));
+    if (set.length > 0)
+      out.push(step(`ALTER TABLE ${q} SET (${set.map((o) => o.text).join(", ")});`, [LOCK]));
     for (const p of before.inherits.filter((x) => !after.inherits.includes(x))) {
       out.push(step(`ALTER TABLE ${q} NO INHERIT ${parentRef(p, ctx)};`, [LOCK]));
     }
     for (const p of after.inherits.filter((x) => !before.inherits.includes(x))) {
-      out.push(step(`ALTER TABLE ${q} INHERIT ${parentRef(p, ctx)};`, [LOCK], { requires: [`table:${p}`] }));
+      out.push(
+        step(`ALTER TABLE ${q} INHERIT ${parentRef(p, ctx)};`, [LOCK], {
+          requires: [`table:${p}`],
+        }),
+      );
     }
     const from = before.partitionOf;
     const to = after.partitionOf;
@@ -96,10 +125,14 @@ export const tableSql: Converter<TableObject> = {
     if (to && (!from || to.parent !== from.parent || to.bound !== from.bound)) {
       // Both tables must have their final shape first: after every column change of either.
       out.push(
-        step(`ALTER TABLE ${parentRef(to.parent, ctx)} ATTACH PARTITION ${q} ${to.bound};`, [LOCK, "may-fail-on-existing-rows"], {
-          requires: [`table:${to.parent}`],
-          afterColumnsOf: [after.id, `table:${to.parent}`],
-        }),
+        step(
+          `ALTER TABLE ${parentRef(to.parent, ctx)} ATTACH PARTITION ${q} ${to.bound};`,
+          [LOCK, "may-fail-on-existing-rows"],
+          {
+            requires: [`table:${to.parent}`],
+            afterColumnsOf: [after.id, `table:${to.parent}`],
+          },
+        ),
       );
     }
     out.push(...rlsSteps(before, after));

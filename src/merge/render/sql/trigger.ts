@@ -11,7 +11,9 @@ const FIRING: Record<TriggerObject["enabled"], string> = {
 };
 
 const enableTrigger = (t: TriggerObject): SqlStep =>
-  step(`ALTER TABLE ${tableRef(t)} ${FIRING[t.enabled]} TRIGGER ${quoteIdent(t.name)};`, ["blocks-writes"]);
+  step(`ALTER TABLE ${tableRef(t)} ${FIRING[t.enabled]} TRIGGER ${quoteIdent(t.name)};`, [
+    "blocks-writes",
+  ]);
 
 export const triggerSql: Converter<TriggerObject> = {
   create: (t) => {
@@ -19,7 +21,9 @@ export const triggerSql: Converter<TriggerObject> = {
     if (t.enabled !== "O") out.push({ ...enableTrigger(t), followUp: true });
     return out;
   },
-  drop: (t) => [step(`DROP TRIGGER ${quoteIdent(t.name)} ON ${tableRef(t)};`, ["access-exclusive-lock"])],
+  drop: (t) => [
+    step(`DROP TRIGGER ${quoteIdent(t.name)} ON ${tableRef(t)};`, ["access-exclusive-lock"]),
+  ],
   alter: (_before, after) => [enableTrigger(after)],
   impact: (before, after) => (before.definition !== after.definition ? "recreate" : "in-place"),
 };
@@ -32,13 +36,16 @@ function functionName(e: EventTriggerObject, ctx: SqlContext): string {
   return m ? `${qname(m[1], m[2])}()` : e.function;
 }
 
-const enableEvent = (e: EventTriggerObject) => step(`ALTER EVENT TRIGGER ${quoteIdent(e.name)} ${FIRING[e.enabled]};`);
+const enableEvent = (e: EventTriggerObject) =>
+  step(`ALTER EVENT TRIGGER ${quoteIdent(e.name)} ${FIRING[e.enabled]};`);
 
 export const eventTriggerSql: Converter<EventTriggerObject> = {
   create: (e, ctx) => {
     const when = e.tags.length > 0 ? ` WHEN TAG IN (${e.tags.map(lit).join(", ")})` : "";
     const out = [
-      step(`CREATE EVENT TRIGGER ${quoteIdent(e.name)} ON ${e.event}${when} EXECUTE FUNCTION ${functionName(e, ctx)};`),
+      step(
+        `CREATE EVENT TRIGGER ${quoteIdent(e.name)} ON ${e.event}${when} EXECUTE FUNCTION ${functionName(e, ctx)};`,
+      ),
     ];
     if (e.enabled !== "O") out.push({ ...enableEvent(e), followUp: true });
     return out;
@@ -46,7 +53,9 @@ export const eventTriggerSql: Converter<EventTriggerObject> = {
   drop: (e) => [step(`DROP EVENT TRIGGER ${quoteIdent(e.name)};`)],
   alter: (_before, after) => [enableEvent(after)],
   impact: (before, after) =>
-    before.event !== after.event || before.function !== after.function || before.tags.join() !== after.tags.join()
+    before.event !== after.event ||
+    before.function !== after.function ||
+    before.tags.join() !== after.tags.join()
       ? "recreate"
       : "in-place",
 };

@@ -4,7 +4,9 @@ import { lit, qname } from "./refs.ts";
 import { type Converter, type SqlStep, step } from "./step.ts";
 
 export const enumSql: Converter<EnumObject> = {
-  create: (e) => [step(`CREATE TYPE ${qname(e.schema, e.name)} AS ENUM (${e.values.map(lit).join(", ")});`)],
+  create: (e) => [
+    step(`CREATE TYPE ${qname(e.schema, e.name)} AS ENUM (${e.values.map(lit).join(", ")});`),
+  ],
   drop: (e) => [step(`DROP TYPE ${qname(e.schema, e.name)};`)],
   alter: (before, after) =>
     addedLabels(before.values, after.values).map((a) =>
@@ -22,12 +24,16 @@ export function isSubsequence(small: string[], big: string[]): boolean {
 }
 
 /** ADD VALUE statements, in order, each placed next to a label that already exists. */
-export function addedLabels(before: string[], after: string[]): { label: string; sql: (type: string) => string }[] {
+export function addedLabels(
+  before: string[],
+  after: string[],
+): { label: string; sql: (type: string) => string }[] {
   const present = new Set(before);
   const out: { label: string; sql: (type: string) => string }[] = [];
   after.forEach((label, i) => {
     if (present.has(label)) return;
-    const where = i > 0 ? ` AFTER ${lit(after[i - 1])}` : before.length > 0 ? ` BEFORE ${lit(before[0])}` : "";
+    const where =
+      i > 0 ? ` AFTER ${lit(after[i - 1])}` : before.length > 0 ? ` BEFORE ${lit(before[0])}` : "";
     out.push({ label, sql: (type) => `ALTER TYPE ${type} ADD VALUE ${lit(label)}${where};` });
     present.add(label);
   });
@@ -40,7 +46,8 @@ export const domainSql: Converter<DomainObject> = {
     if (d.collation) parts.push(`COLLATE ${d.collation}`);
     if (d.default !== null) parts.push(`DEFAULT ${d.default}`);
     if (d.notNull) parts.push("NOT NULL");
-    for (const name of Object.keys(d.checks).sort()) parts.push(`CONSTRAINT ${quoteIdent(name)} ${d.checks[name]}`);
+    for (const name of Object.keys(d.checks).sort())
+      parts.push(`CONSTRAINT ${quoteIdent(name)} ${d.checks[name]}`);
     return [step(`${parts.join(" ")};`)];
   },
   drop: (d) => [step(`DROP DOMAIN ${qname(d.schema, d.name)};`)],
@@ -53,7 +60,13 @@ export const domainSql: Converter<DomainObject> = {
       }
     }
     if (before.default !== after.default) {
-      out.push(step(after.default === null ? `ALTER DOMAIN ${q} DROP DEFAULT;` : `ALTER DOMAIN ${q} SET DEFAULT ${after.default};`));
+      out.push(
+        step(
+          after.default === null
+            ? `ALTER DOMAIN ${q} DROP DEFAULT;`
+            : `ALTER DOMAIN ${q} SET DEFAULT ${after.default};`,
+        ),
+      );
     }
     if (before.notNull !== after.notNull) {
       out.push(
@@ -64,13 +77,19 @@ export const domainSql: Converter<DomainObject> = {
     }
     for (const name of Object.keys(after.checks).sort()) {
       if (before.checks[name] !== after.checks[name]) {
-        out.push(step(`ALTER DOMAIN ${q} ADD CONSTRAINT ${quoteIdent(name)} ${after.checks[name]};`, ["may-fail-on-existing-rows"]));
+        out.push(
+          step(`ALTER DOMAIN ${q} ADD CONSTRAINT ${quoteIdent(name)} ${after.checks[name]};`, [
+            "may-fail-on-existing-rows",
+          ]),
+        );
       }
     }
     return out;
   },
   impact: (before, after) =>
-    before.baseType !== after.baseType || before.collation !== after.collation ? "retype" : "in-place",
+    before.baseType !== after.baseType || before.collation !== after.collation
+      ? "retype"
+      : "in-place",
 };
 
 export const compositeSql: Converter<CompositeObject> = {
@@ -90,7 +109,8 @@ export const compositeSql: Converter<CompositeObject> = {
     }
     for (const a of after.attributes) {
       const old = was.get(a.name);
-      if (old === undefined) out.push(step(`ALTER TYPE ${q} ADD ATTRIBUTE ${quoteIdent(a.name)} ${a.type};`));
+      if (old === undefined)
+        out.push(step(`ALTER TYPE ${q} ADD ATTRIBUTE ${quoteIdent(a.name)} ${a.type};`));
     }
     return out;
   },
@@ -102,6 +122,8 @@ export const compositeSql: Converter<CompositeObject> = {
     const kept = before.attributes.map((a) => a.name).filter((n) => names.includes(n));
     const added = names.filter((n) => !kept.includes(n));
     const retyped = after.attributes.some((a) => was.has(a.name) && was.get(a.name) !== a.type);
-    return !retyped && [...kept, ...added].join("\u0000") === names.join("\u0000") ? "in-place" : "retype";
+    return !retyped && [...kept, ...added].join("\u0000") === names.join("\u0000")
+      ? "in-place"
+      : "retype";
   },
 };

@@ -2,7 +2,8 @@ import type { ViewObject } from "../../catalog/snapshot.ts";
 import { bare, lit, qname } from "./refs.ts";
 import { type Converter, type SqlStep, step } from "./step.ts";
 
-const withOptions = (v: ViewObject) => (v.options.length > 0 ? ` WITH (${v.options.map(optionText).join(", ")})` : "");
+const withOptions = (v: ViewObject) =>
+  v.options.length > 0 ? ` WITH (${v.options.map(optionText).join(", ")})` : "";
 
 function optionText(o: string): string {
   const eq = o.indexOf("=");
@@ -23,27 +24,35 @@ function optionSteps(before: ViewObject, after: ViewObject, word: string): SqlSt
 }
 
 export const viewSql: Converter<ViewObject> = {
-  create: (v) => [step(`CREATE VIEW ${qname(v.schema, v.name)}${withOptions(v)} AS\n${bare(v.definition)};`)],
+  create: (v) => [
+    step(`CREATE VIEW ${qname(v.schema, v.name)}${withOptions(v)} AS\n${bare(v.definition)};`),
+  ],
   drop: (v) => [step(`DROP VIEW ${qname(v.schema, v.name)};`)],
   alter: (before, after) => {
     const out: SqlStep[] = [];
     if (before.definition !== after.definition) {
-      out.push(step(`CREATE OR REPLACE VIEW ${qname(after.schema, after.name)} AS\n${bare(after.definition)};`));
+      out.push(
+        step(
+          `CREATE OR REPLACE VIEW ${qname(after.schema, after.name)} AS\n${bare(after.definition)};`,
+        ),
+      );
     }
     return [...out, ...optionSteps(before, after, "VIEW")];
   },
   // CREATE OR REPLACE may only append columns; anything else is a drop and a create.
   impact: (before, after) =>
-    before.definition === after.definition || onlyAppendsColumns(before.definition, after.definition)
+    before.definition === after.definition ||
+    onlyAppendsColumns(before.definition, after.definition)
       ? "in-place"
       : "recreate",
 };
 
 export const matviewSql: Converter<ViewObject> = {
   create: (v) => [
-    step(`CREATE MATERIALIZED VIEW ${qname(v.schema, v.name)}${withOptions(v)} AS\n${bare(v.definition)}\nWITH DATA;`, [
-      "populates-materialized-view",
-    ]),
+    step(
+      `CREATE MATERIALIZED VIEW ${qname(v.schema, v.name)}${withOptions(v)} AS\n${bare(v.definition)}\nWITH DATA;`,
+      ["populates-materialized-view"],
+    ),
   ],
   drop: (v) => [step(`DROP MATERIALIZED VIEW ${qname(v.schema, v.name)};`)],
   alter: (before, after) => optionSteps(before, after, "MATERIALIZED VIEW"),
@@ -57,11 +66,13 @@ export const matviewSql: Converter<ViewObject> = {
 export function onlyAppendsColumns(before: string, after: string): boolean {
   const a = splitSelect(bare(before));
   const b = splitSelect(bare(after));
-  if (!a || !b || a.head !== b.head || a.rest !== b.rest || b.items.length < a.items.length) return false;
+  if (!a || !b || a.head !== b.head || a.rest !== b.rest || b.items.length < a.items.length)
+    return false;
   return a.items.every((item, i) => item === b.items[i]);
 }
 
-const CLAUSE = /^(from|where|group|having|window|union|intersect|except|order|limit|offset|fetch|for)\b/iu;
+const CLAUSE =
+  /^(from|where|group|having|window|union|intersect|except|order|limit|offset|fetch|for)\b/iu;
 
 /** Splits " SELECT [DISTINCT] a, b FROM ..." at top level; null for anything else (WITH, VALUES). */
 function splitSelect(def: string): { head: string; items: string[]; rest: string } | null {
