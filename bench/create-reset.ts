@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,6 +30,8 @@ export interface SizeResult {
   branchDiskBytes: number | null;
   dumpRestoreS: number | null;
   templateCopyS: number | null;
+  /** 1-minute load average when this size's bough runs started (a shared machine is noisy). */
+  load1: number;
   /** Why a baseline is missing. */
   notes: string[];
   runs: BranchRun[];
@@ -75,6 +78,7 @@ export async function benchFilesystem(o: {
       o.log(
         `[${o.label}] main is ${(actualBytes / 1024 ** 2).toFixed(0)} MB (${seconds(t0).toFixed(0)} s)`,
       );
+      const load1 = loadavg()[0];
       const runs: BranchRun[] = [];
       for (let i = 0; i < o.repeat && !isAborting(); i++) runs.push(await branchRun(ctx));
       o.log(`[${o.label}] ${gb} GB: pg_dump | pg_restore…`);
@@ -94,6 +98,7 @@ export async function benchFilesystem(o: {
         branchDiskBytes: disks.includes(null) ? null : Math.max(...(disks as number[])),
         dumpRestoreS: dump.seconds,
         templateCopyS: template.seconds,
+        load1,
         notes: [dump, template].flatMap((t) => (t.seconds === null ? [t.why] : [])),
         runs,
       });

@@ -8,7 +8,7 @@
  * Prints tables and writes bench/results/<time>.json.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fsName } from "../src/clusters/clone-driver.ts";
@@ -36,6 +36,10 @@ const parseSizes = (s: string | undefined) =>
 const sizes = parseSizes(values.sizes);
 const plainSizes = parseSizes(values["plain-sizes"]);
 const repeat = Math.max(1, Number(values.repeat) || 1);
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")}`;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -90,14 +94,24 @@ async function main() {
   installSignalHandlers();
   const install = await resolveInstall(makePaths(resolveHome()));
   const postgres = `PostgreSQL ${install.version} from ${install.binDir}${process.env.BOUGH_PG_BIN ? " (BOUGH_PG_BIN)" : " (embedded)"}`;
-  say(`Postgres: ${postgres}`);
-  const out: Record<string, unknown> = { at: new Date().toISOString(), postgres, repeat };
+  const machine = `${cpus().length} CPUs, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM`;
+  say(`Postgres: ${postgres}; ${machine}; ${load()}`);
+  const out: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    postgres,
+    machine,
+    repeat,
+    loadAtStart: loadavg(),
+  };
   if (values.only !== "merge") {
     const createReset = await benchCreate();
     out.createReset = createReset;
     out.targets = checkTargets(createReset);
   }
   if (values.only !== "create") out.merge = await benchMerge();
+  // Timings on a shared machine mean little without how busy it was.
+  say(load());
+  out.loadAtEnd = loadavg();
   const dir = join(import.meta.dirname, "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

@@ -108,6 +108,35 @@ describe("crash recovery at every step", () => {
     });
   }
 
+  for (const point of ["merge:during-rehearsal", "merge:after-rehearsal"]) {
+    test(`merge killed at ${point}: parent unchanged, rehearsal removed`, async () => {
+      const b = await boughJson<BranchJson>(home, ["branch", "create", "m"]);
+      await query(b.connectionString, "ALTER TABLE t ADD COLUMN extra int");
+      const killed = await bough(home, ["-y", "branch", "merge", "m"], {
+        env: { BOUGH_FAULT: point },
+      });
+      assert.equal(killed.code, 137);
+      const after = (
+        await boughJson<(BranchJson & { lastError: string })[]>(home, ["branch", "list"])
+      ).find((x) => x.name === "m");
+      assert.equal(after?.state, "ready");
+      assert.match(after?.lastError ?? "", /interrupted/);
+      assert.deepEqual(
+        await rows(
+          mainUrl,
+          "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'extra'",
+        ),
+        [{ n: 0 }],
+      );
+      const scratch = join(home, "projects", "default", "scratch");
+      assert.ok(
+        !existsSync(scratch) || readdirSync(scratch).length === 0,
+        "no rehearsal clone left",
+      );
+      await boughJson(home, ["branch", "delete", "m"]);
+    });
+  }
+
   test("only main's postmaster is left running", async () => {
     const list = await boughJson<BranchJson[]>(home, ["branch", "list"]);
     assert.deepEqual(

@@ -3,6 +3,7 @@ import { killCluster } from "../clusters/cluster.ts";
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import type { Ctx } from "./context.ts";
+import { rehearsalLog } from "./merge-rehearse.ts";
 
 /**
  * A merge applies to the parent in one transaction, so a merge whose process died
@@ -14,6 +15,7 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
   if (rehearsal) {
     await killCluster(rehearsal);
     await rm(rehearsal, { recursive: true, force: true });
+    await rm(rehearsalLog(rehearsal), { force: true });
   }
   const branch = branchById(ctx.db, op.args.branchId as number);
   ctx.db.transaction(() => {

@@ -4,6 +4,7 @@ import { cloneRunning } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { reservedPorts } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
+import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import { differingIds } from "../merge/catalog/equality.ts";
@@ -13,6 +14,9 @@ import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { withClient } from "./sql.ts";
+
+/** The rehearsal's server log, beside its data directory (the postgres user owns neither parent). */
+export const rehearsalLog = (dir: string) => `${dir}.log`;
 
 /**
  * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
@@ -24,7 +28,7 @@ export async function rehearse(
   o: { project: Project; parent: Branch; prepared: PreparedMerge; dir: string },
 ): Promise<void> {
   const { project, parent, prepared, dir } = o;
-  const logFile = `${dir}.log`;
+  const logFile = rehearsalLog(dir);
   try {
     await cloneRunning(ctx.cluster, {
       sourceDataDir: ctx.paths.branchData(project.name, parent.name),
@@ -34,6 +38,7 @@ export async function rehearse(
     });
     const port = await pickFreePort(reservedPorts(ctx.db));
     await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
+    faultPoint("merge:during-rehearsal");
     const url = connectionString({ port, password: project.password });
     const rehearsed = await withClient(url, async (c) => {
       await applyInTransaction(c, {
