@@ -25,50 +25,63 @@ export async function dumpRestore(install: PgInstall, url: string): Promise<Timi
     return { seconds: null, why: `no pg_dump/pg_restore in ${install.binDir}` };
   }
   const target = withDb(url, "bench_restore");
-  await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
   const env = pgEnv(install);
-  const t0 = performance.now();
-  await withClient(url, (c) => c.query("CREATE DATABASE bench_restore"));
-  // -Z0: compression would only make the baseline slower (CPU-bound on 2 cores).
-  const producer = spawn(dump, ["-Fc", "-Z0", "-d", url], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const consumer = spawn(restore, ["--exit-on-error", "-d", target], {
-    env,
-    stdio: ["pipe", "ignore", "pipe"],
-  });
-  const forget = onAbort("pg_dump | pg_restore", async () => {
-    producer.kill("SIGKILL");
-    consumer.kill("SIGKILL");
-  });
-  producer.stdout?.pipe(consumer.stdin as NodeJS.WritableStream);
-  // pg_restore failing first closes the pipe: pg_dump then dies of EPIPE, reported below.
-  consumer.stdin?.on("error", () => {});
   try {
-    const [d, r] = await Promise.all([exited(producer, "pg_dump"), exited(consumer, "pg_restore")]);
-    if (d || r) return { seconds: null, why: [d, r].filter(Boolean).join("; ") };
-    return { seconds: seconds(t0) };
-  } finally {
-    forget();
     await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
+    const t0 = performance.now();
+    await withClient(url, (c) => c.query("CREATE DATABASE bench_restore"));
+    // -Z0: compression would only make the baseline slower (CPU-bound on 2 cores).
+    const producer = spawn(dump, ["-Fc", "-Z0", "-d", url], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // pg_restore reads pg_dump's pipe itself, as a shell pipeline would: no copy through node.
+    const consumer = spawn(restore, ["--exit-on-error", "-d", target], {
+      env,
+      stdio: [producer.stdout ?? "ignore", "ignore", "pipe"],
+    });
+    // Our copy of the pipe's read end must go, or pg_dump would never see pg_restore die.
+    producer.stdout?.destroy();
+    const forget = onAbort("pg_dump | pg_restore", async () => {
+      producer.kill("SIGKILL");
+      consumer.kill("SIGKILL");
+    });
+    try {
+      const [d, r] = await Promise.all([
+        exited(producer, "pg_dump"),
+        exited(consumer, "pg_restore"),
+      ]);
+      if (d || r) return { seconds: null, why: [d, r].filter(Boolean).join("; ") };
+      return { seconds: seconds(t0) };
+    } finally {
+      forget();
+    }
+  } catch (err) {
+    return { seconds: null, why: `pg_dump | pg_restore failed: ${(err as Error).message}` };
+  } finally {
+    await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore")).catch(() => {});
   }
 }
 
 /** Resolves with null on exit 0, else with what went wrong (last stderr line). */
-function exited(child: ChildProcess, name: string): Promise<string | null> {
+async function exited(child: ChildProcess, name: string): Promise<string | null> {
   let err = "";
-  child.stderr?.on("data", (b: Buffer) => {
-    err = (err + b.toString("utf8")).slice(-2000);
-  });
-  return new Promise((resolve) => {
-    child.on("error", (e) => resolve(`${name}: ${e.message}`));
-    child.on("close", (code, signal) => {
-      if (code === 0) return resolve(null);
-      const last = err.trim().split("\n").pop() ?? "";
-      resolve(`${name} exited ${code ?? signal}${last ? `: ${last}` : ""}`);
+  const stderrDone = new Promise<void>((resolve) => {
+    if (!child.stderr) return resolve();
+    child.stderr.on("data", (b: Buffer) => {
+      err = (err + b.toString("utf8")).slice(-2000);
     });
+    child.stderr.on("close", () => resolve());
   });
+  // "exit", not "close": close also waits for stdout, which pg_restore holds, not us.
+  const status = await new Promise<string | null>((resolve) => {
+    child.on("error", (e) => resolve(e.message));
+    child.on("exit", (code, signal) => resolve(code === 0 ? null : `exited ${code ?? signal}`));
+  });
+  if (status === null) return null;
+  await stderrDone;
+  const last = err.trim().split("\n").pop() ?? "";
+  return `${name} ${status}${last ? `: ${last}` : ""}`;
 }
 
 /**

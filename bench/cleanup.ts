@@ -43,7 +43,7 @@ export function registerCleanup(what: string, undo: Undo): Undo {
 /** True once a signal arrived: long loops stop starting new work. */
 export const isAborting = () => aborting;
 
-async function abort(signal: NodeJS.Signals): Promise<void> {
+async function abort(signal: NodeJS.Signals | "beforeExit"): Promise<void> {
   if (aborting) return; // a second Ctrl-C while cleaning up waits for the first
   aborting = true;
   process.stderr.write(`\n${signal}: stopping clusters and unmounting before exit…\n`);
@@ -54,9 +54,14 @@ async function abort(signal: NodeJS.Signals): Promise<void> {
       process.stderr.write(`cleanup of ${what} failed: ${(err as Error).message}\n`);
     }
   }
-  process.exit(signal === "SIGINT" ? 130 : 143);
+  process.exit(signal === "SIGINT" ? 130 : signal === "beforeExit" ? 1 : 143);
 }
 
 export function installSignalHandlers(): void {
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, () => void abort(s));
+  // Node exits when nothing is left to wait for, even with a promise pending forever (a
+  // bug): undos still registered then mean resources still held, so release them.
+  process.on("beforeExit", () => {
+    if (undos.length > 0) void abort("beforeExit");
+  });
 }

@@ -81,6 +81,7 @@ export async function benchFilesystem(o: {
       const load1 = loadavg()[0];
       const runs: BranchRun[] = [];
       for (let i = 0; i < o.repeat && !isAborting(); i++) runs.push(await branchRun(ctx));
+      if (runs.length === 0) break;
       o.log(`[${o.label}] ${gb} GB: pg_dump | pg_restore…`);
       const dump = await dumpRestore(ctx.cluster.install, mainUrl);
       o.log(`[${o.label}] ${gb} GB: CREATE DATABASE … STRATEGY FILE_COPY…`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 3] [--only create|merge]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -7,10 +7,12 @@
  * (full copies there, so fewer sizes by default); then the merge dry-run benchmark.
  * Prints tables and writes bench/results/<time>.json.
  */
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { parseArgs, promisify } from "node:util";
 import { fsName } from "../src/clusters/clone-driver.ts";
 import { resolveInstall } from "../src/clusters/install.ts";
 import { makePaths, resolveHome } from "../src/core/paths.ts";
@@ -18,13 +20,13 @@ import { mountLoopXfs } from "../test/helpers/xfs.ts";
 import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
-import { checkTargets, createTable, targetsTable } from "./report.ts";
+import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "0.1,1,4" },
     "plain-sizes": { type: "string", default: "0.1,1" },
-    repeat: { type: "string", default: "3" },
+    repeat: { type: "string", default: "5" },
     only: { type: "string" },
   },
 });
@@ -36,6 +38,7 @@ const parseSizes = (s: string | undefined) =>
 const sizes = parseSizes(values.sizes);
 const plainSizes = parseSizes(values["plain-sizes"]);
 const repeat = Math.max(1, Number(values.repeat) || 1);
+const execFileAsync = promisify(execFile);
 const load = () =>
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
@@ -90,6 +93,21 @@ async function benchCreate(): Promise<SizeResult[]> {
   return results;
 }
 
+/**
+ * The bough columns time the library calls the CLI and the API make. A `bough` command
+ * also pays its own process startup (node, tsx compiling the sources): measured apart.
+ */
+async function cliStartupS(): Promise<number> {
+  const cli = join(import.meta.dirname, "..", "bin", "bough.js");
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await execFileAsync(process.execPath, [cli, "--help"]);
+    times.push((performance.now() - t0) / 1000);
+  }
+  return times.sort((a, b) => a - b)[1];
+}
+
 async function main() {
   installSignalHandlers();
   const install = await resolveInstall(makePaths(resolveHome()));
@@ -107,6 +125,10 @@ async function main() {
     const createReset = await benchCreate();
     out.createReset = createReset;
     out.targets = checkTargets(createReset);
+    out.cliStartupS = await cliStartupS();
+    say(
+      `CLI process startup (\`bough --help\`: node + tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
+    );
   }
   if (values.only !== "create") out.merge = await benchMerge();
   // Timings on a shared machine mean little without how busy it was.

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { deleteProject } from "../src/branches/projects.ts";
@@ -30,6 +32,15 @@ BEGIN
   ALTER SCHEMA public OWNER TO pg_database_owner;
 END $$;`;
 
+const FIXTURES = resolve(import.meta.dirname, "../src/merge/fixtures");
+const dirsIn = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
+
 /**
  * Convergence over the migra corpus: main holds a.sql, a branch rebuilds itself as
  * b.sql, the branch merges into main, and main must then equal the branch.
@@ -47,20 +58,61 @@ describe("merge converges on the migra corpus", () => {
     assert.ok(cases.length >= 20, `expected the migra corpus, found ${cases.length} cases`);
   });
 
-  for (const [i, name] of cases.entries()) {
-    test(name, async () => {
-      const project = `c${i}`;
+  let n = 0;
+  /** main holds a.sql; the branch rebuilds itself as b.sql; merge; main must equal the branch. */
+  async function converge(a: string, b: string): Promise<void> {
+    const project = `c${++n}`;
+    const main = await t.project(project);
+    try {
+      await ensureCorpusRoles(main);
+      await loadSql(main, a);
+      const branch = await t.branch(project, "b");
+      await query(branch, WIPE);
+      await loadSql(branch, b);
+      const report = await mergeBranch(t.ctx, { project, name: "b" });
+      assert.equal(report.blocked, false, report.preview);
+      const [m, br] = [await withClient(main, introspect), await withClient(branch, introspect)];
+      assert.deepEqual(differingIds(m, br), [], report.preview);
+    } finally {
+      await deleteProject(t.ctx, { name: project });
+    }
+  }
+
+  for (const name of cases) {
+    test(name, () => converge(corpusFile(name, "a.sql"), corpusFile(name, "b.sql")));
+  }
+
+  for (const name of dirsIn(join(FIXTURES, "cases"))) {
+    const dir = join(FIXTURES, "cases", name);
+    test(`bough case ${name}`, () => converge(join(dir, "a.sql"), join(dir, "b.sql")));
+  }
+
+  /** base.sql on main, then parent.sql on main and branch.sql on the branch: a real three-way merge. */
+  for (const name of dirsIn(join(FIXTURES, "three-way"))) {
+    const dir = join(FIXTURES, "three-way", name);
+    test(`three-way ${name}`, async () => {
+      const project = `c${++n}`;
       const main = await t.project(project);
       try {
         await ensureCorpusRoles(main);
-        await loadSql(main, corpusFile(name, "a.sql"));
+        await loadSql(main, join(dir, "base.sql"));
         const branch = await t.branch(project, "b");
-        await query(branch, WIPE);
-        await loadSql(branch, corpusFile(name, "b.sql"));
+        await loadSql(main, join(dir, "parent.sql"));
+        await loadSql(branch, join(dir, "branch.sql"));
+        const before = await withClient(main, introspect);
         const report = await mergeBranch(t.ctx, { project, name: "b" });
-        assert.equal(report.blocked, false, report.preview);
-        const [m, b] = [await withClient(main, introspect), await withClient(branch, introspect)];
-        assert.deepEqual(differingIds(m, b), [], report.preview);
+        const after = await withClient(main, introspect);
+        if (name === "conflicts") {
+          assert.equal(report.blocked, true, report.preview);
+          assert.deepEqual(
+            differingIds(before, after),
+            [],
+            "a blocked merge leaves the parent as it was",
+          );
+        } else {
+          // The rehearsal already proved main == parent + the branch's changes.
+          assert.equal(report.merged, true, report.preview);
+        }
       } finally {
         await deleteProject(t.ctx, { name: project });
       }

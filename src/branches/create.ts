@@ -14,6 +14,7 @@ import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
+import { requireSettled } from "./journaled.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
 import { emptyUserTables } from "./schema-only.ts";
@@ -61,13 +62,7 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
       );
     }
     const parent = requireBranch(ctx, project, o.from ?? "main");
-    if (!["ready", "merged", "conflicted"].includes(parent.state)) {
-      throw new BoughError(
-        "BRANCH_BAD_STATE",
-        `parent "${parent.name}" is ${parent.state}`,
-        "wait until it is ready, or run any bough command to recover an interrupted operation",
-      );
-    }
+    requireSettled(parent, "branch from it");
     const port = await pickFreePort(reservedPorts(ctx.db));
     const { branch, op } = ctx.db.transaction(() => {
       const branch = insertBranch(ctx.db, {

@@ -1,7 +1,7 @@
 import { killCluster } from "../clusters/cluster.ts";
 import { audit } from "../control/audit.ts";
 import { branchById, childrenOf, deleteBranchRow, updateBranch } from "../control/branches.ts";
-import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { deleteSetting, getSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
@@ -10,6 +10,7 @@ import type { Branch, Project } from "../core/types.ts";
 import { removeBranchFiles } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { beginBranchOperation, requireNotRoot } from "./journaled.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 
 /** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
@@ -20,13 +21,12 @@ export function deleteBranch(
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
-    if (branch.parentId === null) {
-      throw new BoughError(
-        "BRANCH_PROTECTED",
-        `"${branch.name}" is the project's root branch and cannot be deleted`,
-        `delete the whole project with \`bough project delete ${project.name}\``,
-      );
-    }
+    requireNotRoot(
+      branch,
+      project,
+      "deleted",
+      `delete the whole project with \`bough project delete ${project.name}\``,
+    );
     const children = childrenOf(ctx.db, branch.id);
     if (children.length > 0 && !o.recursive) {
       throw new BoughError(
@@ -45,15 +45,12 @@ async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted
   for (const child of childrenOf(ctx.db, branch.id)) {
     await deleteSubtree(ctx, project, child, deleted);
   }
-  const op = ctx.db.transaction(() => {
-    updateBranch(ctx.db, branch.id, { state: "deleting" });
-    return beginOperation(ctx.db, {
-      projectId: project.id,
-      kind: "branch-delete",
-      branchName: branch.name,
-      args: { branchId: branch.id },
-    });
-  })();
+  const op = beginBranchOperation(ctx, {
+    project,
+    branch,
+    kind: "branch-delete",
+    state: "deleting",
+  });
   await finishDelete(ctx, op);
   audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.delete" });
   deleted.push(branch.name);

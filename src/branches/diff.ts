@@ -1,10 +1,10 @@
-import { BoughError } from "../core/errors.ts";
 import type { Branch } from "../core/types.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
 import { renderDiffSummary } from "../merge/render/index.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { requireNotRoot } from "./journaled.ts";
 import { parentOf, requireBranch, requireProject } from "./lookup.ts";
 import { prepareMerge } from "./merge-prepare.ts";
 
@@ -26,14 +26,13 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
-    const parent = parentOf(ctx, branch);
-    if (!parent) {
-      throw new BoughError(
-        "BRANCH_PROTECTED",
-        `"${branch.name}" is the project's root branch: it has no parent to diff against`,
-        "diff a branch created with `bough branch create`",
-      );
-    }
+    requireNotRoot(
+      branch,
+      project,
+      "diffed (it has no parent)",
+      "diff a branch created with `bough branch create`",
+    );
+    const parent = parentOf(ctx, branch) as Branch;
     const live: Branch[] = [];
     for (const b of [branch, parent]) live.push(await startBranch(ctx, project, b));
     const p = await prepareMerge(ctx, { project, branch: live[0], parent: live[1] });

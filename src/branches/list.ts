@@ -56,3 +56,11 @@ export function showBranch(ctx: Ctx, o: { project: string; name: string }): Prom
     };
   });
 }
+
+/** One branch without the disk figure (cheap: for `branch url`). */
+export function getBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+  return exclusive(ctx, async () => {
+    const project = requireProject(ctx, o.project);
+    return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
+  });
+}

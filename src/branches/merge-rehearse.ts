@@ -15,7 +15,7 @@ import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { withClient } from "./sql.ts";
 
-/** The rehearsal's server log, beside its data directory (the postgres user owns neither parent). */
+/** The rehearsal's server log, kept beside its data directory; recovery removes both. */
 export const rehearsalLog = (dir: string) => `${dir}.log`;
 
 /**

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { audit } from "../control/audit.ts";
 import { updateBranch } from "../control/branches.ts";
-import { advance, beginOperation, finishOperation } from "../control/journal.ts";
+import { advance, finishOperation } from "../control/journal.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch } from "../core/types.ts";
@@ -11,6 +11,7 @@ import type { Statement } from "../merge/plan/index.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { beginBranchOperation, requireNotRoot, requireSettled } from "./journaled.ts";
 import { parentOf, requireBranch, requireProject } from "./lookup.ts";
 import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
@@ -42,7 +43,6 @@ export interface MergeReport {
   preview: string;
 }
 
-const MERGEABLE = ["ready", "merged", "conflicted"];
 const MAX_REPLANS = 3;
 
 /**
@@ -54,23 +54,14 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     let branch = requireBranch(ctx, project, o.name);
-    if (branch.parentId === null) {
-      throw new BoughError(
-        "BRANCH_PROTECTED",
-        `"${branch.name}" is the project's root branch: it has no parent to merge into`,
-        "merge a branch created with `bough branch create`",
-      );
-    }
+    requireNotRoot(
+      branch,
+      project,
+      "merged (it has no parent)",
+      "merge a branch created with `bough branch create`",
+    );
     let parent = parentOf(ctx, branch) as Branch;
-    for (const b of [branch, parent]) {
-      if (!MERGEABLE.includes(b.state)) {
-        throw new BoughError(
-          "BRANCH_BAD_STATE",
-          `branch "${b.name}" is ${b.state}`,
-          "wait for its operation to finish, then merge",
-        );
-      }
-    }
+    for (const b of [branch, parent]) requireSettled(b, "merge");
     branch = await startBranch(ctx, project, branch);
     parent = await startBranch(ctx, project, parent);
     let prepared = await prepareMerge(ctx, { project, branch, parent });
@@ -93,15 +84,13 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
       return report(true);
     }
     await o.confirm?.(prepared.preview);
-    const op = ctx.db.transaction(() => {
-      updateBranch(ctx.db, branch.id, { state: "merging" });
-      return beginOperation(ctx.db, {
-        projectId: project.id,
-        kind: "branch-merge",
-        branchName: branch.name,
-        args: { branchId: branch.id, parent: parent.name },
-      });
-    })();
+    const op = beginBranchOperation(ctx, {
+      project,
+      branch,
+      kind: "branch-merge",
+      state: "merging",
+      args: { parent: parent.name },
+    });
     try {
       for (let attempt = 1; ; attempt++) {
         const rehearsalDir = join(ctx.paths.scratchDir(project.name), `merge-${op.id}-${attempt}`);

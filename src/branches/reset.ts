@@ -3,14 +3,14 @@ import { killCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
 import { audit } from "../control/audit.ts";
 import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
-import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
-import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
+import { beginBranchOperation, requireNotRoot, requireSettled } from "./journaled.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 
 /**
@@ -21,29 +21,19 @@ export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Pro
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
-    if (branch.parentId === null) {
-      throw new BoughError(
-        "BRANCH_PROTECTED",
-        `"${branch.name}" is the project's root branch and has no T0 to reset to`,
-        "reset a branch created with `bough branch create`",
-      );
-    }
-    if (!["ready", "merged", "conflicted"].includes(branch.state)) {
-      throw new BoughError(
-        "BRANCH_BAD_STATE",
-        `branch "${branch.name}" is ${branch.state}`,
-        "wait for the running operation to finish, then reset",
-      );
-    }
-    const op = ctx.db.transaction(() => {
-      updateBranch(ctx.db, branch.id, { state: "resetting" });
-      return beginOperation(ctx.db, {
-        projectId: project.id,
-        kind: "branch-reset",
-        branchName: branch.name,
-        args: { branchId: branch.id },
-      });
-    })();
+    requireNotRoot(
+      branch,
+      project,
+      "reset (it has no T0)",
+      "reset a branch created with `bough branch create`",
+    );
+    requireSettled(branch, "reset");
+    const op = beginBranchOperation(ctx, {
+      project,
+      branch,
+      kind: "branch-reset",
+      state: "resetting",
+    });
     await finishReset(ctx, op);
     audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.reset" });
     return branchInfo(ctx, project, requireBranch(ctx, project, o.name));

@@ -1,4 +1,4 @@
-import type { DataTable, Snapshot } from "./catalog/snapshot.ts";
+import type { DataTable, Snapshot, TablePolicy } from "./catalog/snapshot.ts";
 import { assertNever, type Change } from "./diff/changes.ts";
 
 /**
@@ -10,6 +10,10 @@ export function expectedAfterMerge(parent: Snapshot, changes: Change[]): Snapsho
   const policies = { ...parent.policies };
   const data: Record<string, DataTable> = {};
   for (const [table, t] of Object.entries(parent.data)) data[table] = { ...t, rows: { ...t.rows } };
+  // A policy whose key or excluded columns change re-keys the parent's rows first.
+  for (const c of changes) {
+    if (c.type === "policy-set" && data[c.table]) data[c.table] = rekey(data[c.table], c.after);
+  }
   for (const c of changes) {
     switch (c.type) {
       case "create":
@@ -36,4 +40,15 @@ export function expectedAfterMerge(parent: Snapshot, changes: Change[]): Snapsho
     }
   }
   return { ...parent, objects, policies, data };
+}
+
+function rekey(t: DataTable, policy: TablePolicy): DataTable {
+  const excluded = new Set(policy.excluded);
+  const columns = t.columns.filter((c) => !excluded.has(c));
+  const rows: DataTable["rows"] = {};
+  for (const row of Object.values(t.rows)) {
+    const kept = Object.fromEntries(columns.map((c) => [c, row[c] ?? null]));
+    rows[JSON.stringify(policy.key.map((k) => row[k] ?? null))] = kept;
+  }
+  return { ...t, key: policy.key, excluded: [...policy.excluded].sort(), columns, rows };
 }

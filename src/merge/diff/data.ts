@@ -76,10 +76,11 @@ export function diffRows(base: Snapshot, parent: Snapshot, branch: Snapshot): Da
   for (const table of [...tables].sort(byString)) {
     const excluded = excludedColumns(table, [base, parent, branch]);
     const r = branch.data[table];
-    const b = rowsOf(base.data[table], excluded) ?? {};
-    const p = rowsOf(parent.data[table], excluded);
-    const rows = rowsOf(r, excluded);
+    // Rows are matched by one key on all sides: the branch's (a key change re-keys the others).
     const keyColumns = (r ?? parent.data[table]).key;
+    const b = rowsOf(base.data[table], excluded, keyColumns) ?? {};
+    const p = rowsOf(parent.data[table], excluded, keyColumns);
+    const rows = rowsOf(r, excluded, keyColumns);
     if (!rows) {
       // Unknown on the branch: only the parent's changes can be told.
       if (p) diffTable({ table, keyColumns, b, p, r: b, out });
@@ -160,15 +161,20 @@ function excludedColumns(table: string, snaps: Snapshot[]): Set<string> {
   return out;
 }
 
-function rowsOf(t: DataTable | undefined, excluded: Set<string>): Rows | undefined {
+function rowsOf(
+  t: DataTable | undefined,
+  excluded: Set<string>,
+  keyColumns: string[],
+): Rows | undefined {
   if (!t) return undefined;
+  const same = t.key.join("\u0000") === keyColumns.join("\u0000");
   const out: Rows = {};
   for (const key of Object.keys(t.rows)) {
     const row: Row = {};
     for (const col of Object.keys(t.rows[key]).sort(byString)) {
       if (!excluded.has(col)) row[col] = t.rows[key][col];
     }
-    out[key] = row;
+    out[same ? key : JSON.stringify(keyColumns.map((k) => t.rows[key][k] ?? null))] = row;
   }
   return out;
 }

@@ -166,3 +166,23 @@ test("the result does not depend on key order in the inputs", () => {
   assert.equal(stableStringify(b), stableStringify(a));
   assert.equal(a.conflicts.length, 1);
 });
+
+test("a branch change needing a dropped table's column and key is reported once, as the table", () => {
+  const parent = edit(base, {
+    remove: [
+      "table:public.items",
+      "column:public.items.order_id",
+      "column:public.items.sku",
+      "constraint:public.items.items_order_id_fkey",
+    ],
+  });
+  const v = view("public.skus", " SELECT items.sku\n   FROM public.items;", [
+    "table:public.items",
+    "column:public.items.sku",
+  ]);
+  const d = diff3(base, parent, edit(base, { add: [v] }));
+  assert.deepEqual(
+    d.conflicts.map((c) => (c.type === "dependency" ? c.dependsOn : c.id)),
+    ["table:public.items"],
+  );
+});

@@ -1,4 +1,4 @@
-import type { Snapshot } from "../catalog/snapshot.ts";
+import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { breaksReaders } from "./breaking.ts";
 import { assertNever, type Change, type DependencyConflict } from "./changes.ts";
 import { dependencyHint } from "./hints.ts";
@@ -68,9 +68,16 @@ export function dependencyConflicts(o: {
     for (const w of side.writers) if (footprint(w).breaks) breaking.set(footprint(w).writes, w);
     for (const change of side.readers) {
       const fp = footprint(change);
-      for (const read of [...new Set(fp.reads)].sort()) {
-        const writer = breaking.get(read);
-        if (!writer || read === fp.writes) continue;
+      const broken = [...new Set(fp.reads)]
+        .filter((r) => breaking.has(r) && r !== fp.writes)
+        .sort();
+      for (const read of broken) {
+        const writer = breaking.get(read) as Change;
+        // A column or key of a dropped table is reported once, as the table.
+        const table = tableOf(
+          o.base.objects[read] ?? o.parent.objects[read] ?? o.branch.objects[read],
+        );
+        if (table && broken.includes(table) && breaking.get(table)?.type === "drop") continue;
         out.push({
           type: "dependency",
           id: change.id,
@@ -90,4 +97,17 @@ export function dependencyConflicts(o: {
     }
   }
   return out;
+}
+
+function tableOf(o: DbObject | undefined): string | null {
+  if (!o) return null;
+  switch (o.kind) {
+    case "column":
+    case "constraint":
+    case "trigger":
+    case "policy":
+      return `table:${o.schema}.${o.table}`;
+    default:
+      return null;
+  }
 }

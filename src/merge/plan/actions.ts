@@ -272,6 +272,16 @@ function cascadeOne(o: {
   )
     return "skip";
   const note = `recreated because ${x} ${BECAUSE[why]}`;
+  // A sequence given to another owner (OWNED BY) is handed over before its old owner goes.
+  if (
+    owned &&
+    before.kind === "sequence" &&
+    existing?.mode === "alter" &&
+    after &&
+    !ownersOf(after, snaps.branch).includes(x)
+  ) {
+    return "skip";
+  }
   if (owned && why !== "reshaped") {
     // Goes with its owner: no drop statement; created again if the branch has it.
     if (existing?.mode === "drop") {
@@ -284,21 +294,7 @@ function cascadeOne(o: {
       existing.implicitDrop = true;
       return "changed";
     }
-    if (!after) {
-      actions.set(y, { mode: "drop", id: y, before, implicit: true, label: "drop", notes: [] });
-      return "changed";
-    }
-    const label = existing && "label" in existing ? existing.label : "recreate";
-    actions.set(y, {
-      mode: "recreate",
-      id: y,
-      before,
-      after,
-      implicitDrop: true,
-      label,
-      notes: [note],
-    });
-    return "changed";
+    return dropOrRecreate({ actions, y, before, after, existing, implicit: true, note });
   }
   if (existing?.mode === "drop" || existing?.mode === "recreate" || existing?.mode === "retype")
     return "kept";
@@ -312,8 +308,22 @@ function cascadeOne(o: {
   ) {
     return "skip";
   }
+  return dropOrRecreate({ actions, y, before, after, existing, implicit: false, note });
+}
+
+/** Drops a dependent the branch no longer has, else recreates it; `implicit` when it goes with its owner. */
+function dropOrRecreate(o: {
+  actions: Map<string, Action>;
+  y: string;
+  before: DbObject;
+  after: DbObject | null | undefined;
+  existing: Action | undefined;
+  implicit: boolean;
+  note: string;
+}): "changed" {
+  const { actions, y, before, after, existing, implicit } = o;
   if (!after) {
-    actions.set(y, { mode: "drop", id: y, before, implicit: false, label: "drop", notes: [] });
+    actions.set(y, { mode: "drop", id: y, before, implicit, label: "drop", notes: [] });
     return "changed";
   }
   const label = existing && "label" in existing ? existing.label : "recreate";
@@ -322,9 +332,9 @@ function cascadeOne(o: {
     id: y,
     before,
     after,
-    implicitDrop: false,
+    implicitDrop: implicit,
     label,
-    notes: [note],
+    notes: [o.note],
   });
   return "changed";
 }

@@ -61,7 +61,7 @@ const base = world(
   [{ name: "f_old", setting: "old" }],
 );
 
-test("config rows: deletes first (referencing tables first), then upserts (referenced first), values as literals", () => {
+test("config rows: referenced tables first, their deletes last; values as literals", () => {
   const branch = world(
     [
       { key: "theme", value: "it's dark", len: "9" },
@@ -73,8 +73,6 @@ test("config rows: deletes first (referencing tables first), then upserts (refer
   assert.deepEqual(
     p.statements.map((s) => [s.layer, s.changeKind, s.sql]),
     [
-      ["data", "row-delete", `DELETE FROM "public"."flags" WHERE "name" = 'f_old';`],
-      ["data", "row-delete", `DELETE FROM "public"."settings" WHERE "key" = 'old';`],
       [
         "data",
         "row-upsert",
@@ -85,16 +83,19 @@ test("config rows: deletes first (referencing tables first), then upserts (refer
         "row-upsert",
         `INSERT INTO "public"."settings" ("key", "value") VALUES ('theme', 'it''s dark') ON CONFLICT ("key") DO UPDATE SET "value" = EXCLUDED."value";`,
       ],
+      ["data", "row-delete", `DELETE FROM "public"."flags" WHERE "name" = 'f_old';`],
       [
         "data",
         "row-upsert",
         `INSERT INTO "public"."flags" ("name", "setting") VALUES ('f_new', 'new') ON CONFLICT ("name") DO UPDATE SET "setting" = EXCLUDED."setting";`,
       ],
+      ["data", "row-delete", `DELETE FROM "public"."settings" WHERE "key" = 'old';`],
     ],
   );
-  assert.deepEqual(p.statements[1].hazards, ["deletes-data"]);
-  assert.deepEqual(p.statements[3].hazards, ["overwrites-data"]);
-  assert.deepEqual(p.statements[2].hazards, []);
+  assert.deepEqual(p.statements[0].hazards, []);
+  assert.deepEqual(p.statements[1].hazards, ["overwrites-data"]);
+  assert.deepEqual(p.statements[2].hazards, ["deletes-data"]);
+  assert.deepEqual(p.statements[4].hazards, ["deletes-data"]);
 });
 
 test("secret (excluded) values never reach the SQL, even if a row carries them", () => {

@@ -5,9 +5,10 @@ import { findTable, tableNameRef } from "../render/sql/refs.ts";
 import type { Statement } from "./types.ts";
 
 /**
- * The data layer: merge policies first (they say how rows merge), then row deletes
- * (referencing tables first), then row upserts (referenced tables first), each table's
- * rows by key. Runs after the DDL, so new tables and columns exist.
+ * The data layer: merge policies first (they say how rows merge), then rows table by
+ * table, referenced tables first; a referenced table's deletes wait until the end, so a
+ * row is re-pointed before the row it pointed to goes. Each table's rows by key. Runs
+ * after the DDL, so new tables and columns exist.
  */
 export function dataStatements(
   changes: Change[],
@@ -21,7 +22,7 @@ export function dataStatements(
     if (c.type === "policy-set") out.push(statement(c, setPolicySql(c.after), []));
     if (c.type === "policy-delete") out.push(statement(c, deletePolicySql(c.table), []));
   }
-  const tables = fkOrder(
+  const { order, referenced } = fkOrder(
     [
       ...new Set(
         data.filter((c) => c.type === "row-upsert" || c.type === "row-delete").map((c) => c.table),
@@ -31,18 +32,7 @@ export function dataStatements(
   );
   const rows = (table: string, type: Change["type"]) =>
     data.filter((c) => c.table === table && c.type === type).sort((a, b) => byString(a.id, b.id));
-  for (const table of [...tables].reverse()) {
-    for (const c of rows(table, "row-delete")) {
-      if (c.type !== "row-delete") continue;
-      const sql = deleteRowSql({
-        table: tableNameRef(table, [snaps.branch, snaps.parent]),
-        keyColumns: c.keyColumns,
-        key: c.key,
-      });
-      out.push(statement(c, sql, ["deletes-data"]));
-    }
-  }
-  for (const table of tables) {
+  const upserts = (table: string) => {
     const shape = writable(table, snaps);
     for (const c of rows(table, "row-upsert")) {
       if (c.type !== "row-upsert") continue;
@@ -54,10 +44,35 @@ export function dataStatements(
           .sort(byString),
         row: c.after,
         overriding: shape.overriding,
+        fixed: shape.fixed,
       });
       out.push(statement(c, sql, c.before ? ["overwrites-data"] : []));
     }
+  };
+  const deletes = (table: string) => {
+    for (const c of rows(table, "row-delete")) {
+      if (c.type !== "row-delete") continue;
+      const table_ = tableNameRef(table, [snaps.branch, snaps.parent]);
+      out.push(
+        statement(c, deleteRowSql({ table: table_, keyColumns: c.keyColumns, key: c.key }), [
+          "deletes-data",
+        ]),
+      );
+    }
+  };
+  // A table other config tables reference loses rows last (after they are re-pointed);
+  // any other table loses rows before it gains new ones (a new key may reuse a unique value).
+  const late: string[] = [];
+  for (const table of order) {
+    if (referenced.has(table)) {
+      upserts(table);
+      late.unshift(table);
+    } else {
+      deletes(table);
+      upserts(table);
+    }
   }
+  for (const table of late) deletes(table);
   return out;
 }
 
@@ -85,31 +100,36 @@ function writable(table: string, snaps: { parent: Snapshot; branch: Snapshot }) 
   return {
     writable: (c: string) => !secret.has(c) && !columns.get(c)?.generated,
     overriding: [...columns.values()].some((c) => c.always),
+    fixed: [...columns.entries()].filter(([, c]) => c.always).map(([name]) => name),
   };
 }
 
-/** Config tables with referenced tables first (foreign keys between them), else by name. */
-function fkOrder(tables: string[], branch: Snapshot): string[] {
+/** Config tables with referenced tables first (foreign keys between them), else by name; and which are referenced. */
+function fkOrder(tables: string[], branch: Snapshot): { order: string[]; referenced: Set<string> } {
   const ids = new Map<string, string>();
   for (const t of tables) {
     const obj = findTable(t, [branch]);
     if (obj) ids.set(`${obj.schema}.${obj.name}`, t);
   }
   const refs = new Map<string, Set<string>>(tables.map((t) => [t, new Set<string>()]));
+  const referenced = new Set<string>();
   for (const o of Object.values(branch.objects)) {
     if (o.kind !== "constraint" || o.type !== "f" || !o.references) continue;
     const from = ids.get(`${o.schema}.${o.table}`);
     const to = ids.get(o.references);
-    if (from && to && from !== to) refs.get(from)?.add(to);
+    if (from && to && from !== to) {
+      refs.get(from)?.add(to);
+      referenced.add(to);
+    }
   }
-  const out: string[] = [];
+  const order: string[] = [];
   const visiting = new Set<string>();
   const visit = (t: string) => {
-    if (out.includes(t) || visiting.has(t)) return;
+    if (order.includes(t) || visiting.has(t)) return;
     visiting.add(t);
     for (const r of [...(refs.get(t) ?? [])].sort(byString)) visit(r);
-    out.push(t);
+    order.push(t);
   };
   for (const t of [...tables].sort(byString)) visit(t);
-  return out;
+  return { order, referenced };
 }

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import type { BranchInfo } from "../../../branches/info.ts";
-import { listBranchInfos, showBranch } from "../../../branches/list.ts";
+import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
 import { switchBranch } from "../../../branches/switch.ts";
@@ -148,7 +148,7 @@ export function registerBranch(program: Command): void {
     .description("print the branch's connection string only")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, {
+        const d = await getBranch(s.ctx, {
           project: s.opts.project,
           name: await branchOrCurrent(s, name),
         });

@@ -16,10 +16,12 @@ export function upsertRowSql(o: {
   columns: string[];
   row: Row;
   overriding: boolean;
+  /** GENERATED ALWAYS identity columns: inserted with OVERRIDING, never updated (Postgres refuses). */
+  fixed?: string[];
 }): string {
   const cols = o.columns.filter((c) => c in o.row);
   const values = cols.map((c) => value(o.row[c]));
-  const rest = cols.filter((c) => !o.keyColumns.includes(c));
+  const rest = cols.filter((c) => !o.keyColumns.includes(c) && !o.fixed?.includes(c));
   const action =
     rest.length > 0
       ? `DO UPDATE SET ${rest.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(", ")}`
