@@ -20,13 +20,24 @@ function sortKeys(value: unknown): unknown {
 
 /** The fields that make two objects of one identity the same object (no deps, no position). */
 export function comparable(obj: DbObject): string {
-  const { deps: _deps, ...rest } = obj;
-  if (rest.kind === "column") {
-    const { position: _position, ...column } = rest;
-    return stableStringify(column);
+  let text = comparableCache.get(obj);
+  if (text === undefined) {
+    const { deps: _deps, ...rest } = obj;
+    if (rest.kind === "column") {
+      const { position: _position, ...column } = rest;
+      text = stableStringify(column);
+    } else {
+      text = stableStringify(rest);
+    }
+    comparableCache.set(obj, text);
   }
-  return stableStringify(rest);
+  return text;
 }
+
+// Snapshots are never mutated once made, so what is derived from one object is kept
+// with it: a merge compares every object of three snapshots several times.
+const comparableCache = new WeakMap<DbObject, string>();
+const hashCache = new WeakMap<Snapshot, string>();
 
 export function sameObject(a: DbObject | undefined, b: DbObject | undefined): boolean {
   if (!a || !b) return a === b;
@@ -46,7 +57,12 @@ export function snapshotsEqual(a: Snapshot, b: Snapshot): boolean {
 
 /** sha256 of the comparable snapshot: what a plan records of the schema it was made for. */
 export function snapshotHash(s: Snapshot): string {
-  return createHash("sha256").update(comparableSnapshot(s)).digest("hex");
+  let hash = hashCache.get(s);
+  if (hash === undefined) {
+    hash = createHash("sha256").update(comparableSnapshot(s)).digest("hex");
+    hashCache.set(s, hash);
+  }
+  return hash;
 }
 
 /** Ids (objects, `policy:S.T`, `data:S.T`) whose comparable content differs, sorted. */

@@ -64,8 +64,19 @@ export function tableOf(o: DbObject): string | null {
   }
 }
 
-/** id → ids of the objects that depend on it (deps or ownership), sorted. */
+/** id → ids of the objects that depend on it (deps or ownership), sorted; built once per snapshot. */
 export function dependentsIndex(snap: Snapshot): Map<string, string[]> {
+  let index = dependentsCache.get(snap);
+  if (!index) {
+    index = buildDependentsIndex(snap);
+    dependentsCache.set(snap, index);
+  }
+  return index;
+}
+
+const dependentsCache = new WeakMap<Snapshot, Map<string, string[]>>();
+
+function buildDependentsIndex(snap: Snapshot): Map<string, string[]> {
   const out = new Map<string, Set<string>>();
   for (const id of Object.keys(snap.objects).sort(byString)) {
     const o = snap.objects[id];
