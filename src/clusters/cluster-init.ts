@@ -80,6 +80,9 @@ export async function initCluster(
         // Checksums became the default in 18; they cost CPU on every page and bough clones whole files.
         ...(major >= 18 ? ["--no-data-checksums"] : []),
         ...(major >= 14 ? ["--no-instructions"] : []),
+        // 1 MB WAL segments: a clone copies (and pg_backup_stop switches) one small segment,
+        // not 16 MB, so branches start faster and add ~1 MB instead of ~16 MB on disk.
+        "--wal-segsize=1",
         ...(o.noSync ? ["--no-sync"] : []),
       ],
       env: pgEnv(ctx.install),
