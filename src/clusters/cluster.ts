@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { appendFile, chown, mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BoughError } from "../core/errors.ts";
 import { type PgInstall, parseVersion, pgEnv, pgProgram } from "./install.ts";
 import type { RunAs } from "./os-user.ts";
@@ -24,7 +25,7 @@ export interface ClusterCtx {
 export { CLUSTER_CONF, initCluster } from "./cluster-init.ts";
 
 /**
- * Starts a cluster on a port (pg_ctl start -w). A postmaster.pid left by a crash is
+ * Starts a cluster on a port (pg_ctl start, then waits until it accepts connections). A postmaster.pid left by a crash is
  * removed (Postgres then runs crash recovery). Throws CLUSTER_FAILED with the log's tail.
  */
 export async function startCluster(
@@ -56,10 +57,9 @@ export async function startCluster(
       // pg_ctl hands -o to a shell: only the validated integer port goes there.
       args: [
         "start",
-        "-w",
+        // -W: pg_ctl -w polls only every 100 ms; waitReady polls postmaster.pid every 10 ms.
+        "-W",
         "-s",
-        "-t",
-        "300",
         "-D",
         o.dataDir,
         "-l",
@@ -74,6 +74,7 @@ export async function startCluster(
       code: "CLUSTER_FAILED",
       hint: `see ${o.logFile}; a port conflict, a full disk or a damaged data directory are the usual causes`,
     });
+    await waitReady(o.dataDir, 300_000);
   } catch (err) {
     // A failed start must leave nothing running (pg_ctl's timeout leaves the postmaster up).
     await killCluster(o.dataDir).catch(() => {});
@@ -87,6 +88,41 @@ export async function startCluster(
       e.hint,
       e.details,
     );
+  }
+}
+
+/**
+ * Waits until postmaster.pid says "ready" (Postgres writes that once it accepts
+ * connections). Fails when the postmaster exits first, or never shows up.
+ */
+async function waitReady(dataDir: string, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(pidFile(dataDir), "utf8").split("\n");
+    } catch {}
+    const pid = Number.parseInt(lines[0] ?? "", 10);
+    if (lines[7]?.trim() === "ready" && isAlive(pid)) return;
+    const elapsed = Date.now() - started;
+    // No readable pid yet: the postmaster may still be starting, unless nothing runs there.
+    const gone =
+      pid > 0 ? !isAlive(pid) : elapsed > 5_000 && clusterProcesses(dataDir).length === 0;
+    if (gone) {
+      throw new BoughError(
+        "CLUSTER_FAILED",
+        `the postmaster of ${dataDir} exited while starting`,
+        "see the log below",
+      );
+    }
+    if (elapsed > timeoutMs) {
+      throw new BoughError(
+        "CLUSTER_FAILED",
+        `${dataDir} did not become ready in ${timeoutMs / 1000} s`,
+        "see the log below",
+      );
+    }
+    await sleep(10);
   }
 }
 
