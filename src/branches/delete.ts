@@ -10,8 +10,8 @@ import type { Branch, Project } from "../core/types.ts";
 import { removeBranchFiles } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
-import { beginBranchOperation, requireNotRoot } from "./journaled.ts";
-import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+import { beginBranchOperation } from "./journaled.ts";
+import { currentKey, requireChildBranch } from "./lookup.ts";
 
 /** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
 export function deleteBranch(
@@ -19,14 +19,11 @@ export function deleteBranch(
   o: { project: string; name: string; recursive?: boolean },
 ): Promise<string[]> {
   return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    const branch = requireBranch(ctx, project, o.name);
-    requireNotRoot(
-      branch,
-      project,
-      "deleted",
-      `delete the whole project with \`bough project delete ${project.name}\``,
-    );
+    const { project, branch } = requireChildBranch(ctx, {
+      ...o,
+      what: "deleted",
+      hint: `delete the whole project with \`bough project delete ${o.project}\``,
+    });
     const children = childrenOf(ctx.db, branch.id);
     if (children.length > 0 && !o.recursive) {
       throw new BoughError(

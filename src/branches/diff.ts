@@ -4,8 +4,7 @@ import { renderDiffSummary } from "../merge/render/index.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
-import { requireNotRoot } from "./journaled.ts";
-import { parentOf, requireBranch, requireProject } from "./lookup.ts";
+import { requireChildBranch } from "./lookup.ts";
 import { prepareMerge } from "./merge-prepare.ts";
 
 export interface DiffReport {
@@ -24,15 +23,11 @@ export interface DiffReport {
 /** `bough branch diff`: what a merge would see, read-only, no side effects anywhere. */
 export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Promise<DiffReport> {
   return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    const branch = requireBranch(ctx, project, o.name);
-    requireNotRoot(
-      branch,
-      project,
-      "diffed (it has no parent)",
-      "diff a branch created with `bough branch create`",
-    );
-    const parent = parentOf(ctx, branch) as Branch;
+    const { project, branch, parent } = requireChildBranch(ctx, {
+      ...o,
+      what: "diffed (it has no parent)",
+      hint: "diff a branch created with `bough branch create`",
+    });
     const live: Branch[] = [];
     for (const b of [branch, parent]) live.push(await startBranch(ctx, project, b));
     const p = await prepareMerge(ctx, { project, branch: live[0], parent: live[1] });

@@ -39,19 +39,3 @@ export function beginBranchOperation(
     });
   })();
 }
-
-/** The root branch (main) has no parent and no T0: merge, reset and delete refuse it. */
-export function requireNotRoot(
-  branch: Branch,
-  project: Project,
-  action: string,
-  hint: string,
-): void {
-  if (branch.parentId === null) {
-    throw new BoughError(
-      "BRANCH_PROTECTED",
-      `"${branch.name}" is the root branch of project "${project.name}": it cannot be ${action}`,
-      hint,
-    );
-  }
-}

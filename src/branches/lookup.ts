@@ -45,3 +45,24 @@ export function parentOf(ctx: Ctx, branch: Branch): Branch | null {
   if (branch.parentId === null) return null;
   return listBranches(ctx.db, branch.projectId).find((b) => b.id === branch.parentId) ?? null;
 }
+
+/**
+ * A branch that has a parent, with its project and parent. The root branch (main) has no
+ * parent and no T0, so merge, diff, reset and delete refuse it, saying `what` it cannot be.
+ */
+export function requireChildBranch(
+  ctx: Ctx,
+  o: { project: string; name: string; what: string; hint: string },
+): { project: Project; branch: Branch; parent: Branch } {
+  const project = requireProject(ctx, o.project);
+  const branch = requireBranch(ctx, project, o.name);
+  const parent = parentOf(ctx, branch);
+  if (!parent) {
+    throw new BoughError(
+      "BRANCH_PROTECTED",
+      `"${branch.name}" is the root branch of project "${project.name}": it cannot be ${o.what}`,
+      o.hint,
+    );
+  }
+  return { project, branch, parent };
+}

@@ -11,8 +11,8 @@ import type { Statement } from "../merge/plan/index.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
-import { beginBranchOperation, requireNotRoot, requireSettled } from "./journaled.ts";
-import { parentOf, requireBranch, requireProject } from "./lookup.ts";
+import { beginBranchOperation, requireSettled } from "./journaled.ts";
+import { requireChildBranch } from "./lookup.ts";
 import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
 import { withClient } from "./sql.ts";
@@ -52,15 +52,13 @@ const MAX_REPLANS = 3;
  */
 export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
   return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    let branch = requireBranch(ctx, project, o.name);
-    requireNotRoot(
-      branch,
-      project,
-      "merged (it has no parent)",
-      "merge a branch created with `bough branch create`",
-    );
-    let parent = parentOf(ctx, branch) as Branch;
+    const found = requireChildBranch(ctx, {
+      ...o,
+      what: "merged (it has no parent)",
+      hint: "merge a branch created with `bough branch create`",
+    });
+    const { project } = found;
+    let { branch, parent } = found;
     for (const b of [branch, parent]) requireSettled(b, "merge");
     branch = await startBranch(ctx, project, branch);
     parent = await startBranch(ctx, project, parent);

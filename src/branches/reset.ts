@@ -10,8 +10,8 @@ import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
-import { beginBranchOperation, requireNotRoot, requireSettled } from "./journaled.ts";
-import { requireBranch, requireProject } from "./lookup.ts";
+import { beginBranchOperation, requireSettled } from "./journaled.ts";
+import { requireBranch, requireChildBranch } from "./lookup.ts";
 
 /**
  * Returns a branch to exactly its T0 state: its data directory is replaced by a fresh
@@ -19,14 +19,11 @@ import { requireBranch, requireProject } from "./lookup.ts";
  */
 export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    const branch = requireBranch(ctx, project, o.name);
-    requireNotRoot(
-      branch,
-      project,
-      "reset (it has no T0)",
-      "reset a branch created with `bough branch create`",
-    );
+    const { project, branch } = requireChildBranch(ctx, {
+      ...o,
+      what: "reset (it has no T0)",
+      hint: "reset a branch created with `bough branch create`",
+    });
     requireSettled(branch, "reset");
     const op = beginBranchOperation(ctx, {
       project,
