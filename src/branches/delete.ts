@@ -1,6 +1,6 @@
 import { killCluster } from "../clusters/cluster.ts";
 import { audit } from "../control/audit.ts";
-import { branchById, childrenOf, deleteBranchRow, updateBranch } from "../control/branches.ts";
+import { branchById, childrenOf, deleteBranchRow } from "../control/branches.ts";
 import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { deleteSetting, getSetting } from "../control/settings.ts";
