@@ -127,7 +127,7 @@ async function main() {
     out.targets = checkTargets(createReset);
     out.cliStartupS = await cliStartupS();
     say(
-      `CLI process startup (\`bough --help\`: node + tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
+      `CLI process startup (\`bough --help\`; compiled dist/ when fresh, else tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
     );
   }
   if (values.only !== "create") out.merge = await benchMerge();
