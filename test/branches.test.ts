@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import type { BranchDetail } from "../src/branches/list.ts";
 import { isPortFree } from "../src/clusters/ports.ts";
-import { bough, boughJson, tempHome } from "./helpers/cli.ts";
+import { bough, boughJson, initialisedHome } from "./helpers/cli.ts";
 import { query, rows } from "./helpers/sql.ts";
 
-interface BranchJson {
-  name: string;
-  parent: string | null;
-  mode: string;
-  state: string;
-  running: boolean;
-  crashed: boolean;
-  port: number;
-  createdAt: string;
-  forkedAt: string | null;
-  forkLsn: string | null;
-  connectionString: string;
-  diskBytes?: number | null;
-  dataDir?: string;
-  t0Dir?: string | null;
-}
+type BranchJson = BranchDetail;
 
 describe("branch lifecycle through the CLI", () => {
   let home: string;
@@ -28,13 +14,9 @@ describe("branch lifecycle through the CLI", () => {
   let mainUrl: string;
 
   before(async () => {
-    ({ home, remove } = await tempHome());
-    await boughJson(home, ["init"]);
-    mainUrl = (await boughJson<BranchJson>(home, ["branch", "show", "main"])).connectionString;
-    await query(
-      mainUrl,
+    ({ home, mainUrl, remove } = await initialisedHome(
       "CREATE TABLE items (id serial PRIMARY KEY, label text NOT NULL); INSERT INTO items (label) SELECT 'row ' || g FROM generate_series(1, 1000) g",
-    );
+    ));
   });
   after(() => remove());
 

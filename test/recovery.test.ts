@@ -2,17 +2,12 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { BranchDetail } from "../src/branches/list.ts";
 import { isPortFree } from "../src/clusters/ports.ts";
-import { bough, boughJson, tempHome } from "./helpers/cli.ts";
+import { bough, boughJson, initialisedHome } from "./helpers/cli.ts";
 import { query, rows } from "./helpers/sql.ts";
 
-interface BranchJson {
-  name: string;
-  state: string;
-  running: boolean;
-  port: number;
-  connectionString: string;
-}
+type BranchJson = BranchDetail;
 
 /** Postmasters whose data directory lies under dir (backends' cmdlines carry no path). */
 const postmastersUnder = (dir: string) =>
@@ -37,13 +32,9 @@ describe("crash recovery at every step", () => {
   const branchesDir = () => join(home, "projects", "default", "branches");
 
   before(async () => {
-    ({ home, remove } = await tempHome());
-    await boughJson(home, ["init"]);
-    mainUrl = (await boughJson<BranchJson>(home, ["branch", "show", "main"])).connectionString;
-    await query(
-      mainUrl,
+    ({ home, mainUrl, remove } = await initialisedHome(
       "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)",
-    );
+    ));
   });
   after(() => remove());
 

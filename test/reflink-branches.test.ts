@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { BranchDetail } from "../src/branches/list.ts";
 import { boughJson, tempHome } from "./helpers/cli.ts";
 import { query, rows } from "./helpers/sql.ts";
 import { mountLoopXfs } from "./helpers/xfs.ts";
 
-interface BranchJson {
-  name: string;
-  state: string;
-  connectionString: string;
-  diskBytes: number | null;
-  cloneDriver?: string;
-}
+type BranchJson = BranchDetail;
 
 test("bough on XFS: reflink driver, branches add almost nothing on disk, reset works", async (t) => {
   const xfs = await mountLoopXfs({ sizeMb: 4096 });

@@ -2,14 +2,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { test } from "node:test";
+import type { BranchDetail } from "../src/branches/list.ts";
 import { boughJson, tempHome } from "./helpers/cli.ts";
 import { rows } from "./helpers/sql.ts";
 
-interface BranchJson {
-  name: string;
-  running: boolean;
-  connectionString: string;
-}
+type BranchJson = BranchDetail;
 
 test("bough up initialises, serves main, and Ctrl-C stops what it started", async () => {
   const { home, remove } = await tempHome();

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { query } from "./sql.ts";
 
 const BIN = resolve(import.meta.dirname, "../../bin/bough.js");
 
@@ -62,4 +63,15 @@ export async function tempHome(
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A temp home with `bough init` done and `sql` run on main; returns main's URL too. */
+export async function initialisedHome(
+  sql: string,
+): Promise<{ home: string; mainUrl: string; remove(): Promise<void> }> {
+  const { home, remove } = await tempHome();
+  await boughJson(home, ["init"]);
+  const main = await boughJson<{ connectionString: string }>(home, ["branch", "show", "main"]);
+  await query(main.connectionString, sql);
+  return { home, mainUrl: main.connectionString, remove };
 }

@@ -11,7 +11,7 @@ import {
   upsertPolicy,
   view,
 } from "../fixtures/builders.ts";
-import { shop } from "../fixtures/shop.ts";
+import { divergedShop, shop } from "../fixtures/shop.ts";
 import { plan } from "../plan/plan.ts";
 import { renderDiffSummary, renderPreview } from "./index.ts";
 
@@ -127,14 +127,7 @@ test("secret values appear nowhere in the preview or the summary", () => {
 });
 
 test("rendering is deterministic: twice, and with shuffled input key order, byte for byte", () => {
-  const parent = edit(base, { add: [column("public.orders.total", "bigint", { position: 3 })] });
-  const branch = edit(base, {
-    add: [
-      column("public.orders.total", "numeric", { position: 3 }),
-      column("public.items.qty", "integer", { position: 3 }),
-    ],
-    remove: ["view:public.open_orders"],
-  });
+  const { parent, branch } = divergedShop(base);
   const a = preview(base, parent, branch);
   assert.equal(preview(base, parent, branch), a);
   assert.equal(preview(shuffled(base), shuffled(parent), shuffled(branch)), a);
