@@ -345,6 +345,44 @@ describe("introspect", () => {
     assert.ok(!Object.keys(s.objects).some((id) => id.startsWith("constraint:public.v.")));
   });
 
+  test("collations: provider and locale fields, and what uses them depends on them", async () => {
+    const url = await createDatabase(pg.url, "collations");
+    await withClient(url, (c) =>
+      c.query(`
+        CREATE COLLATION numeric (provider = icu, locale = 'en-u-kn-true');
+        CREATE COLLATION loose (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+        CREATE COLLATION bytes (provider = libc, lc_collate = 'POSIX', lc_ctype = 'C');
+        COMMENT ON COLLATION numeric IS 'natural order';
+        CREATE DOMAIN label AS text COLLATE bytes;
+        CREATE TABLE w (a text COLLATE numeric, b text COLLATE "C", c label);
+        CREATE INDEX w_loose ON w (a COLLATE loose);`),
+    );
+    const s = await snapshotOf(url);
+    const numeric = obj(s, "collation:public.numeric", "collation");
+    assert.deepEqual(
+      [numeric.provider, numeric.locale, numeric.lcCollate, numeric.deterministic, numeric.rules],
+      ["icu", "en-u-kn-true", null, true, null],
+    );
+    assert.equal(obj(s, "collation:public.loose", "collation").deterministic, false);
+    const bytes = obj(s, "collation:public.bytes", "collation");
+    assert.deepEqual(
+      [bytes.provider, bytes.locale, bytes.lcCollate, bytes.lcCtype],
+      ["libc", null, "POSIX", "C"],
+    );
+    assert.deepEqual(obj(s, "comment:collation:public.numeric", "comment").deps, [
+      "collation:public.numeric",
+    ]);
+    assert.equal(obj(s, "column:public.w.a", "column").collation, 'public."numeric"');
+    assert.ok(obj(s, "column:public.w.a", "column").deps.includes("collation:public.numeric"));
+    assert.ok(obj(s, "domain:public.label", "domain").deps.includes("collation:public.bytes"));
+    assert.ok(obj(s, "index:public.w_loose", "index").deps.includes("collation:public.loose"));
+    // Built-in collations (pg_catalog) are never listed, nor are grants on collations.
+    assert.ok(
+      !Object.keys(s.objects).some((id) => /^collation:pg_catalog\.|^grant:collation:/.test(id)),
+    );
+    assertSortable(s);
+  });
+
   test("data layer: policies and upsert rows, excluded columns never read", async () => {
     const url = await createDatabase(pg.url, "datalayer");
     await withClient(url, async (c) => {

@@ -4,7 +4,7 @@
  * identity (`id`) so the same object has the same key in base, parent and branch.
  *
  * Identities (names unquoted, as in the catalog):
- *   schema:S · extension:E · enum:S.T · domain:S.T · composite:S.T · sequence:S.Q
+ *   schema:S · extension:E · collation:S.N · enum:S.T · domain:S.T · composite:S.T · sequence:S.Q
  *   table:S.T · column:S.T.C · constraint:S.T.N · index:S.I · view:S.V · matview:S.V
  *   function:S.F(arg types) · trigger:S.T.N · event_trigger:N · policy:S.T.N
  *   grant:<target id>:<grantee> · comment:<target id>
@@ -32,6 +32,21 @@ export interface ExtensionObject extends ObjectBase {
   name: string;
   schema: string;
   version: string;
+}
+
+export interface CollationObject extends ObjectBase {
+  kind: "collation";
+  schema: string;
+  name: string;
+  provider: "libc" | "icu" | "builtin";
+  /** ICU or builtin locale (colliculocale on PG 15-16, colllocale on 17+); null for libc. */
+  locale: string | null;
+  /** libc LC_COLLATE and LC_CTYPE; null for ICU and builtin. */
+  lcCollate: string | null;
+  lcCtype: string | null;
+  deterministic: boolean;
+  /** ICU tailoring rules (PG 16+), else null. */
+  rules: string | null;
 }
 
 export interface EnumObject extends ObjectBase {
@@ -221,6 +236,7 @@ export interface CommentObject extends ObjectBase {
 export type DbObject =
   | SchemaObject
   | ExtensionObject
+  | CollationObject
   | EnumObject
   | DomainObject
   | CompositeObject

@@ -29,6 +29,9 @@ export function breaksReaders(before: DbObject, after: DbObject): boolean {
       const a = after as typeof before;
       return before.baseType !== a.baseType || before.collation !== a.collation;
     }
+    case "collation":
+      // Every field of a collation decides how its readers sort and compare.
+      return true;
     case "composite": {
       const a = after as typeof before;
       return before.attributes.some((x) => {

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stableStringify } from "../catalog/equality.ts";
-import { column, constraint, edit, shuffled, table, view } from "../fixtures/builders.ts";
+import {
+  collation,
+  column,
+  constraint,
+  edit,
+  shuffled,
+  table,
+  view,
+} from "../fixtures/builders.ts";
 import { divergedShop, shop } from "../fixtures/shop.ts";
 import { diff3 } from "./diff3.ts";
 
@@ -177,5 +185,34 @@ test("a branch change needing a dropped table's column and key is reported once,
   assert.deepEqual(
     d.conflicts.map((c) => (c.type === "dependency" ? c.dependsOn : c.id)),
     ["table:public.items"],
+  );
+});
+
+test("a branch column on a collation the parent dropped or changed conflicts", () => {
+  const numeric = collation("public.numeric", { locale: "en-u-kn-true" });
+  const t0 = edit(base, { add: [numeric] });
+  const branch = edit(t0, {
+    add: [
+      column("public.items.sku", "text", {
+        position: 2,
+        collation: "public.numeric",
+        deps: ["table:public.items", "collation:public.numeric"],
+      }),
+    ],
+  });
+  const dropped = edit(t0, { remove: ["collation:public.numeric"] });
+  assert.deepEqual(types(diff3(t0, dropped, branch)), ["dependency column:public.items.sku"]);
+  const changed = edit(t0, { add: [{ ...numeric, locale: "de-u-kn-true" }] });
+  assert.deepEqual(types(diff3(t0, changed, branch)), ["dependency column:public.items.sku"]);
+  // Changing a collation no branch change reads is the parent's business.
+  assert.deepEqual(
+    types(
+      diff3(
+        t0,
+        changed,
+        edit(t0, { add: [column("public.orders.note", "text", { position: 4 })] }),
+      ),
+    ),
+    [],
   );
 });

@@ -9,6 +9,7 @@ import { BoughError } from "../../core/errors.ts";
 export const schemaId = (s: string) => `schema:${s}`;
 export const extensionId = (e: string) => `extension:${e}`;
 export const qualified = (s: string, n: string) => `${s}.${n}`;
+export const collationId = (s: string, n: string) => `collation:${s}.${n}`;
 export const columnId = (s: string, t: string, c: string) => `column:${s}.${t}.${c}`;
 export const functionId = (s: string, f: string, args: string) => `function:${s}.${f}(${args})`;
 export const memberId = (kind: string, s: string, t: string, n: string) => `${kind}:${s}.${t}.${n}`;

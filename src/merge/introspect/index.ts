@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { BoughError } from "../../core/errors.ts";
 import { type DbObject, SNAPSHOT_VERSION, type Snapshot } from "../catalog/snapshot.ts";
+import { readCollations } from "./collations.ts";
 import { readColumns } from "./columns.ts";
 import { readComments } from "./comments.ts";
 import { readConstraints } from "./constraints.ts";
@@ -34,6 +35,7 @@ type Reader = (client: pg.ClientBase, ctx: IntrospectContext) => Promise<DbObjec
 const READERS: Reader[] = [
   readSchemas,
   readExtensions,
+  readCollations,
   readTypes,
   readSequences,
   readTables,

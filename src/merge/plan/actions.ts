@@ -299,13 +299,8 @@ function cascadeOne(o: {
   if (existing?.mode === "drop" || existing?.mode === "recreate" || existing?.mode === "retype")
     return "kept";
   // A dependent that the branch rewrites in place so that it no longer needs x: alter it first, then drop x.
-  if (
-    why === "removed" &&
-    existing?.mode === "alter" &&
-    !existing.reshape &&
-    after &&
-    !after.deps.includes(x)
-  ) {
+  // A reshaping alter too (a column moved off a dropped collation or type keeps its data; its readers are rebuilt around it).
+  if (why === "removed" && existing?.mode === "alter" && after && !after.deps.includes(x)) {
     return "skip";
   }
   return dropOrRecreate({ actions, y, before, after, existing, implicit: false, note });

@@ -199,8 +199,10 @@ function convertColumn(
   const out: SqlStep[] = [];
   const col = `ALTER TABLE ${tableRef(after)} ALTER COLUMN ${quoteIdent(after.name)}`;
   if (before.default !== null) out.push(step(`${col} DROP DEFAULT;`, [LOCK]));
+  // Without COLLATE the column would fall back to its type's collation (and a rebuilt collation is named again).
+  const collate = after.collation ? ` COLLATE ${after.collation}` : "";
   out.push(
-    step(`${col} TYPE ${after.type} USING ${convertedValue(after, a)};`, [
+    step(`${col} TYPE ${after.type}${collate} USING ${convertedValue(after, a)};`, [
       LOCK,
       "rewrites-table",
       "may-fail-on-existing-rows",

@@ -11,6 +11,7 @@ import { dependentsIndex, ownersOf } from "./owners.ts";
 const KINDS = [
   "schema",
   "extension",
+  "collation",
   "enum",
   "domain",
   "composite",

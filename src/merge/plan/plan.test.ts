@@ -4,6 +4,7 @@ import { snapshotHash } from "../catalog/equality.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import { diff3 } from "../diff/diff3.ts";
 import {
+  collation,
   column,
   comment,
   constraint,
@@ -344,4 +345,72 @@ test("the same inputs give the same plan, whatever the key order", () => {
     branch: sb,
   });
   assert.deepEqual(b, a);
+});
+
+test("a new collation comes before the column that uses it; a dropped one after its last user moved off", () => {
+  const numeric = collation("public.numeric", { locale: "en-u-kn-true" });
+  const sku = (c: string | null, deps: string[] = []) =>
+    column("public.items.sku", "text", {
+      position: 2,
+      collation: c,
+      deps: ["table:public.items", ...deps],
+    });
+  const withIt = edit(base, {
+    add: [numeric, sku("public.numeric", ["collation:public.numeric"])],
+  });
+  assert.deepEqual(sqls(planOf(withIt).statements), [
+    `CREATE COLLATION "public"."numeric" (provider = icu, locale = 'en-u-kn-true', deterministic = true);`,
+    `ALTER TABLE "public"."items" ALTER COLUMN "sku" TYPE text COLLATE public.numeric;`,
+  ]);
+  const s = plan(diff3(withIt, withIt, base), { base: withIt, parent: withIt, branch: base });
+  assert.deepEqual(sqls(s.statements), [
+    `ALTER TABLE "public"."items" ALTER COLUMN "sku" TYPE text;`,
+    `DROP COLLATION "public"."numeric";`,
+  ]);
+});
+
+test("a changed collation in use is rebuilt like a type: rename, create, convert columns keeping COLLATE, drop the old", () => {
+  const numeric = collation("public.numeric", { locale: "en-u-kn-true" });
+  const uses = ["collation:public.numeric"];
+  const before = edit(base, {
+    add: [
+      numeric,
+      column("public.items.sku", "text", {
+        position: 2,
+        collation: "public.numeric",
+        deps: ["table:public.items", ...uses],
+      }),
+      index(
+        "public.items_sku",
+        "public.items",
+        "CREATE INDEX items_sku ON public.items USING btree (sku)",
+        {
+          deps: ["table:public.items", "column:public.items.sku", ...uses],
+        },
+      ),
+    ],
+  });
+  const after = edit(before, { add: [{ ...numeric, locale: "de-u-kn-true" }] });
+  const s = plan(diff3(before, before, after), { base: before, parent: before, branch: after });
+  assert.deepEqual(sqls(s.statements), [
+    `DROP INDEX "public"."items_sku";`,
+    `ALTER COLLATION "public"."numeric" RENAME TO "numeric__bough_old";`,
+    `CREATE COLLATION "public"."numeric" (provider = icu, locale = 'de-u-kn-true', deterministic = true);`,
+    `ALTER TABLE "public"."items" ALTER COLUMN "sku" TYPE text COLLATE public.numeric USING "sku"::text::text;`,
+    `DROP COLLATION "public"."numeric__bough_old";`,
+    "CREATE INDEX items_sku ON public.items USING btree (sku);",
+  ]);
+  // Unused, it is simply dropped and created again.
+  const unused = edit(base, { add: [numeric] });
+  const again = edit(unused, { add: [{ ...numeric, deterministic: false }] });
+  assert.deepEqual(
+    sqls(
+      plan(diff3(unused, unused, again), { base: unused, parent: unused, branch: again })
+        .statements,
+    ),
+    [
+      `DROP COLLATION "public"."numeric";`,
+      `CREATE COLLATION "public"."numeric" (provider = icu, locale = 'en-u-kn-true', deterministic = false);`,
+    ],
+  );
 });

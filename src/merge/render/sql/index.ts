@@ -4,6 +4,7 @@
  */
 import type { DbObject } from "../../catalog/snapshot.ts";
 import { assertNever } from "../../diff/changes.ts";
+import { collationSql } from "./collation.ts";
 import { columnSql } from "./column.ts";
 import { commentSql } from "./comment.ts";
 import { constraintSql, indexSql } from "./constraint.ts";
@@ -24,6 +25,8 @@ export function converter(o: DbObject): Converter<DbObject> {
       return schemaSql;
     case "extension":
       return extensionSql;
+    case "collation":
+      return collationSql;
     case "enum":
       return enumSql;
     case "domain":

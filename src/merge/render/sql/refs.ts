@@ -28,6 +28,8 @@ export function classWord(o: DbObject): string {
       return "SCHEMA";
     case "extension":
       return "EXTENSION";
+    case "collation":
+      return "COLLATION";
     case "enum":
     case "composite":
       return "TYPE";
@@ -73,6 +75,7 @@ export function objectRef(o: DbObject): string {
       return quoteIdent(o.name);
     case "event_trigger":
       return quoteIdent(o.name);
+    case "collation":
     case "enum":
     case "domain":
     case "composite":
