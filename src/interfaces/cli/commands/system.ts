@@ -53,20 +53,20 @@ export function registerSystem(program: Command): void {
     .action(
       withSession(async (s) => {
         const project = s.opts.project;
-        const runningBefore = new Set<string>();
-        if (findProject(s.ctx.db, project)) {
-          for (const b of await listBranchInfos(s.ctx, { project }))
-            if (b.running) runningBefore.add(b.name);
-        } else if (project === "default") {
+        // What this command starts (main of a project it creates included) it stops on Ctrl-C.
+        const started: string[] = [];
+        if (!findProject(s.ctx.db, project)) {
+          if (project !== "default") {
+            throw new BoughError(
+              "PROJECT_NOT_FOUND",
+              `project "${project}" does not exist`,
+              `create it with \`bough project create ${project}\``,
+            );
+          }
           await ensureDefaultProject(s.ctx);
-        } else {
-          throw new BoughError(
-            "PROJECT_NOT_FOUND",
-            `project "${project}" does not exist`,
-            `create it with \`bough project create ${project}\``,
-          );
+          started.push("main");
         }
-        await startProject(s.ctx, { project });
+        for (const b of await startProject(s.ctx, { project })) started.push(b.name);
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
         s.out.result({ project, cloneDriver: info.cloneDriver, branches }, () => {
@@ -81,8 +81,7 @@ export function registerSystem(program: Command): void {
         });
         await waitForSignal();
         s.out.progress("stopping");
-        const started = branches.filter((b) => b.running && !runningBefore.has(b.name));
-        await stopBranches(s.ctx, { project, names: started.map((b) => b.name) });
+        await stopBranches(s.ctx, { project, names: started });
         if (!s.opts.json) s.out.line("stopped");
       }),
     );
