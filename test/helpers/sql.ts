@@ -1,14 +1,9 @@
-import pg from "pg";
+import type pg from "pg";
+import { withClient } from "../../src/branches/sql.ts";
 
 /** Runs SQL on a fresh connection (tests only: each call connects and disconnects). */
-export async function query(url: string, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(sql, params);
-  } finally {
-    await client.end();
-  }
+export function query(url: string, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+  return withClient(url, (client) => client.query(sql, params));
 }
 
 export async function rows<T = Record<string, unknown>>(

@@ -16,6 +16,17 @@ import { diff3 } from "./diff3.ts";
 const base = shop();
 const types = (d: ReturnType<typeof diff3>) => d.conflicts.map((c) => `${c.type} ${c.id}`);
 
+/** The parent dropped table items, with its columns and foreign key. */
+const withoutItems = () =>
+  edit(base, {
+    remove: [
+      "table:public.items",
+      "column:public.items.order_id",
+      "column:public.items.sku",
+      "constraint:public.items.items_order_id_fkey",
+    ],
+  });
+
 test("a change made on the branch only is a change to apply", () => {
   const branch = edit(base, { add: [column("public.orders.note", "text", { position: 4 })] });
   const d = diff3(base, base, branch);
@@ -78,14 +89,7 @@ test("dropped on one side, changed on the other: modify-drop, both ways", () => 
 });
 
 test("a branch foreign key to a table the parent dropped is a dependency conflict", () => {
-  const parent = edit(base, {
-    remove: [
-      "table:public.items",
-      "column:public.items.order_id",
-      "column:public.items.sku",
-      "constraint:public.items.items_order_id_fkey",
-    ],
-  });
+  const parent = withoutItems();
   const fk = constraint(
     "public.refunds.refunds_item_fkey",
     "f",
@@ -169,14 +173,7 @@ test("the result does not depend on key order in the inputs", () => {
 });
 
 test("a branch change needing a dropped table's column and key is reported once, as the table", () => {
-  const parent = edit(base, {
-    remove: [
-      "table:public.items",
-      "column:public.items.order_id",
-      "column:public.items.sku",
-      "constraint:public.items.items_order_id_fkey",
-    ],
-  });
+  const parent = withoutItems();
   const v = view("public.skus", " SELECT items.sku\n   FROM public.items;", [
     "table:public.items",
     "column:public.items.sku",
