@@ -35,9 +35,14 @@ INSERT INTO public.notes_archived VALUES (1, '${MARKER}', '2026-01-01');
 CREATE SEQUENCE public.invoice_no START 50;
 SELECT nextval('public.invoice_no') FROM generate_series(1, 7);
 SELECT lo_from_bytea(0, convert_to('${MARKER} in a large object', 'UTF8'));
-CREATE TABLE public.plans (id serial, key text PRIMARY KEY, label text);
+CREATE SEQUENCE public.plan_code;
+CREATE TABLE public.plans (id serial, key text PRIMARY KEY, label text, code int DEFAULT nextval('public.plan_code'));
 INSERT INTO public.plans (key, label) VALUES ('free', 'Free plan'), ('pro', 'Pro plan');
 INSERT INTO bough.table_policies VALUES ('public.plans', 'upsert', '{key}', '{}');
+-- Config, but its rows point at emptied ones: emptied too.
+CREATE TABLE public.vip (key text PRIMARY KEY, person_id int REFERENCES crm.people);
+INSERT INTO public.vip VALUES ('first', 1);
+INSERT INTO bough.table_policies VALUES ('public.vip', 'upsert', '{key}', '{}');
 -- Registered as user data: emptied although a policy says upsert.
 CREATE TABLE public.profiles (user_id int PRIMARY KEY, display text);
 INSERT INTO public.profiles VALUES (1, '${MARKER}');
@@ -57,6 +62,7 @@ const COUNTS = `SELECT
   (SELECT count(*) FROM public.notes)::int AS notes,
   (SELECT count(*) FROM public.notes_archived)::int AS notes_archived,
   (SELECT count(*) FROM public.profiles)::int AS profiles,
+  (SELECT count(*) FROM public.vip)::int AS vip,
   (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
   (SELECT count(*) FROM pg_stats WHERE schemaname IN ('crm', 'public'))::int AS stats,
   (SELECT count(*) FROM pg_stats_ext WHERE schemaname = 'crm')::int AS ext_stats`;
@@ -72,6 +78,7 @@ const EMPTY = {
   notes: 0,
   notes_archived: 0,
   profiles: 0,
+  vip: 0,
   large_objects: 0,
   stats: 0,
   ext_stats: 0,
@@ -107,11 +114,15 @@ describe("schema-only branches hold none of the parent's user data", () => {
     await stopBranchOp(h.ctx, { project: "leaky", name: "main" });
     await startBranchOp(h.ctx, { project: "leaky", name: "main" });
     await query(mainUrl, PARENT_SQL);
-    await query(mainUrl, "CREATE DATABASE other");
-    await query(
-      h.url("leaky", "main").replace(/\/postgres$/, "/other"),
-      `CREATE TABLE t (v text); INSERT INTO t VALUES ('${MARKER}')`,
-    );
+    // Other databases of the cluster, one closed to connections.
+    for (const db of ["other", "closed"]) {
+      await query(mainUrl, `CREATE DATABASE ${db}`);
+      await query(
+        mainUrl.replace(/\/postgres$/, `/${db}`),
+        `CREATE TABLE t (v text); INSERT INTO t VALUES ('${MARKER}')`,
+      );
+    }
+    await query(mainUrl, "ALTER DATABASE closed ALLOW_CONNECTIONS false");
     await query(
       mainUrl,
       `BEGIN; INSERT INTO crm.cache VALUES ('pending', '${MARKER}'); PREPARE TRANSACTION 'parent-pending'`,
@@ -142,9 +153,10 @@ describe("schema-only branches hold none of the parent's user data", () => {
       notes: 1,
       notes_archived: 1,
       profiles: 1,
+      vip: 1,
       large_objects: 1,
       // one row per analysed column (partitioned and inheritance parents also get inherited ones)
-      stats: 30,
+      stats: 33,
       ext_stats: 1,
     });
     assert.deepEqual(
@@ -180,6 +192,13 @@ describe("schema-only branches hold none of the parent's user data", () => {
     ]);
     const other = url.replace(/\/postgres$/, "/other");
     assert.deepEqual(await rows(other, "SELECT count(*)::int AS n FROM t"), [{ n: 0 }]);
+    assert.deepEqual(await rows(url, "SELECT datname, datallowconn FROM pg_database ORDER BY 1"), [
+      { datname: "closed", datallowconn: false },
+      { datname: "other", datallowconn: true },
+      { datname: "postgres", datallowconn: true },
+      { datname: "template0", datallowconn: false },
+      { datname: "template1", datallowconn: true },
+    ]);
   });
 
   test("sequences start over; a config table keeps its rows and its counter", async () => {
@@ -187,9 +206,9 @@ describe("schema-only branches hold none of the parent's user data", () => {
       await rows(
         url,
         `SELECT nextval('crm.people_id_seq')::int AS serial, nextval('public.invoice_no')::int AS standalone,
-                nextval('public.plans_id_seq')::int AS kept`,
+                nextval('public.plans_id_seq')::int AS kept, nextval('public.plan_code')::int AS kept_default`,
       ),
-      [{ serial: 1, standalone: 50, kept: 3 }],
+      [{ serial: 1, standalone: 50, kept: 3, kept_default: 3 }],
     );
     assert.deepEqual(
       await rows(url, "INSERT INTO public.events (at) VALUES ('2026-02-01') RETURNING id::int"),

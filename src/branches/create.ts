@@ -136,8 +136,10 @@ async function runCreate(
   advance(ctx.db, op, "started");
   const url = branchUrl(project, branch);
   if (schemaOnly) {
-    ctx.progress("schema-only: emptying user data");
     const emptied = await emptyBranchData((database) => branchUrl(project, branch, database));
+    ctx.progress(
+      `schema-only: emptied ${emptied.tables} tables, ${emptied.sequences} sequences, ${emptied.largeObjects} large objects and ${emptied.matviewsRefreshed} materialized views in ${emptied.databases.length} databases`,
+    );
     if (emptied.matviewsUnpopulated.length > 0) {
       ctx.progress(
         `schema-only: materialized views left unpopulated (their refresh fails on empty tables; REFRESH them to query): ${emptied.matviewsUnpopulated.join(", ")}`,

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { BoughError } from "../core/errors.ts";
+import { quoteIdent } from "../core/names.ts";
 import {
   clearCatalogData,
   keptTables,
@@ -40,30 +41,35 @@ export interface EmptiedData {
  * Runs as the cluster's superuser, started with EMPTYING_RUN_SETTINGS.
  */
 export async function emptyBranchData(urlFor: (database: string) => string): Promise<EmptiedData> {
-  const databases = await withClient(urlFor("postgres"), async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname",
+  return withClient(urlFor("postgres"), async (admin) => {
+    // template0 is initdb's pristine copy, never connectable nor written; every other
+    // database is emptied, one closed to connections (ALLOW_CONNECTIONS false) included.
+    const { rows } = await admin.query<{ datname: string; datallowconn: boolean }>(
+      "SELECT datname, datallowconn FROM pg_database WHERE datname <> 'template0' ORDER BY datname",
     );
-    return rows.map((r) => r.datname);
+    const total: EmptiedData = {
+      databases: rows.map((r) => r.datname),
+      tables: 0,
+      sequences: 0,
+      largeObjects: 0,
+      matviewsRefreshed: 0,
+      matviewsUnpopulated: [],
+    };
+    for (const { datname, datallowconn } of rows) {
+      const allow = (on: boolean) =>
+        admin.query(`ALTER DATABASE ${quoteIdent(datname)} ALLOW_CONNECTIONS ${on}`);
+      if (!datallowconn) await allow(true);
+      const one = await withClient(urlFor(datname), emptyDatabase);
+      if (!datallowconn) await allow(false);
+      total.tables += one.tables;
+      total.sequences += one.sequences;
+      total.largeObjects += one.largeObjects;
+      total.matviewsRefreshed += one.matviewsRefreshed;
+      total.matviewsUnpopulated.push(...one.matviewsUnpopulated.map((m) => `${datname}: ${m}`));
+    }
+    await dropParentWal(admin);
+    return total;
   });
-  const total: EmptiedData = {
-    databases,
-    tables: 0,
-    sequences: 0,
-    largeObjects: 0,
-    matviewsRefreshed: 0,
-    matviewsUnpopulated: [],
-  };
-  for (const db of databases) {
-    const one = await withClient(urlFor(db), emptyDatabase);
-    total.tables += one.tables;
-    total.sequences += one.sequences;
-    total.largeObjects += one.largeObjects;
-    total.matviewsRefreshed += one.matviewsRefreshed;
-    total.matviewsUnpopulated.push(...one.matviewsUnpopulated.map((m) => `${db}: ${m}`));
-  }
-  await withClient(urlFor("postgres"), dropParentWal);
-  return total;
 }
 
 async function emptyDatabase(client: pg.Client): Promise<Omit<EmptiedData, "databases">> {
