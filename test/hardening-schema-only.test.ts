@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../src/branches/start-stop.ts";
+import { isRoot } from "../src/clusters/os-user.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
@@ -50,6 +51,28 @@ INSERT INTO bough.table_policies VALUES ('public.profiles', 'upsert', '{user_id}
 INSERT INTO bough.user_data_tables VALUES ('public.profiles');
 ANALYZE;
 `;
+
+// An extension with config tables (pg_extension_config_dump): rows it ships stay, user rows go.
+const EXTENSION_SQL = `
+CREATE TABLE ext_conf (id int PRIMARY KEY, v text NOT NULL, builtin boolean NOT NULL DEFAULT false);
+INSERT INTO ext_conf VALUES (1, 'shipped with the extension', true);
+SELECT pg_catalog.pg_extension_config_dump('ext_conf', 'WHERE NOT builtin');
+CREATE TABLE ext_log (v text);
+SELECT pg_catalog.pg_extension_config_dump('ext_log', '');
+CREATE SEQUENCE ext_seq START 10;
+SELECT pg_catalog.pg_extension_config_dump('ext_seq', '');
+`;
+// Only root's test home has a private copy of the install to add an extension to.
+const WITH_EXTENSION = isRoot();
+
+async function installTestExtension(binDir: string): Promise<void> {
+  const dir = join(binDir, "..", "share", "postgresql", "extension");
+  await writeFile(
+    join(dir, "boughtest.control"),
+    "comment = 'bough test'\ndefault_version = '1.0'\nrelocatable = false\n",
+  );
+  await writeFile(join(dir, "boughtest--1.0.sql"), EXTENSION_SQL);
+}
 
 const COUNTS = `SELECT
   (SELECT count(*) FROM crm.people)::int AS people,
@@ -114,6 +137,16 @@ describe("schema-only branches hold none of the parent's user data", () => {
     await stopBranchOp(h.ctx, { project: "leaky", name: "main" });
     await startBranchOp(h.ctx, { project: "leaky", name: "main" });
     await query(mainUrl, PARENT_SQL);
+    if (WITH_EXTENSION) {
+      await installTestExtension(h.ctx.cluster.install.binDir);
+      await query(
+        mainUrl,
+        `CREATE SCHEMA extdata; CREATE EXTENSION boughtest SCHEMA extdata;
+         INSERT INTO extdata.ext_conf (id, v) VALUES (2, '${MARKER}');
+         INSERT INTO extdata.ext_log VALUES ('${MARKER}');
+         SELECT nextval('extdata.ext_seq') FROM generate_series(1, 3);`,
+      );
+    }
     // Other databases of the cluster, one closed to connections.
     for (const db of ["other", "closed"]) {
       await query(mainUrl, `CREATE DATABASE ${db}`);
@@ -217,6 +250,24 @@ describe("schema-only branches hold none of the parent's user data", () => {
     assert.deepEqual(await rows(url, "SELECT key, label FROM public.plans ORDER BY key"), [
       { key: "free", label: "Free plan" },
       { key: "pro", label: "Pro plan" },
+    ]);
+  });
+
+  test("extension config tables lose their user rows and keep the extension's", {
+    skip: WITH_EXTENSION ? false : "adding an extension needs root's private install copy",
+  }, async () => {
+    assert.deepEqual(await rows(url, "SELECT id, v FROM extdata.ext_conf ORDER BY id"), [
+      { id: 1, v: "shipped with the extension" },
+    ]);
+    assert.deepEqual(
+      await rows(
+        url,
+        "SELECT (SELECT count(*) FROM extdata.ext_log)::int AS log, nextval('extdata.ext_seq')::int AS seq",
+      ),
+      [{ log: 0, seq: 10 }],
+    );
+    assert.deepEqual(await rows(mainUrl, "SELECT count(*)::int AS n FROM extdata.ext_conf"), [
+      { n: 2 },
     ]);
   });
 

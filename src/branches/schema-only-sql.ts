@@ -71,6 +71,29 @@ export async function truncateTargets(
 }
 
 /**
+ * The user part of extension config tables, as pg_dump defines it: the rows matching the
+ * condition the extension registered (pg_extension_config_dump; '' is every row), and the
+ * state of registered sequences. The extension's own rows stay, as CREATE EXTENSION made them.
+ * The condition is the extension script's SQL text, run as pg_dump runs it.
+ */
+export async function extensionConfigData(
+  client: pg.ClientBase,
+): Promise<{ tables: { name: string; where: string }[]; sequences: string[] }> {
+  const { rows } = await client.query<{ name: string; relkind: string; cond: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS relkind,
+            coalesce(u.cond, '') AS cond
+       FROM pg_extension x
+       CROSS JOIN LATERAL unnest(x.extconfig, x.extcondition) AS u(cfg, cond)
+       JOIN pg_class c ON c.oid = u.cfg JOIN pg_namespace n ON n.oid = c.relnamespace
+      ORDER BY 1`,
+  );
+  return {
+    tables: rows.filter((r) => r.relkind === "r").map((r) => ({ name: r.name, where: r.cond })),
+    sequences: rows.filter((r) => r.relkind === "S").map((r) => `ALTER SEQUENCE ${r.name} RESTART`),
+  };
+}
+
+/**
  * Sequences to restart: every user sequence (serial, identity, standalone) except those a
  * kept table owns or draws its defaults from (its rows stay, so must its counter).
  */

@@ -3,6 +3,7 @@ import { BoughError } from "../core/errors.ts";
 import { quoteIdent } from "../core/names.ts";
 import {
   clearCatalogData,
+  extensionConfigData,
   keptTables,
   materializedViews,
   sequencesToRestart,
@@ -36,8 +37,9 @@ export interface EmptiedData {
 /**
  * Schema-only mode: empties every database of a freshly cloned cluster of whatever holds
  * the parent's user data (tables, materialized views, sequences, large objects, statistics,
- * prepared transactions, and the WAL that carried them). Schema, comments, bough's
- * bookkeeping, extension members and config tables (upsert policy) keep their contents.
+ * prepared transactions, the user rows of extension config tables, and the WAL that carried
+ * them). Schema, comments, bough's bookkeeping, what extensions ship and config tables
+ * (upsert policy) keep their contents.
  * Runs as the cluster's superuser, started with EMPTYING_RUN_SETTINGS.
  */
 export async function emptyBranchData(urlFor: (database: string) => string): Promise<EmptiedData> {
@@ -87,12 +89,18 @@ async function emptyDatabase(client: pg.Client): Promise<Omit<EmptiedData, "data
   if (targets.length > 0) {
     await client.query(`TRUNCATE ${targets.join(", ")} RESTART IDENTITY CASCADE`);
   }
-  const sequences = await sequencesToRestart(client, kept);
+  const ext = await extensionConfigData(client);
+  for (const t of ext.tables) {
+    await client.query(`DELETE FROM ONLY ${t.name} ${t.where}`);
+    // Deleted tuples keep their bytes in the pages until the table is rewritten.
+    await client.query(`VACUUM FULL ${t.name}`);
+  }
+  const sequences = [...(await sequencesToRestart(client, kept)), ...ext.sequences];
   for (const stmt of sequences) await client.query(stmt);
   const matviews = await refreshMatviews(client, await materializedViews(client));
   const largeObjects = await clearCatalogData(client);
   return {
-    tables: targets.length,
+    tables: targets.length + ext.tables.length,
     sequences: sequences.length,
     largeObjects,
     matviewsRefreshed: matviews.refreshed,
