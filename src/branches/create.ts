@@ -17,7 +17,7 @@ import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
-import { emptyUserTables } from "./schema-only.ts";
+import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
 
 export interface CreateBranchOptions {
   project: string;
@@ -125,12 +125,26 @@ async function runCreate(
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
     faultPoint("create:after-t0");
   }
-  await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
+  const schemaOnly = s.mode === "schema-only";
+  await startCluster(ctx.cluster, {
+    dataDir,
+    port: branch.port,
+    logFile,
+    settings: schemaOnly ? EMPTYING_RUN_SETTINGS : undefined,
+  });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
   const url = branchUrl(project, branch);
-  if (s.mode === "schema-only") {
-    await emptyUserTables(url);
+  if (schemaOnly) {
+    const emptied = await emptyBranchData((database) => branchUrl(project, branch, database));
+    ctx.progress(
+      `schema-only: emptied ${emptied.tables} tables, ${emptied.sequences} sequences, ${emptied.largeObjects} large objects and ${emptied.matviewsRefreshed} materialized views in ${emptied.databases.length} databases`,
+    );
+    if (emptied.matviewsUnpopulated.length > 0) {
+      ctx.progress(
+        `schema-only: materialized views left unpopulated (their refresh fails on empty tables; REFRESH them to query): ${emptied.matviewsUnpopulated.join(", ")}`,
+      );
+    }
     // T0 of a schema-only branch is its emptied state, so reset returns there.
     await stopCluster(ctx.cluster, { dataDir });
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });

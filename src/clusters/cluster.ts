@@ -30,11 +30,18 @@ export { CLUSTER_CONF, initCluster } from "./cluster-init.ts";
  */
 export async function startCluster(
   ctx: ClusterCtx,
-  o: { dataDir: string; port: number; logFile: string },
+  o: {
+    dataDir: string;
+    port: number;
+    logFile: string;
+    /** Settings for this run only (`-c name=value`, above every config file). */
+    settings?: Readonly<Record<string, string>>;
+  },
 ): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
     throw new BoughError("INVALID_INPUT", `invalid port ${o.port}`, "use a port in 1-65535");
   }
+  const options = [`-p ${o.port}`, ...runSettings(o.settings ?? {})].join(" ");
   const running = clusterPid(o.dataDir);
   if (running !== null) {
     const port = clusterPort(o.dataDir);
@@ -54,7 +61,7 @@ export async function startCluster(
   try {
     await run({
       cmd: pgProgram(ctx.install, "pg_ctl"),
-      // pg_ctl hands -o to a shell: only the validated integer port goes there.
+      // pg_ctl hands -o to a shell: only the validated port and settings go there.
       args: [
         "start",
         // -W: pg_ctl -w polls only every 100 ms; waitReady polls postmaster.pid every 10 ms.
@@ -65,7 +72,7 @@ export async function startCluster(
         "-l",
         o.logFile,
         "-o",
-        `-p ${o.port}`,
+        options,
       ],
       env: pgEnv(ctx.install),
       runAs: ctx.runAs,
@@ -89,6 +96,20 @@ export async function startCluster(
       e.details,
     );
   }
+}
+
+/** `-c name=value` words; names and values are restricted to what a shell leaves alone. */
+function runSettings(settings: Readonly<Record<string, string>>): string[] {
+  return Object.entries(settings).map(([name, value]) => {
+    if (!/^[a-z_]+$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(value)) {
+      throw new BoughError(
+        "INVALID_INPUT",
+        `invalid setting ${name}=${value}`,
+        "settings passed at start are lowercase names with plain values",
+      );
+    }
+    return `-c ${name}=${value}`;
+  });
 }
 
 /**

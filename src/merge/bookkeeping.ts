@@ -1,8 +1,8 @@
 import type pg from "pg";
 
 /**
- * bough's own bookkeeping inside every branch database: recorded migrations and
- * per-table merge policies. It lives in the database so it branches, resets and
+ * bough's own bookkeeping inside every branch database: recorded migrations,
+ * per-table merge policies and the registry of user-data tables. It lives in the database so it branches, resets and
  * merges with everything else; introspection leaves the schema itself out.
  */
 export const BOOKKEEPING_SQL = `
@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS bough.table_policies (
   policy text NOT NULL CHECK (policy IN ('ignore', 'upsert')),
   key_columns text[] NOT NULL DEFAULT '{}',
   excluded_columns text[] NOT NULL DEFAULT '{}'
+);
+-- Tables that hold user data wherever they live (platform services register theirs, e.g.
+-- auth.users): schema-only branches empty them even if a policy or their schema says keep.
+CREATE TABLE IF NOT EXISTS bough.user_data_tables (
+  table_name text PRIMARY KEY
 );
 `;
 
