@@ -59,6 +59,15 @@ let db: ReturnType<typeof poolBranchDb>;
 const client = (key: string, token?: string) => testClient(url, key, token);
 let anon: SupabaseClient;
 let service: SupabaseClient;
+let alice: SupabaseClient;
+let bob: SupabaseClient;
+
+/** data of a supabase-js result, failing the test with the error when there is one. */
+async function ok<T>(p: PromiseLike<{ data: T; error: unknown }>): Promise<T> {
+  const { data, error } = await p;
+  assert.equal(error, null);
+  return data;
+}
 
 before(async () => {
   cluster = await startScratchCluster({ name: "rest" });
@@ -70,6 +79,8 @@ before(async () => {
   ({ app, url } = await startRestApp({ db }));
   anon = client(TEST_KEYS.anon);
   service = client(TEST_KEYS.service);
+  alice = client(TEST_KEYS.anon, userToken(ALICE));
+  bob = client(TEST_KEYS.anon, userToken(BOB));
 });
 after(async () => {
   await app?.close();
@@ -92,5 +103,369 @@ describe("reads through supabase-js", () => {
       { id: 4, title: 'fourth, with "quotes" (and parens)', score: 40 },
       { id: 2, title: "second", score: 20 },
     ]);
+  });
+
+  test("embeds: many-to-one as an object, one-to-many as an array with its own order and limit", async () => {
+    const posts = await ok(
+      anon.from("posts").select("id, author:users(name)").in("id", [1, 3]).order("id"),
+    );
+    assert.deepEqual(posts, [
+      { id: 1, author: { name: "alice" } },
+      { id: 3, author: { name: "bob" } },
+    ]);
+    const users = await ok(
+      anon
+        .from("users")
+        .select("name, posts(title)")
+        .order("name")
+        .order("title", { referencedTable: "posts", ascending: false })
+        .limit(1, { referencedTable: "posts" }),
+    );
+    assert.deepEqual(users, [
+      { name: "alice", posts: [{ title: "second" }] },
+      { name: "bob", posts: [{ title: "third" }] },
+    ]);
+    // Embeds nest: each comment's author through comments.author_id.
+    const nested = await ok(
+      anon.from("posts").select("title, comments(body, author:users(name))").eq("id", 1),
+    );
+    assert.deepEqual(nested, [
+      {
+        title: "first",
+        comments: [
+          { body: "nice", author: { name: "bob" } },
+          { body: "thanks", author: { name: "alice" } },
+        ],
+      },
+    ]);
+  });
+
+  test("!inner with a nested filter keeps only parents with a matching child; hints pick the key", async () => {
+    const data = await ok(
+      anon.from("posts").select("id, comments!inner(body)").eq("comments.body", "hm"),
+    );
+    assert.deepEqual(data, [{ id: 3, comments: [{ body: "hm" }] }]);
+    const plain = await ok(
+      anon
+        .from("posts")
+        .select("id, comments(body)")
+        .eq("comments.body", "hm")
+        .order("id")
+        .limit(2),
+    );
+    assert.deepEqual(plain, [
+      { id: 1, comments: [] },
+      { id: 2, comments: [] },
+    ]);
+    const hinted = await ok(
+      anon.from("comments").select("body, users!author_id(name)").eq("id", 1),
+    );
+    assert.deepEqual(hinted, [{ body: "nice", users: { name: "bob" } }]);
+  });
+
+  test("or=(), not, in, is, like, contains, overlaps, JSON paths, casts", async () => {
+    const ids = (rows: { id: number }[] | null) => (rows ?? []).map((r) => r.id);
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").or("score.gt.15,title.eq.third").order("id"))),
+      [2, 3, 4],
+    );
+    assert.deepEqual(
+      ids(
+        await ok(
+          anon
+            .from("posts")
+            .select("id")
+            .or("and(score.gte.10,score.lte.20),score.is.null")
+            .order("id"),
+        ),
+      ),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").not("score", "is", null).order("id"))),
+      [1, 2, 4],
+    );
+    assert.deepEqual(ids(await ok(anon.from("posts").select("id").is("score", null))), [3]);
+    assert.deepEqual(ids(await ok(anon.from("posts").select("id").ilike("title", "%IRS%"))), [1]);
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").contains("tags", ["b"]).order("id"))),
+      [1, 2],
+    );
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").overlaps("tags", ["a", "c"]).order("id"))),
+      [1, 3],
+    );
+    assert.deepEqual(
+      ids(
+        await ok(anon.from("posts").select("id").eq("title", 'fourth, with "quotes" (and parens)')),
+      ),
+      [4],
+    );
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").in("title", ["first", "x, (y)"]))),
+      [1],
+    );
+    assert.deepEqual(
+      await ok(
+        anon.from("posts").select("id, lang:meta->>lang, n:meta->n").eq("meta->>lang", "fr"),
+      ),
+      [{ id: 2, lang: "fr", n: 2 }],
+    );
+    assert.deepEqual(await ok(anon.from("posts").select("id::text, s:score::float8").eq("id", 1)), [
+      { id: "1", s: 10 },
+    ]);
+    assert.deepEqual(
+      ids(await ok(anon.from("posts").select("id").not("id", "in", "(1,2,3)"))),
+      [4],
+    );
+  });
+
+  test("single() gives an object, or 406 PGRST116; maybeSingle() null; head with count", async () => {
+    assert.deepEqual(await ok(anon.from("users").select("name").eq("id", ALICE).single()), {
+      name: "alice",
+    });
+    const many = await anon.from("users").select("name").single();
+    assert.equal(many.status, 406);
+    assert.equal(many.error?.code, "PGRST116");
+    assert.equal(many.error?.details, "The result contains 2 rows");
+    assert.equal(
+      await ok(anon.from("users").select("name").eq("name", "nobody").maybeSingle()),
+      null,
+    );
+    const head = await anon.from("posts").select("*", { count: "exact", head: true });
+    assert.equal(head.error, null);
+    assert.equal(head.count, 4);
+    assert.equal(head.data, null);
+    await query(cluster.url, "ANALYZE public.posts");
+    const planned = await anon.from("posts").select("id", { count: "planned" });
+    assert.equal(planned.count, 4);
+    const estimated = await anon.from("posts").select("id", { count: "estimated" }).gt("id", 1);
+    assert.equal(estimated.count, 3);
+  });
+
+  test("a view gets the relationships of the table it shows", async () => {
+    assert.deepEqual(await ok(anon.from("post_titles").select("title, users(name)").eq("id", 2)), [
+      { title: "second", users: { name: "alice" } },
+    ]);
+  });
+});
+
+describe("writes through supabase-js", () => {
+  test("insert one, many (bulk, columns=), minimal; update and delete with filters", async () => {
+    const one = await service
+      .from("countries")
+      .insert({ code: "it", name: "Italy", population: 59 })
+      .select();
+    assert.equal(one.status, 201);
+    assert.deepEqual(one.data, [{ code: "it", name: "Italy", population: 59 }]);
+    const many = await ok(
+      service
+        .from("countries")
+        .insert([
+          { code: "es", name: "Spain" },
+          { code: "pt", name: "Portugal", population: 10 },
+        ])
+        .select("code, population"),
+    );
+    assert.deepEqual(many, [
+      { code: "es", population: null },
+      { code: "pt", population: 10 },
+    ]);
+    const minimal = await service.from("countries").insert({ code: "nl", name: "Netherlands" });
+    assert.equal(minimal.status, 201);
+    assert.equal(minimal.data, null);
+    const updated = await ok(
+      service
+        .from("countries")
+        .update({ population: 48 })
+        .eq("code", "es")
+        .select("code, population")
+        .single(),
+    );
+    assert.deepEqual(updated, { code: "es", population: 48 });
+    const deleted = await service
+      .from("countries")
+      .delete({ count: "exact" })
+      .in("code", ["nl", "pt"])
+      .select("code")
+      .order("code");
+    assert.equal(deleted.error, null);
+    assert.deepEqual(deleted.data, [{ code: "nl" }, { code: "pt" }]);
+    assert.equal(deleted.count, 2);
+    assert.deepEqual(await rows(cluster.url, "SELECT code FROM countries ORDER BY code"), [
+      { code: "de" },
+      { code: "es" },
+      { code: "fr" },
+      { code: "it" },
+    ]);
+  });
+
+  test("upsert: merge-duplicates on the key or on_conflict=, ignore-duplicates; missing=default", async () => {
+    const merged = await ok(
+      service
+        .from("countries")
+        .upsert([
+          { code: "fr", name: "France", population: 69 },
+          { code: "be", name: "Belgium", population: 12 },
+        ])
+        .select()
+        .order("code"),
+    );
+    assert.deepEqual(merged, [
+      { code: "be", name: "Belgium", population: 12 },
+      { code: "fr", name: "France", population: 69 },
+    ]);
+    await ok(
+      service
+        .from("countries")
+        .upsert({ code: "XX", name: "Belgium", population: 13 }, { onConflict: "name" }),
+    );
+    await ok(
+      service
+        .from("countries")
+        .upsert({ code: "de", name: "Germany", population: 1 }, { ignoreDuplicates: true }),
+    );
+    assert.deepEqual(
+      await rows(
+        cluster.url,
+        "SELECT code, population FROM countries WHERE code IN ('XX', 'de', 'be') ORDER BY code",
+      ),
+      [
+        { code: "XX", population: 13 },
+        { code: "de", population: 84 },
+      ],
+    );
+    // defaultToNull: false → missing=default: user_id takes its default, auth.uid().
+    const note = await ok(
+      alice
+        .from("notes")
+        .insert([{ body: "from the api" }], { defaultToNull: false })
+        .select("user_id, body"),
+    );
+    assert.deepEqual(note, [{ user_id: ALICE, body: "from the api" }]);
+  });
+
+  test("constraint violations: 409 for unique and foreign keys, 400 for not null, nothing written", async () => {
+    const dup = await service.from("countries").insert({ code: "fr", name: "Again" });
+    assert.equal(dup.status, 409);
+    assert.equal(dup.error?.code, "23505");
+    assert.match(dup.error?.details ?? "", /Key \(code\)=\(fr\) already exists/);
+    const fk = await service.from("comments").insert({ post_id: 999, body: "x" });
+    assert.equal(fk.status, 409);
+    assert.equal(fk.error?.code, "23503");
+    const nn = await service.from("countries").insert({ code: "zz" });
+    assert.equal(nn.status, 400);
+    assert.equal(nn.error?.code, "23502");
+    // A bulk insert is one statement: a bad row leaves the good ones out too.
+    const bulk = await service.from("countries").insert([
+      { code: "ok", name: "Fine" },
+      { code: "fr", name: "Dup" },
+    ]);
+    assert.equal(bulk.status, 409);
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT code FROM countries WHERE code IN ('ok', 'zz')"),
+      [],
+    );
+  });
+});
+
+describe("functions (rpc)", () => {
+  test("scalar, set of rows with select/order, GET for stable ones, void, the caller's identity", async () => {
+    assert.equal(await ok(anon.rpc("add", { a: 1, b: 2 })), 3);
+    assert.equal(await ok(anon.rpc("add", { a: 40, b: 2 }, { get: true })), 42);
+    assert.deepEqual(
+      await ok(
+        anon.rpc("posts_of", { uid: ALICE }).select("title").order("id", { ascending: false }),
+      ),
+      [{ title: "second" }, { title: "first" }],
+    );
+    assert.deepEqual(
+      await ok(anon.rpc("posts_of", { uid: BOB }, { get: true }).select("id").eq("title", "third")),
+      [{ id: 3 }],
+    );
+    const bumped = await service.rpc("bump", { code: "de" });
+    assert.equal(bumped.error, null);
+    assert.equal(bumped.status, 204);
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT population FROM countries WHERE code = 'de'"),
+      [{ population: 85 }],
+    );
+    assert.equal(await ok(alice.rpc("whoami")), ALICE);
+    assert.equal(await ok(anon.rpc("whoami")), null);
+  });
+
+  test("a function that writes refuses GET (read-only, 405); unknown or mistyped calls are 404/400", async () => {
+    const get = await service.rpc("bump", { code: "de" }, { get: true });
+    assert.equal(get.status, 405);
+    assert.equal(get.error?.code, "25006");
+    const unknown = await anon.rpc("nope", { a: 1 });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.error?.code, "PGRST202");
+    const wrongArgs = await anon.rpc("add", { a: 1, c: 2 });
+    assert.equal(wrongArgs.status, 404);
+    assert.equal(wrongArgs.error?.code, "PGRST202");
+    const badValue = await anon.rpc("add", { a: "one", b: 2 });
+    assert.equal(badValue.status, 400);
+    assert.equal(badValue.error?.code, "22P02");
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT population FROM countries WHERE code = 'de'"),
+      [{ population: 85 }],
+    );
+  });
+});
+
+describe("row level security decides", () => {
+  test("a signed-in user sees only their rows, anon none, the service role all", async () => {
+    const bodies = (rs: { body: string }[] | null) => (rs ?? []).map((r) => r.body).sort();
+    assert.deepEqual(bodies(await ok(bob.from("notes").select("body"))), ["bob note"]);
+    assert.deepEqual(await ok(anon.from("notes").select("body")), []);
+    assert.deepEqual(bodies(await ok(service.from("notes").select("body"))), [
+      "alice note",
+      "bob note",
+      "from the api",
+    ]);
+    // Updates and deletes see only what the policy shows: bob cannot touch alice's note.
+    const touched = await ok(
+      bob.from("notes").update({ body: "hacked" }).eq("body", "alice note").select(),
+    );
+    assert.deepEqual(touched, []);
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT count(*)::int AS n FROM notes WHERE body = 'alice note'"),
+      [{ n: 1 }],
+    );
+  });
+
+  test("a write the policy refuses is 42501: 401 for anon, 403 for a user", async () => {
+    const asAnon = await anon.from("notes").insert({ user_id: ALICE, body: "anon" });
+    assert.equal(asAnon.status, 401);
+    assert.equal(asAnon.error?.code, "42501");
+    const forged = await bob.from("notes").insert({ user_id: ALICE, body: "as alice" });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.error?.code, "42501");
+    assert.deepEqual(
+      await rows(
+        cluster.url,
+        "SELECT count(*)::int AS n FROM notes WHERE body IN ('anon', 'as alice')",
+      ),
+      [{ n: 0 }],
+    );
+  });
+});
+
+describe("the schema cache follows DDL", () => {
+  test("a column added (and dropped) on the database is seen on the next request, no restart", async () => {
+    const before = await anon.from("users").select("id, nickname");
+    assert.equal(before.status, 400);
+    assert.equal(before.error?.code, "42703");
+    await query(cluster.url, "ALTER TABLE public.users ADD COLUMN nickname text DEFAULT 'nick'");
+    assert.deepEqual(await ok(anon.from("users").select("name, nickname").eq("name", "bob")), [
+      { name: "bob", nickname: "nick" },
+    ]);
+    await query(
+      cluster.url,
+      "ALTER TABLE public.users DROP COLUMN nickname; CREATE TABLE public.later (id int PRIMARY KEY)",
+    );
+    assert.equal((await anon.from("users").select("nickname")).error?.code, "42703");
+    assert.deepEqual(await ok(anon.from("later").select()), []);
   });
 });
