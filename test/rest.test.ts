@@ -469,3 +469,154 @@ describe("the schema cache follows DDL", () => {
     assert.deepEqual(await ok(anon.from("later").select()), []);
   });
 });
+
+describe("bad input gets PostgREST's 4xx and changes nothing", () => {
+  interface Raw {
+    status: number;
+    body: Record<string, unknown> | unknown[] | null;
+  }
+  async function raw(
+    path: string,
+    o: { method?: string; headers?: Record<string, string>; body?: string; key?: string } = {},
+  ): Promise<Raw> {
+    const res = await fetch(`${url}/rest/v1/${path}`, {
+      method: o.method ?? "GET",
+      headers: {
+        apikey: o.key ?? TEST_KEYS.service,
+        ...(o.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...o.headers,
+      },
+      body: o.body,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? null : JSON.parse(text) };
+  }
+  const counts = () =>
+    rows(
+      cluster.url,
+      `SELECT (SELECT count(*) FROM posts)::int AS posts, (SELECT count(*) FROM comments)::int AS comments,
+              (SELECT count(*) FROM countries)::int AS countries, (SELECT count(*) FROM users)::int AS users`,
+    );
+
+  const cases: [string, Parameters<typeof raw>[1], number, string][] = [
+    ["nope", {}, 404, "PGRST205"],
+    ["pg_class", {}, 404, "PGRST205"],
+    ["posts?select=nope", {}, 400, "42703"],
+    ["posts?select=id,", {}, 400, "PGRST100"],
+    ["posts?select=*,comments(*", {}, 400, "PGRST100"],
+    ["posts?id=zz.1", {}, 400, "PGRST100"],
+    ["posts?id=eq.abc", {}, 400, "22P02"],
+    ["posts?id=in.(1,2))", {}, 400, "PGRST100"],
+    ["posts?or=(id.eq.1", {}, 400, "PGRST100"],
+    ["posts?score=is.maybe", {}, 400, "PGRST100"],
+    ["posts?select=id::nosuchtype", {}, 400, "42704"],
+    ["posts?limit=abc", {}, 400, "PGRST100"],
+    ["posts?select=*,countries(*)", {}, 400, "PGRST200"],
+    ["posts?comments.body=eq.x", {}, 400, "PGRST108"],
+    [`posts?select=${encodeURIComponent("id;drop table posts")}`, {}, 400, "42703"],
+    [`posts?order=${encodeURIComponent("id;drop table posts")}`, {}, 400, "42703"],
+    [`posts?order=${encodeURIComponent("id.desc;drop table posts")}`, {}, 400, "PGRST100"],
+    [`posts?${encodeURIComponent("id;drop table posts")}=eq.1`, {}, 400, "42703"],
+    ["posts?select=a%00b", {}, 400, "PGRST100"],
+    ["posts", { headers: { accept: "text/csv" } }, 406, "PGRST107"],
+    ["posts", { headers: { range: "abc" } }, 416, "PGRST103"],
+    ["posts", { headers: { "accept-profile": "auth" } }, 406, "PGRST106"],
+    [
+      "countries",
+      { method: "POST", body: "{bad json", headers: { "content-profile": "pg_catalog" } },
+      406,
+      "PGRST106",
+    ],
+    ["countries", { method: "POST", body: "{bad json" }, 400, "PGRST102"],
+    ["countries", { method: "POST", body: "" }, 400, "PGRST102"],
+    ["countries", { method: "POST", body: "[1, 2]" }, 400, "PGRST102"],
+    [
+      "countries",
+      { method: "POST", body: '{"code": "q1", "name": "Q", "nope": 1}' },
+      400,
+      "PGRST204",
+    ],
+    [
+      `countries?columns=${encodeURIComponent('code,"name;drop table posts"')}`,
+      { method: "POST", body: '{"code": "q2"}' },
+      400,
+      "PGRST204",
+    ],
+    [
+      `countries?on_conflict=${encodeURIComponent('"code);drop table countries;--"')}`,
+      {
+        method: "POST",
+        body: '{"code": "fr", "name": "F"}',
+        headers: { prefer: "resolution=merge-duplicates" },
+      },
+      400,
+      "PGRST204",
+    ],
+    ["countries?code=eq.fr", { method: "PATCH", body: '[{"population": 1}]' }, 400, "PGRST102"],
+    ["countries?code=eq.fr", { method: "PATCH", body: '{"population": "many"}' }, 400, "22P02"],
+    [
+      `rpc/${encodeURIComponent("add;drop table posts")}`,
+      { method: "POST", body: '{"a": 1, "b": 2}' },
+      404,
+      "PGRST202",
+    ],
+    ["rpc/add", { method: "POST", body: "{nope" }, 400, "PGRST102"],
+    [
+      "countries",
+      { method: "POST", body: JSON.stringify({ code: "big", name: "x".repeat(2_000_000) }) },
+      413,
+      "PGRST000",
+    ],
+  ];
+
+  test("each case answers its status and code with { code, message, details, hint }; nothing changed", async () => {
+    const before = await counts();
+    for (const [path, o, status, code] of cases) {
+      const r = await raw(path, o);
+      assert.equal(r.status, status, `${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(
+        Object.keys(r.body ?? {}).sort(),
+        ["code", "details", "hint", "message"],
+        path,
+      );
+      assert.equal((r.body as { code: string }).code, code, path);
+    }
+    assert.deepEqual(await counts(), before);
+  });
+
+  test("messages say what PostgREST says", async () => {
+    assert.deepEqual((await raw("nope")).body, {
+      code: "PGRST205",
+      details: null,
+      hint: null,
+      message: "Could not find the table 'public.nope' in the schema cache",
+    });
+    assert.equal(
+      (await raw("posts?select=nope")).body && (await raw("posts?select=nope")).body?.constructor,
+      Object,
+    );
+    assert.equal(
+      ((await raw("posts?select=nope")).body as { message: string }).message,
+      "column posts.nope does not exist",
+    );
+  });
+
+  test("quotes and parentheses in values and aliases are data, not SQL", async () => {
+    const title = "x');drop table posts;--\"";
+    assert.deepEqual((await raw(`posts?title=eq.${encodeURIComponent(title)}`)).body, []);
+    const alias = 'x");drop table posts;--';
+    const aliased = await raw(
+      `posts?select=${encodeURIComponent(`"${alias.replaceAll('"', '\\"')}":id`)}&id=eq.1`,
+    );
+    assert.equal(aliased.status, 200);
+    assert.deepEqual(aliased.body, [{ [alias]: 1 }]);
+    const jsonKey = await raw(
+      `posts?select=${encodeURIComponent('v:meta->>"lang\');drop table posts;--"')}&id=eq.1`,
+    );
+    assert.deepEqual(jsonKey.body, [{ v: null }]);
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT to_regclass('public.posts') IS NOT NULL AS ok"),
+      [{ ok: true }],
+    );
+  });
+});

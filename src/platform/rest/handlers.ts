@@ -122,8 +122,9 @@ async function write(c: pg.ClientBase, o: Call): Promise<RestReply> {
     const rows = payloadRows(jsonBody(r.body));
     mutation = rows.length === 0 ? null : insertSql({ rel, rows, query, prefer, p });
   } else if (r.method === "PATCH") {
-    const row = payloadRows(jsonBody(r.body));
-    if (row.length !== 1) throw invalidBody("PATCH takes one JSON object");
+    const body = jsonBody(r.body);
+    if (Array.isArray(body)) throw invalidBody("PATCH takes one JSON object, not an array");
+    const row = payloadRows(body);
     mutation =
       Object.keys(row[0]).length === 0 && !query.columns
         ? null
