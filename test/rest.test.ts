@@ -592,10 +592,6 @@ describe("bad input gets PostgREST's 4xx and changes nothing", () => {
       message: "Could not find the table 'public.nope' in the schema cache",
     });
     assert.equal(
-      (await raw("posts?select=nope")).body && (await raw("posts?select=nope")).body?.constructor,
-      Object,
-    );
-    assert.equal(
       ((await raw("posts?select=nope")).body as { message: string }).message,
       "column posts.nope does not exist",
     );
