@@ -32,7 +32,7 @@ export function parseFilter(field: Field, text: string, o: { inLogic?: boolean }
     negate = true;
     rest = rest.slice(4);
   }
-  const m = /^([a-z]+)(?:\(([^)]*)\))?(?:\.|$)/.exec(rest);
+  const m = /^([a-z]+)(?:\(([^)]*)\))?\./.exec(rest);
   if (!m || !OPS.has(m[1])) throw parseError(what, `unknown operator "${rest.split(".")[0]}"`);
   const op = m[1] as Operator;
   const modifier = m[2];
