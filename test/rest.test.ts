@@ -4,6 +4,7 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import type { FastifyInstance } from "fastify";
 import { withClient } from "../src/branches/sql.ts";
 import { poolBranchDb } from "../src/platform/branch-db.ts";
+import { createRestService } from "../src/platform/rest/service.ts";
 import { ensureRequestRoles } from "../src/platform/roles.ts";
 import { startRestApp, TEST_KEYS, testClient, userToken } from "./helpers/rest-app.ts";
 import { type ScratchCluster, startScratchCluster } from "./helpers/scratch-cluster.ts";
@@ -613,6 +614,74 @@ describe("bad input gets PostgREST's 4xx and changes nothing", () => {
     assert.deepEqual(
       await rows(cluster.url, "SELECT to_regclass('public.posts') IS NOT NULL AS ok"),
       [{ ok: true }],
+    );
+  });
+});
+
+describe("schemas and transactions", () => {
+  test("Accept-Profile/Content-Profile pick an exposed schema; system schemas are never exposed", async () => {
+    await query(
+      cluster.url,
+      `CREATE SCHEMA api; GRANT USAGE ON SCHEMA api TO anon, service_role;
+       CREATE TABLE api.things (id int PRIMARY KEY, name text); GRANT ALL ON api.things TO anon, service_role;
+       INSERT INTO api.things VALUES (1, 'api thing');
+       CREATE TABLE public.things (id int PRIMARY KEY, label text); INSERT INTO public.things VALUES (1, 'public thing');`,
+    );
+    const second = await startRestApp({ db, schemas: ["public", "api"] });
+    try {
+      const c = testClient(second.url, TEST_KEYS.anon);
+      assert.deepEqual(await ok(c.from("things").select()), [{ id: 1, label: "public thing" }]);
+      assert.deepEqual(await ok(c.schema("api").from("things").select()), [
+        { id: 1, name: "api thing" },
+      ]);
+      assert.deepEqual(
+        await ok(c.schema("api").from("things").insert({ id: 2, name: "two" }).select("id")),
+        [{ id: 2 }],
+      );
+      const refused = await c.schema("auth").from("users").select();
+      assert.equal(refused.status, 406);
+      assert.equal(refused.error?.code, "PGRST106");
+      assert.equal(refused.error?.message, "The schema must be one of the following: public, api");
+    } finally {
+      await second.app.close();
+    }
+    // The first app exposes public only: api is a 406 there.
+    assert.equal((await anon.schema("api").from("things").select()).status, 406);
+    for (const schemas of [["auth"], ["public", "pg_catalog"], ["bough"], []]) {
+      assert.throws(
+        () => createRestService({ schemas }),
+        /system schemas cannot be exposed|at least one/,
+      );
+    }
+  });
+
+  test("Prefer: tx=rollback answers with the result and keeps nothing", async () => {
+    const res = await fetch(`${url}/rest/v1/countries?select=code`, {
+      method: "POST",
+      headers: {
+        apikey: TEST_KEYS.service,
+        "content-type": "application/json",
+        prefer: "return=representation, tx=rollback",
+      },
+      body: JSON.stringify({ code: "rb", name: "Rollback" }),
+    });
+    assert.equal(res.status, 201);
+    assert.deepEqual(await res.json(), [{ code: "rb" }]);
+    assert.deepEqual(await rows(cluster.url, "SELECT code FROM countries WHERE code = 'rb'"), []);
+  });
+
+  test("single() on a write that touches several rows is a 406 and rolls the write back", async () => {
+    const res = await service
+      .from("countries")
+      .update({ population: 0 })
+      .in("code", ["fr", "de"])
+      .select()
+      .single();
+    assert.equal(res.status, 406);
+    assert.equal(res.error?.code, "PGRST116");
+    assert.deepEqual(
+      await rows(cluster.url, "SELECT count(*)::int AS n FROM countries WHERE population = 0"),
+      [{ n: 0 }],
     );
   });
 });
