@@ -685,3 +685,98 @@ describe("schemas and transactions", () => {
     );
   });
 });
+
+describe("less common corners", () => {
+  test("or= on an embed, like(any), isdistinct, full-text search, nulls=stripped", async () => {
+    assert.deepEqual(
+      await ok(
+        anon
+          .from("posts")
+          .select("id, comments(body)")
+          .eq("id", 1)
+          .or("body.eq.nice,body.eq.none", { referencedTable: "comments" }),
+      ),
+      [{ id: 1, comments: [{ body: "nice" }] }],
+    );
+    assert.deepEqual(
+      await ok(anon.from("posts").select("id").likeAnyOf("title", ["fir*", "*ird"]).order("id")),
+      [{ id: 1 }, { id: 3 }],
+    );
+    assert.deepEqual(
+      await ok(anon.from("posts").select("id").filter("score", "isdistinct", "10").order("id")),
+      [{ id: 2 }, { id: 3 }, { id: 4 }],
+    );
+    assert.deepEqual(
+      await ok(anon.from("posts").select("id").textSearch("title", "second | third").order("id")),
+      [{ id: 2 }, { id: 3 }],
+    );
+    assert.deepEqual(
+      await ok(
+        anon
+          .from("posts")
+          .select("id")
+          .textSearch("title", "'fourth' quotes", { type: "websearch", config: "english" }),
+      ),
+      [{ id: 4 }],
+    );
+    assert.deepEqual(await ok(anon.from("posts").select("id, score").eq("id", 3).stripNulls()), [
+      { id: 3 },
+    ]);
+  });
+
+  test("delete with order and limit removes just those rows; headers-only gives a Location", async () => {
+    await ok(
+      service.from("countries").insert([
+        { code: "l1", name: "L1" },
+        { code: "l2", name: "L2" },
+        { code: "l3", name: "L3" },
+      ]),
+    );
+    const del = await ok(
+      service
+        .from("countries")
+        .delete()
+        .like("code", "l%")
+        .order("code", { ascending: false })
+        .limit(2)
+        .select("code"),
+    );
+    assert.deepEqual(del, [{ code: "l3" }, { code: "l2" }]);
+    assert.deepEqual(await rows(cluster.url, "SELECT code FROM countries WHERE code LIKE 'l%'"), [
+      { code: "l1" },
+    ]);
+    const res = await fetch(`${url}/rest/v1/countries`, {
+      method: "POST",
+      headers: {
+        apikey: TEST_KEYS.service,
+        "content-type": "application/json",
+        prefer: "return=headers-only",
+      },
+      body: JSON.stringify({ code: "h1", name: "H1" }),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("location"), "/countries?code=eq.h1");
+    assert.equal(await res.text(), "");
+  });
+
+  test("a function with one json argument takes the whole body", async () => {
+    await query(
+      cluster.url,
+      `CREATE FUNCTION public.echo(json) RETURNS json LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+       CREATE FUNCTION public.keys_of(payload jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE
+         AS 'SELECT array(SELECT jsonb_object_keys(payload) ORDER BY 1)';`,
+    );
+    assert.deepEqual(await ok(anon.rpc("echo", { a: [1, 2], b: "x" })), { a: [1, 2], b: "x" });
+    const res = await fetch(`${url}/rest/v1/rpc/keys_of`, {
+      method: "POST",
+      headers: {
+        apikey: TEST_KEYS.anon,
+        "content-type": "application/json",
+        prefer: "params=single-object",
+      },
+      body: JSON.stringify({ z: 1, a: 2 }),
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), ["a", "z"]);
+  });
+});

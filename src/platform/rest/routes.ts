@@ -13,6 +13,8 @@ export interface RestRoutesOptions {
   platformOf: (req: FastifyRequest) => Promise<PlatformRequest>;
   /** Exposed schemas (default ["public"]); the first is the default profile. */
   schemas?: string[];
+  /** Largest request body in bytes (Fastify's default, 1 MiB, when absent); larger is a 413. */
+  bodyLimit?: number;
 }
 
 /** PostgREST's error body, for every 4xx/5xx this plugin answers. */
@@ -44,10 +46,11 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
     api.removeAllContentTypeParsers();
     api.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
     api.setErrorHandler((err, _req, reply) => {
-      const status = (err as { statusCode?: number }).statusCode;
+      const { statusCode: status, code } = err as { statusCode?: number; code?: string };
       if (err instanceof RestError) return sendError(reply, err);
-      // Fastify's own refusals (body too large, bad content length) keep their status.
-      if (status && status >= 400 && status < 500)
+      // Fastify's own refusals (body too large, bad content length) keep their status. The
+      // rest (platformOf's: wrong key, bad token) is the server's to answer.
+      if (status && status >= 400 && status < 500 && code?.startsWith("FST_"))
         return sendError(
           reply,
           new RestError({ status, code: "PGRST000", message: (err as Error).message }),
@@ -92,7 +95,8 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
       return answer.body === undefined ? reply.send() : reply.send(answer.body);
     };
 
-    const tableRoute = { schema: { params: TableParams, response: responses } };
+    const limits = o.bodyLimit ? { bodyLimit: o.bodyLimit } : {};
+    const tableRoute = { ...limits, schema: { params: TableParams, response: responses } };
     for (const method of ["GET", "POST", "PATCH", "DELETE"] as const) {
       api.route({
         method,
@@ -101,7 +105,7 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
         handler: (req, reply) => serve(req, reply, "table", req.params.name),
       });
     }
-    const rpcRoute = { schema: { params: RpcParams, response: responses } };
+    const rpcRoute = { ...limits, schema: { params: RpcParams, response: responses } };
     for (const method of ["GET", "POST"] as const) {
       api.route({
         method,
