@@ -724,6 +724,16 @@ describe("less common corners", () => {
     ]);
   });
 
+  test("rel(count) counts the related rows", async () => {
+    assert.deepEqual(
+      await ok(anon.from("posts").select("id, comments(count)").in("id", [1, 2]).order("id")),
+      [
+        { id: 1, comments: [{ count: 2 }] },
+        { id: 2, comments: [{ count: 0 }] },
+      ],
+    );
+  });
+
   test("delete with order and limit removes just those rows; headers-only gives a Location", async () => {
     await ok(
       service.from("countries").insert([

@@ -116,9 +116,22 @@ function embed(
   const n = ++ctx.next;
   const a = `t${n}`;
   const j = `j${n}`;
-  const inner = levelSql(ctx, { rel: target, alias: a, select: item.select, path: [...path, key] });
+  const count = countItem(item.select, target);
+  const select = count ? [] : item.select;
+  const inner = levelSql(ctx, { rel: target, alias: a, select, path: [...path, key] });
   const on = r.fromColumns.map((c, i) => `${qi(a)}.${qi(r.toColumns[i])} = ${qi(alias)}.${qi(c)}`);
   const where = [...on, ...inner.where].join(" AND ");
+  if (count) {
+    // `rel(count)`: [{ "count": n }], as PostgREST's aggregate answers it.
+    const joins = inner.joins.map((x) => ` ${x.sql}`).join("");
+    const sub = `SELECT count(*) AS ${qi(count)} FROM ${qualified(target)} AS ${qi(a)}${joins} WHERE ${where}`;
+    out.joins.push({
+      sql: `LEFT JOIN LATERAL (SELECT json_build_array(row_to_json(_j)) AS v FROM (${sub}) _j) AS ${qi(j)} ON TRUE`,
+      inner: false,
+    });
+    out.list.push(`${qi(j)}.v AS ${qi(key)}`);
+    return;
+  }
   const sub = `SELECT ${inner.list.join(", ")} FROM ${qualified(target)} AS ${qi(a)}${inner.joins.map((x) => ` ${x.sql}`).join("")} WHERE ${where}${inner.orderBy}${inner.limit}`;
   const kind = item.inner ? "INNER" : "LEFT";
   if (r.cardinality === "one-to-many") {
@@ -134,6 +147,15 @@ function embed(
     });
     if (item.select.length > 0) out.list.push(`${qi(j)}.v AS ${qi(key)}`);
   }
+}
+
+/** The output name when an embed's select is just `count` (or `n:count`) and no column is so named. */
+function countItem(select: SelectItem[], target: Relation): string | null {
+  const [only] = select;
+  if (select.length !== 1 || only.kind !== "column" || only.cast || only.field.json.length > 0)
+    return null;
+  if (only.field.name !== "count" || target.columns.has("count")) return null;
+  return only.alias ?? "count";
 }
 
 /** PGRST108 for a filter, order or limit on a path no embed of this request has. */
