@@ -562,6 +562,9 @@ describe("bad input gets PostgREST's 4xx and changes nothing", () => {
       "PGRST202",
     ],
     ["rpc/add", { method: "POST", body: "{nope" }, 400, "PGRST102"],
+    ["posts/1/2", {}, 404, "PGRST125"],
+    ["t".repeat(70), {}, 404, "PGRST205"],
+    ["posts?id=eq.1", { method: "PUT", body: '{"id": 1}' }, 405, "PGRST117"],
     [
       "countries",
       { method: "POST", body: JSON.stringify({ code: "big", name: "x".repeat(2_000_000) }) },

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { PlatformRequest } from "../request.ts";
 import { RestError, toRestError } from "./errors.ts";
 import { type RestRequest, tableRequest } from "./handlers.ts";
-import { pickSchema } from "./parse-headers.ts";
+import { parsePrefer, pickSchema } from "./parse-headers.ts";
 import { type RestReply, RollbackWith } from "./respond.ts";
 import { rpcRequest } from "./rpc-handler.ts";
 import { createRestService } from "./service.ts";
@@ -58,6 +58,32 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
       throw err;
     });
 
+    // Paths and methods the API has not: PostgREST's codes, not Fastify's own body.
+    api.setNotFoundHandler((req, reply) =>
+      sendError(
+        reply,
+        new RestError({
+          status: 404,
+          code: "PGRST125",
+          message: "Invalid path specified in request URL",
+          details: `${req.method} ${req.url.split("?")[0]}`,
+        }),
+      ),
+    );
+    api.route({
+      method: ["PUT", "OPTIONS"],
+      url: "/*",
+      handler: (req, reply) =>
+        sendError(
+          reply,
+          new RestError({
+            status: 405,
+            code: "PGRST117",
+            message: `Unsupported HTTP method: ${req.method}`,
+          }),
+        ),
+    });
+
     const serve = async (
       req: FastifyRequest,
       reply: FastifyReply,
@@ -81,7 +107,7 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
           body: typeof req.body === "string" ? req.body : undefined,
         };
         const handler = kind === "rpc" ? rpcRequest : tableRequest;
-        const rollback = /tx=rollback/.test(String(req.headers.prefer ?? ""));
+        const rollback = parsePrefer(req.headers.prefer).tx === "rollback";
         answer = await service.run(pr, async (c, cache) => {
           const out = await handler(c, cache, r);
           if (rollback) throw new RollbackWith(out);
