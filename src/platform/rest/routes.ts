@@ -58,7 +58,8 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
       throw err;
     });
 
-    // Paths and methods the API has not: PostgREST's codes, not Fastify's own body.
+    // Paths and methods the API has not: PostgREST's codes, not Fastify's own body. OPTIONS
+    // (CORS preflight) is left to the server.
     api.setNotFoundHandler((req, reply) =>
       sendError(
         reply,
@@ -71,7 +72,7 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
       ),
     );
     api.route({
-      method: ["PUT", "OPTIONS"],
+      method: "PUT",
       url: "/*",
       handler: (req, reply) =>
         sendError(
