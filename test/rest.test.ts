@@ -158,6 +158,14 @@ describe("reads through supabase-js", () => {
       { id: 1, comments: [] },
       { id: 2, comments: [] },
     ]);
+    const counted = await anon
+      .from("posts")
+      .select("id, comments!inner(body)", { count: "exact" })
+      .eq("comments.body", "hm");
+    assert.equal(counted.count, 1);
+    const past = await anon.from("posts").select("id", { count: "exact" }).range(10, 19);
+    assert.equal(past.status, 416);
+    assert.equal(past.error?.code, "PGRST103");
     const hinted = await ok(
       anon.from("comments").select("body, users!author_id(name)").eq("id", 1),
     );

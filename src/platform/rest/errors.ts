@@ -120,6 +120,17 @@ export function toRestError(err: unknown, role: RequestRole): RestError {
       hint: typeof err.hint === "string" ? err.hint : null,
     });
   }
+  const sysCode = (err as { code?: unknown })?.code;
+  if (typeof sysCode === "string" && /^E[A-Z]+$/.test(sysCode)) {
+    // The branch's Postgres is unreachable (stopped, restarting): PostgREST's 503.
+    return new RestError({
+      status: 503,
+      code: "PGRST001",
+      message: "Database client error",
+      details: sysCode,
+      hint: "the branch's database is not reachable; retry in a moment",
+    });
+  }
   return new RestError({
     status: 500,
     code: "PGRSTX00",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RestError } from "./errors.ts";
+import { RestError, statusOfSqlState, toRestError } from "./errors.ts";
 import { parseAccept, parsePrefer, parseRange } from "./parse-headers.ts";
 import { parseQuery } from "./parse-query.ts";
 import { parseSelect } from "./parse-select.ts";
@@ -235,4 +235,19 @@ test("headers: Prefer (one or several), Range, Accept", () => {
   });
   assert.deepEqual(parseAccept("text/html, */*"), { single: false, stripNulls: false });
   fails(() => parseAccept("text/csv"), "PGRST107");
+});
+
+test("errors: SQLSTATE → status as PostgREST maps it; an unreachable database is a 503", () => {
+  assert.deepEqual(
+    ["23505", "23503", "42501", "42883", "42P01", "25006", "22P02", "P0001", "53300", "XX000"].map(
+      (c) => statusOfSqlState(c, "authenticated"),
+    ),
+    [409, 409, 403, 404, 404, 405, 400, 400, 503, 500],
+  );
+  assert.equal(statusOfSqlState("42501", "anon"), 401);
+  const down = toRestError(
+    Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    "anon",
+  );
+  assert.deepEqual([down.status, down.code], [503, "PGRST001"]);
 });
