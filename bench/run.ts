@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest] [--rest-seconds 5]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
  * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
- * (full copies there, so fewer sizes by default); then the merge dry-run benchmark.
+ * (full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
+ * data API against direct pg queries.
  * Prints tables and writes bench/results/<time>.json.
  */
 import { execFile } from "node:child_process";
@@ -21,6 +22,7 @@ import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
+import { benchRest } from "./rest.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     "plain-sizes": { type: "string", default: "0.1,1" },
     repeat: { type: "string", default: "5" },
     only: { type: "string" },
+    "rest-seconds": { type: "string", default: "5" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -121,7 +124,8 @@ async function main() {
     repeat,
     loadAtStart: loadavg(),
   };
-  if (values.only !== "merge") {
+  const runs = (what: string) => values.only === undefined || values.only === what;
+  if (runs("create")) {
     const createReset = await benchCreate();
     out.createReset = createReset;
     out.targets = checkTargets(createReset);
@@ -130,7 +134,8 @@ async function main() {
       `CLI process startup (\`bough --help\`; compiled dist/ when fresh, else tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
     );
   }
-  if (values.only !== "create") out.merge = await benchMerge();
+  if (runs("merge")) out.merge = await benchMerge();
+  if (runs("rest")) out.rest = await benchRest({ seconds: Number(values["rest-seconds"]) || 5 });
   // Timings on a shared machine mean little without how busy it was.
   say(load());
   out.loadAtEnd = loadavg();
