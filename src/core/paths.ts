@@ -6,6 +6,8 @@ import { BoughError } from "./errors.ts";
 export interface Paths {
   home: string;
   controlDb: string;
+  /** Owner-only secret files (see control/secrets.ts). */
+  secretsDir: string;
   /** A copy of the Postgres install the unprivileged user can reach (root only). */
   pgInstallDir: string;
   projectDir(project: string): string;
@@ -62,6 +64,7 @@ export function makePaths(home: string): Paths {
   return {
     home,
     controlDb: join(home, "control.db"),
+    secretsDir: join(home, "secrets"),
     pgInstallDir: join(home, "pg"),
     projectDir: (p) => join(projects, p),
     branchData: (p, b) => join(projects, p, "branches", b, "data"),
