@@ -24,14 +24,17 @@ export async function dumpRestore(install: PgInstall, url: string): Promise<Timi
   if (!existsSync(dump) || !existsSync(restore)) {
     return { seconds: null, why: `no pg_dump/pg_restore in ${install.binDir}` };
   }
-  const target = withDb(url, "bench_restore");
-  const env = pgEnv(install);
+  // The password goes by environment (only its owner reads /proc/<pid>/environ), never in argv
+  // where every local user's `ps` sees it.
+  const env = { ...pgEnv(install), PGPASSWORD: decodeURIComponent(new URL(url).password) };
+  const source = withoutPassword(url);
+  const target = withoutPassword(withDb(url, "bench_restore"));
   try {
     await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore"));
     const t0 = performance.now();
     await withClient(url, (c) => c.query("CREATE DATABASE bench_restore"));
     // -Z0: compression would only make the baseline slower (CPU-bound on 2 cores).
-    const producer = spawn(dump, ["-Fc", "-Z0", "-d", url], {
+    const producer = spawn(dump, ["-Fc", "-Z0", "-d", source], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -61,6 +64,12 @@ export async function dumpRestore(install: PgInstall, url: string): Promise<Timi
   } finally {
     await withClient(url, (c) => c.query("DROP DATABASE IF EXISTS bench_restore")).catch(() => {});
   }
+}
+
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = "";
+  return u.toString();
 }
 
 /** Resolves with null on exit 0, else with what went wrong (last stderr line). */

@@ -1,8 +1,10 @@
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { type CloneDriver, detectCloneDriver } from "../clusters/clone-driver.ts";
 import type { ClusterCtx } from "../clusters/cluster.ts";
 import { resolveInstall } from "../clusters/install.ts";
-import { ensureRunAs } from "../clusters/os-user.ts";
+import { ensureRunAs, type RunAs } from "../clusters/os-user.ts";
+import { tightenSecrets } from "../control/secrets.ts";
 import { type Db, openStore } from "../control/store.ts";
 import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
@@ -22,13 +24,13 @@ export async function openContext(
   o: { home?: string; progress?: (line: string) => void } = {},
 ): Promise<Ctx> {
   const paths = makePaths(resolveHome(o.home));
-  const projects = paths.projectDir("");
-  mkdirSync(projects, { recursive: true });
-  // The unprivileged postgres user must traverse home and projects/ to reach data dirs.
-  chmodSync(paths.home, 0o755);
-  chmodSync(projects, 0o755);
-  const db = openStore(paths.controlDb);
   const runAs = await ensureRunAs();
+  const projects = paths.projectDir("");
+  mkdirSync(projects, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.home, projects]) closeToOthers(dir, runAs);
+  tightenSecrets(paths.secretsDir);
+  const db = openStore({ file: paths.controlDb, secretsDir: paths.secretsDir });
+  tightenLogs(paths);
   const install = await resolveInstall(paths);
   const driver = await detectCloneDriver(projects);
   return {
@@ -39,4 +41,27 @@ export async function openContext(
     progress: o.progress ?? (() => {}),
     close: () => db.close(),
   };
+}
+
+/**
+ * No other local user may enter the home: as root it is root:bough 0750, so the postmaster
+ * user traverses it to its data dirs and the Postgres copy, and nobody else gets in;
+ * otherwise postgres runs as the caller and it is 0700. Applied to existing homes too
+ * (older versions made them 0755).
+ */
+function closeToOthers(dir: string, runAs: RunAs | null): void {
+  if (runAs) chownSync(dir, 0, runAs.gid);
+  chmodSync(dir, runAs ? 0o750 : 0o700);
+}
+
+/** Server logs quote SQL and errors: older versions left them 0644, now they are owner-only. */
+function tightenLogs(paths: Paths): void {
+  for (const project of readdirSync(paths.projectDir(""))) {
+    const branches = join(paths.projectDir(project), "branches");
+    if (!existsSync(branches)) continue;
+    for (const branch of readdirSync(branches)) {
+      const log = paths.branchLog(project, branch);
+      if (existsSync(log)) chmodSync(log, 0o600);
+    }
+  }
 }

@@ -56,7 +56,7 @@ async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted
 /** Idempotent, so an interrupted delete is finished by running it again. */
 export async function finishDelete(ctx: Ctx, op: Operation): Promise<void> {
   const branch = branchById(ctx.db, op.args.branchId as number);
-  const project = branch && projectById(ctx.db, branch.projectId);
+  const project = branch && projectById(ctx, branch.projectId);
   if (branch && project) {
     await killCluster(ctx.paths.branchData(project.name, branch.name));
     faultPoint("delete:after-stop");

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { exclusiveBytes } from "../clusters/disk-usage.ts";
 import { listBranches } from "../control/branches.ts";
 import type { Branch, Project } from "../core/types.ts";
@@ -7,7 +8,10 @@ import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 
 export interface BranchListItem extends BranchInfo {
-  /** Bytes this branch adds on disk (not shared with its parent), null when the FS cannot tell. */
+  /**
+   * Bytes this branch adds on disk (what deleting it frees: data, T0 and log; with reflink
+   * only extents no other file shares), null when the FS cannot tell.
+   */
   diskBytes: number | null;
 }
 
@@ -25,8 +29,12 @@ async function withDisk(
   branch: Branch,
   all: Branch[],
 ): Promise<BranchListItem> {
+  // The branch's whole directory, as delete removes it: with the copy driver the T0 copy is
+  // as real as the data. With reflink only unshared extents count, so none counts twice; an
+  // extent that only data and T0 still share (the parent rewrote it) counts in neither:
+  // FIEMAP says "shared", not with whom.
   const diskBytes = await exclusiveBytes(
-    ctx.paths.branchData(project.name, branch.name),
+    dirname(ctx.paths.branchData(project.name, branch.name)),
     ctx.driver,
   );
   return { ...branchInfo(ctx, project, branch, all), diskBytes };

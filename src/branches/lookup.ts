@@ -8,7 +8,7 @@ import type { Ctx } from "./context.ts";
 
 export function requireProject(ctx: Ctx, name: string): Project {
   validateName("project", name);
-  const project = findProject(ctx.db, name);
+  const project = findProject(ctx, name);
   if (!project) {
     throw new BoughError(
       "PROJECT_NOT_FOUND",

@@ -11,6 +11,7 @@ import {
   insertProject,
   listProjects,
   projectById,
+  removeProjectSecrets,
 } from "../control/projects.ts";
 import { deleteSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
@@ -35,14 +36,14 @@ export function createProject(ctx: Ctx, o: { name: string }): Promise<Project> {
 /** `bough init`: the home and the default project, idempotently. */
 export function ensureDefaultProject(ctx: Ctx): Promise<{ project: Project; created: boolean }> {
   return exclusive(ctx, async () => {
-    const existing = findProject(ctx.db, DEFAULT_PROJECT);
+    const existing = findProject(ctx, DEFAULT_PROJECT);
     if (existing) return { project: existing, created: false };
     return { project: await createProjectLocked(ctx, DEFAULT_PROJECT), created: true };
   });
 }
 
 async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
-  if (findProject(ctx.db, name)) {
+  if (findProject(ctx, name)) {
     throw new BoughError(
       "PROJECT_EXISTS",
       `project "${name}" already exists`,
@@ -51,7 +52,7 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
   }
   const port = await pickFreePort(reservedPorts(ctx.db));
   const { project, op } = ctx.db.transaction(() => {
-    const project = insertProject(ctx.db, {
+    const project = insertProject(ctx, {
       name,
       password: randomBytes(18).toString("base64url"),
     });
@@ -98,14 +99,15 @@ export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<vo
   ctx.db.transaction(() => {
     if (op.projectId !== null) {
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
-      deleteProjectRow(ctx.db, op.projectId);
+      deleteProjectRow(ctx, op.projectId);
     }
     finishOperation(ctx.db, op, "rolled-back");
   })();
+  removeProjectSecrets(ctx, name);
 }
 
 export function listAllProjects(ctx: Ctx): Promise<Project[]> {
-  return exclusive(ctx, async () => listProjects(ctx.db));
+  return exclusive(ctx, async () => listProjects(ctx));
 }
 
 /** Deletes a project: every branch's cluster stopped and removed, then its rows. */
@@ -124,7 +126,7 @@ export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
 }
 
 export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void> {
-  const project = op.projectId === null ? null : projectById(ctx.db, op.projectId);
+  const project = op.projectId === null ? null : projectById(ctx, op.projectId);
   const name = op.args.projectName as string;
   if (project) {
     for (const b of listBranches(ctx.db, project.id)) {
@@ -142,8 +144,9 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
         .prepare("UPDATE operations SET project_id = NULL WHERE project_id = ?")
         .run(project.id);
       deleteSetting(ctx.db, currentKey(project));
-      deleteProjectRow(ctx.db, project.id);
+      deleteProjectRow(ctx, project.id);
     }
     finishOperation(ctx.db, op, "done");
   })();
+  removeProjectSecrets(ctx, name);
 }

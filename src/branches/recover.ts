@@ -19,7 +19,7 @@ export async function recoverInterrupted(ctx: Ctx): Promise<void> {
     );
     switch (op.kind) {
       case "branch-create": {
-        const project = op.projectId === null ? null : projectById(ctx.db, op.projectId);
+        const project = op.projectId === null ? null : projectById(ctx, op.projectId);
         await rollbackCreate(ctx, op, project?.name ?? null, op.branchName ?? "");
         break;
       }

@@ -40,7 +40,7 @@ export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Pro
 /** Every step is idempotent, so an interrupted reset is finished by running this again. */
 export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   const branch = branchById(ctx.db, op.args.branchId as number);
-  const project = branch && projectById(ctx.db, branch.projectId);
+  const project = branch && projectById(ctx, branch.projectId);
   if (!branch || !project) {
     finishOperation(ctx.db, op, "failed", "branch vanished");
     return;

@@ -17,7 +17,7 @@ export interface StatusReport {
 
 export function status(ctx: Ctx): Promise<StatusReport> {
   return exclusive(ctx, async () => {
-    const projects = listProjects(ctx.db);
+    const projects = listProjects(ctx);
     const clusters: StatusReport["clusters"] = [];
     for (const project of projects) {
       for (const branch of listBranches(ctx.db, project.id)) {

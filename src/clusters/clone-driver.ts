@@ -10,6 +10,10 @@ export interface CloneDriver {
   name: "reflink" | "copy";
   /** Why this driver, for `bough status` ("reflink: xfs supports FICLONE"). */
   reason: string;
+  /**
+   * Follows links like fs.copyFile: callers hand it a source they verified, as a
+   * /proc/self/fd path of an fd they hold (clone-target.ts), never a path someone else can swap.
+   */
   copyFile(src: string, dst: string): Promise<void>;
 }
 

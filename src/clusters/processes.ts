@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * Process inspection for postmasters we did not spawn directly (pg_ctl daemonizes them).
+ * Process inspection for postmasters, which outlive the bough process that started them.
  * Linux reads /proc; elsewhere we fall back to kill(pid, 0).
  */
 

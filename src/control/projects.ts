@@ -1,48 +1,64 @@
+import { BoughError } from "../core/errors.ts";
 import type { Project } from "../core/types.ts";
-import { type Db, nowIso } from "./store.ts";
+import { readSecret, removeSecrets, writeSecret } from "./secrets.ts";
+import { type Db, nowIso, projectPasswordSecret } from "./store.ts";
+
+/** The control plane: its database, and where the secrets it does not hold live. */
+export interface ControlPlane {
+  db: Db;
+  paths: { secretsDir: string };
+}
 
 interface ProjectRow {
   id: number;
   name: string;
-  password: string;
   created_at: string;
 }
 
-const toProject = (r: ProjectRow): Project => ({
-  id: r.id,
-  name: r.name,
-  password: r.password,
-  createdAt: r.created_at,
-});
+function toProject(c: ControlPlane, r: ProjectRow): Project {
+  const password = readSecret(c.paths.secretsDir, projectPasswordSecret(r.name));
+  if (password === null) {
+    throw new BoughError(
+      "ENVIRONMENT",
+      `the superuser password of project "${r.name}" is missing from ${c.paths.secretsDir}`,
+      "restore the secrets directory of this home from a backup",
+    );
+  }
+  return { id: r.id, name: r.name, password, createdAt: r.created_at };
+}
 
-export function findProject(db: Db, name: string): Project | null {
-  const row = db.prepare("SELECT * FROM projects WHERE name = ?").get(name) as
+export function findProject(c: ControlPlane, name: string): Project | null {
+  const row = c.db.prepare("SELECT * FROM projects WHERE name = ?").get(name) as
     | ProjectRow
     | undefined;
-  return row ? toProject(row) : null;
+  return row ? toProject(c, row) : null;
 }
 
-export function listProjects(db: Db): Project[] {
-  return (db.prepare("SELECT * FROM projects ORDER BY name").all() as ProjectRow[]).map(toProject);
+export function listProjects(c: ControlPlane): Project[] {
+  const rows = c.db.prepare("SELECT * FROM projects ORDER BY name").all() as ProjectRow[];
+  return rows.map((r) => toProject(c, r));
 }
 
-export function insertProject(db: Db, o: { name: string; password: string }): Project {
-  const info = db
-    .prepare("INSERT INTO projects (name, password, created_at) VALUES (?, ?, ?)")
-    .run(o.name, o.password, nowIso());
-  return {
-    id: Number(info.lastInsertRowid),
-    name: o.name,
-    password: o.password,
-    createdAt: nowIso(),
-  };
+/** Inserts the row; the password is written to its secret file first, so a row always has one. */
+export function insertProject(c: ControlPlane, o: { name: string; password: string }): Project {
+  writeSecret(c.paths.secretsDir, projectPasswordSecret(o.name), o.password);
+  const createdAt = nowIso();
+  const info = c.db
+    .prepare("INSERT INTO projects (name, created_at) VALUES (?, ?)")
+    .run(o.name, createdAt);
+  return { id: Number(info.lastInsertRowid), name: o.name, password: o.password, createdAt };
 }
 
-export function deleteProjectRow(db: Db, id: number): void {
-  db.prepare("DELETE FROM projects WHERE id = ?").run(id);
+export function deleteProjectRow(c: ControlPlane, id: number): void {
+  c.db.prepare("DELETE FROM projects WHERE id = ?").run(id);
 }
 
-export function projectById(db: Db, id: number): Project | null {
-  const row = db.prepare("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
-  return row ? toProject(row) : null;
+/** Removes a project's secrets: after its row is gone (a crash in between leaves only a file). */
+export function removeProjectSecrets(c: ControlPlane, name: string): void {
+  removeSecrets(c.paths.secretsDir, `projects/${name}`);
+}
+
+export function projectById(c: ControlPlane, id: number): Project | null {
+  const row = c.db.prepare("SELECT * FROM projects WHERE id = ?").get(id) as ProjectRow | undefined;
+  return row ? toProject(c, row) : null;
 }

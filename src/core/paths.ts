@@ -1,10 +1,13 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { BoughError } from "./errors.ts";
 
 /** Where everything of one bough home lives on disk. */
 export interface Paths {
   home: string;
   controlDb: string;
+  /** Owner-only secret files (see control/secrets.ts). */
+  secretsDir: string;
   /** A copy of the Postgres install the unprivileged user can reach (root only). */
   pgInstallDir: string;
   projectDir(project: string): string;
@@ -30,11 +33,38 @@ export function resolveHome(explicit?: string): string {
   return isRoot() ? "/var/lib/bough" : join(homedir(), ".bough");
 }
 
+/** What Postgres' tools leave live inside the double quotes of the shell lines they build. */
+const SHELL_UNSAFE = /["$`\\\n\r]/;
+
+/**
+ * Refuses a path Postgres' own tools would hand to a shell unsafely. bough spawns every
+ * program with an argument vector, but initdb itself runs `"<bindir>/postgres" ...` through
+ * `sh -c` (popen), and pg_ctl, which people run on a data directory by hand, builds
+ * `exec "postgres" -D "<datadir>" >> "<log>"`: inside those double quotes `$(...)`,
+ * backticks, `\` and `"` still act. A single quote is inert there, so it is allowed.
+ *
+ * @example requireShellSafePath("home", "/tmp/x-$(id)") // throws INVALID_INPUT
+ */
+export function requireShellSafePath(what: string, path: string): string {
+  const bad = SHELL_UNSAFE.exec(path);
+  if (bad) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `the ${what} path ${JSON.stringify(path)} contains ${JSON.stringify(bad[0])}`,
+      "Postgres' initdb and pg_ctl pass paths through a shell: pick a path without \", $, `, \\ or line breaks",
+    );
+  }
+  return path;
+}
+
+/** Every path of a home derives from here, so checking the home checks them all (names are validated). */
 export function makePaths(home: string): Paths {
+  requireShellSafePath("home", home);
   const projects = join(home, "projects");
   return {
     home,
     controlDb: join(home, "control.db"),
+    secretsDir: join(home, "secrets"),
     pgInstallDir: join(home, "pg"),
     projectDir: (p) => join(projects, p),
     branchData: (p, b) => join(projects, p, "branches", b, "data"),

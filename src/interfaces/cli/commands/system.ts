@@ -55,7 +55,7 @@ export function registerSystem(program: Command): void {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
-        if (!findProject(s.ctx.db, project)) {
+        if (!findProject(s.ctx, project)) {
           if (project !== "default") {
             throw new BoughError(
               "PROJECT_NOT_FOUND",
