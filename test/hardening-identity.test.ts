@@ -24,9 +24,7 @@ const BASE = `
   CREATE TABLE t_upper (id int); CREATE TABLE t_mixed (id int); CREATE TABLE t_quote (id int);
   CREATE TABLE t_unicode (id int, secret text); CREATE TABLE t_everyone (id int);
   CREATE TABLE docs (id int, owner text); ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
-  CREATE SEQUENCE s; CREATE TYPE mood AS ENUM ('ok');
-  CREATE SCHEMA a; CREATE SCHEMA "a.b";
-  CREATE TABLE a."b.c" (x int); CREATE TABLE "a.b".c (y text);`;
+  CREATE SEQUENCE s; CREATE TYPE mood AS ENUM ('ok'); CREATE SCHEMA a;`;
 
 const BRANCH = `
   GRANT SELECT ON t_upper TO "PUBLIC";
@@ -42,7 +40,15 @@ const BRANCH = `
   REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION f() TO "PUBLIC";
   CREATE POLICY p_upper ON docs TO "PUBLIC" USING (true);
   CREATE POLICY p_everyone ON docs TO public USING (owner = current_user);
-  CREATE POLICY p_named ON docs TO "o""neil", "rôle✓" USING (id > 0);
+  CREATE POLICY p_named ON docs TO "o""neil", "rôle✓" USING (id > 0);`;
+
+/** Schema a + table "b.c" and schema "a.b" + table c: one id each, joined names would collide. */
+const DOTS_BASE = `
+  CREATE ROLE "PUBLIC"; CREATE ROLE outsider;
+  CREATE SCHEMA a; CREATE SCHEMA "a.b";
+  CREATE TABLE a."b.c" (x int); CREATE TABLE "a.b".c (y text);`;
+
+const DOTS_BRANCH = `
   ALTER TABLE a."b.c" ADD COLUMN z int; CREATE INDEX b_c_x ON a."b.c" (x);
   ALTER TABLE "a.b".c ADD COLUMN w int; GRANT SELECT ON "a.b".c TO "PUBLIC";
   COMMENT ON COLUMN a."b.c".z IS 'in a, table b.c';`;
@@ -69,34 +75,40 @@ async function can(url: string, role: string, check: string, object: string, pri
   return r.ok;
 }
 
-describe("roles named like PUBLIC, odd role names and dotted object names", () => {
+/**
+ * The parent's whole schema after a merge: the branch's objects, except those the parent
+ * changed itself (`parentOwn`, taken from the parent before the merge).
+ */
+async function assertParentSchema(o: {
+  main: string;
+  branch: string;
+  parentBefore: Snapshot;
+  parentOwn: string[];
+}): Promise<void> {
+  const after = await snap(o.main);
+  const expected = new Map(Object.entries((await snap(o.branch)).objects));
+  for (const id of o.parentOwn) expected.set(id, o.parentBefore.objects[id]);
+  assert.deepEqual(Object.keys(after.objects).sort(), [...expected.keys()].sort());
+  for (const [id, obj] of expected)
+    assert.equal(comparable(after.objects[id]), comparable(obj), id);
+}
+
+describe("roles named like PUBLIC, with quotes or unicode, in grants and policies", () => {
   let t: TestHome;
   let main: string;
   let branch: string;
-  let baseSnap: Snapshot;
 
   before(async () => {
     t = await testHome();
-    main = await t.project("ids");
+    main = await t.project("roles");
     await query(main, BASE);
-    baseSnap = await snap(main);
+    branch = await t.branch("roles", "b");
+    await query(branch, BRANCH);
   });
   after(() => t.dispose());
 
-  test('introspect gives a."b.c" and "a.b".c their own ids', () => {
-    const tables = Object.keys(baseSnap.objects).filter((id) => id.startsWith("table:"));
-    assert.ok(tables.includes('table:a."b.c"'), tables.join(" "));
-    assert.ok(tables.includes('table:"a.b".c'), tables.join(" "));
-    assert.equal(baseSnap.objects['column:a."b.c".x']?.kind, "column");
-    assert.equal(baseSnap.objects['column:"a.b".c.y']?.kind, "column");
-  });
-
-  test("create, diff and merge: every grant and policy names exactly its role", async () => {
-    branch = await t.branch("ids", "b");
-    await query(branch, BRANCH);
-    await query(main, 'ALTER TABLE "a.b".c ADD COLUMN from_parent int');
-    const parentBefore = await snap(main);
-    const d = await diffBranch(t.ctx, { project: "ids", name: "b" });
+  test("diff and merge: every grant and policy names exactly its role", async () => {
+    const d = await diffBranch(t.ctx, { project: "roles", name: "b" });
     assert.deepEqual(d.conflicts, []);
     const changed = d.branchChanges.map((c) => c.id);
     for (const id of [
@@ -105,24 +117,16 @@ describe("roles named like PUBLIC, odd role names and dotted object names", () =
       'grant:table:public.t_quote:"o""neil"',
       'grant:column:public.t_unicode.id:"rôle✓"',
       "grant:table:public.t_everyone:PUBLIC",
-      'column:a."b.c".z',
-      'column:"a.b".c.w',
-      "index:a.b_c_x",
-      'grant:table:"a.b".c:"PUBLIC"',
+      'grant:function:public.f():"PUBLIC"',
+      'grant:schema:a:"PUBLIC"',
     ]) {
       assert.ok(changed.includes(id), `${id} in ${changed.join(" ")}`);
     }
-    assert.deepEqual(
-      d.parentChanges.map((c) => c.id),
-      ['column:"a.b".c.from_parent'],
-    );
-
-    const dry = await mergeBranch(t.ctx, { project: "ids", name: "b", dryRun: true });
+    const dry = await mergeBranch(t.ctx, { project: "roles", name: "b", dryRun: true });
     assert.match(dry.preview, /GRANT SELECT ON TABLE "public"\."t_upper" TO "PUBLIC";/);
     assert.match(dry.preview, /GRANT INSERT, SELECT ON TABLE "public"\."t_everyone" TO PUBLIC;/);
-    assert.match(dry.preview, /ALTER TABLE "a"\."b\.c" ADD COLUMN "z" integer/);
-
-    const r = await mergeBranch(t.ctx, { project: "ids", name: "b" });
+    const parentBefore = await snap(main);
+    const r = await mergeBranch(t.ctx, { project: "roles", name: "b" });
     assert.equal(r.merged, true, r.preview);
 
     // Exactly the named role, never everyone.
@@ -132,7 +136,6 @@ describe("roles named like PUBLIC, odd role names and dotted object names", () =
       ['o"neil', "SELECT"],
       ['o"neil', "UPDATE"],
     ]);
-    assert.deepEqual(await acl(main, '"a.b".c'), [["PUBLIC", "SELECT"]]);
     assert.deepEqual(await acl(main, "public.t_everyone"), [
       ["", "INSERT"],
       ["", "SELECT"],
@@ -141,7 +144,6 @@ describe("roles named like PUBLIC, odd role names and dotted object names", () =
       ["has_table_privilege", "public.t_upper", "SELECT"],
       ["has_table_privilege", "public.t_mixed", "SELECT"],
       ["has_table_privilege", "public.t_quote", "SELECT"],
-      ["has_table_privilege", '"a.b".c', "SELECT"],
       ["has_table_privilege", "public.t_unicode", "SELECT"],
       ["has_sequence_privilege", "public.s", "USAGE"],
       ["has_schema_privilege", "a", "USAGE"],
@@ -154,6 +156,15 @@ describe("roles named like PUBLIC, odd role names and dotted object names", () =
       await can(main, "outsider", "has_table_privilege", "public.t_everyone", "SELECT"),
       true,
       "a real PUBLIC grant is still a grant to everyone",
+    );
+    assert.deepEqual(
+      await rows(
+        main,
+        `SELECT has_column_privilege(r.oid, 'public.t_unicode', 'id', 'SELECT') AS ok
+           FROM pg_roles r WHERE r.rolname = ANY($1) ORDER BY r.rolname`,
+        [["outsider", "rôle✓"]],
+      ),
+      [{ ok: false }, { ok: true }],
     );
     assert.equal(
       await can(main, "PUBLIC", "has_function_privilege", "public.f()", "EXECUTE"),
@@ -184,17 +195,72 @@ describe("roles named like PUBLIC, odd role names and dotted object names", () =
         { name: "p_upper", roles: ["PUBLIC"] },
       ],
     );
-
-    // The parent's whole schema: the branch's objects, plus what the parent did itself.
-    const after = await snap(main);
-    const onBranch = await snap(branch);
-    const expected = new Map(Object.entries(onBranch.objects));
-    const own = parentBefore.objects['column:"a.b".c.from_parent'];
-    expected.set(own.id, own);
-    assert.deepEqual(Object.keys(after.objects).sort(), [...expected.keys()].sort());
-    for (const [id, o] of expected) assert.equal(comparable(after.objects[id]), comparable(o), id);
-
-    const again = await mergeBranch(t.ctx, { project: "ids", name: "b", dryRun: true });
+    await assertParentSchema({ main, branch, parentBefore, parentOwn: [] });
+    const again = await mergeBranch(t.ctx, { project: "roles", name: "b", dryRun: true });
     assert.equal(again.statements.length, 0, again.preview);
+  });
+});
+
+describe("objects whose names contain dots", () => {
+  let t: TestHome;
+  let main: string;
+
+  before(async () => {
+    t = await testHome();
+    main = await t.project("dots");
+    await query(main, DOTS_BASE);
+  });
+  after(() => t.dispose());
+
+  test('introspect, create, diff and merge with both a."b.c" and "a.b".c', async () => {
+    const base = await snap(main);
+    const tables = Object.keys(base.objects).filter((id) => id.startsWith("table:"));
+    assert.deepEqual(tables, ['table:"a.b".c', 'table:a."b.c"']);
+    assert.equal(base.objects['column:a."b.c".x']?.kind, "column");
+    assert.equal(base.objects['column:"a.b".c.y']?.kind, "column");
+
+    const branch = await t.branch("dots", "b");
+    await query(branch, DOTS_BRANCH);
+    await query(main, 'ALTER TABLE "a.b".c ADD COLUMN from_parent int');
+    const d = await diffBranch(t.ctx, { project: "dots", name: "b" });
+    assert.deepEqual(d.conflicts, []);
+    assert.deepEqual(d.branchChanges.map((c) => c.id).sort(), [
+      'column:"a.b".c.w',
+      'column:a."b.c".z',
+      'comment:column:a."b.c".z',
+      'grant:table:"a.b".c:"PUBLIC"',
+      "index:a.b_c_x",
+    ]);
+    assert.deepEqual(
+      d.parentChanges.map((c) => c.id),
+      ['column:"a.b".c.from_parent'],
+    );
+    const parentBefore = await snap(main);
+    const r = await mergeBranch(t.ctx, { project: "dots", name: "b" });
+    assert.equal(r.merged, true, r.preview);
+    assert.match(r.preview, /-- create column:a\."b\.c"\.z\n/);
+    assert.match(r.preview, /ALTER TABLE "a"\."b\.c" ADD COLUMN "z" integer;/);
+    assert.deepEqual(
+      await rows(
+        main,
+        `SELECT attrelid::regclass::text AS rel, attname AS col FROM pg_attribute
+          WHERE attrelid IN ('a."b.c"'::regclass, '"a.b".c'::regclass) AND attnum > 0
+          ORDER BY 1, attnum`,
+      ),
+      [
+        { rel: '"a.b".c', col: "y" },
+        { rel: '"a.b".c', col: "from_parent" },
+        { rel: '"a.b".c', col: "w" },
+        { rel: 'a."b.c"', col: "x" },
+        { rel: 'a."b.c"', col: "z" },
+      ],
+    );
+    assert.deepEqual(await acl(main, '"a.b".c'), [["PUBLIC", "SELECT"]]);
+    await assertParentSchema({
+      main,
+      branch,
+      parentBefore,
+      parentOwn: ['column:"a.b".c.from_parent'],
+    });
   });
 });
