@@ -9,9 +9,8 @@ import { after, before, describe, test } from "node:test";
 import { diffBranch } from "../src/branches/diff.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { withClient } from "../src/branches/sql.ts";
-import { comparable } from "../src/merge/catalog/equality.ts";
-import type { Snapshot } from "../src/merge/catalog/snapshot.ts";
 import { introspect } from "../src/merge/introspect/index.ts";
+import { assertMergedSchema } from "./helpers/merged-schema.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
@@ -73,24 +72,6 @@ async function can(url: string, role: string, check: string, object: string, pri
     [role, object, priv],
   );
   return r.ok;
-}
-
-/**
- * The parent's whole schema after a merge: the branch's objects, except those the parent
- * changed itself (`parentOwn`, taken from the parent before the merge).
- */
-async function assertParentSchema(o: {
-  main: string;
-  branch: string;
-  parentBefore: Snapshot;
-  parentOwn: string[];
-}): Promise<void> {
-  const after = await snap(o.main);
-  const expected = new Map(Object.entries((await snap(o.branch)).objects));
-  for (const id of o.parentOwn) expected.set(id, o.parentBefore.objects[id]);
-  assert.deepEqual(Object.keys(after.objects).sort(), [...expected.keys()].sort());
-  for (const [id, obj] of expected)
-    assert.equal(comparable(after.objects[id]), comparable(obj), id);
 }
 
 describe("roles named like PUBLIC, with quotes or unicode, in grants and policies", () => {
@@ -195,7 +176,7 @@ describe("roles named like PUBLIC, with quotes or unicode, in grants and policie
         { name: "p_upper", roles: ["PUBLIC"] },
       ],
     );
-    await assertParentSchema({ main, branch, parentBefore, parentOwn: [] });
+    await assertMergedSchema({ main, branch, base: parentBefore, parentBefore });
     const again = await mergeBranch(t.ctx, { project: "roles", name: "b", dryRun: true });
     assert.equal(again.statements.length, 0, again.preview);
   });
@@ -256,11 +237,6 @@ describe("objects whose names contain dots", () => {
       ],
     );
     assert.deepEqual(await acl(main, '"a.b".c'), [["PUBLIC", "SELECT"]]);
-    await assertParentSchema({
-      main,
-      branch,
-      parentBefore,
-      parentOwn: ['column:"a.b".c.from_parent'],
-    });
+    await assertMergedSchema({ main, branch, base, parentBefore });
   });
 });

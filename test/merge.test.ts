@@ -9,10 +9,11 @@ import { migrateApply } from "../src/branches/migrate.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { withClient } from "../src/branches/sql.ts";
 import type { BoughError } from "../src/core/errors.ts";
-import { comparable, comparableSnapshot, sameObject } from "../src/merge/catalog/equality.ts";
+import { comparableSnapshot } from "../src/merge/catalog/equality.ts";
 import type { Snapshot } from "../src/merge/catalog/snapshot.ts";
 import { introspect } from "../src/merge/introspect/index.ts";
 import { bough } from "./helpers/cli.ts";
+import { assertMergedSchema } from "./helpers/merged-schema.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
@@ -27,31 +28,6 @@ async function columns(url: string, table: string): Promise<string[]> {
     [table],
   );
   return r.map((x) => x.c);
-}
-
-/**
- * The parent's schema after a merge, object by object: the parent's own version of what
- * the parent changed since `base`, the branch's version of everything else (present or
- * absent). Checked on the whole introspected schema, not only the merge report.
- */
-async function assertMergedSchema(o: {
-  main: string;
-  branch: string;
-  base: Snapshot;
-  parentBefore: Snapshot;
-}): Promise<void> {
-  const branch = await snap(o.branch);
-  const after = await snap(o.main);
-  const expected: Record<string, string> = {};
-  const ids = new Set([o.base, o.parentBefore, branch].flatMap((x) => Object.keys(x.objects)));
-  for (const id of [...ids].sort()) {
-    const parentChanged = !sameObject(o.base.objects[id], o.parentBefore.objects[id]);
-    const want = parentChanged ? o.parentBefore.objects[id] : branch.objects[id];
-    if (want) expected[id] = comparable(want);
-  }
-  const actual: Record<string, string> = {};
-  for (const id of Object.keys(after.objects).sort()) actual[id] = comparable(after.objects[id]);
-  assert.deepEqual(actual, expected);
 }
 
 describe("three-way merge on real clusters", () => {

@@ -104,11 +104,7 @@ export function revokeDefaultPublic(
     grantee: PUBLIC,
     privileges: [o.kind === "function" ? "EXECUTE" : "USAGE"],
   };
-  return changes(
-    g,
-    { ...g, privileges: [] },
-    { ...ctx, lookup: (id) => (id === o.id ? o : ctx.lookup(id)) },
-  );
+  return changes(g, { ...g, privileges: [] }, ctx);
 }
 
 const PUBLIC = { kind: "public" } as const;
