@@ -50,7 +50,11 @@ const DOTS_BASE = `
 const DOTS_BRANCH = `
   ALTER TABLE a."b.c" ADD COLUMN z int; CREATE INDEX b_c_x ON a."b.c" (x);
   ALTER TABLE "a.b".c ADD COLUMN w int; GRANT SELECT ON "a.b".c TO "PUBLIC";
-  COMMENT ON COLUMN a."b.c".z IS 'in a, table b.c';`;
+  COMMENT ON COLUMN a."b.c".z IS 'in a, table b.c';
+  -- References between dotted names: a foreign key, OWNED BY, inheritance.
+  ALTER TABLE a."b.c" ADD CONSTRAINT b_c_pkey PRIMARY KEY (x);
+  CREATE TABLE "a.b"."c.d" (id serial, ref int CONSTRAINT ref_fk REFERENCES a."b.c" (x));
+  CREATE TABLE a."b.c.kid" (extra int) INHERITS (a."b.c");`;
 
 /** Non-owner ACL entries of one relation: [grantee ("" for PUBLIC), privilege], sorted. */
 async function acl(url: string, rel: string): Promise<[string, string][]> {
@@ -206,12 +210,25 @@ describe("objects whose names contain dots", () => {
     const d = await diffBranch(t.ctx, { project: "dots", name: "b" });
     assert.deepEqual(d.conflicts, []);
     assert.deepEqual(d.branchChanges.map((c) => c.id).sort(), [
+      'column:"a.b"."c.d".id',
+      'column:"a.b"."c.d".ref',
       'column:"a.b".c.w',
+      'column:a."b.c".x',
       'column:a."b.c".z',
+      'column:a."b.c.kid".extra',
+      'column:a."b.c.kid".x',
+      'column:a."b.c.kid".z',
       'comment:column:a."b.c".z',
+      'constraint:"a.b"."c.d".ref_fk',
+      'constraint:a."b.c".b_c_pkey',
       'grant:table:"a.b".c:"PUBLIC"',
       "index:a.b_c_x",
+      'sequence:"a.b"."c.d_id_seq"',
+      'table:"a.b"."c.d"',
+      'table:a."b.c.kid"',
     ]);
+    const fk = (await snap(branch)).objects['constraint:"a.b"."c.d".ref_fk'];
+    assert.equal(fk.kind === "constraint" && fk.references, 'a."b.c"');
     assert.deepEqual(
       d.parentChanges.map((c) => c.id),
       ['column:"a.b".c.from_parent'],
@@ -237,6 +254,16 @@ describe("objects whose names contain dots", () => {
       ],
     );
     assert.deepEqual(await acl(main, '"a.b".c'), [["PUBLIC", "SELECT"]]);
+    assert.deepEqual(
+      await rows(
+        main,
+        `SELECT (SELECT inhparent::regclass::text FROM pg_inherits
+                  WHERE inhrelid = 'a."b.c.kid"'::regclass) AS parent,
+                (SELECT confrelid::regclass::text FROM pg_constraint WHERE conname = 'ref_fk') AS fk,
+                pg_get_serial_sequence('"a.b"."c.d"', 'id') AS seq`,
+      ),
+      [{ parent: 'a."b.c"', fk: 'a."b.c"', seq: '"a.b"."c.d_id_seq"' }],
+    );
     await assertMergedSchema({ main, branch, base, parentBefore });
   });
 });
