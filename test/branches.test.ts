@@ -27,12 +27,15 @@ describe("branch lifecycle through the CLI", () => {
       home: string;
       cloneDriver: string;
       postgresVersion: string;
-      clusters: unknown[];
+      clusters: { project: string; branch: string; running: boolean; crashed: boolean }[];
     }>(home, ["status"]);
     assert.equal(s.home, home);
     assert.ok(["reflink", "copy"].includes(s.cloneDriver));
     assert.match(s.postgresVersion, /^\d+/);
-    assert.ok(s.clusters.length >= 1);
+    assert.deepEqual(
+      s.clusters.map((c) => [c.project, c.branch, c.running, c.crashed]),
+      [["default", "main", true, false]],
+    );
   });
 
   test("a branch sees the parent's data and writes stay on their side", async () => {
@@ -69,31 +72,35 @@ describe("branch lifecycle through the CLI", () => {
 
   test("create while a client keeps writing on the parent", async () => {
     let stop = false;
-    let written = 0;
+    // One writer, one autocommit insert at a time: commit order is id order.
+    const written: number[] = [];
     const writer = (async () => {
       const { default: pg } = await import("pg");
       const c = new pg.Client({ connectionString: mainUrl });
       await c.connect();
       while (!stop) {
-        await c.query("INSERT INTO items (label) VALUES ('concurrent')");
-        written++;
+        const r = await c.query<{ id: number }>(
+          "INSERT INTO items (label) VALUES ('concurrent') RETURNING id",
+        );
+        written.push(r.rows[0].id);
       }
       await c.end();
     })();
     const b = await boughJson<BranchJson>(home, ["branch", "create", "busy", "--no-switch"]);
     stop = true;
     await writer;
-    assert.ok(written > 0);
-    const [{ n: onBranch }] = await rows<{ n: number }>(
-      b.connectionString,
-      "SELECT count(*)::int AS n FROM items WHERE label = 'concurrent'",
-    );
-    const [{ n: onMain }] = await rows<{ n: number }>(
-      mainUrl,
-      "SELECT count(*)::int AS n FROM items WHERE label = 'concurrent'",
-    );
-    assert.equal(onMain, written);
-    assert.ok(onBranch <= onMain);
+    assert.ok(written.length > 0);
+    const ids = async (url: string) =>
+      (
+        await rows<{ id: number }>(
+          url,
+          "SELECT id FROM items WHERE label = 'concurrent' ORDER BY id",
+        )
+      ).map((r) => r.id);
+    assert.deepEqual(await ids(mainUrl), written);
+    // The branch is the parent at one instant: exactly the rows committed before it, no gap.
+    const onBranch = await ids(b.connectionString);
+    assert.deepEqual(onBranch, written.slice(0, onBranch.length));
     const current = await bough(home, ["branch", "url"]);
     assert.notEqual(
       current.stdout.trim(),
@@ -233,6 +240,12 @@ describe("branch lifecycle through the CLI", () => {
 
   test("a crashed branch shows in list and start recovers it", async () => {
     const b = await boughJson<BranchJson & { dataDir: string }>(home, ["branch", "show", "busy"]);
+    // A committed row must survive the crash (crash recovery replays the WAL).
+    await query(b.connectionString, "INSERT INTO items (label) VALUES ('before the crash')");
+    const [{ n: total }] = await rows<{ n: number }>(
+      b.connectionString,
+      "SELECT count(*)::int AS n FROM items",
+    );
     const { readFileSync } = await import("node:fs");
     const pid = Number(readFileSync(`${b.dataDir}/postmaster.pid`, "utf8").split("\n")[0]);
     process.kill(pid, "SIGKILL");
@@ -244,8 +257,12 @@ describe("branch lifecycle through the CLI", () => {
     assert.equal(crashed?.crashed, true);
     const started = await boughJson<BranchJson>(home, ["branch", "start", "busy"]);
     assert.equal(started.running, true);
-    assert.ok(
-      (await rows(started.connectionString, "SELECT count(*)::int AS n FROM items")).length === 1,
+    assert.deepEqual(
+      await rows(
+        started.connectionString,
+        "SELECT count(*)::int AS n, count(*) FILTER (WHERE label = 'before the crash')::int AS kept FROM items",
+      ),
+      [{ n: total, kept: 1 }],
     );
   });
 

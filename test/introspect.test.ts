@@ -210,7 +210,13 @@ describe("introspect", () => {
     const pol = obj(sink, "policy:app.posts.own_posts", "policy");
     assert.deepEqual(
       [pol.permissive, pol.command, pol.roles, pol.using, pol.withCheck],
-      [false, "UPDATE", ["schemainspect_test_role"], "(user_id > 0)", "(body IS NOT NULL)"],
+      [
+        false,
+        "UPDATE",
+        [{ kind: "role", name: "schemainspect_test_role" }],
+        "(user_id > 0)",
+        "(body IS NOT NULL)",
+      ],
     );
   });
 

@@ -8,6 +8,7 @@ import { withClient } from "../src/branches/sql.ts";
 import { differingIds } from "../src/merge/catalog/equality.ts";
 import { introspect } from "../src/merge/introspect/index.ts";
 import { corpusCases, corpusFile, ensureCorpusRoles, loadSql } from "./helpers/corpus.ts";
+import { assertMergedSchema } from "./helpers/merged-schema.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query } from "./helpers/sql.ts";
 
@@ -97,6 +98,7 @@ describe("merge converges on the migra corpus", () => {
         await ensureCorpusRoles(main);
         await loadSql(main, join(dir, "base.sql"));
         const branch = await t.branch(project, "b");
+        const base = await withClient(main, introspect);
         await loadSql(main, join(dir, "parent.sql"));
         await loadSql(branch, join(dir, "branch.sql"));
         const before = await withClient(main, introspect);
@@ -110,8 +112,9 @@ describe("merge converges on the migra corpus", () => {
             "a blocked merge leaves the parent as it was",
           );
         } else {
-          // The rehearsal already proved main == parent + the branch's changes.
           assert.equal(report.merged, true, report.preview);
+          // Checked here too, independently of the rehearsal: what the parent kept, what it took.
+          await assertMergedSchema({ main, branch, base, parentBefore: before });
         }
       } finally {
         await deleteProject(t.ctx, { name: project });

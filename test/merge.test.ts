@@ -10,8 +10,10 @@ import { resetBranch } from "../src/branches/reset.ts";
 import { withClient } from "../src/branches/sql.ts";
 import type { BoughError } from "../src/core/errors.ts";
 import { comparableSnapshot } from "../src/merge/catalog/equality.ts";
+import type { Snapshot } from "../src/merge/catalog/snapshot.ts";
 import { introspect } from "../src/merge/introspect/index.ts";
 import { bough } from "./helpers/cli.ts";
+import { assertMergedSchema } from "./helpers/merged-schema.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
@@ -32,12 +34,15 @@ describe("three-way merge on real clusters", () => {
   let t: TestHome;
   let n = 0;
   /** A fresh project per case: main with `sql` loaded, and a branch "b" of it. */
-  async function setup(sql: string): Promise<{ project: string; main: string; branch: string }> {
+  async function setup(
+    sql: string,
+  ): Promise<{ project: string; main: string; branch: string; base: Snapshot }> {
     const project = `m${++n}`;
     const main = await t.project(project);
     await query(main, sql);
     const branch = await t.branch(project, "b");
-    return { project, main, branch };
+    // The branch's T0: the parent as it was when the branch was made.
+    return { project, main, branch, base: await snap(main) };
   }
 
   before(async () => {
@@ -52,8 +57,10 @@ describe("three-way merge on real clusters", () => {
       s.branch,
       "ALTER TABLE users ALTER COLUMN age TYPE bigint; ALTER TABLE users ADD COLUMN nick text",
     );
+    const parentBefore = await snap(s.main);
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
+    await assertMergedSchema({ ...s, parentBefore });
     assert.deepEqual(await columns(s.main, "users"), [
       "age bigint",
       "email text",
@@ -88,10 +95,16 @@ describe("three-way merge on real clusters", () => {
     const s = await setup("CREATE TABLE items (id int PRIMARY KEY, label text)");
     await query(s.main, "ALTER TABLE items ADD COLUMN price numeric");
     await query(s.branch, "CREATE VIEW item_labels AS SELECT id, label FROM items");
+    const parentBefore = await snap(s.main);
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
+    await assertMergedSchema({ ...s, parentBefore });
     assert.deepEqual(await rows(s.main, "SELECT count(*)::int AS n FROM item_labels"), [{ n: 0 }]);
-    assert.ok((await columns(s.main, "items")).includes("price numeric"));
+    assert.deepEqual(await columns(s.main, "items"), ["id integer", "label text", "price numeric"]);
+    assert.deepEqual(
+      await rows(s.main, "SELECT pg_get_viewdef('public.item_labels'::regclass, true) AS def"),
+      [{ def: " SELECT id,\n    label\n   FROM items;" }],
+    );
   });
 
   test("branch adds a FK to a table the parent dropped: blocked", async () => {
@@ -116,10 +129,13 @@ describe("three-way merge on real clusters", () => {
   test("identical change on both sides is a no-op", async () => {
     const s = await setup("CREATE TABLE t (id int PRIMARY KEY)");
     for (const url of [s.main, s.branch]) await query(url, "ALTER TABLE t ADD COLUMN note text");
+    const parentBefore = await snap(s.main);
     const r = await merge(t, s.project, "b");
     assert.equal(r.blocked, false);
     assert.equal(r.statements.length, 0, r.preview);
     assert.equal(r.merged, true);
+    await assertMergedSchema({ ...s, parentBefore });
+    assert.deepEqual(await columns(s.main, "t"), ["id integer", "note text"]);
   });
 
   test("config rows upsert by key; secret columns are never merged nor shown", async () => {
@@ -138,8 +154,10 @@ describe("three-way merge on real clusters", () => {
     const dry = await merge(t, s.project, "b", true);
     assert.doesNotMatch(dry.preview, /branch-secret|new-secret|s3cr3t/);
     assert.match(dry.preview, /\[DATA\]/);
+    const parentBefore = await snap(s.main);
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
+    await assertMergedSchema({ ...s, parentBefore });
     assert.deepEqual(
       await rows(s.main, "SELECT key, value, secret FROM app.settings ORDER BY key"),
       [
@@ -181,8 +199,11 @@ describe("three-way merge on real clusters", () => {
       d.branchChanges.every((c) => !c.id.startsWith("column:")),
       "the rename is not a drop + add",
     );
+    const parentBefore = await snap(s.main);
     const r = await merge(t, s.project, "b");
     assert.equal(r.merged, true, r.preview);
+    await assertMergedSchema({ ...s, parentBefore });
+    assert.deepEqual(await columns(s.main, "people"), ["display_name text", "id integer"]);
     assert.match(r.preview, /\[MIGRATION\][\s\S]*RENAME COLUMN fullname TO display_name/);
     assert.deepEqual(await rows(s.main, "SELECT display_name FROM people"), [
       { display_name: "Ada" },
@@ -251,17 +272,25 @@ describe("three-way merge on real clusters", () => {
     const s = await setup("CREATE TABLE t (id int PRIMARY KEY)");
     await query(s.branch, "ALTER TABLE t ADD COLUMN a int");
     assert.equal((await merge(t, s.project, "b")).merged, true);
+    await assertMergedSchema({ ...s, parentBefore: s.base });
+    assert.deepEqual(await columns(s.main, "t"), ["a integer", "id integer"]);
+    const afterFirst = await snap(s.main);
     await query(s.branch, "ALTER TABLE t ADD COLUMN b int");
     const second = await merge(t, s.project, "b");
     assert.equal(second.merged, true, second.preview);
+    await assertMergedSchema({ ...s, base: afterFirst, parentBefore: afterFirst });
     assert.ok(
       second.changes.every((c) => c.id !== "column:public.t.a"),
       "the first change is not applied twice",
     );
     assert.deepEqual(await columns(s.main, "t"), ["a integer", "b integer", "id integer"]);
     await resetBranch(t.ctx, { project: s.project, name: "b" });
+    const beforeThird = await snap(s.main);
     const third = await merge(t, s.project, "b");
+    assert.equal(third.merged, true, third.preview);
     assert.equal(third.statements.length, 0, third.preview);
+    // Reset: the branch is T0 again and its base is T0, so a and b are the parent's own.
+    await assertMergedSchema({ ...s, parentBefore: beforeThird });
     assert.deepEqual(await columns(s.main, "t"), ["a integer", "b integer", "id integer"]);
   });
 });

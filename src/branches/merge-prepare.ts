@@ -4,6 +4,7 @@ import { BoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Snapshot } from "../merge/catalog/snapshot.ts";
+import { readSnapshot } from "../merge/catalog/upgrade.ts";
 import type { DiffResult } from "../merge/diff/changes.ts";
 import { diff3 } from "../merge/diff/diff3.ts";
 import { introspect } from "../merge/introspect/index.ts";
@@ -54,7 +55,7 @@ export async function prepareMerge(
       "it was created by an older bough; reset it or create a new branch",
     );
   }
-  const base = JSON.parse(baseJson) as Snapshot;
+  const base = readSnapshot(baseJson);
   const { branchSnapshot, branchMigrations } = await withClient(
     branchUrl(o.project, o.branch),
     async (c) => ({

@@ -3,17 +3,25 @@
  * produced by introspect(), compared by the diff. Every object is keyed by a stable
  * identity (`id`) so the same object has the same key in base, parent and branch.
  *
- * Identities (names unquoted, as in the catalog):
- *   schema:S · extension:E · collation:S.N · enum:S.T · domain:S.T · composite:S.T · sequence:S.Q
- *   table:S.T · column:S.T.C · constraint:S.T.N · index:S.I · view:S.V · matview:S.V
- *   function:S.F(arg types) · trigger:S.T.N · event_trigger:N · policy:S.T.N
- *   grant:<target id>:<grantee> · comment:<target id>
+ * Identities are built in catalog/ids.ts (names quoted where they need it, so
+ * they never collide): e.g. table:public.users, column:app."Order".id.
  *
  * Definitions are canonicalised through Postgres' own pg_get_*def functions, so two
  * objects are equal exactly when their comparable fields are equal (see equality.ts).
  */
 
-export const SNAPSHOT_VERSION = 1;
+/**
+ * 2: ids quote names that need it, and grantees / policy roles are RoleSpecs (1 joined
+ * unquoted names and wrote the PUBLIC pseudo-role as a name). Stored snapshots of an
+ * older version are upgraded on read (catalog/upgrade.ts).
+ */
+export const SNAPSHOT_VERSION = 2;
+
+/**
+ * A grantee or policy role: the PUBLIC pseudo-role (grantee 0, everyone) is not a role
+ * name, so a real role called "PUBLIC" or "Public" can never be mistaken for it.
+ */
+export type RoleSpec = { kind: "public" } | { kind: "role"; name: string };
 
 interface ObjectBase {
   /** Stable identity, see the list above. */
@@ -88,7 +96,7 @@ export interface SequenceObject extends ObjectBase {
   max: string;
   cache: string;
   cycle: boolean;
-  /** "S.T.C" when OWNED BY a column; identity sequences are not listed at all. */
+  /** qualified(S, T, C) (catalog/ids.ts) when OWNED BY a column; identity sequences are not listed at all. */
   ownedBy: string | null;
 }
 
@@ -100,9 +108,9 @@ export interface TableObject extends ObjectBase {
   persistence: "p" | "u";
   /** pg_get_partkeydef for a partitioned table, e.g. "RANGE (created_at)". */
   partitionBy: string | null;
-  /** For a partition: parent "S.T" and pg_get_expr(relpartbound). */
+  /** For a partition: parent qualified(S, T) (catalog/ids.ts) and pg_get_expr(relpartbound). */
   partitionOf: { parent: string; bound: string } | null;
-  /** Inheritance parents "S.T" (non-partition), in inhseqno order. */
+  /** Inheritance parents as qualified(S, T) (non-partition), in inhseqno order. */
   inherits: string[];
   rlsEnabled: boolean;
   rlsForced: boolean;
@@ -142,7 +150,7 @@ export interface ConstraintObject extends ObjectBase {
   type: "p" | "u" | "c" | "f" | "x" | "n";
   /** pg_get_constraintdef(oid, true). */
   definition: string;
-  /** For foreign keys: referenced table "S.T". */
+  /** For foreign keys: referenced table as qualified(S, T). */
   references: string | null;
   inherited: boolean;
 }
@@ -195,7 +203,7 @@ export interface EventTriggerObject extends ObjectBase {
   name: string;
   event: string;
   tags: string[];
-  /** "S.F()" of the trigger function. */
+  /** qualified(S, F) + "()" of the trigger function. */
   function: string;
   enabled: "O" | "D" | "R" | "A";
 }
@@ -208,8 +216,8 @@ export interface PolicyObject extends ObjectBase {
   permissive: boolean;
   /** ALL, SELECT, INSERT, UPDATE, DELETE. */
   command: string;
-  /** Role names, sorted; ["public"] for PUBLIC. */
-  roles: string[];
+  /** Roles sorted by granteeKey (catalog/ids.ts); PUBLIC is { kind: "public" }. */
+  roles: RoleSpec[];
   using: string | null;
   withCheck: string | null;
 }
@@ -220,8 +228,7 @@ export interface GrantObject extends ObjectBase {
   targetKind: "table" | "column" | "sequence" | "function" | "schema" | "type";
   /** Id of the object granted on (for columns the column id). */
   target: string;
-  /** Role name, or "PUBLIC". */
-  grantee: string;
+  grantee: RoleSpec;
   /** Privilege names sorted, e.g. ["INSERT", "SELECT*"]; "*" marks WITH GRANT OPTION. */
   privileges: string[];
 }
@@ -257,7 +264,7 @@ export type ObjectKind = DbObject["kind"];
 
 /** Merge policy of one table, from bough.table_policies. */
 export interface TablePolicy {
-  /** "S.T" */
+  /** The table_name as written in bough.table_policies ("S.T", names unquoted). */
   table: string;
   policy: "ignore" | "upsert";
   /** Key columns for upsert, in order. */

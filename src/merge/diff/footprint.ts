@@ -1,3 +1,4 @@
+import { configColumnId, configTableId, tableId } from "../catalog/ids.ts";
 import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { breaksReaders } from "./breaking.ts";
 import { assertNever, type Change, type DependencyConflict } from "./changes.ts";
@@ -31,16 +32,16 @@ export function footprint(change: Change): Footprint {
       return {
         writes: change.id,
         reads: [
-          `table:${change.table}`,
-          ...Object.keys(change.after).map((c) => `column:${change.table}.${c}`),
+          configTableId(change.table),
+          ...Object.keys(change.after).map((c) => configColumnId(change.table, c)),
         ],
         breaks: false,
       };
     case "row-delete":
-      return { writes: change.id, reads: [`table:${change.table}`], breaks: false };
+      return { writes: change.id, reads: [configTableId(change.table)], breaks: false };
     case "policy-set":
     case "policy-delete":
-      return { writes: change.id, reads: [`table:${change.table}`], breaks: false };
+      return { writes: change.id, reads: [configTableId(change.table)], breaks: false };
     default:
       return assertNever(change);
   }
@@ -106,7 +107,7 @@ function tableOf(o: DbObject | undefined): string | null {
     case "constraint":
     case "trigger":
     case "policy":
-      return `table:${o.schema}.${o.table}`;
+      return tableId(o.schema, o.table);
     default:
       return null;
   }

@@ -1,7 +1,7 @@
 import type pg from "pg";
+import { schemaId, schemaObjectId } from "../catalog/ids.ts";
 import type { CollationObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { collationId, schemaId } from "./ids.ts";
 
 interface Row {
   oid: number;
@@ -52,7 +52,7 @@ export async function readCollations(
     [ctx.excluded],
   );
   return rows.map((r) => {
-    const id = collationId(r.schema, r.name);
+    const id = schemaObjectId("collation", r.schema, r.name);
     ctx.ids.add("pg_collation", r.oid, 0, id);
     const libc = r.provider === "c";
     return {

@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { columnId } from "../catalog/ids.ts";
 import type { ColumnObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { columnId, relationId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   relid: number;

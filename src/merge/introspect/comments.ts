@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { commentId } from "../catalog/ids.ts";
 import type { CommentObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, USER_OID } from "./context.ts";
 
@@ -27,7 +28,7 @@ export async function readComments(
   for (const r of rows) {
     const target = ctx.ids.target(r.catalog, r.oid, r.sub);
     if (!target) continue;
-    out.push({ kind: "comment", id: `comment:${target}`, deps: [target], target, text: r.text });
+    out.push({ kind: "comment", id: commentId(target), deps: [target], target, text: r.text });
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { memberId, qualified } from "../catalog/ids.ts";
 import type { ConstraintObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { memberId, qualified, relationId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   oid: number;

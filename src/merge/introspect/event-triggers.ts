@@ -1,7 +1,7 @@
 import type pg from "pg";
+import { eventTriggerId, functionId, qualified } from "../catalog/ids.ts";
 import type { EventTriggerObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
-import { functionId } from "./ids.ts";
 
 interface Row {
   oid: number;
@@ -31,7 +31,7 @@ export async function readEventTriggers(
     [ctx.excluded],
   );
   return rows.map((r) => {
-    const id = `event_trigger:${r.name}`;
+    const id = eventTriggerId(r.name);
     ctx.ids.add("pg_event_trigger", r.oid, 0, id);
     // Event trigger functions take no arguments, so their identity is S.F().
     return {
@@ -41,7 +41,7 @@ export async function readEventTriggers(
       name: r.name,
       event: r.event,
       tags: [...(r.tags ?? [])].sort(),
-      function: `${r.fn_schema}.${r.fn_name}()`,
+      function: `${qualified(r.fn_schema, r.fn_name)}()`,
       enabled: r.enabled,
     };
   });

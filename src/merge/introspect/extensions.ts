@@ -1,7 +1,7 @@
 import type pg from "pg";
+import { extensionId, schemaId } from "../catalog/ids.ts";
 import type { ExtensionObject } from "../catalog/snapshot.ts";
 import type { IntrospectContext } from "./context.ts";
-import { extensionId, schemaId } from "./ids.ts";
 
 interface Row {
   oid: number;

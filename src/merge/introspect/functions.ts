@@ -1,8 +1,8 @@
 import type pg from "pg";
+import { functionId, schemaId } from "../catalog/ids.ts";
 import type { FunctionObject } from "../catalog/snapshot.ts";
 import { readAggregateDefinitions } from "./aggregates.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { functionId, schemaId } from "./ids.ts";
 
 interface Row {
   oid: number;

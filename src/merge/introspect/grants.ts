@@ -1,5 +1,6 @@
 import type pg from "pg";
-import type { GrantObject } from "../catalog/snapshot.ts";
+import { grantId, roleSpec } from "../catalog/ids.ts";
+import type { GrantObject, RoleSpec } from "../catalog/snapshot.ts";
 import { type IntrospectContext, sortedUnique, USER_OID } from "./context.ts";
 
 type TargetKind = GrantObject["targetKind"];
@@ -11,7 +12,8 @@ interface Row {
   /** acldefault's object type letter: r relation, s sequence, c column, f function, n schema, T type. */
   acl_kind: string;
   is_owner: boolean;
-  grantee: string;
+  /** Role name; null for grantee 0, the PUBLIC pseudo-role (a role may be named "PUBLIC"). */
+  grantee: string | null;
   privilege: string;
   grantable: boolean;
 }
@@ -56,7 +58,7 @@ WITH objects AS (
    WHERE t.oid >= ${USER_OID} AND (t.typtype IN ('e', 'd') OR tc.relkind = 'c')
 )
 SELECT o.catalog, o.oid, o.sub, o.acl_kind, x.grantee = o.owner AS is_owner,
-       CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text END AS grantee,
+       CASE WHEN x.grantee <> 0 THEN pg_get_userbyid(x.grantee)::text END AS grantee,
        x.privilege_type AS privilege, x.is_grantable AS grantable
   FROM objects o, aclexplode(o.acl) x`;
 
@@ -82,15 +84,16 @@ export async function readGrants(
   const { rows } = await client.query<Row>(SQL);
   const groups = new Map<
     string,
-    { target: string; kind: string; isOwner: boolean; grantee: string; privs: Set<string> }
+    { target: string; kind: string; isOwner: boolean; grantee: RoleSpec; privs: Set<string> }
   >();
   for (const r of rows) {
     const target = ctx.ids.target(r.catalog, r.oid, r.sub);
     if (!target) continue;
-    const id = `grant:${target}:${r.grantee}`;
+    const grantee = roleSpec(r.grantee);
+    const id = grantId(target, grantee);
     let g = groups.get(id);
     if (!g) {
-      g = { target, kind: r.acl_kind, isOwner: r.is_owner, grantee: r.grantee, privs: new Set() };
+      g = { target, kind: r.acl_kind, isOwner: r.is_owner, grantee, privs: new Set() };
       groups.set(id, g);
     }
     g.privs.add(r.grantable ? `${r.privilege}*` : r.privilege);

@@ -1,18 +1,11 @@
 /**
- * Snapshot identities (see catalog/snapshot.ts) and the registry that maps catalog
- * addresses (catalog, oid, sub-id) to them, so pg_depend, pg_description and ACL rows,
+ * Relation ids by relkind, and the registry that maps catalog addresses (catalog, oid,
+ * sub-id) to snapshot ids (built in catalog/ids.ts), so pg_depend, pg_description and ACL rows,
  * which speak in oids, can be turned into ids without one query per object.
  */
 
 import { BoughError } from "../../core/errors.ts";
-
-export const schemaId = (s: string) => `schema:${s}`;
-export const extensionId = (e: string) => `extension:${e}`;
-export const qualified = (s: string, n: string) => `${s}.${n}`;
-export const collationId = (s: string, n: string) => `collation:${s}.${n}`;
-export const columnId = (s: string, t: string, c: string) => `column:${s}.${t}.${c}`;
-export const functionId = (s: string, f: string, args: string) => `function:${s}.${f}(${args})`;
-export const memberId = (kind: string, s: string, t: string, n: string) => `${kind}:${s}.${t}.${n}`;
+import { schemaObjectId } from "../catalog/ids.ts";
 
 /** Id of a relation from its relkind: tables, views, matviews, sequences, indexes, composites. */
 export function relationId(relkind: string, s: string, n: string): string {
@@ -24,7 +17,7 @@ export function relationId(relkind: string, s: string, n: string): string {
       "report this as a bug",
     );
   }
-  return `${kind}:${s}.${n}`;
+  return schemaObjectId(kind, s, n);
 }
 
 const RELKINDS: Record<string, string> = {

@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { memberId, roleSpec, sortedRoles } from "../catalog/ids.ts";
 import type { PolicyObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { memberId, relationId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   oid: number;
@@ -10,7 +11,8 @@ interface Row {
   name: string;
   permissive: boolean;
   cmd: string;
-  roles: string[];
+  /** Role names, null for PUBLIC (role 0). */
+  roles: (string | null)[];
   using_expr: string | null;
   with_check: string | null;
 }
@@ -23,7 +25,7 @@ const COMMANDS: Record<string, string> = {
   d: "DELETE",
 };
 
-/** Row-level security policies; role 0 in polroles is PUBLIC, written "public" as in CREATE POLICY. */
+/** Row-level security policies; role 0 in polroles is the PUBLIC pseudo-role, never a role name. */
 export async function readPolicies(
   client: pg.ClientBase,
   ctx: IntrospectContext,
@@ -31,7 +33,7 @@ export async function readPolicies(
   const { rows } = await client.query<Row>(
     `SELECT pol.oid, n.nspname AS schema, c.relname AS table, pol.polname AS name,
             pol.polpermissive AS permissive, pol.polcmd AS cmd,
-            array(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+            array(SELECT CASE WHEN r <> 0 THEN pg_get_userbyid(r)::text END
                     FROM unnest(pol.polroles) r) AS roles,
             pg_get_expr(pol.polqual, pol.polrelid) AS using_expr,
             pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check
@@ -53,7 +55,7 @@ export async function readPolicies(
       name: r.name,
       permissive: r.permissive,
       command: COMMANDS[r.cmd] ?? r.cmd,
-      roles: [...r.roles].sort(),
+      roles: sortedRoles(r.roles.map(roleSpec)),
       using: r.using_expr,
       withCheck: r.with_check,
     };

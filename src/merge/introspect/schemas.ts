@@ -1,7 +1,7 @@
 import type pg from "pg";
+import { schemaId } from "../catalog/ids.ts";
 import type { SchemaObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, userSchema } from "./context.ts";
-import { schemaId } from "./ids.ts";
 
 interface Row {
   oid: number;

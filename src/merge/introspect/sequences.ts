@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { qualified, schemaId } from "../catalog/ids.ts";
 import type { SequenceObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { relationId, schemaId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   oid: number;
@@ -14,7 +15,7 @@ interface Row {
   max: string;
   cache: string;
   cycle: boolean;
-  owned_by: string | null;
+  owned_by: [string, string, string] | null;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function readSequences(
     `SELECT c.oid, n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type,
             s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
             s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
-            own.nspname || '.' || oc.relname || '.' || oa.attname AS owned_by
+            CASE WHEN oa.attname IS NOT NULL THEN array[own.nspname, oc.relname, oa.attname]::text[] END AS owned_by
        FROM pg_sequence s
        JOIN pg_class c ON c.oid = s.seqrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -60,7 +61,7 @@ export async function readSequences(
       max: r.max,
       cache: r.cache,
       cycle: r.cycle,
-      ownedBy: r.owned_by,
+      ownedBy: r.owned_by ? qualified(...r.owned_by) : null,
     };
   });
 }

@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { qualified, schemaId } from "../catalog/ids.ts";
 import type { TableObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { qualified, relationId, schemaId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   oid: number;

@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { memberId } from "../catalog/ids.ts";
 import type { TriggerObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { memberId, relationId } from "./ids.ts";
+import { relationId } from "./ids.ts";
 
 interface Row {
   oid: number;

@@ -1,7 +1,7 @@
 import type pg from "pg";
+import { schemaId, schemaObjectId } from "../catalog/ids.ts";
 import type { CompositeObject, DomainObject, EnumObject } from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
-import { qualified, schemaId } from "./ids.ts";
 
 /** Enums, domains and composite types (range and base types are not merge objects yet). */
 export async function readTypes(
@@ -40,7 +40,7 @@ async function readEnums(client: pg.ClientBase, ctx: IntrospectContext): Promise
     [ctx.excluded],
   );
   return rows.map((r) => {
-    const id = `enum:${qualified(r.schema, r.name)}`;
+    const id = schemaObjectId("enum", r.schema, r.name);
     register(ctx, r, id);
     return {
       kind: "enum",
@@ -77,7 +77,7 @@ async function readDomains(client: pg.ClientBase, ctx: IntrospectContext): Promi
     [ctx.excluded],
   );
   return rows.map((r) => {
-    const id = `domain:${qualified(r.schema, r.name)}`;
+    const id = schemaObjectId("domain", r.schema, r.name);
     register(ctx, r, id);
     const checks: Record<string, string> = {};
     for (const c of [...r.checks].sort((a, b) =>
@@ -121,7 +121,7 @@ async function readComposites(
     [ctx.excluded],
   );
   return rows.map((r) => {
-    const id = `composite:${qualified(r.schema, r.name)}`;
+    const id = schemaObjectId("composite", r.schema, r.name);
     register(ctx, r, id);
     // pg_depend records the attribute types against the composite's pg_class entry.
     ctx.ids.addAlias("pg_class", r.relid, 0, id);

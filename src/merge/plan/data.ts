@@ -1,3 +1,4 @@
+import { qualified } from "../catalog/ids.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import { byString, type Change, type DataChange } from "../diff/changes.ts";
 import { deletePolicySql, deleteRowSql, setPolicySql, upsertRowSql } from "../render/sql/data.ts";
@@ -109,13 +110,13 @@ function fkOrder(tables: string[], branch: Snapshot): { order: string[]; referen
   const ids = new Map<string, string>();
   for (const t of tables) {
     const obj = findTable(t, [branch]);
-    if (obj) ids.set(`${obj.schema}.${obj.name}`, t);
+    if (obj) ids.set(qualified(obj.schema, obj.name), t);
   }
   const refs = new Map<string, Set<string>>(tables.map((t) => [t, new Set<string>()]));
   const referenced = new Set<string>();
   for (const o of Object.values(branch.objects)) {
     if (o.kind !== "constraint" || o.type !== "f" || !o.references) continue;
-    const from = ids.get(`${o.schema}.${o.table}`);
+    const from = ids.get(qualified(o.schema, o.table));
     const to = ids.get(o.references);
     if (from && to && from !== to) {
       refs.get(from)?.add(to);

@@ -1,3 +1,4 @@
+import { tableId } from "../catalog/ids.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 import type { ActionMap } from "./actions.ts";
@@ -16,7 +17,7 @@ export function markImplied(
   for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
     const o = snaps.branch.objects[id];
     if (o.kind !== "column") continue;
-    const t = `table:${o.schema}.${o.table}`;
+    const t = tableId(o.schema, o.table);
     columnsByTable.set(t, [...(columnsByTable.get(t) ?? []), o]);
   }
   for (const a of [...actions.values()].sort((x, y) => byString(x.id, y.id))) {

@@ -1,3 +1,4 @@
+import { qualified } from "../catalog/ids.ts";
 import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 import type { ActionMap, CascadeEdge } from "./actions.ts";
@@ -206,10 +207,12 @@ function addNameClashes(
       case "composite":
       case "enum":
       case "domain":
-        return `${o.schema}.${o.name}`;
+        return qualified(o.schema, o.name);
       case "constraint":
         // A key or exclusion constraint's index takes the constraint's name.
-        return o.type === "p" || o.type === "u" || o.type === "x" ? `${o.schema}.${o.name}` : null;
+        return o.type === "p" || o.type === "u" || o.type === "x"
+          ? qualified(o.schema, o.name)
+          : null;
       default:
         return null;
     }

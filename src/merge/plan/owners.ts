@@ -1,3 +1,4 @@
+import { idOfQualified, idPart, schemaObjectId, tableId } from "../catalog/ids.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 
@@ -11,10 +12,10 @@ import { byString } from "../diff/changes.ts";
 export function ownersOf(o: DbObject, snap: Snapshot): string[] {
   switch (o.kind) {
     case "column":
-      return [`table:${o.schema}.${o.table}`, ...inheritedFrom(o, snap)];
+      return [tableId(o.schema, o.table), ...inheritedFrom(o, snap)];
     case "constraint":
     case "policy":
-      return [`table:${o.schema}.${o.table}`];
+      return [tableId(o.schema, o.table)];
     case "index":
     case "trigger":
       return [relationOf(o.schema, o.table, snap)];
@@ -22,9 +23,9 @@ export function ownersOf(o: DbObject, snap: Snapshot): string[] {
     case "comment":
       return [o.target];
     case "sequence":
-      return o.ownedBy ? [`column:${o.ownedBy}`] : [];
+      return o.ownedBy ? [idOfQualified("column", o.ownedBy)] : [];
     case "table":
-      return o.partitionOf ? [`table:${o.partitionOf.parent}`] : [];
+      return o.partitionOf ? [idOfQualified("table", o.partitionOf.parent)] : [];
     default:
       return [];
   }
@@ -33,19 +34,21 @@ export function ownersOf(o: DbObject, snap: Snapshot): string[] {
 /** The table, view or materialized view named S.T in the snapshot (table when unknown). */
 export function relationOf(schema: string, name: string, snap: Snapshot): string {
   for (const kind of ["table", "view", "matview"]) {
-    const id = `${kind}:${schema}.${name}`;
+    const id = schemaObjectId(kind, schema, name);
     if (snap.objects[id]) return id;
   }
-  return `table:${schema}.${name}`;
+  return tableId(schema, name);
 }
 
 /** A column that exists only through inheritance goes away with the parent's column. */
 function inheritedFrom(c: ColumnObject, snap: Snapshot): string[] {
   if (!c.inherited) return [];
-  const table = snap.objects[`table:${c.schema}.${c.table}`];
+  const table = snap.objects[tableId(c.schema, c.table)];
   if (table?.kind !== "table") return [];
   const parents = table.partitionOf ? [table.partitionOf.parent] : table.inherits;
-  return parents.map((p) => `column:${p}.${c.name}`).filter((id) => snap.objects[id]);
+  return parents
+    .map((p) => idOfQualified("column", `${p}.${idPart(c.name)}`))
+    .filter((id) => snap.objects[id]);
 }
 
 /** The table (or relation) an object lives on, for grouping statements by table. */
@@ -58,7 +61,7 @@ export function tableOf(o: DbObject): string | null {
     case "index":
     case "trigger":
     case "policy":
-      return `table:${o.schema}.${o.table}`;
+      return tableId(o.schema, o.table);
     default:
       return null;
   }

@@ -65,6 +65,8 @@ test("new objects come in dependency order: enum, table, columns inline, key, fo
   const { statements } = planOf(branch);
   assert.deepEqual(sqls(statements), [
     `CREATE TYPE "public"."kind" AS ENUM ('a', 'b');`,
+    // The snapshot has no PUBLIC grant on the new type: the default one is revoked.
+    'REVOKE USAGE ON TYPE "public"."kind" FROM PUBLIC;',
     `CREATE TABLE "public"."refunds" (\n    "id" integer NOT NULL,\n    "kind" public.kind,\n    "order_id" integer\n);`,
     `ALTER TABLE "public"."refunds" ADD CONSTRAINT "refunds_pkey" PRIMARY KEY (id);`,
     `ALTER TABLE "public"."refunds" ADD CONSTRAINT "refunds_order_fkey" FOREIGN KEY (order_id) REFERENCES public.orders(id);`,
@@ -73,7 +75,7 @@ test("new objects come in dependency order: enum, table, columns inline, key, fo
   // An empty new table risks nothing.
   assert.deepEqual(
     statements.map((s) => s.hazards),
-    [[], [], [], [], []],
+    [[], [], [], [], [], []],
   );
 });
 
@@ -214,6 +216,7 @@ test("a removed label rebuilds the type: rename, create, convert columns, drop t
     `DROP VIEW "public"."open_orders";`,
     `ALTER TYPE "public"."status" RENAME TO "status__bough_old";`,
     `CREATE TYPE "public"."status" AS ENUM ('paid', 'new');`,
+    'REVOKE USAGE ON TYPE "public"."status" FROM PUBLIC;',
     `ALTER TABLE "public"."orders" ALTER COLUMN "status" DROP DEFAULT;`,
     `ALTER TABLE "public"."orders" ALTER COLUMN "status" TYPE public.status USING "status"::text::public.status;`,
     `ALTER TABLE "public"."orders" ALTER COLUMN "status" SET DEFAULT 'new'::public.status;`,
@@ -326,6 +329,7 @@ test("functions are created with body checks off for the transaction", () => {
   assert.deepEqual(sqls(s), [
     "SET LOCAL check_function_bodies = off;",
     "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function$select 1$function$;",
+    'REVOKE EXECUTE ON FUNCTION "public"."f"() FROM PUBLIC;',
   ]);
 });
 

@@ -1,3 +1,4 @@
+import { tableId } from "../../catalog/ids.ts";
 import type { ColumnObject, Snapshot, TableObject } from "../../catalog/snapshot.ts";
 import { byString } from "../../diff/changes.ts";
 import type { SqlContext } from "./step.ts";
@@ -8,7 +9,7 @@ export function sqlContext(snaps: { parent?: Snapshot; branch: Snapshot }): SqlC
   for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
     const o = snaps.branch.objects[id];
     if (o.kind !== "column" || o.inherited) continue;
-    const t = `table:${o.schema}.${o.table}`;
+    const t = tableId(o.schema, o.table);
     columns.set(t, [...(columns.get(t) ?? []), o]);
   }
   for (const list of columns.values())

@@ -1,6 +1,13 @@
 import { BoughError } from "../../../core/errors.ts";
 import { quoteIdent } from "../../../core/names.ts";
-import type { GrantObject } from "../../catalog/snapshot.ts";
+import { grantId } from "../../catalog/ids.ts";
+import type {
+  CompositeObject,
+  DomainObject,
+  EnumObject,
+  FunctionObject,
+  GrantObject,
+} from "../../catalog/snapshot.ts";
 import { functionRef, objectRef, roleRef, tableRef } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
 
@@ -77,6 +84,30 @@ function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext
     out.push(step(`GRANT ${list(grantOption)} ON ${on} TO ${who} WITH GRANT OPTION;`));
   return out;
 }
+
+/**
+ * Functions and types are created with EXECUTE / USAGE for PUBLIC (acldefault). A new one
+ * whose snapshot has no PUBLIC grant had it revoked, so its creation revokes it too:
+ * otherwise everyone could call a function the branch kept private.
+ */
+export function revokeDefaultPublic(
+  o: FunctionObject | EnumObject | DomainObject | CompositeObject,
+  ctx: SqlContext,
+): SqlStep[] {
+  if (ctx.lookup(grantId(o.id, PUBLIC))) return [];
+  const g: GrantObject = {
+    kind: "grant",
+    id: grantId(o.id, PUBLIC),
+    deps: [o.id],
+    targetKind: o.kind === "function" ? "function" : "type",
+    target: o.id,
+    grantee: PUBLIC,
+    privileges: [o.kind === "function" ? "EXECUTE" : "USAGE"],
+  };
+  return changes(g, { ...g, privileges: [] }, ctx);
+}
+
+const PUBLIC = { kind: "public" } as const;
 
 export const grantSql: Converter<GrantObject> = {
   create: (g, ctx) => changes(null, g, ctx),

@@ -4,7 +4,7 @@ import { roleRef, tableRef } from "./refs.ts";
 import { type Converter, step } from "./step.ts";
 
 const roles = (p: PolicyObject) =>
-  (p.roles.length > 0 ? p.roles : ["public"]).map(roleRef).join(", ");
+  p.roles.length > 0 ? p.roles.map(roleRef).join(", ") : "PUBLIC";
 
 export const policySql: Converter<PolicyObject> = {
   create: (p) => {
@@ -23,7 +23,7 @@ export const policySql: Converter<PolicyObject> = {
   ],
   alter: (before, after) => {
     const parts = [`ALTER POLICY ${quoteIdent(after.name)} ON ${tableRef(after)}`];
-    if (before.roles.join() !== after.roles.join()) parts.push(`TO ${roles(after)}`);
+    if (roles(before) !== roles(after)) parts.push(`TO ${roles(after)}`);
     if (before.using !== after.using && after.using !== null) parts.push(`USING (${after.using})`);
     if (before.withCheck !== after.withCheck && after.withCheck !== null)
       parts.push(`WITH CHECK (${after.withCheck})`);

@@ -3,7 +3,14 @@
  * from pg_get_*def / format_type are canonical SQL already and are used as they are.
  */
 import { quoteIdent, quoteLiteral } from "../../../core/names.ts";
-import type { DbObject, FunctionObject, Snapshot, TableObject } from "../../catalog/snapshot.ts";
+import { configTableId } from "../../catalog/ids.ts";
+import type {
+  DbObject,
+  FunctionObject,
+  RoleSpec,
+  Snapshot,
+  TableObject,
+} from "../../catalog/snapshot.ts";
 import { assertNever } from "../../diff/changes.ts";
 
 export const qname = (schema: string, name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
@@ -11,9 +18,12 @@ export const qname = (schema: string, name: string) => `${quoteIdent(schema)}.${
 /** The table (or view) a member object belongs to. */
 export const tableRef = (o: { schema: string; table: string }) => qname(o.schema, o.table);
 
-/** A role in GRANT / CREATE POLICY: PUBLIC is a keyword, every other name an identifier. */
-export const roleRef = (role: string) =>
-  role.toLowerCase() === "public" ? "PUBLIC" : quoteIdent(role);
+/**
+ * A role in GRANT / CREATE POLICY: the pseudo-role is the keyword PUBLIC, every role an
+ * identifier, always quoted (a role named "PUBLIC" or "Public" is not the keyword).
+ */
+export const roleRef = (role: RoleSpec) =>
+  role.kind === "public" ? "PUBLIC" : quoteIdent(role.name);
 
 export function functionRef(f: FunctionObject): string {
   // An aggregate of no arguments is written f(*).
@@ -109,9 +119,10 @@ export function tableNameRef(table: string, snaps: Snapshot[]): string {
   return dot < 0 ? quoteIdent(table) : qname(table.slice(0, dot), table.slice(dot + 1));
 }
 
+/** The table a bough.table_policies name ("S.T", unquoted) means, in the first snapshot that has it. */
 export function findTable(table: string, snaps: Snapshot[]): TableObject | undefined {
   for (const s of snaps) {
-    const t = s.objects[`table:${table}`];
+    const t = s.objects[configTableId(table, (id) => s.objects[id]?.kind === "table")];
     if (t?.kind === "table") return t;
   }
   return undefined;

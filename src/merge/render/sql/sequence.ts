@@ -1,3 +1,5 @@
+import { quoteIdent } from "../../../core/names.ts";
+import { idOfQualified, splitQualified } from "../../catalog/ids.ts";
 import type { SequenceObject } from "../../catalog/snapshot.ts";
 import { objectRef, qname } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
@@ -20,9 +22,11 @@ function options(s: SequenceObject, before?: SequenceObject): string[] {
 function ownedBy(s: SequenceObject, ctx: SqlContext): SqlStep {
   const q = qname(s.schema, s.name);
   if (s.ownedBy === null) return step(`ALTER SEQUENCE ${q} OWNED BY NONE;`);
-  const columnId = `column:${s.ownedBy}`;
+  const columnId = idOfQualified("column", s.ownedBy);
   const column = ctx.lookup(columnId);
-  const target = column ? objectRef(column) : s.ownedBy;
+  const target = column
+    ? objectRef(column)
+    : (splitQualified(s.ownedBy) ?? [s.ownedBy]).map(quoteIdent).join(".");
   return step(`ALTER SEQUENCE ${q} OWNED BY ${target};`, [], {
     requires: [columnId],
     followUp: true,

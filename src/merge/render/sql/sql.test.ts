@@ -7,7 +7,9 @@ import {
   constraint,
   enumType,
   grant,
+  PUBLIC,
   policy,
+  role,
   sequence,
   snapshot,
   table,
@@ -138,22 +140,31 @@ test("grants: per privilege, with and without grant option; column grants name t
     `REVOKE GRANT OPTION FOR SELECT ON TABLE "public"."t" FROM "app";`,
     `GRANT UPDATE ON TABLE "public"."t" TO "app";`,
   ]);
-  assert.deepEqual(sql(dropSql(grant("column:public.t.a", "PUBLIC", ["SELECT"], "column"), ctx)), [
+  assert.deepEqual(sql(dropSql(grant("column:public.t.a", PUBLIC, ["SELECT"], "column"), ctx)), [
     `REVOKE SELECT ("a") ON TABLE "public"."t" FROM PUBLIC;`,
   ]);
+  // Roles that merely spell "public" are roles, never the keyword.
+  for (const name of ["PUBLIC", "Public", 'o"neil', "rôle✓"]) {
+    assert.deepEqual(sql(createSql(grant("table:public.t", name, ["SELECT"]), ctx)), [
+      `GRANT SELECT ON TABLE "public"."t" TO "${name.replaceAll('"', '""')}";`,
+    ]);
+  }
 });
 
 test("policies, triggers, event triggers, sequences, constraints and comments", () => {
   const p = policy("public.t.own", {
-    roles: ["app", "public"],
+    roles: [PUBLIC, role("app")],
     using: "(a = 1)",
     withCheck: "true",
   });
   assert.deepEqual(sql(createSql(p, ctx)), [
-    `CREATE POLICY "own" ON "public"."t" AS PERMISSIVE FOR ALL TO "app", PUBLIC USING ((a = 1)) WITH CHECK (true);`,
+    `CREATE POLICY "own" ON "public"."t" AS PERMISSIVE FOR ALL TO PUBLIC, "app" USING ((a = 1)) WITH CHECK (true);`,
   ]);
   assert.deepEqual(sql(alterSql(p, { ...p, using: "(a = 2)" }, ctx)), [
     `ALTER POLICY "own" ON "public"."t" USING ((a = 2));`,
+  ]);
+  assert.deepEqual(sql(alterSql(p, { ...p, roles: [role("PUBLIC")] }, ctx)), [
+    `ALTER POLICY "own" ON "public"."t" TO "PUBLIC";`,
   ]);
   assert.equal(impactOf(p, { ...p, permissive: false }), "recreate");
   const tr = trigger("public.t.stamp", "public.f", { enabled: "D" });

@@ -1,4 +1,5 @@
 import { quoteIdent } from "../../../core/names.ts";
+import { idOfQualified, splitQualified } from "../../catalog/ids.ts";
 import type { TableObject } from "../../catalog/snapshot.ts";
 import { columnDefinition } from "./column.ts";
 import { lit, qname } from "./refs.ts";
@@ -17,12 +18,11 @@ function option(o: string): { name: string; text: string } {
   return { name, text: eq < 0 ? name : `${name}=${lit(o.slice(eq + 1))}` };
 }
 
-/** "S.T" of a parent table as SQL, found through the snapshot so dotted names stay right. */
+/** A parent table (qualified name, catalog/ids.ts) as SQL, through the snapshot when it is there. */
 function parentRef(parent: string, ctx: SqlContext): string {
-  const t = ctx.lookup(`table:${parent}`);
+  const t = ctx.lookup(idOfQualified("table", parent));
   if (t?.kind === "table") return qname(t.schema, t.name);
-  const dot = parent.indexOf(".");
-  return qname(parent.slice(0, dot), parent.slice(dot + 1));
+  return (splitQualified(parent) ?? [parent]).map(quoteIdent).join(".");
 }
 
 function rlsSteps(before: TableObject | null, t: TableObject): SqlStep[] {
@@ -72,8 +72,8 @@ function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
         `ALTER TABLE ${parentRef(parent, ctx)} ATTACH PARTITION ${q} ${t.partitionOf.bound};`,
         [],
         {
-          requires: [`table:${parent}`],
-          afterColumnsOf: [`table:${parent}`],
+          requires: [idOfQualified("table", parent)],
+          afterColumnsOf: [idOfQualified("table", parent)],
           followUp: true,
         },
       ),
@@ -113,7 +113,7 @@ export const tableSql: Converter<TableObject> = {
     for (const p of after.inherits.filter((x) => !before.inherits.includes(x))) {
       out.push(
         step(`ALTER TABLE ${q} INHERIT ${parentRef(p, ctx)};`, [LOCK], {
-          requires: [`table:${p}`],
+          requires: [idOfQualified("table", p)],
         }),
       );
     }
@@ -129,8 +129,8 @@ export const tableSql: Converter<TableObject> = {
           `ALTER TABLE ${parentRef(to.parent, ctx)} ATTACH PARTITION ${q} ${to.bound};`,
           [LOCK, "may-fail-on-existing-rows"],
           {
-            requires: [`table:${to.parent}`],
-            afterColumnsOf: [after.id, `table:${to.parent}`],
+            requires: [idOfQualified("table", to.parent)],
+            afterColumnsOf: [after.id, idOfQualified("table", to.parent)],
           },
         ),
       );

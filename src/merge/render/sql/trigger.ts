@@ -1,4 +1,5 @@
 import { quoteIdent } from "../../../core/names.ts";
+import { splitQualified } from "../../catalog/ids.ts";
 import type { EventTriggerObject, TriggerObject } from "../../catalog/snapshot.ts";
 import { bare, lit, qname, tableRef } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
@@ -28,12 +29,12 @@ export const triggerSql: Converter<TriggerObject> = {
   impact: (before, after) => (before.definition !== after.definition ? "recreate" : "in-place"),
 };
 
-/** The trigger's function, named through the snapshot (the text "S.F()" is not quoted). */
+/** The trigger's function, named through the snapshot, else from its qualified name "S.F()". */
 function functionName(e: EventTriggerObject, ctx: SqlContext): string {
   const fn = e.deps.map((id) => ctx.lookup(id)).find((o) => o?.kind === "function");
   if (fn?.kind === "function") return `${qname(fn.schema, fn.name)}()`;
-  const m = /^(.*)\.([^.]*)\(\)$/u.exec(e.function);
-  return m ? `${qname(m[1], m[2])}()` : e.function;
+  const names = splitQualified(e.function.replace(/\(\)$/u, ""));
+  return names ? `${names.map(quoteIdent).join(".")}()` : e.function;
 }
 
 const enableEvent = (e: EventTriggerObject) =>

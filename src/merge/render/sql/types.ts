@@ -1,11 +1,13 @@
 import { quoteIdent } from "../../../core/names.ts";
 import type { CompositeObject, DomainObject, EnumObject } from "../../catalog/snapshot.ts";
+import { revokeDefaultPublic } from "./grant.ts";
 import { lit, qname } from "./refs.ts";
 import { type Converter, type SqlStep, step } from "./step.ts";
 
 export const enumSql: Converter<EnumObject> = {
-  create: (e) => [
+  create: (e, ctx) => [
     step(`CREATE TYPE ${qname(e.schema, e.name)} AS ENUM (${e.values.map(lit).join(", ")});`),
+    ...revokeDefaultPublic(e, ctx),
   ],
   drop: (e) => [step(`DROP TYPE ${qname(e.schema, e.name)};`)],
   alter: (before, after) =>
@@ -41,14 +43,14 @@ export function addedLabels(
 }
 
 export const domainSql: Converter<DomainObject> = {
-  create: (d) => {
+  create: (d, ctx) => {
     const parts = [`CREATE DOMAIN ${qname(d.schema, d.name)} AS ${d.baseType}`];
     if (d.collation) parts.push(`COLLATE ${d.collation}`);
     if (d.default !== null) parts.push(`DEFAULT ${d.default}`);
     if (d.notNull) parts.push("NOT NULL");
     for (const name of Object.keys(d.checks).sort())
       parts.push(`CONSTRAINT ${quoteIdent(name)} ${d.checks[name]}`);
-    return [step(`${parts.join(" ")};`)];
+    return [step(`${parts.join(" ")};`), ...revokeDefaultPublic(d, ctx)];
   },
   drop: (d) => [step(`DROP DOMAIN ${qname(d.schema, d.name)};`)],
   alter: (before, after) => {
@@ -93,10 +95,11 @@ export const domainSql: Converter<DomainObject> = {
 };
 
 export const compositeSql: Converter<CompositeObject> = {
-  create: (c) => [
+  create: (c, ctx) => [
     step(
       `CREATE TYPE ${qname(c.schema, c.name)} AS (${c.attributes.map((a) => `${quoteIdent(a.name)} ${a.type}`).join(", ")});`,
     ),
+    ...revokeDefaultPublic(c, ctx),
   ],
   drop: (c) => [step(`DROP TYPE ${qname(c.schema, c.name)};`)],
   alter: (before, after) => {
