@@ -22,7 +22,7 @@ export async function openContext(
   o: { home?: string; progress?: (line: string) => void } = {},
 ): Promise<Ctx> {
   const paths = makePaths(resolveHome(o.home));
-  const projects = paths.projectDir("");
+  const projects = paths.projectsDir;
   mkdirSync(projects, { recursive: true });
   // The unprivileged postgres user must traverse home and projects/ to reach data dirs.
   chmodSync(paths.home, 0o755);

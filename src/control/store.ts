@@ -56,6 +56,14 @@ const MIGRATIONS: string[] = [
      action TEXT NOT NULL,
      details TEXT NOT NULL DEFAULT '{}'
    );`,
+  // Holders are a pid plus that process' start time and the boot id (see holder.ts).
+  `ALTER TABLE operations ADD COLUMN pid_start INTEGER;
+   ALTER TABLE operations ADD COLUMN boot_id TEXT;
+   ALTER TABLE locks ADD COLUMN pid_start INTEGER;
+   ALTER TABLE locks ADD COLUMN boot_id TEXT;`,
+  // A recovery that fails is recorded and retried with backoff instead of blocking bough.
+  `ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE operations ADD COLUMN next_retry_at TEXT;`,
 ];
 
 /** Opens (creating if needed) the control-plane database and brings its schema up to date. */
@@ -64,7 +72,9 @@ export function openStore(file: string): Db {
   const db = new Database(file, { timeout: 10_000 });
   db.pragma("journal_mode = WAL");
   db.pragma("foreign_keys = ON");
-  db.pragma("synchronous = NORMAL");
+  // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a journal
+  // record bough already acted on (a step reached, a cluster removed) must never vanish.
+  db.pragma("synchronous = FULL");
   const version = db.pragma("user_version", { simple: true }) as number;
   for (let i = version; i < MIGRATIONS.length; i++) {
     db.transaction(() => {

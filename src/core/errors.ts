@@ -21,6 +21,8 @@ export type ErrorCode =
   | "MIGRATION_FAILED"
   | "CLUSTER_FAILED"
   | "CLONE_FAILED"
+  | "T0_MISSING"
+  | "RECOVERY_FAILED"
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
   | "INTERNAL";

@@ -7,7 +7,9 @@ export type BranchState =
   | "merged"
   | "conflicted"
   | "resetting"
-  | "deleting";
+  | "deleting"
+  /** The recovery of an interrupted operation on it failed (see lastError): `bough repair`. */
+  | "failed";
 
 export type BranchMode = "full" | "schema-only";
 
