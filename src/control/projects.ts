@@ -1,5 +1,5 @@
 import type { Project } from "../core/types.ts";
-import { type Db, nowIso } from "./store.ts";
+import { type Db, freshId, nowIso } from "./store.ts";
 
 interface ProjectRow {
   id: number;
@@ -27,11 +27,15 @@ export function listProjects(db: Db): Project[] {
 }
 
 export function insertProject(db: Db, o: { name: string; password: string }): Project {
-  const info = db
-    .prepare("INSERT INTO projects (name, password, created_at) VALUES (?, ?, ?)")
-    .run(o.name, o.password, nowIso());
+  const id = freshId(db, "projects");
+  db.prepare("INSERT INTO projects (id, name, password, created_at) VALUES (?, ?, ?, ?)").run(
+    id,
+    o.name,
+    o.password,
+    nowIso(),
+  );
   return {
-    id: Number(info.lastInsertRowid),
+    id,
     name: o.name,
     password: o.password,
     createdAt: nowIso(),

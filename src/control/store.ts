@@ -56,11 +56,15 @@ const MIGRATIONS: string[] = [
      action TEXT NOT NULL,
      details TEXT NOT NULL DEFAULT '{}'
    );`,
-  // Holders are a pid plus that process' start time and the boot id (see holder.ts).
+  // Holders are a pid plus that process' start time and the boot id (see holder.ts);
+  // ids of projects and branches are never reused (their directories are keyed by id).
   `ALTER TABLE operations ADD COLUMN pid_start INTEGER;
    ALTER TABLE operations ADD COLUMN boot_id TEXT;
    ALTER TABLE locks ADD COLUMN pid_start INTEGER;
-   ALTER TABLE locks ADD COLUMN boot_id TEXT;`,
+   ALTER TABLE locks ADD COLUMN boot_id TEXT;
+   CREATE TABLE id_sequences (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+   INSERT INTO id_sequences SELECT 'projects', coalesce(max(id), 0) FROM projects;
+   INSERT INTO id_sequences SELECT 'branches', coalesce(max(id), 0) FROM branches;`,
   // A recovery that fails is recorded and retried with backoff instead of blocking bough.
   `ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE operations ADD COLUMN next_retry_at TEXT;`,
@@ -83,6 +87,18 @@ export function openStore(file: string): Db {
     }).immediate();
   }
   return db;
+}
+
+/**
+ * A row id never handed out before in this home. SQLite gives a new row the largest id
+ * plus one, so deleting the newest branch and creating another would reuse its id, and
+ * with it the directory an interrupted operation of the old one may still clean up.
+ */
+export function freshId(db: Db, sequence: "projects" | "branches"): number {
+  const row = db
+    .prepare("UPDATE id_sequences SET last = last + 1 WHERE name = ? RETURNING last")
+    .get(sequence) as { last: number };
+  return row.last;
 }
 
 export const nowIso = () => new Date().toISOString();
