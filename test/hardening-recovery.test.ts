@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, renameSync } from "node:fs";
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
@@ -11,6 +19,7 @@ import { isPortFree } from "../src/clusters/ports.ts";
 import { selfHolder } from "../src/control/holder.ts";
 import { bough, boughJson, initialisedHome, tempHome } from "./helpers/cli.ts";
 import { query, rows } from "./helpers/sql.ts";
+import { mountLoopXfs } from "./helpers/xfs.ts";
 
 type BranchJson = BranchDetail;
 interface Outcome {
@@ -323,5 +332,73 @@ test("bough up + Ctrl-C: main is stopped, not crashed; what others started is na
     assert.deepEqual(await rows(side.connectionString, "SELECT 1 AS ok"), [{ ok: 1 }]);
   } finally {
     await remove();
+  }
+});
+
+/** Writes zeros to a file under dir until the filesystem has no block left. */
+function fillDisk(dir: string): string {
+  const file = join(dir, "fill");
+  const fd = openSync(file, "w");
+  try {
+    for (const size of [1 << 20, 4096, 512]) {
+      const zeros = Buffer.alloc(size);
+      for (;;) {
+        try {
+          writeSync(fd, zeros);
+        } catch {
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return file;
+}
+
+test("on a full disk read-only commands work, writes fail clearly, and bough recovers after", async (t) => {
+  const xfs = await mountLoopXfs({ sizeMb: 400 });
+  if (!xfs.ok) {
+    t.skip(xfs.reason);
+    return;
+  }
+  const { home, remove } = await tempHome(xfs.dir);
+  try {
+    await boughJson(home, ["init"]);
+    await boughJson(home, ["branch", "create", "r", "--no-switch"]);
+    const killed = await bough(home, ["branch", "reset", "r"], {
+      env: { BOUGH_FAULT: "reset:after-remove" },
+    });
+    assert.equal(killed.code, 137);
+    const fill = fillDisk(xfs.dir);
+    const listed = await list(home);
+    assert.deepEqual(
+      listed.map((b) => [b.name, b.state, b.running]),
+      [
+        ["main", "ready", true],
+        ["r", "resetting", false],
+      ],
+    );
+    const st = await boughJson<{ cloneDriver: string }>(home, ["status"]);
+    assert.equal(st.cloneDriver, "reflink");
+    const url = await bough(home, ["branch", "url", "main"]);
+    assert.equal(url.code, 0, url.stderr);
+    const created = await bough(home, ["--json", "branch", "create", "x"]);
+    assert.equal(created.code, 1);
+    const { error } = JSON.parse(created.stdout) as { error: { code: string; message: string } };
+    assert.equal(error.code, "ENVIRONMENT");
+    assert.match(error.message, /^no space left to write/);
+    rmSync(fill);
+    // With space again, the next command finishes the interrupted reset.
+    assert.deepEqual(
+      (await list(home)).map((b) => [b.name, b.state, b.running]),
+      [
+        ["main", "ready", true],
+        ["r", "ready", true],
+      ],
+    );
+  } finally {
+    await remove();
+    await xfs.cleanup();
   }
 });

@@ -1,8 +1,14 @@
-import { chmodSync, mkdirSync } from "node:fs";
-import { type CloneDriver, detectCloneDriver } from "../clusters/clone-driver.ts";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
+import {
+  type CloneDriver,
+  copyDriver,
+  detectCloneDriver,
+  reflinkDriver,
+} from "../clusters/clone-driver.ts";
 import type { ClusterCtx } from "../clusters/cluster.ts";
 import { resolveInstall } from "../clusters/install.ts";
 import { ensureRunAs } from "../clusters/os-user.ts";
+import { getSetting, setSetting } from "../control/settings.ts";
 import { type Db, openStore } from "../control/store.ts";
 import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
@@ -30,7 +36,7 @@ export async function openContext(
   const db = openStore(paths.controlDb);
   const runAs = await ensureRunAs();
   const install = await resolveInstall(paths);
-  const driver = await detectCloneDriver(projects);
+  const driver = await cloneDriverOf(db, projects);
   return {
     paths,
     db,
@@ -39,4 +45,24 @@ export async function openContext(
     progress: o.progress ?? (() => {}),
     close: () => db.close(),
   };
+}
+
+/**
+ * The clone driver of dir, probed with temp files. The answer is remembered per device,
+ * because on a full disk the probe cannot write its files and read-only commands must
+ * still run: they then use the last answer.
+ */
+async function cloneDriverOf(db: Db, dir: string): Promise<CloneDriver> {
+  const key = `clone-driver:${statSync(dir).dev}`;
+  try {
+    const driver = await detectCloneDriver(dir);
+    const known = JSON.stringify({ name: driver.name, reason: driver.reason });
+    if (getSetting(db, key) !== known) setSetting(db, key, known);
+    return driver;
+  } catch (err) {
+    const known = getSetting(db, key);
+    if (known === null) throw err;
+    const { name, reason } = JSON.parse(known) as Pick<CloneDriver, "name" | "reason">;
+    return name === "reflink" ? { ...reflinkDriver(""), reason } : copyDriver(reason);
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 
@@ -70,21 +70,62 @@ const MIGRATIONS: string[] = [
    ALTER TABLE operations ADD COLUMN next_retry_at TEXT;`,
 ];
 
-/** Opens (creating if needed) the control-plane database and brings its schema up to date. */
+/**
+ * Opens (creating if needed) the control-plane database and brings its schema up to
+ * date. On a full disk SQLite cannot even open a WAL database (it must create its -wal
+ * and -shm files): then a read-only snapshot of the file is opened instead, so `list`,
+ * `show`, `status` and `url` still work, and every write fails with SQLITE_READONLY.
+ */
 export function openStore(file: string): Db {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { timeout: 10_000 });
-  db.pragma("journal_mode = WAL");
-  db.pragma("foreign_keys = ON");
-  // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a journal
-  // record bough already acted on (a step reached, a cluster removed) must never vanish.
-  db.pragma("synchronous = FULL");
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { timeout: 10_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a journal
+    // record bough already acted on (a step reached, a cluster removed) must never vanish.
+    db.pragma("synchronous = FULL");
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    const snapshot = readOnlySnapshot(file, err);
+    if (!snapshot) throw err;
+    return snapshot;
+  }
+}
+
+function migrate(db: Db): void {
   const version = db.pragma("user_version", { simple: true }) as number;
   for (let i = version; i < MIGRATIONS.length; i++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[i]);
       db.pragma(`user_version = ${i + 1}`);
     }).immediate();
+  }
+}
+
+const NO_SPACE = new Set(["SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR"]);
+
+/**
+ * The database file alone is complete when no -wal file holds commits (the last
+ * connection checkpointed and removed it): its bytes, marked as a rollback-journal
+ * database (header bytes 18-19 = 1) so the in-memory copy needs no WAL, opened read-only.
+ */
+function readOnlySnapshot(file: string, err: unknown): Db | null {
+  if (!NO_SPACE.has((err as { code?: string }).code ?? "")) return null;
+  if (!existsSync(file) || (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0)) {
+    return null;
+  }
+  const bytes = readFileSync(file);
+  if (bytes.length < 100) return null;
+  bytes[18] = 1;
+  bytes[19] = 1;
+  const db = new Database(bytes, { readonly: true });
+  if (db.pragma("user_version", { simple: true }) !== MIGRATIONS.length) {
+    db.close();
+    return null;
   }
   return db;
 }
