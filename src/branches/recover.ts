@@ -2,6 +2,7 @@ import { updateBranch } from "../control/branches.ts";
 import {
   interruptedOperations,
   type Operation,
+  operationById,
   recordRecoveryFailure,
   retryDue,
 } from "../control/journal.ts";
@@ -42,6 +43,8 @@ export async function recoverInterrupted(
   const outcomes: RecoveryOutcome[] = [];
   for (const op of interruptedOperations(ctx.db)) {
     if (!o.force && !retryDue(op)) continue;
+    // A delete recovered just before may have closed this one (superseded).
+    if (operationById(ctx.db, op.id).status !== "running") continue;
     ctx.progress(
       `recovering interrupted ${op.kind} of ${op.branchName ?? "project"} (step ${op.step})`,
     );

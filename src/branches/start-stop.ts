@@ -48,6 +48,8 @@ export function startProject(ctx: Ctx, o: { project: string }): Promise<BranchIn
     const started: BranchInfo[] = [];
     for (const branch of listBranches(ctx.db, project.id)) {
       if (branch.parentId !== null && !branch.wantRunning) continue;
+      // Its recovery failed (`bough repair` or delete it): it must not stop `up`.
+      if (branch.state === "failed") continue;
       if (isRunning(ctx, project, branch)) continue;
       started.push(branchInfo(ctx, project, await startBranch(ctx, project, branch)));
     }
