@@ -29,7 +29,10 @@ export interface Branch {
   mode: BranchMode;
   state: BranchState;
   port: number;
-  /** Whether bough wants it running: a branch that should run but does not has crashed. */
+  /**
+   * Whether bough wants it running (`up` starts it again). One that should run but whose
+   * postmaster died, leaving its postmaster.pid, has crashed; a clean stop is not a crash.
+   */
   wantRunning: boolean;
   createdAt: string;
   /** T0: when and at which parent LSN the branch forked (null for main). */
