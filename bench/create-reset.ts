@@ -1,5 +1,4 @@
 import { loadavg } from "node:os";
-import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { branchUrl } from "../src/branches/branch-cluster.ts";
@@ -123,8 +122,9 @@ async function branchRun(ctx: Ctx): Promise<BranchRun> {
   await firstQuery(created.branch.connectionString);
   const firstQueryS = seconds(t0);
   // The branch's whole directory: its data, its frozen T0 clone and its log.
+  const project = requireProject(ctx, DEFAULT_PROJECT);
   const diskBytes = await exclusiveBytes(
-    dirname(ctx.paths.branchData(DEFAULT_PROJECT, BRANCH)),
+    ctx.paths.branchDir(project, requireBranch(ctx, project, BRANCH)),
     ctx.driver,
   );
   // Diverge a little (8 MB of pages), so reset has something to throw away.

@@ -181,7 +181,7 @@ test("root never clones what a link points at: symlinks (pg_wal/*.history, in ba
     const marker = `root-only secret ${Date.now()}`;
     const secret = join(outside, "shadow");
     await writeFile(secret, marker, { mode: 0o600 });
-    const data = h.ctx.paths.branchData("p", "main");
+    const data = h.dirs("p", "main").data;
     const baseDb = readdirSync(join(data, "base"))[0];
     const attacks: { name: string; plant: () => Promise<unknown>; path: string }[] = [
       {
@@ -213,7 +213,11 @@ test("root never clones what a link points at: symlinks (pg_wal/*.history, in ba
         },
       );
       await rm(a.path);
-      assert.equal(existsSync(dirname(h.ctx.paths.branchData("p", a.name))), false);
+      const branchesDir = dirname(h.dirs("p", "main").dir);
+      assert.deepEqual(
+        readdirSync(branchesDir).filter((d) => d.startsWith(`${a.name}-`)),
+        [],
+      );
     }
     const leaked = smallFiles(h.home, 1 << 20).filter(([, b]) => b.includes(marker));
     assert.deepEqual(
@@ -222,7 +226,7 @@ test("root never clones what a link points at: symlinks (pg_wal/*.history, in ba
     );
     // With the links gone the same parent clones fine, data and T0.
     await createBranch(h.ctx, { project: "p", name: "clean", switchTo: false });
-    assert.ok(existsSync(h.ctx.paths.branchT0("p", "clean")));
+    assert.ok(existsSync(h.dirs("p", "clean").t0));
   } finally {
     await h.dispose();
     await rm(outside, { recursive: true, force: true });
@@ -269,18 +273,15 @@ test("Disk of a branch counts its T0 copy with the copy driver", async (t) => {
     await h.branch("p", "b");
     const p = requireProject(h.ctx, "p");
     await stopBranch(h.ctx, p, requireBranch(h.ctx, p, "b"));
-    const branchDir = dirname(h.ctx.paths.branchData("p", "b"));
+    const branchDir = h.dirs("p", "b").dir;
     const du = await new Promise<number>((resolve, reject) =>
       execFile("du", ["-s", "-B1", branchDir], { encoding: "utf8" }, (err, out) =>
         err ? reject(err) : resolve(Number(out.split("\t")[0])),
       ),
     );
     const dataOnly = await new Promise<number>((resolve, reject) =>
-      execFile(
-        "du",
-        ["-s", "-B1", h.ctx.paths.branchData("p", "b")],
-        { encoding: "utf8" },
-        (err, out) => (err ? reject(err) : resolve(Number(out.split("\t")[0]))),
+      execFile("du", ["-s", "-B1", h.dirs("p", "b").data], { encoding: "utf8" }, (err, out) =>
+        err ? reject(err) : resolve(Number(out.split("\t")[0])),
       ),
     );
     const listed = (await listBranchInfos(h.ctx, { project: "p" })).find((b) => b.name === "b");

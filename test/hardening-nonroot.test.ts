@@ -47,7 +47,7 @@ describe(`core lifecycle as ${isRoot() ? "root (postmasters as bough)" : "a plai
     const runAs = h.ctx.cluster.runAs;
     assert.equal(runAs === null, !isRoot());
     const uid = runAs ? runAs.uid : process.getuid?.();
-    const dataDir = h.ctx.paths.branchData("life", "main");
+    const dataDir = h.dirs("life", "main").data;
     const st = await stat(dataDir);
     assert.equal(st.uid, uid);
     assert.equal(st.mode & 0o777, 0o700);
@@ -94,7 +94,7 @@ describe(`core lifecycle as ${isRoot() ? "root (postmasters as bough)" : "a plai
   });
 
   test("a killed branch is recovered by start", async () => {
-    const dataDir = h.ctx.paths.branchData("life", "shape");
+    const dataDir = h.dirs("life", "shape").data;
     const pid = clusterPid(dataDir);
     assert.ok(pid !== null);
     process.kill(pid, "SIGKILL");
@@ -105,8 +105,8 @@ describe(`core lifecycle as ${isRoot() ? "root (postmasters as bough)" : "a plai
   });
 
   test("delete leaves no process, port or directory", async () => {
-    const dataDir = h.ctx.paths.branchData("life", "feature");
-    const t0Dir = h.ctx.paths.branchT0("life", "feature");
+    const dataDir = h.dirs("life", "feature").data;
+    const t0Dir = h.dirs("life", "feature").t0;
     const port = Number(new URL(h.url("life", "feature")).port);
     assert.deepEqual(await deleteBranch(h.ctx, { project: "life", name: "feature" }), ["feature"]);
     assert.equal(clusterPid(dataDir), null);

@@ -200,7 +200,7 @@ describe("schema-only branches hold none of the parent's user data", () => {
       [{ v: `{${MARKER}}` }],
     );
     await query(mainUrl, "CHECKPOINT");
-    const hits = await filesContaining(h.ctx.paths.branchData("leaky", "main"), MARKER);
+    const hits = await filesContaining(h.dirs("leaky", "main").data, MARKER);
     assert.ok(
       hits.some((f) => f.startsWith("base/")),
       `heap files: ${hits.join(", ")}`,
@@ -273,8 +273,8 @@ describe("schema-only branches hold none of the parent's user data", () => {
 
   test("no file of the branch or its T0 holds the marker, WAL included", async () => {
     await query(url, "CHECKPOINT");
-    assert.deepEqual(await filesContaining(h.ctx.paths.branchData("leaky", "shape"), MARKER), []);
-    assert.deepEqual(await filesContaining(h.ctx.paths.branchT0("leaky", "shape"), MARKER), []);
+    assert.deepEqual(await filesContaining(h.dirs("leaky", "shape").data, MARKER), []);
+    assert.deepEqual(await filesContaining(h.dirs("leaky", "shape").t0, MARKER), []);
   });
 
   test("reset returns to the emptied state; the parent keeps everything", async () => {

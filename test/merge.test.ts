@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { diffBranch } from "../src/branches/diff.ts";
+import { requireProject } from "../src/branches/lookup.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { migrateApply } from "../src/branches/migrate.ts";
 import { resetBranch } from "../src/branches/reset.ts";
@@ -264,7 +265,7 @@ describe("three-way merge on real clusters", () => {
     });
     assert.equal(comparableSnapshot(await snap(s.main)), before);
     assert.deepEqual(await rows(s.main, "SELECT count(*)::int AS n FROM t"), [{ n: 2 }]);
-    const scratch = t.ctx.paths.scratchDir(s.project);
+    const scratch = t.ctx.paths.scratchDir(requireProject(t.ctx, s.project));
     assert.ok(!existsSync(scratch) || readdirSync(scratch).length === 0, "rehearsal clone removed");
   });
 

@@ -29,7 +29,10 @@ describe("crash recovery at every step", () => {
   let home: string;
   let remove: () => Promise<void>;
   let mainUrl: string;
-  const branchesDir = () => join(home, "projects", "default", "branches");
+  // Directories are keyed by id: projects/<name>-<id>/branches/<name>-<id>/.
+  const branchesDir = () => join(home, "projects", "default-1", "branches");
+  const dirsOf = (name: string) =>
+    readdirSync(branchesDir()).filter((d) => d.startsWith(`${name}-`));
 
   before(async () => {
     ({ home, mainUrl, remove } = await initialisedHome(
@@ -54,7 +57,7 @@ describe("crash recovery at every step", () => {
         list.map((b) => b.name),
         ["main"],
       );
-      assert.ok(!existsSync(join(branchesDir(), "doomed")), "no directory left");
+      assert.deepEqual(dirsOf("doomed"), [], "no directory left");
       assert.deepEqual(await rows(mainUrl, "SELECT count(*)::int AS n FROM t"), [{ n: 100 }]);
       // the name is free again
       const again = await boughJson<BranchJson>(home, ["branch", "create", "doomed"]);
@@ -94,7 +97,7 @@ describe("crash recovery at every step", () => {
         list.map((x) => x.name),
         ["main"],
       );
-      assert.ok(!existsSync(join(branchesDir(), "d")));
+      assert.deepEqual(dirsOf("d"), []);
       assert.ok(await isPortFree(b.port));
     });
   }
@@ -119,7 +122,7 @@ describe("crash recovery at every step", () => {
         ),
         [{ n: 0 }],
       );
-      const scratch = join(home, "projects", "default", "scratch");
+      const scratch = join(home, "projects", "default-1", "scratch");
       assert.ok(
         !existsSync(scratch) || readdirSync(scratch).length === 0,
         "no rehearsal clone left",

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { join } from "node:path";
 import {
   clusterPid,
   connectionString,
@@ -9,6 +10,7 @@ import {
 } from "../clusters/cluster.ts";
 import { isPortFree, pickFreePort } from "../clusters/ports.ts";
 import { reservedPorts, updateBranch } from "../control/branches.ts";
+import type { DirRef } from "../core/paths.ts";
 import type { Branch, Project } from "../core/types.ts";
 import type { Ctx } from "./context.ts";
 
@@ -18,7 +20,17 @@ export function branchUrl(project: Project, branch: Branch, database = "postgres
 }
 
 export function isRunning(ctx: Ctx, project: Project, branch: Branch): boolean {
-  return clusterPid(ctx.paths.branchData(project.name, branch.name)) !== null;
+  return clusterPid(ctx.paths.branchData(project, branch)) !== null;
+}
+
+/**
+ * Whether a branch's postmaster died instead of stopping: it should run, does not, and
+ * left its postmaster.pid behind (a clean shutdown removes it; a kill or a power cut
+ * does not). A branch stopped cleanly, by `bough up`'s Ctrl-C for instance, is not crashed.
+ */
+export function hasCrashed(ctx: Ctx, project: Project, branch: Branch, running: boolean): boolean {
+  if (!branch.wantRunning || running) return false;
+  return existsSync(join(ctx.paths.branchData(project, branch), "postmaster.pid"));
 }
 
 /**
@@ -26,7 +38,7 @@ export function isRunning(ctx: Ctx, project: Project, branch: Branch): boolean {
  * If something else took the branch's port while it was stopped, it moves to a free one.
  */
 export async function startBranch(ctx: Ctx, project: Project, branch: Branch): Promise<Branch> {
-  const dataDir = ctx.paths.branchData(project.name, branch.name);
+  const dataDir = ctx.paths.branchData(project, branch);
   if (clusterPid(dataDir) === null) {
     let port = branch.port;
     if (!(await isPortFree(port))) {
@@ -37,7 +49,7 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
     await startCluster(ctx.cluster, {
       dataDir,
       port,
-      logFile: ctx.paths.branchLog(project.name, branch.name),
+      logFile: ctx.paths.branchLog(project, branch),
     });
     branch = { ...branch, port };
   }
@@ -46,15 +58,16 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
 }
 
 export async function stopBranch(ctx: Ctx, project: Project, branch: Branch): Promise<void> {
-  await stopCluster(ctx.cluster, { dataDir: ctx.paths.branchData(project.name, branch.name) });
+  await stopCluster(ctx.cluster, { dataDir: ctx.paths.branchData(project, branch) });
   updateBranch(ctx.db, branch.id, { wantRunning: false });
 }
 
-/** Kills whatever runs from a branch's directories and removes them; safe to repeat. */
-export async function removeBranchFiles(ctx: Ctx, projectName: string, branchName: string) {
-  await killCluster(ctx.paths.branchData(projectName, branchName));
-  await rm(dirname(ctx.paths.branchData(projectName, branchName)), {
-    recursive: true,
-    force: true,
-  });
+/**
+ * Kills whatever runs from one incarnation's directories and removes them; safe to
+ * repeat. The directories are keyed by branch id, so a branch re-created under the
+ * same name is never touched.
+ */
+export async function removeBranchFiles(ctx: Ctx, project: DirRef, branch: DirRef) {
+  await killCluster(ctx.paths.branchData(project, branch));
+  await rm(ctx.paths.branchDir(project, branch), { recursive: true, force: true });
 }

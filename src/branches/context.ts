@@ -1,10 +1,16 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type CloneDriver, detectCloneDriver } from "../clusters/clone-driver.ts";
+import {
+  type CloneDriver,
+  copyDriver,
+  detectCloneDriver,
+  reflinkDriver,
+} from "../clusters/clone-driver.ts";
 import type { ClusterCtx } from "../clusters/cluster.ts";
 import { resolveInstall } from "../clusters/install.ts";
 import { ensureRunAs, type RunAs } from "../clusters/os-user.ts";
 import { tightenSecrets } from "../control/secrets.ts";
+import { getSetting, setSetting } from "../control/settings.ts";
 import { type Db, openStore } from "../control/store.ts";
 import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
@@ -25,14 +31,14 @@ export async function openContext(
 ): Promise<Ctx> {
   const paths = makePaths(resolveHome(o.home));
   const runAs = await ensureRunAs();
-  const projects = paths.projectDir("");
+  const projects = paths.projectsDir;
   mkdirSync(projects, { recursive: true, mode: 0o700 });
   for (const dir of [paths.home, projects]) closeToOthers(dir, runAs);
   tightenSecrets(paths.secretsDir);
   const db = openStore({ file: paths.controlDb, secretsDir: paths.secretsDir });
   tightenLogs(paths);
   const install = await resolveInstall(paths);
-  const driver = await detectCloneDriver(projects);
+  const driver = await cloneDriverOf(db, projects);
   return {
     paths,
     db,
@@ -56,12 +62,32 @@ function closeToOthers(dir: string, runAs: RunAs | null): void {
 
 /** Server logs quote SQL and errors: older versions left them 0644, now they are owner-only. */
 function tightenLogs(paths: Paths): void {
-  for (const project of readdirSync(paths.projectDir(""))) {
-    const branches = join(paths.projectDir(project), "branches");
+  for (const project of readdirSync(paths.projectsDir)) {
+    const branches = join(paths.projectsDir, project, "branches");
     if (!existsSync(branches)) continue;
     for (const branch of readdirSync(branches)) {
-      const log = paths.branchLog(project, branch);
+      const log = join(branches, branch, "postgres.log");
       if (existsSync(log)) chmodSync(log, 0o600);
     }
+  }
+}
+
+/**
+ * The clone driver of dir, probed with temp files. The answer is remembered per device,
+ * because on a full disk the probe cannot write its files and read-only commands must
+ * still run: they then use the last answer.
+ */
+async function cloneDriverOf(db: Db, dir: string): Promise<CloneDriver> {
+  const key = `clone-driver:${statSync(dir).dev}`;
+  try {
+    const driver = await detectCloneDriver(dir);
+    const known = JSON.stringify({ name: driver.name, reason: driver.reason });
+    if (getSetting(db, key) !== known) setSetting(db, key, known);
+    return driver;
+  } catch (err) {
+    const known = getSetting(db, key);
+    if (known === null) throw err;
+    const { name, reason } = JSON.parse(known) as Pick<CloneDriver, "name" | "reason">;
+    return name === "reflink" ? { ...reflinkDriver(""), reason } : copyDriver(reason);
   }
 }

@@ -9,6 +9,7 @@ import { setSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import { validateName } from "../core/names.ts";
+import type { DirRef } from "../core/paths.ts";
 import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -83,7 +84,7 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
     try {
       await runCreate(ctx, { project, parent, branch, op, mode });
     } catch (err) {
-      await rollbackCreate(ctx, op, project.name, o.name);
+      await rollbackCreate(ctx, op, project);
       throw err;
     }
     if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
@@ -106,15 +107,15 @@ async function runCreate(
   s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
 ): Promise<void> {
   const { project, parent, branch, op } = s;
-  const dataDir = ctx.paths.branchData(project.name, branch.name);
-  const t0Dir = ctx.paths.branchT0(project.name, branch.name);
-  const logFile = ctx.paths.branchLog(project.name, branch.name);
+  const dataDir = ctx.paths.branchData(project, branch);
+  const t0Dir = ctx.paths.branchT0(project, branch);
+  const logFile = ctx.paths.branchLog(project, branch);
   // An online clone needs the parent's backup functions: a stopped parent is started.
   const liveParent = await startBranch(ctx, project, parent);
   advance(ctx.db, op, "cloning");
   ctx.progress(`cloning ${parent.name} (${ctx.driver.name})`);
   const fork = await cloneRunning(ctx.cluster, {
-    sourceDataDir: ctx.paths.branchData(project.name, parent.name),
+    sourceDataDir: ctx.paths.branchData(project, parent),
     sourceUrl: branchUrl(project, liveParent),
     targetDataDir: dataDir,
     driver: ctx.driver,
@@ -165,18 +166,26 @@ async function runCreate(
   })();
 }
 
-/** Undoes a create at whatever step it stopped: no process, port, directory or row is left. */
+/**
+ * Undoes a create at whatever step it stopped: no process, port, directory or row is
+ * left. Only this incarnation's files (keyed by the branch id) are removed.
+ */
 export async function rollbackCreate(
   ctx: Ctx,
   op: Operation,
-  projectName: string | null,
-  branchName: string,
+  project: DirRef | null,
 ): Promise<void> {
-  if (projectName !== null) await removeBranchFiles(ctx, projectName, branchName);
+  const branchId = op.args.branchId as number | undefined;
+  if (project !== null && branchId !== undefined && op.branchName !== null) {
+    await removeBranchFiles(ctx, project, { id: branchId, name: op.branchName });
+  }
   ctx.db.transaction(() => {
-    const branchId = op.args.branchId as number | undefined;
-    if (branchId !== undefined)
-      ctx.db.prepare("DELETE FROM branches WHERE id = ? AND state = 'creating'").run(branchId);
+    if (branchId !== undefined) {
+      // "failed": an earlier attempt at this rollback failed and marked the branch.
+      ctx.db
+        .prepare("DELETE FROM branches WHERE id = ? AND state IN ('creating', 'failed')")
+        .run(branchId);
+    }
     finishOperation(ctx.db, op, "rolled-back");
   })();
 }

@@ -1,7 +1,12 @@
 import { killCluster } from "../clusters/cluster.ts";
 import { audit } from "../control/audit.ts";
 import { branchById, childrenOf, deleteBranchRow } from "../control/branches.ts";
-import { advance, finishOperation, type Operation } from "../control/journal.ts";
+import {
+  advance,
+  finishOperation,
+  type Operation,
+  supersedeOperations,
+} from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { deleteSetting, getSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
@@ -58,14 +63,16 @@ export async function finishDelete(ctx: Ctx, op: Operation): Promise<void> {
   const branch = branchById(ctx.db, op.args.branchId as number);
   const project = branch && projectById(ctx, branch.projectId);
   if (branch && project) {
-    await killCluster(ctx.paths.branchData(project.name, branch.name));
+    await killCluster(ctx.paths.branchData(project, branch));
     faultPoint("delete:after-stop");
     advance(ctx.db, op, "stopped");
-    await removeBranchFiles(ctx, project.name, branch.name);
+    await removeBranchFiles(ctx, project, branch);
     faultPoint("delete:after-remove");
     advance(ctx.db, op, "removed");
   }
   ctx.db.transaction(() => {
+    // A failed or interrupted operation of this branch (its recovery included) is moot now.
+    supersedeOperations(ctx.db, { by: op, branchId: op.args.branchId as number });
     if (branch && project) {
       deleteBranchRow(ctx.db, branch.id);
       if (getSetting(ctx.db, currentKey(project)) === branch.name) {

@@ -1,18 +1,78 @@
-import { acquireLock } from "../control/locks.ts";
+import { interruptedOperations, retryDue } from "../control/journal.ts";
+import { acquireLock, tryLock } from "../control/locks.ts";
 import type { Ctx } from "./context.ts";
-import { recoverInterrupted } from "./recover.ts";
+import { type RecoveryOutcome, recoverInterrupted } from "./recover.ts";
 
 // The lock row serialises processes; calls within one process (a server handling
 // requests concurrently) are queued per context, since they share the holder pid.
 const queues = new WeakMap<Ctx, Promise<unknown>>();
+// How many calls are queued or running per context: a read does not queue behind them.
+const pending = new WeakMap<Ctx, number>();
 
 /**
  * Runs fn while holding the home's operation lock, after finishing or rolling back
- * whatever an earlier, killed bough process left half done. Operations never nest.
+ * whatever an earlier, killed bough process left half done (a recovery that fails is
+ * recorded and does not stop fn). Operations never nest.
  */
 export function exclusive<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  return queued(ctx, () =>
+    locked(ctx, async () => {
+      await recoverInterrupted(ctx);
+      return fn();
+    }),
+  );
+}
+
+/** `bough repair`: retries every interrupted operation now, whatever its backoff. */
+export function repairInterrupted(ctx: Ctx): Promise<RecoveryOutcome[]> {
+  return queued(ctx, () => locked(ctx, () => recoverInterrupted(ctx, { force: true })));
+}
+
+/**
+ * Runs a read-only fn without waiting for the lock and without writing, so `list`,
+ * `show`, `status` and `url` work while another command runs, while a recovery keeps
+ * failing, and on a full disk. When the lock is free at once, interrupted operations
+ * are recovered first (best effort: a failure there is only reported as progress).
+ */
+export async function readOnly<T>(ctx: Ctx, fn: () => T | Promise<T>): Promise<T> {
+  // Nothing to recover (the usual case): a read writes nothing, not even the lock row.
+  const due = interruptedOperations(ctx.db).some((op) => retryDue(op));
+  if (due && (pending.get(ctx) ?? 0) === 0) await queued(ctx, () => tryRecover(ctx));
+  return fn();
+}
+
+async function tryRecover(ctx: Ctx): Promise<void> {
+  let release: () => void;
+  try {
+    const lock = tryLock(ctx.db, "home");
+    // Another process runs an operation: what it works on shows its current state.
+    if (!("release" in lock)) return;
+    release = lock.release;
+  } catch (err) {
+    // The lock could not even be written (a full disk): read what is there.
+    ctx.progress(`not recovering: ${(err as Error).message}`);
+    return;
+  }
+  try {
+    await recoverInterrupted(ctx);
+  } catch (err) {
+    ctx.progress(`not recovering: ${(err as Error).message}`);
+  } finally {
+    try {
+      release();
+    } catch {
+      // Left to a later command: the lock of a dead holder is taken over.
+    }
+  }
+}
+
+function queued<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  pending.set(ctx, (pending.get(ctx) ?? 0) + 1);
   const previous = queues.get(ctx) ?? Promise.resolve();
-  const next = previous.catch(() => {}).then(() => locked(ctx, fn));
+  const next = previous
+    .catch(() => {})
+    .then(fn)
+    .finally(() => pending.set(ctx, (pending.get(ctx) ?? 1) - 1));
   queues.set(ctx, next);
   return next;
 }
@@ -20,7 +80,6 @@ export function exclusive<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
 async function locked<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   const release = await acquireLock(ctx.db, "home");
   try {
-    await recoverInterrupted(ctx);
     return await fn();
   } finally {
     release();

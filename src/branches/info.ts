@@ -1,6 +1,6 @@
 import { listBranches } from "../control/branches.ts";
 import type { Branch, BranchMode, BranchState, Project } from "../core/types.ts";
-import { branchUrl, isRunning } from "./branch-cluster.ts";
+import { branchUrl, hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 
 /** What every interface shows about a branch (stable camelCase fields for --json). */
@@ -11,7 +11,7 @@ export interface BranchInfo {
   mode: BranchMode;
   state: BranchState;
   running: boolean;
-  /** Wanted running but its postmaster is gone: it crashed; `branch start` recovers it. */
+  /** Wanted running but its postmaster died (not stopped cleanly); `branch start` recovers it. */
   crashed: boolean;
   port: number;
   createdAt: string;
@@ -32,7 +32,7 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     mode: branch.mode,
     state: branch.state,
     running,
-    crashed: branch.wantRunning && !running,
+    crashed: hasCrashed(ctx, project, branch, running),
     port: branch.port,
     createdAt: branch.createdAt,
     forkedAt: branch.forkedAt,

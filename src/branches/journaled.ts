@@ -9,6 +9,13 @@ const SETTLED: BranchState[] = ["ready", "merged", "conflicted"];
 
 /** Refuses to act on a branch another operation is still working on. */
 export function requireSettled(branch: Branch, action: string): void {
+  if (branch.state === "failed") {
+    throw new BoughError(
+      "BRANCH_BAD_STATE",
+      `branch "${branch.name}" failed: ${branch.lastError ?? "its recovery failed"}`,
+      `fix the cause and run \`bough repair\`, or \`bough branch delete ${branch.name}\``,
+    );
+  }
   if (!SETTLED.includes(branch.state)) {
     throw new BoughError(
       "BRANCH_BAD_STATE",

@@ -1,9 +1,8 @@
-import { dirname } from "node:path";
 import { exclusiveBytes } from "../clusters/disk-usage.ts";
 import { listBranches } from "../control/branches.ts";
 import type { Branch, Project } from "../core/types.ts";
 import type { Ctx } from "./context.ts";
-import { exclusive } from "./exclusive.ts";
+import { readOnly } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 
@@ -33,15 +32,12 @@ async function withDisk(
   // as real as the data. With reflink only unshared extents count, so none counts twice; an
   // extent that only data and T0 still share (the parent rewrote it) counts in neither:
   // FIEMAP says "shared", not with whom.
-  const diskBytes = await exclusiveBytes(
-    dirname(ctx.paths.branchData(project.name, branch.name)),
-    ctx.driver,
-  );
+  const diskBytes = await exclusiveBytes(ctx.paths.branchDir(project, branch), ctx.driver);
   return { ...branchInfo(ctx, project, branch, all), diskBytes };
 }
 
 export function listBranchInfos(ctx: Ctx, o: { project: string }): Promise<BranchListItem[]> {
-  return exclusive(ctx, async () => {
+  return readOnly(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const all = listBranches(ctx.db, project.id);
     const items: BranchListItem[] = [];
@@ -51,14 +47,14 @@ export function listBranchInfos(ctx: Ctx, o: { project: string }): Promise<Branc
 }
 
 export function showBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchDetail> {
-  return exclusive(ctx, async () => {
+  return readOnly(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
     const all = listBranches(ctx.db, project.id);
     return {
       ...(await withDisk(ctx, project, branch, all)),
-      dataDir: ctx.paths.branchData(project.name, branch.name),
-      t0Dir: branch.parentId === null ? null : ctx.paths.branchT0(project.name, branch.name),
+      dataDir: ctx.paths.branchData(project, branch),
+      t0Dir: branch.parentId === null ? null : ctx.paths.branchT0(project, branch),
       children: all.filter((b) => b.parentId === branch.id).map((b) => b.name),
       cloneDriver: ctx.driver.name,
     };
@@ -67,7 +63,7 @@ export function showBranch(ctx: Ctx, o: { project: string; name: string }): Prom
 
 /** One branch without the disk figure (cheap: for `branch url`). */
 export function getBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
-  return exclusive(ctx, async () => {
+  return readOnly(ctx, async () => {
     const project = requireProject(ctx, o.project);
     return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
   });

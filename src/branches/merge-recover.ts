@@ -19,7 +19,7 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
   }
   const branch = branchById(ctx.db, op.args.branchId as number);
   ctx.db.transaction(() => {
-    if (branch?.state === "merging") {
+    if (branch?.state === "merging" || branch?.state === "failed") {
       updateBranch(ctx.db, branch.id, {
         state: "ready",
         lastError: "a merge was interrupted before it committed; the parent is unchanged",

@@ -31,7 +31,7 @@ export async function rehearse(
   const logFile = rehearsalLog(dir);
   try {
     await cloneRunning(ctx.cluster, {
-      sourceDataDir: ctx.paths.branchData(project.name, parent.name),
+      sourceDataDir: ctx.paths.branchData(project, parent),
       sourceUrl: branchUrl(project, parent),
       targetDataDir: dir,
       driver: ctx.driver,

@@ -91,7 +91,7 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
     });
     try {
       for (let attempt = 1; ; attempt++) {
-        const rehearsalDir = join(ctx.paths.scratchDir(project.name), `merge-${op.id}-${attempt}`);
+        const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}-${attempt}`);
         advance(ctx.db, op, "rehearsing", { rehearsalDir });
         await rehearse(ctx, { project, parent, prepared, dir: rehearsalDir });
         faultPoint("merge:after-rehearsal");

@@ -4,7 +4,13 @@ import { initCluster, killCluster } from "../clusters/cluster.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { audit } from "../control/audit.ts";
 import { insertBranch, listBranches, reservedPorts, updateBranch } from "../control/branches.ts";
-import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import {
+  advance,
+  beginOperation,
+  finishOperation,
+  type Operation,
+  supersedeOperations,
+} from "../control/journal.ts";
 import {
   deleteProjectRow,
   findProject,
@@ -17,11 +23,12 @@ import { deleteSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import { validateName } from "../core/names.ts";
+import type { DirRef } from "../core/paths.ts";
 import type { Project } from "../core/types.ts";
 import { ensureBookkeeping } from "../merge/bookkeeping.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
-import { exclusive } from "./exclusive.ts";
+import { exclusive, readOnly } from "./exclusive.ts";
 import { currentKey, requireProject } from "./lookup.ts";
 import { withClient } from "./sql.ts";
 
@@ -67,19 +74,20 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
       projectId: project.id,
       kind: "project-create",
       branchName: "main",
-      args: { projectName: name, branchId: main.id },
+      args: { projectName: name, projectId: project.id, branchId: main.id },
     });
     return { project, op };
   })();
   try {
     ctx.progress(`initialising cluster for ${name}/main`);
-    const dataDir = ctx.paths.branchData(name, "main");
+    const main = listBranches(ctx.db, project.id)[0];
+    const dataDir = ctx.paths.branchData(project, main);
     await initCluster(ctx.cluster, { dataDir, password: project.password });
     faultPoint("project-create:after-init");
     advance(ctx.db, op, "initialised");
-    const main = listBranches(ctx.db, project.id)[0];
     const started = await startBranch(ctx, project, main);
     await withClient(branchUrl(project, started), ensureBookkeeping);
+    faultPoint("project-create:before-ready");
     ctx.db.transaction(() => {
       updateBranch(ctx.db, main.id, { state: "ready" });
       finishOperation(ctx.db, op, "done");
@@ -92,10 +100,17 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
   return project;
 }
 
+/** The project an operation acts on, as named on disk (its directory is keyed by id). */
+const projectRef = (op: Operation): DirRef => ({
+  id: (op.args.projectId as number | undefined) ?? op.projectId ?? -1,
+  name: op.args.projectName as string,
+});
+
 export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<void> {
-  const name = op.args.projectName as string;
-  await killCluster(ctx.paths.branchData(name, "main"));
-  await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  const project = projectRef(op);
+  const main = { id: op.args.branchId as number, name: "main" };
+  await killCluster(ctx.paths.branchData(project, main));
+  await rm(ctx.paths.projectDir(project), { recursive: true, force: true });
   ctx.db.transaction(() => {
     if (op.projectId !== null) {
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
@@ -103,11 +118,11 @@ export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<vo
     }
     finishOperation(ctx.db, op, "rolled-back");
   })();
-  removeProjectSecrets(ctx, name);
+  removeProjectSecrets(ctx, project);
 }
 
 export function listAllProjects(ctx: Ctx): Promise<Project[]> {
-  return exclusive(ctx, async () => listProjects(ctx));
+  return readOnly(ctx, () => listProjects(ctx));
 }
 
 /** Deletes a project: every branch's cluster stopped and removed, then its rows. */
@@ -118,7 +133,7 @@ export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
       projectId: project.id,
       kind: "project-delete",
       branchName: null,
-      args: { projectName: project.name },
+      args: { projectName: project.name, projectId: project.id },
     });
     await finishProjectDelete(ctx, op);
     audit(ctx.db, { project: project.name, branch: null, action: "project.delete" });
@@ -126,16 +141,19 @@ export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
 }
 
 export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void> {
-  const project = op.projectId === null ? null : projectById(ctx, op.projectId);
-  const name = op.args.projectName as string;
+  const ref = projectRef(op);
+  const project = projectById(ctx, ref.id);
   if (project) {
     for (const b of listBranches(ctx.db, project.id)) {
-      await killCluster(ctx.paths.branchData(name, b.name));
+      await killCluster(ctx.paths.branchData(project, b));
     }
   }
   faultPoint("project-delete:after-stop");
-  await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  await rm(ctx.paths.projectDir(ref), { recursive: true, force: true });
+  faultPoint("project-delete:after-remove");
   ctx.db.transaction(() => {
+    // An interrupted create (or branch operation) of this project has nothing left to do.
+    supersedeOperations(ctx.db, { by: op, projectId: ref.id });
     if (project) {
       // Children first: branches reference their parents.
       ctx.db.prepare("UPDATE branches SET parent_id = NULL WHERE project_id = ?").run(project.id);
@@ -148,5 +166,5 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
     }
     finishOperation(ctx.db, op, "done");
   })();
-  removeProjectSecrets(ctx, name);
+  removeProjectSecrets(ctx, ref);
 }

@@ -1,11 +1,15 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { killCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
 import { audit } from "../control/audit.ts";
 import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
 import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
+import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
+import type { Branch, Project } from "../core/types.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -25,6 +29,8 @@ export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Pro
       hint: "reset a branch created with `bough branch create`",
     });
     requireSettled(branch, "reset");
+    // Checked before the branch is touched, so a branch without T0 keeps working.
+    requireT0(ctx, project, branch);
     const op = beginBranchOperation(ctx, {
       project,
       branch,
@@ -37,6 +43,21 @@ export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Pro
   });
 }
 
+/**
+ * The frozen T0 clone must be there and be a data directory: cloning a missing one
+ * would silently give the branch an empty data directory.
+ */
+function requireT0(ctx: Ctx, project: Project, branch: Branch): void {
+  const t0 = ctx.paths.branchT0(project, branch);
+  if (!existsSync(join(t0, "PG_VERSION"))) {
+    throw new BoughError(
+      "T0_MISSING",
+      `the T0 clone of branch "${branch.name}" is missing (${t0}): it cannot be reset`,
+      `restore ${t0}, or delete the branch and create it again`,
+    );
+  }
+}
+
 /** Every step is idempotent, so an interrupted reset is finished by running this again. */
 export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   const branch = branchById(ctx.db, op.args.branchId as number);
@@ -45,7 +66,8 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
     finishOperation(ctx.db, op, "failed", "branch vanished");
     return;
   }
-  const dataDir = ctx.paths.branchData(project.name, branch.name);
+  requireT0(ctx, project, branch);
+  const dataDir = ctx.paths.branchData(project, branch);
   await killCluster(dataDir);
   faultPoint("reset:after-stop");
   advance(ctx.db, op, "stopped");
@@ -54,7 +76,7 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   advance(ctx.db, op, "removed");
   await cloneStopped({
     driver: ctx.driver,
-    src: ctx.paths.branchT0(project.name, branch.name),
+    src: ctx.paths.branchT0(project, branch),
     dst: dataDir,
     runAs: ctx.cluster.runAs,
   });

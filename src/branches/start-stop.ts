@@ -1,11 +1,12 @@
 import { stopCluster } from "../clusters/cluster.ts";
 import { audit } from "../control/audit.ts";
-import { listBranches } from "../control/branches.ts";
+import { findBranch, listBranches } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
 import { isRunning, startBranch, stopBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
+import { requireSettled } from "./journaled.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 
 /** Starts a branch's cluster; a crashed one is recovered by Postgres' own WAL replay. */
@@ -13,6 +14,7 @@ export function startBranchOp(ctx: Ctx, o: { project: string; name: string }): P
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
+    if (branch.state === "failed") requireSettled(branch, "start it");
     if (branch.state === "creating" || branch.state === "deleting") {
       throw new BoughError(
         "BRANCH_BAD_STATE",
@@ -46,6 +48,8 @@ export function startProject(ctx: Ctx, o: { project: string }): Promise<BranchIn
     const started: BranchInfo[] = [];
     for (const branch of listBranches(ctx.db, project.id)) {
       if (branch.parentId !== null && !branch.wantRunning) continue;
+      // Its recovery failed (`bough repair` or delete it): it must not stop `up`.
+      if (branch.state === "failed") continue;
       if (isRunning(ctx, project, branch)) continue;
       started.push(branchInfo(ctx, project, await startBranch(ctx, project, branch)));
     }
@@ -53,12 +57,24 @@ export function startProject(ctx: Ctx, o: { project: string }): Promise<BranchIn
   });
 }
 
-/** Stops the given branches (those `bough up` started), leaving their wish to run recorded. */
-export function stopBranches(ctx: Ctx, o: { project: string; names: string[] }): Promise<void> {
+/**
+ * Stops the given branches (those `bough up` started) cleanly, leaving their wish to
+ * run recorded so the next `up` starts them again. Returns the project's branches that
+ * are still running (started by other commands while `up` ran): `up` leaves them be.
+ */
+export function stopBranches(
+  ctx: Ctx,
+  o: { project: string; names: string[] },
+): Promise<{ leftRunning: string[] }> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     for (const name of o.names) {
-      await stopCluster(ctx.cluster, { dataDir: ctx.paths.branchData(project.name, name) });
+      // A branch deleted while `up` ran has nothing left to stop.
+      const branch = findBranch(ctx.db, project.id, name);
+      if (branch)
+        await stopCluster(ctx.cluster, { dataDir: ctx.paths.branchData(project, branch) });
     }
+    const all = listBranches(ctx.db, project.id);
+    return { leftRunning: all.filter((b) => isRunning(ctx, project, b)).map((b) => b.name) };
   });
 }

@@ -1,8 +1,8 @@
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
-import { isRunning } from "./branch-cluster.ts";
+import { hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
-import { exclusive } from "./exclusive.ts";
+import { readOnly } from "./exclusive.ts";
 
 export interface StatusReport {
   home: string;
@@ -16,7 +16,7 @@ export interface StatusReport {
 }
 
 export function status(ctx: Ctx): Promise<StatusReport> {
-  return exclusive(ctx, async () => {
+  return readOnly(ctx, async () => {
     const projects = listProjects(ctx);
     const clusters: StatusReport["clusters"] = [];
     for (const project of projects) {
@@ -27,7 +27,7 @@ export function status(ctx: Ctx): Promise<StatusReport> {
           branch: branch.name,
           port: branch.port,
           running,
-          crashed: branch.wantRunning && !running,
+          crashed: hasCrashed(ctx, project, branch, running),
         });
       }
     }

@@ -1,6 +1,6 @@
 import { setSetting } from "../control/settings.ts";
 import type { Ctx } from "./context.ts";
-import { exclusive } from "./exclusive.ts";
+import { exclusive, readOnly } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { currentBranchName, currentKey, requireBranch, requireProject } from "./lookup.ts";
 
@@ -15,5 +15,5 @@ export function switchBranch(ctx: Ctx, o: { project: string; name: string }): Pr
 }
 
 export function currentBranch(ctx: Ctx, o: { project: string }): Promise<string> {
-  return exclusive(ctx, async () => currentBranchName(ctx, requireProject(ctx, o.project)));
+  return readOnly(ctx, () => currentBranchName(ctx, requireProject(ctx, o.project)));
 }

@@ -1,5 +1,5 @@
 import type { Branch, BranchMode, BranchState } from "../core/types.ts";
-import { type Db, nowIso } from "./store.ts";
+import { type Db, freshId, nowIso } from "./store.ts";
 
 interface BranchRow {
   id: number;
@@ -72,12 +72,11 @@ export function insertBranch(
   db: Db,
   o: { projectId: number; name: string; parentId: number | null; mode: BranchMode; port: number },
 ): Branch {
-  const info = db
-    .prepare(
-      "INSERT INTO branches (project_id, name, parent_id, mode, state, port, created_at) VALUES (?, ?, ?, ?, 'creating', ?, ?)",
-    )
-    .run(o.projectId, o.name, o.parentId, o.mode, o.port, nowIso());
-  const branch = branchById(db, Number(info.lastInsertRowid));
+  const id = freshId(db, "branches");
+  db.prepare(
+    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?)",
+  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso());
+  const branch = branchById(db, id);
   if (!branch) throw new Error("branch row vanished after insert");
   return branch;
 }

@@ -1,3 +1,4 @@
+import { type Holder, holderAlive, selfHolder } from "./holder.ts";
 import { type Db, nowIso } from "./store.ts";
 
 /**
@@ -22,9 +23,14 @@ export interface Operation {
   branchName: string | null;
   step: string;
   status: OperationStatus;
-  pid: number;
+  /** The process running it (pid, start time, boot id). */
+  holder: Holder;
   args: Record<string, unknown>;
   startedAt: string;
+  /** Failed recovery attempts so far, the last one's error and when to try again. */
+  attempts: number;
+  error: string | null;
+  nextRetryAt: string | null;
 }
 
 interface OperationRow {
@@ -35,8 +41,13 @@ interface OperationRow {
   step: string;
   status: string;
   pid: number;
+  pid_start: number | null;
+  boot_id: string | null;
   args: string;
   started_at: string;
+  attempts: number;
+  error: string | null;
+  next_retry_at: string | null;
 }
 
 const toOperation = (r: OperationRow): Operation => ({
@@ -46,9 +57,12 @@ const toOperation = (r: OperationRow): Operation => ({
   branchName: r.branch_name,
   step: r.step,
   status: r.status as OperationStatus,
-  pid: r.pid,
+  holder: { pid: r.pid, startTicks: r.pid_start, bootId: r.boot_id },
   args: JSON.parse(r.args) as Record<string, unknown>,
   startedAt: r.started_at,
+  attempts: r.attempts,
+  error: r.error,
+  nextRetryAt: r.next_retry_at,
 });
 
 export function beginOperation(
@@ -60,11 +74,21 @@ export function beginOperation(
     args?: Record<string, unknown>;
   },
 ): Operation {
+  const me = selfHolder();
   const info = db
     .prepare(
-      "INSERT INTO operations (project_id, kind, branch_name, step, status, pid, args, started_at) VALUES (?, ?, ?, 'intent', 'running', ?, ?, ?)",
+      "INSERT INTO operations (project_id, kind, branch_name, step, status, pid, pid_start, boot_id, args, started_at) VALUES (?, ?, ?, 'intent', 'running', ?, ?, ?, ?, ?)",
     )
-    .run(o.projectId, o.kind, o.branchName, process.pid, JSON.stringify(o.args ?? {}), nowIso());
+    .run(
+      o.projectId,
+      o.kind,
+      o.branchName,
+      me.pid,
+      me.startTicks,
+      me.bootId,
+      JSON.stringify(o.args ?? {}),
+      nowIso(),
+    );
   return operationById(db, Number(info.lastInsertRowid));
 }
 
@@ -102,15 +126,44 @@ export function interruptedOperations(db: Db): Operation[] {
   const rows = db
     .prepare("SELECT * FROM operations WHERE status = 'running' ORDER BY id")
     .all() as OperationRow[];
-  return rows.map(toOperation).filter((op) => !pidAlive(op.pid));
+  return rows.map(toOperation).filter((op) => !holderAlive(op.holder));
 }
 
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+// Retries of a failing recovery: 1 min, 2, 4, ... at most hourly (`bough repair` any time).
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+
+export const retryDue = (op: Operation, now = Date.now()): boolean =>
+  op.nextRetryAt === null || Date.parse(op.nextRetryAt) <= now;
+
+/** Records a failed recovery attempt on the operation (still running: to be retried). */
+export function recordRecoveryFailure(db: Db, op: Operation, error: string): void {
+  op.attempts += 1;
+  op.error = error;
+  const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (op.attempts - 1));
+  op.nextRetryAt = new Date(Date.now() + delay).toISOString();
+  db.prepare("UPDATE operations SET attempts = ?, error = ?, next_retry_at = ? WHERE id = ?").run(
+    op.attempts,
+    error,
+    op.nextRetryAt,
+    op.id,
+  );
+}
+
+/**
+ * Closes interrupted operations that a later operation made moot (a delete of their
+ * branch or project): they must not be recovered afterwards. Only called under the
+ * home lock, where no other process is running an operation.
+ */
+export function supersedeOperations(
+  db: Db,
+  o: { by: Operation; branchId?: number; projectId?: number },
+): void {
+  const reason = `superseded by operation ${o.by.id} (${o.by.kind})`;
+  for (const op of interruptedOperations(db)) {
+    if (op.id === o.by.id) continue;
+    const sameBranch = o.branchId !== undefined && op.args.branchId === o.branchId;
+    const sameProject = o.projectId !== undefined && op.projectId === o.projectId;
+    if (sameBranch || sameProject) finishOperation(db, op, "failed", reason);
   }
 }

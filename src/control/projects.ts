@@ -1,7 +1,7 @@
 import { BoughError } from "../core/errors.ts";
 import type { Project } from "../core/types.ts";
 import { readSecret, removeSecrets, writeSecret } from "./secrets.ts";
-import { type Db, nowIso, projectPasswordSecret } from "./store.ts";
+import { type Db, freshId, nowIso, projectPasswordSecret, projectSecrets } from "./store.ts";
 
 /** The control plane: its database, and where the secrets it does not hold live. */
 export interface ControlPlane {
@@ -16,7 +16,7 @@ interface ProjectRow {
 }
 
 function toProject(c: ControlPlane, r: ProjectRow): Project {
-  const password = readSecret(c.paths.secretsDir, projectPasswordSecret(r.name));
+  const password = readSecret(c.paths.secretsDir, projectPasswordSecret(r));
   if (password === null) {
     throw new BoughError(
       "ENVIRONMENT",
@@ -41,12 +41,13 @@ export function listProjects(c: ControlPlane): Project[] {
 
 /** Inserts the row; the password is written to its secret file first, so a row always has one. */
 export function insertProject(c: ControlPlane, o: { name: string; password: string }): Project {
-  writeSecret(c.paths.secretsDir, projectPasswordSecret(o.name), o.password);
+  const id = freshId(c.db, "projects");
+  writeSecret(c.paths.secretsDir, projectPasswordSecret({ id, name: o.name }), o.password);
   const createdAt = nowIso();
-  const info = c.db
-    .prepare("INSERT INTO projects (name, created_at) VALUES (?, ?)")
-    .run(o.name, createdAt);
-  return { id: Number(info.lastInsertRowid), name: o.name, password: o.password, createdAt };
+  c.db
+    .prepare("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)")
+    .run(id, o.name, createdAt);
+  return { id, name: o.name, password: o.password, createdAt };
 }
 
 export function deleteProjectRow(c: ControlPlane, id: number): void {
@@ -54,8 +55,8 @@ export function deleteProjectRow(c: ControlPlane, id: number): void {
 }
 
 /** Removes a project's secrets: after its row is gone (a crash in between leaves only a file). */
-export function removeProjectSecrets(c: ControlPlane, name: string): void {
-  removeSecrets(c.paths.secretsDir, `projects/${name}`);
+export function removeProjectSecrets(c: ControlPlane, project: { id: number; name: string }): void {
+  removeSecrets(c.paths.secretsDir, projectSecrets(project));
 }
 
 export function projectById(c: ControlPlane, id: number): Project | null {

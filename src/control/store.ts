@@ -1,4 +1,12 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { writeSecret } from "./secrets.ts";
@@ -14,8 +22,12 @@ export interface StoreOptions {
 /** A step of the schema: SQL, or code where data must leave the database. */
 type Migration = string | ((db: Db, o: StoreOptions) => void);
 
+/** Where a project's secrets live: keyed by id too, like its directory (one incarnation). */
+export const projectSecrets = (p: { id: number; name: string }) => `projects/${p.name}-${p.id}`;
+
 /** The secret holding a project's superuser password. */
-export const projectPasswordSecret = (project: string) => `projects/${project}/postgres-password`;
+export const projectPasswordSecret = (p: { id: number; name: string }) =>
+  `${projectSecrets(p)}/postgres-password`;
 
 // Schema migrations of the control plane, applied in order; never edit a released one.
 const MIGRATIONS: Migration[] = [
@@ -71,21 +83,37 @@ const MIGRATIONS: Migration[] = [
    );`,
   // 2: superuser passwords move to owner-only secret files; the column goes.
   (db, o) => {
-    const rows = db.prepare("SELECT name, password FROM projects").all() as {
+    const rows = db.prepare("SELECT id, name, password FROM projects").all() as {
+      id: number;
       name: string;
       password: string;
     }[];
-    for (const r of rows) writeSecret(o.secretsDir, projectPasswordSecret(r.name), r.password);
+    for (const r of rows) writeSecret(o.secretsDir, projectPasswordSecret(r), r.password);
     db.exec("ALTER TABLE projects DROP COLUMN password");
   },
+  // Holders are a pid plus that process' start time and the boot id (see holder.ts);
+  // ids of projects and branches are never reused (their directories are keyed by id).
+  `ALTER TABLE operations ADD COLUMN pid_start INTEGER;
+   ALTER TABLE operations ADD COLUMN boot_id TEXT;
+   ALTER TABLE locks ADD COLUMN pid_start INTEGER;
+   ALTER TABLE locks ADD COLUMN boot_id TEXT;
+   CREATE TABLE id_sequences (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+   INSERT INTO id_sequences SELECT 'projects', coalesce(max(id), 0) FROM projects;
+   INSERT INTO id_sequences SELECT 'branches', coalesce(max(id), 0) FROM branches;`,
+  // A recovery that fails is recorded and retried with backoff instead of blocking bough.
+  `ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE operations ADD COLUMN next_retry_at TEXT;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.
 const SIDE_FILES = ["", "-wal", "-shm", "-journal"];
 
 /**
- * Opens (creating if needed) the control-plane database and brings its schema up to date.
- * The database and its side files are owner-only (0600), older ones are tightened.
+ * Opens (creating if needed) the control-plane database and brings its schema up to
+ * date. The database and its side files are owner-only (0600), older ones are tightened.
+ * On a full disk SQLite cannot even open a WAL database (it must create its -wal and
+ * -shm files): then a read-only snapshot of the file is opened instead, so `list`,
+ * `show`, `status` and `url` still work, and every write fails with SQLITE_READONLY.
  */
 export function openStore(o: StoreOptions): Db {
   mkdirSync(dirname(o.file), { recursive: true });
@@ -94,12 +122,27 @@ export function openStore(o: StoreOptions): Db {
   for (const suffix of SIDE_FILES) {
     if (existsSync(`${o.file}${suffix}`)) chmodSync(`${o.file}${suffix}`, 0o600);
   }
-  const db = new Database(o.file, { timeout: 10_000 });
-  db.pragma("journal_mode = WAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("synchronous = NORMAL");
-  // Deleted rows are zeroed, not left in free pages.
-  db.pragma("secure_delete = ON");
+  let db: Db | undefined;
+  try {
+    db = new Database(o.file, { timeout: 10_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a journal
+    // record bough already acted on (a step reached, a cluster removed) must never vanish.
+    db.pragma("synchronous = FULL");
+    // Deleted rows are zeroed, not left in free pages.
+    db.pragma("secure_delete = ON");
+    migrate(db, o);
+    return db;
+  } catch (err) {
+    db?.close();
+    const snapshot = readOnlySnapshot(o.file, err);
+    if (!snapshot) throw err;
+    return snapshot;
+  }
+}
+
+function migrate(db: Db, o: StoreOptions): void {
   const version = db.pragma("user_version", { simple: true }) as number;
   let movedData = false;
   for (let i = version; i < MIGRATIONS.length; i++) {
@@ -116,7 +159,42 @@ export function openStore(o: StoreOptions): Db {
     db.exec("VACUUM");
     db.pragma("wal_checkpoint(TRUNCATE)");
   }
+}
+
+const NO_SPACE = new Set(["SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR"]);
+
+/**
+ * The database file alone is complete when no -wal file holds commits (the last
+ * connection checkpointed and removed it): its bytes, marked as a rollback-journal
+ * database (header bytes 18-19 = 1) so the in-memory copy needs no WAL, opened read-only.
+ */
+function readOnlySnapshot(file: string, err: unknown): Db | null {
+  if (!NO_SPACE.has((err as { code?: string }).code ?? "")) return null;
+  if (!existsSync(file) || (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0)) {
+    return null;
+  }
+  const bytes = readFileSync(file);
+  if (bytes.length < 100) return null;
+  bytes[18] = 1;
+  bytes[19] = 1;
+  const db = new Database(bytes, { readonly: true });
+  if (db.pragma("user_version", { simple: true }) !== MIGRATIONS.length) {
+    db.close();
+    return null;
+  }
   return db;
+}
+
+/**
+ * A row id never handed out before in this home. SQLite gives a new row the largest id
+ * plus one, so deleting the newest branch and creating another would reuse its id, and
+ * with it the directory an interrupted operation of the old one may still clean up.
+ */
+export function freshId(db: Db, sequence: "projects" | "branches"): number {
+  const row = db
+    .prepare("UPDATE id_sequences SET last = last + 1 WHERE name = ? RETURNING last")
+    .get(sequence) as { last: number };
+  return row.last;
 }
 
 export const nowIso = () => new Date().toISOString();

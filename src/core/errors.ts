@@ -21,6 +21,8 @@ export type ErrorCode =
   | "MIGRATION_FAILED"
   | "CLUSTER_FAILED"
   | "CLONE_FAILED"
+  | "T0_MISSING"
+  | "RECOVERY_FAILED"
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
   | "INTERNAL";
@@ -59,6 +61,15 @@ export function errorClass(code: ErrorCode): ErrorClass {
 export function toBoughError(err: unknown): BoughError {
   if (err instanceof BoughError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "ENOSPC" || code === "SQLITE_FULL" || code === "SQLITE_READONLY") {
+    // SQLITE_READONLY: the control plane was opened as a snapshot because the disk is full.
+    return new BoughError(
+      "ENVIRONMENT",
+      `no space left to write: ${message}`,
+      "free disk space under the bough home, then retry (read-only commands work meanwhile)",
+    );
+  }
   return new BoughError(
     "INTERNAL",
     message,

@@ -2,7 +2,18 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BoughError } from "./errors.ts";
 
-/** Where everything of one bough home lives on disk. */
+/** What names a project's or branch's directory: its name, and its row id. */
+export interface DirRef {
+  id: number;
+  name: string;
+}
+
+/**
+ * Where everything of one bough home lives on disk. Project and branch directories
+ * are keyed by row id as well as name (`projects/default-1/branches/feature-7/`), so
+ * an operation only ever touches the incarnation it was started for: a late rollback
+ * of a deleted branch cannot wipe a branch re-created under the same name.
+ */
 export interface Paths {
   home: string;
   controlDb: string;
@@ -10,14 +21,18 @@ export interface Paths {
   secretsDir: string;
   /** A copy of the Postgres install the unprivileged user can reach (root only). */
   pgInstallDir: string;
-  projectDir(project: string): string;
+  /** The folder holding every project's directory. */
+  projectsDir: string;
+  projectDir(project: DirRef): string;
+  /** Directory of one branch: data, T0 clone and log. */
+  branchDir(project: DirRef, branch: DirRef): string;
   /** Live data directory of a branch's cluster. */
-  branchData(project: string, branch: string): string;
+  branchData(project: DirRef, branch: DirRef): string;
   /** Frozen T0 clone of a branch, never started in place. */
-  branchT0(project: string, branch: string): string;
-  branchLog(project: string, branch: string): string;
+  branchT0(project: DirRef, branch: DirRef): string;
+  branchLog(project: DirRef, branch: DirRef): string;
   /** Scratch clones (merge rehearsals). */
-  scratchDir(project: string): string;
+  scratchDir(project: DirRef): string;
 }
 
 const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
@@ -57,19 +72,25 @@ export function requireShellSafePath(what: string, path: string): string {
   return path;
 }
 
+const dirName = (r: DirRef) => `${r.name}-${r.id}`;
+
 /** Every path of a home derives from here, so checking the home checks them all (names are validated). */
 export function makePaths(home: string): Paths {
   requireShellSafePath("home", home);
-  const projects = join(home, "projects");
+  const projectsDir = join(home, "projects");
+  const projectDir = (p: DirRef) => join(projectsDir, dirName(p));
+  const branchDir = (p: DirRef, b: DirRef) => join(projectDir(p), "branches", dirName(b));
   return {
     home,
     controlDb: join(home, "control.db"),
     secretsDir: join(home, "secrets"),
     pgInstallDir: join(home, "pg"),
-    projectDir: (p) => join(projects, p),
-    branchData: (p, b) => join(projects, p, "branches", b, "data"),
-    branchT0: (p, b) => join(projects, p, "branches", b, "t0"),
-    branchLog: (p, b) => join(projects, p, "branches", b, "postgres.log"),
-    scratchDir: (p) => join(projects, p, "scratch"),
+    projectsDir,
+    projectDir,
+    branchDir,
+    branchData: (p, b) => join(branchDir(p, b), "data"),
+    branchT0: (p, b) => join(branchDir(p, b), "t0"),
+    branchLog: (p, b) => join(branchDir(p, b), "postgres.log"),
+    scratchDir: (p) => join(projectDir(p), "scratch"),
   };
 }

@@ -7,7 +7,9 @@ export type BranchState =
   | "merged"
   | "conflicted"
   | "resetting"
-  | "deleting";
+  | "deleting"
+  /** The recovery of an interrupted operation on it failed (see lastError): `bough repair`. */
+  | "failed";
 
 export type BranchMode = "full" | "schema-only";
 
@@ -27,7 +29,10 @@ export interface Branch {
   mode: BranchMode;
   state: BranchState;
   port: number;
-  /** Whether bough wants it running: a branch that should run but does not has crashed. */
+  /**
+   * Whether bough wants it running (`up` starts it again). One that should run but whose
+   * postmaster died, leaving its postmaster.pid, has crashed; a clean stop is not a crash.
+   */
   wantRunning: boolean;
   createdAt: string;
   /** T0: when and at which parent LSN the branch forked (null for main). */

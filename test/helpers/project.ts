@@ -16,6 +16,8 @@ export interface TestHome {
   /** Creates a branch and returns its URL. */
   branch(project: string, name: string, from?: string): Promise<string>;
   url(project: string, branch: string): string;
+  /** A branch's directories on disk (keyed by id, so looked up). */
+  dirs(project: string, branch: string): { dir: string; data: string; t0: string };
   dispose(): Promise<void>;
 }
 
@@ -31,6 +33,15 @@ export async function testHome(): Promise<TestHome> {
     ctx,
     home,
     url,
+    dirs(project, branch) {
+      const p = requireProject(ctx, project);
+      const b = requireBranch(ctx, p, branch);
+      return {
+        dir: ctx.paths.branchDir(p, b),
+        data: ctx.paths.branchData(p, b),
+        t0: ctx.paths.branchT0(p, b),
+      };
+    },
     async project(name) {
       await createProject(ctx, { name });
       projects.push(name);

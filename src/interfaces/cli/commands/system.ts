@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { repairInterrupted } from "../../../branches/exclusive.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
 import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
@@ -77,12 +78,51 @@ export function registerSystem(program: Command): void {
           }
           s.out.line('connect:  psql "$(npx bough branch url main)"');
           s.out.line("branch:   npx bough branch create my-feature");
-          s.out.line("Ctrl-C stops the clusters this command started.");
+          s.out.line(
+            "Ctrl-C stops the clusters this command started (not those other commands start).",
+          );
         });
         await waitForSignal();
         s.out.progress("stopping");
-        await stopBranches(s.ctx, { project, names: started });
-        if (!s.opts.json) s.out.line("stopped");
+        const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
+        if (s.opts.json) return;
+        s.out.line(
+          `stopped ${started.length ? started.join(", ") : "nothing (it started nothing)"}`,
+        );
+        if (leftRunning.length > 0) {
+          s.out.line(
+            `still running (started by other commands): ${leftRunning.join(", ")}; \`bough branch stop NAME\` stops one`,
+          );
+        }
+      }),
+    );
+
+  program
+    .command("repair")
+    .description("retry now the recovery of every interrupted operation (failed ones included)")
+    .action(
+      withSession(async (s) => {
+        const operations = await repairInterrupted(s.ctx);
+        const failed = operations.filter((o) => !o.recovered);
+        s.out.result({ operations }, () => {
+          if (operations.length === 0) s.out.line("nothing to repair");
+          for (const o of operations) {
+            const what = `${o.kind} of ${o.branch ?? "project"} (operation ${o.operation})`;
+            s.out.line(
+              o.recovered
+                ? `recovered: ${what}`
+                : `failed:    ${what}, attempt ${o.attempts}: ${o.error}`,
+            );
+          }
+        });
+        if (failed.length > 0) {
+          throw new BoughError(
+            "RECOVERY_FAILED",
+            `${failed.length} interrupted operation(s) could not be recovered`,
+            "fix the cause shown (disk space, permissions, a missing T0 clone) and run `bough repair` again, or delete the affected branch",
+            { operations: failed },
+          );
+        }
       }),
     );
 }
