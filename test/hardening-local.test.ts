@@ -64,7 +64,7 @@ for (const pid of fs.readdirSync("/proc").filter((e) => /^\\d+$/.test(e))) {
   try { if (fs.readFileSync("/proc/" + pid + "/cmdline").includes(secret)) found.push("cmdline of pid " + pid); } catch {}
 }
 const tried = {};
-for (const f of ["control.db", "secrets/projects/default/postgres-password", "projects/default/branches/main/postgres.log"]) {
+for (const f of ["control.db", "secrets/projects/default-1/postgres-password", "projects/default-1/branches/main-1/postgres.log"]) {
   try { fs.readFileSync(path.join(home, f)); tried[f] = "read"; } catch (e) { tried[f] = e.code; }
 }
 console.log(JSON.stringify({ found, readable, tried }));
@@ -86,7 +86,7 @@ async function nobodyLooks(home: string, password: string) {
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 function passwordOf(home: string): string {
-  return readFileSync(join(home, "secrets/projects/default/postgres-password"), "utf8");
+  return readFileSync(join(home, "secrets/projects/default-1/postgres-password"), "utf8");
 }
 
 /** Every file under dir, as [path, bytes] for those up to maxBytes. */
@@ -114,8 +114,8 @@ test("as nobody: control.db, secrets and logs are closed, no readable file or co
     assert.deepEqual(seen.readable, []);
     assert.deepEqual(seen.tried, {
       "control.db": "EACCES",
-      "secrets/projects/default/postgres-password": "EACCES",
-      "projects/default/branches/main/postgres.log": "EACCES",
+      "secrets/projects/default-1/postgres-password": "EACCES",
+      "projects/default-1/branches/main-1/postgres.log": "EACCES",
     });
     // Each file is closed on its own too, not only by the home's mode.
     const bough = ids("bough");
@@ -123,9 +123,9 @@ test("as nobody: control.db, secrets and logs are closed, no readable file or co
     assert.deepEqual([statSync(home).uid, statSync(home).gid], [0, bough.gid]);
     assert.equal(mode(join(home, "control.db")), 0o600);
     assert.equal(mode(join(home, "secrets")), 0o700);
-    assert.equal(mode(join(home, "secrets/projects/default/postgres-password")), 0o600);
-    for (const b of ["main", "feature"]) {
-      assert.equal(mode(join(home, `projects/default/branches/${b}/postgres.log`)), 0o600);
+    assert.equal(mode(join(home, "secrets/projects/default-1/postgres-password")), 0o600);
+    for (const b of ["main-1", "feature-2"]) {
+      assert.equal(mode(join(home, `projects/default-1/branches/${b}/postgres.log`)), 0o600);
     }
     const db = new Database(join(home, "control.db"), { readonly: true });
     const columns = db.prepare("SELECT name FROM pragma_table_info('projects')").all();
@@ -146,18 +146,30 @@ test("a home made by the old layout is tightened and its passwords move out of c
     const db = new Database(join(home, "control.db"));
     db.exec("ALTER TABLE projects ADD COLUMN password TEXT NOT NULL DEFAULT ''");
     db.prepare("UPDATE projects SET password = ?").run(password);
+    // ... and none of the later control-plane columns either.
+    for (const [table, column] of [
+      ["operations", "pid_start"],
+      ["operations", "boot_id"],
+      ["operations", "attempts"],
+      ["operations", "next_retry_at"],
+      ["locks", "pid_start"],
+      ["locks", "boot_id"],
+    ]) {
+      db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    }
+    db.exec("DROP TABLE id_sequences");
     db.pragma("user_version = 1");
     db.close();
     await rm(join(home, "secrets"), { recursive: true });
     await chmod(join(home, "control.db"), 0o644);
     await chmod(home, 0o755);
-    await chmod(join(home, "projects/default/branches/main/postgres.log"), 0o644);
+    await chmod(join(home, "projects/default-1/branches/main-1/postgres.log"), 0o644);
     assert.ok(readFileSync(join(home, "control.db")).includes(password));
 
     const main = await boughJson<{ connectionString: string }>(home, ["branch", "show", "main"]);
     assert.deepEqual(await rows(main.connectionString, "SELECT 1 AS one"), [{ one: 1 }]);
     assert.equal(passwordOf(home), password);
-    assert.equal(mode(join(home, "secrets/projects/default/postgres-password")), 0o600);
+    assert.equal(mode(join(home, "secrets/projects/default-1/postgres-password")), 0o600);
     for (const f of ["control.db", "control.db-wal", "control.db-shm"]) {
       const p = join(home, f);
       if (!existsSync(p)) continue;
@@ -165,7 +177,7 @@ test("a home made by the old layout is tightened and its passwords move out of c
       assert.equal(readFileSync(p).includes(password), false, `${f} still holds the password`);
     }
     assert.equal(mode(home), 0o750);
-    assert.equal(mode(join(home, "projects/default/branches/main/postgres.log")), 0o600);
+    assert.equal(mode(join(home, "projects/default-1/branches/main-1/postgres.log")), 0o600);
     assert.deepEqual((await nobodyLooks(home, password)).found, []);
   } finally {
     await remove();
