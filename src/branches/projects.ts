@@ -18,9 +18,11 @@ import { faultPoint } from "../core/fault.ts";
 import { validateName } from "../core/names.ts";
 import type { Project } from "../core/types.ts";
 import { ensureBookkeeping } from "../merge/bookkeeping.ts";
+import { ensurePlatformSchema } from "../platform/schema.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { ensureBranchKeys, projectJwtSecret, removeProjectKeys } from "./keys.ts";
 import { currentKey, requireProject } from "./lookup.ts";
 import { withClient } from "./sql.ts";
 
@@ -78,7 +80,13 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
     advance(ctx.db, op, "initialised");
     const main = listBranches(ctx.db, project.id)[0];
     const started = await startBranch(ctx, project, main);
-    await withClient(branchUrl(project, started), ensureBookkeeping);
+    await withClient(branchUrl(project, started), async (c) => {
+      await ensureBookkeeping(c);
+      // Roles and platform schemas live in main; every branch inherits them by cloning.
+      await ensurePlatformSchema(c);
+    });
+    await projectJwtSecret(ctx, project);
+    await ensureBranchKeys(ctx, project, started);
     ctx.db.transaction(() => {
       updateBranch(ctx.db, main.id, { state: "ready" });
       finishOperation(ctx.db, op, "done");
@@ -95,6 +103,7 @@ export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<vo
   const name = op.args.projectName as string;
   await killCluster(ctx.paths.branchData(name, "main"));
   await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  await removeProjectKeys(ctx, name);
   ctx.db.transaction(() => {
     if (op.projectId !== null) {
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
@@ -133,6 +142,7 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
   }
   faultPoint("project-delete:after-stop");
   await rm(ctx.paths.projectDir(name), { recursive: true, force: true });
+  await removeProjectKeys(ctx, name);
   ctx.db.transaction(() => {
     if (project) {
       // Children first: branches reference their parents.

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "CLONE_FAILED"
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
+  | "UNAUTHORIZED"
   | "INTERNAL";
 
 export class BoughError extends Error {
