@@ -256,6 +256,27 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
       body: JSON.stringify({ site_url: "https://app.example.com", password_min_length: 10 }),
     });
     assert.equal(put.status, 200);
+    const provider = await fetch(`${urlOf("feat")}/auth/v1/admin/providers/github`, {
+      method: "PUT",
+      headers: { apikey: (await keysOf("feat")).secretKey, "content-type": "application/json" },
+      body: JSON.stringify({
+        enabled: true,
+        client_id: "gh-client",
+        client_secret: "gh-very-secret",
+      }),
+    });
+    assert.deepEqual(await provider.json(), {
+      provider: "github",
+      enabled: true,
+      client_id: "gh-client",
+      redirect_uri: null,
+      has_client_secret: true,
+    });
+    const [stored] = await rows<{ s: string }>(
+      t.url(P, "feat"),
+      "SELECT client_secret_encrypted AS s FROM auth.oauth_providers",
+    );
+    assert.ok(!stored.s.includes("gh-very-secret"), "stored encrypted");
     await feat.auth.admin.createUser({
       email: "merge@example.com",
       password: "long enough pw",
@@ -279,6 +300,21 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
           : r,
     );
     assert.deepEqual(await config(mainUrl), expected);
+    assert.deepEqual(
+      await rows(
+        mainUrl,
+        "SELECT provider, enabled, client_id, client_secret_encrypted FROM auth.oauth_providers",
+      ),
+      [
+        {
+          provider: "github",
+          enabled: true,
+          client_id: "gh-client",
+          client_secret_encrypted: null,
+        },
+      ],
+      "the provider row merged, its secret did not",
+    );
     const weak = await (await client("main")).auth.signUp({
       email: "short@example.com",
       password: "nine char",

@@ -12,6 +12,12 @@ import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 export interface AppOptions {
   /** Longest a request waits for its stopped branch to start (ms). */
   startTimeoutMs?: number;
+  /**
+   * Base URL clients reach the server at (token issuer, links in mail). Default:
+   * http://127.0.0.1:<the port the request came in on>. Never taken from the Host header,
+   * which the caller controls (a forged Host would point password-reset links elsewhere).
+   */
+  publicUrl?: string;
   /** Told of each stopped branch a request started. */
   onStarted?: (project: string, branch: string) => void;
   logger?: boolean;
@@ -32,7 +38,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     logger: o.logger ?? false,
     // Headers past Node's limit get a JSON 431 instead of a bare socket close.
     clientErrorHandler: jsonClientError,
-    // Request ids in errors are enough; no need to trust proxies on loopback.
+    // Served on loopback with no proxy in front: X-Forwarded-* headers are not trusted.
     trustProxy: false,
   });
   const branches = openBranchServer(ctx, {
@@ -71,7 +77,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       identity,
       jwtSecret: s.jwtSecret,
       branchToken: branchTokenId(s.branch),
-      apiUrl: `${req.protocol}://${req.host}${branchPathPrefix(s.project.name, s.branch.name)}`,
+      apiUrl: `${o.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${branchPathPrefix(s.project.name, s.branch.name)}`,
     };
   };
 

@@ -2,6 +2,7 @@ import { type ConfigKey, configJson, readConfig, writeConfig } from "./config.ts
 import type { AuthRequest } from "./context.ts";
 import { authError } from "./errors.ts";
 import { hashPassword } from "./password.ts";
+import { listProviders, type ProviderJson, putProvider } from "./providers.ts";
 import type { UserJson } from "./schemas.ts";
 import { checkPassword, tx } from "./service.ts";
 import { UUID_RE } from "./sessions.ts";
@@ -106,4 +107,27 @@ export function adminPutConfig(
     await writeConfig(c, patch);
     return configJson(await readConfig(c));
   });
+}
+
+/** bough's own: OAuth provider rows (config, merged by provider; client secrets never merged). */
+export function adminListProviders(ar: AuthRequest): Promise<ProviderJson[]> {
+  requireAdmin(ar);
+  return tx(ar, (c) => listProviders(c));
+}
+
+export function adminPutProvider(
+  ar: AuthRequest,
+  provider: string,
+  b: { enabled?: boolean; client_id?: string; client_secret?: string; redirect_uri?: string },
+): Promise<ProviderJson> {
+  requireAdmin(ar);
+  return tx(ar, (c) =>
+    putProvider(c, ar.jwtSecret, {
+      provider,
+      enabled: b.enabled,
+      clientId: b.client_id,
+      clientSecret: b.client_secret,
+      redirectUri: b.redirect_uri,
+    }),
+  );
 }

@@ -4,8 +4,10 @@ import {
   adminDeleteUser,
   adminGetConfig,
   adminGetUser,
+  adminListProviders,
   adminListUsers,
   adminPutConfig,
+  adminPutProvider,
   adminUpdateUser,
 } from "./admin.ts";
 import type { AuthPluginOptions } from "./context.ts";
@@ -182,6 +184,12 @@ export function authRoutes(o: AuthPluginOptions): FastifyPluginAsyncTypebox {
     app.get("/admin/config", async (req) => adminGetConfig(await platformOf(req)));
     app.put("/admin/config", { schema: { body: S.AuthConfigBody } }, async (req) =>
       adminPutConfig(await platformOf(req), req.body),
+    );
+    app.get("/admin/providers", async (req) => adminListProviders(await platformOf(req)));
+    app.put(
+      "/admin/providers/:provider",
+      { schema: { params: S.ProviderParams, body: S.ProviderBody } },
+      async (req) => adminPutProvider(await platformOf(req), req.params.provider, req.body),
     );
   };
 }

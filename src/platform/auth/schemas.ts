@@ -124,7 +124,19 @@ export const AuthConfigBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const Empty = Type.Object({});
+export const ProviderParams = Type.Object({
+  provider: Type.String({ pattern: "^[a-z][a-z0-9_-]{0,62}$" }),
+});
+
+export const ProviderBody = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    client_id: Type.Optional(Type.String({ maxLength: 1024 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 4096 })),
+    redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+);
 
 export type UserJson = Static<typeof User> & Record<string, unknown>;
 export type SessionJson = Static<typeof Session>;

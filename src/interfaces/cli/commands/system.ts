@@ -114,7 +114,8 @@ export function registerSystem(program: Command): void {
         s.out.progress("stopping");
         await app.close();
         await stopBranches(s.ctx, { project, names: started });
-        if (!s.opts.json) s.out.line("stopped");
+        if (!s.opts.json)
+          s.out.line(`stopped ${started.join(", ") || "(nothing this command started)"}`);
       }),
     );
 }
