@@ -22,6 +22,8 @@ export interface ServedBranch {
   db: BranchDb;
   keys: BranchKeys;
   jwtSecret: Uint8Array;
+  /** The branch claim of tokens issued here (branchTokenId). */
+  branchToken: string;
   /** Branch token ids whose user tokens this branch accepts: itself, then its ancestors. */
   acceptedTokens: string[];
 }
@@ -36,8 +38,6 @@ export interface BranchServer {
 interface Pooled {
   db: ReturnType<typeof poolBranchDb>;
   port: number;
-  projectId: number;
-  name: string;
 }
 
 const notFound = (project: string, branch: string) =>
@@ -94,7 +94,11 @@ export function openBranchServer(
       starting.set(branch.id, pending);
     }
     const timeoutMs = o.startTimeoutMs ?? 30_000;
-    const won = await Promise.race([pending.then(() => true), sleep(timeoutMs, false)]);
+    // Unref'd: a won race must not keep the process (a stopping `bough up`) alive.
+    const won = await Promise.race([
+      pending.then(() => true),
+      sleep(timeoutMs, false, { ref: false }),
+    ]);
     if (!won) {
       throw new BoughError(
         "BUSY",
@@ -110,7 +114,7 @@ export function openBranchServer(
     if (existing && existing.port === branch.port) return existing.db;
     if (existing) await drop(branch.id);
     const db = poolBranchDb(branchUrl(project, branch));
-    pools.set(branch.id, { db, port: branch.port, projectId: project.id, name: branch.name });
+    pools.set(branch.id, { db, port: branch.port });
     // Branches created before a platform service existed get its schema on first use.
     const ready = await db.asService(hasPlatformSchema);
     if (!ready) await db.asService(ensurePlatformSchema);
@@ -155,6 +159,7 @@ export function openBranchServer(
         jwtSecret:
           (await currentJwtSecret(ctx, project)) ??
           (await exclusive(ctx, () => projectJwtSecret(ctx, project))),
+        branchToken: branchTokenId(branch),
         acceptedTokens: lineage(ctx, branch).map(branchTokenId),
       };
     },

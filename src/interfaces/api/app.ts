@@ -6,7 +6,6 @@ import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
-import { branchTokenId } from "../../platform/tokens.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
 export interface AppOptions {
@@ -76,7 +75,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       db: s.db,
       identity,
       jwtSecret: s.jwtSecret,
-      branchToken: branchTokenId(s.branch),
+      branchToken: s.branchToken,
       apiUrl: `${o.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${branchPathPrefix(s.project.name, s.branch.name)}`,
     };
   };

@@ -97,7 +97,10 @@ export function registerBranch(program: Command): void {
       withSession(async (s, name: string | undefined) => {
         const target = { project: s.opts.project, name: await branchOrCurrent(s, name) };
         const d = await showBranch(s.ctx, target);
-        const keys = await branchKeys(s.ctx, target);
+        // A branch another process is creating or deleting gets no keys (yet, or any more).
+        const keys = ["creating", "deleting"].includes(d.state)
+          ? null
+          : await branchKeys(s.ctx, target);
         s.out.result({ ...d, ...keys }, () => {
           printBranch(s, d);
           s.out.line(`port:     ${d.port}`);
@@ -109,7 +112,7 @@ export function registerBranch(program: Command): void {
           s.out.line(`data:     ${d.dataDir}`);
           s.out.line(`children: ${d.children.join(", ") || "-"}`);
           if (d.lastError) s.out.line(`error:    ${d.lastError}`);
-          printKeys(s, keys);
+          if (keys) printKeys(s, keys);
         });
       }),
     );
