@@ -25,7 +25,7 @@ const merge = (t: TestHome, project: string, name: string, dryRun = false) =>
 async function columns(url: string, table: string): Promise<string[]> {
   const r = await rows<{ c: string }>(
     url,
-    "SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name",
+    "SELECT column_name || ' ' || data_type AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name",
     [table],
   );
   return r.map((x) => x.c);

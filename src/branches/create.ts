@@ -16,6 +16,7 @@ import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
+import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
@@ -87,6 +88,8 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
       await rollbackCreate(ctx, op, project);
       throw err;
     }
+    // Its own keys: the parent's are refused here, and these are refused on the parent.
+    await ensureBranchKeys(ctx, project, branch);
     if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
     audit(ctx.db, {
       project: project.name,

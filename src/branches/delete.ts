@@ -16,6 +16,7 @@ import { removeBranchFiles } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation } from "./journaled.ts";
+import { removeBranchKeys } from "./keys.ts";
 import { currentKey, requireChildBranch } from "./lookup.ts";
 
 /** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
@@ -67,6 +68,7 @@ export async function finishDelete(ctx: Ctx, op: Operation): Promise<void> {
     faultPoint("delete:after-stop");
     advance(ctx.db, op, "stopped");
     await removeBranchFiles(ctx, project, branch);
+    await removeBranchKeys(ctx, project, branch);
     faultPoint("delete:after-remove");
     advance(ctx.db, op, "removed");
   }

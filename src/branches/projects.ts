@@ -26,9 +26,11 @@ import { validateName } from "../core/names.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Project } from "../core/types.ts";
 import { ensureBookkeeping } from "../merge/bookkeeping.ts";
+import { ensurePlatformSchema } from "../platform/schema.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive, readOnly } from "./exclusive.ts";
+import { ensureBranchKeys, projectJwtSecret } from "./keys.ts";
 import { currentKey, requireProject } from "./lookup.ts";
 import { withClient } from "./sql.ts";
 
@@ -86,7 +88,13 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
     faultPoint("project-create:after-init");
     advance(ctx.db, op, "initialised");
     const started = await startBranch(ctx, project, main);
-    await withClient(branchUrl(project, started), ensureBookkeeping);
+    await withClient(branchUrl(project, started), async (c) => {
+      await ensureBookkeeping(c);
+      // Roles and platform schemas live in main; every branch inherits them by cloning.
+      await ensurePlatformSchema(c);
+    });
+    await projectJwtSecret(ctx, project);
+    await ensureBranchKeys(ctx, project, started);
     faultPoint("project-create:before-ready");
     ctx.db.transaction(() => {
       updateBranch(ctx.db, main.id, { state: "ready" });

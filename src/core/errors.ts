@@ -25,6 +25,7 @@ export type ErrorCode =
   | "RECOVERY_FAILED"
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
+  | "UNAUTHORIZED"
   | "INTERNAL";
 
 export class BoughError extends Error {

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import type { BranchInfo } from "../../../branches/info.ts";
+import { type BranchKeysResult, branchKeys } from "../../../branches/keys.ts";
 import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
@@ -12,6 +13,12 @@ import { branchOrCurrent, confirm, type Session, withSession } from "../session.
 import { registerMerge } from "./merge.ts";
 
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
+
+function printKeys(s: Session, k: BranchKeysResult) {
+  s.out.line(`api:      ${k.apiUrl}`);
+  s.out.line(`publishable key: ${k.publishableKey}`);
+  s.out.line(`secret key:      ${k.secretKey}`);
+}
 
 function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
@@ -88,11 +95,13 @@ export function registerBranch(program: Command): void {
     .description("everything known about one branch")
     .action(
       withSession(async (s, name: string | undefined) => {
-        const d = await showBranch(s.ctx, {
-          project: s.opts.project,
-          name: await branchOrCurrent(s, name),
-        });
-        s.out.result(d, () => {
+        const target = { project: s.opts.project, name: await branchOrCurrent(s, name) };
+        const d = await showBranch(s.ctx, target);
+        // A branch another process is creating or deleting gets no keys (yet, or any more).
+        const keys = ["creating", "deleting"].includes(d.state)
+          ? null
+          : await branchKeys(s.ctx, target);
+        s.out.result({ ...d, ...keys }, () => {
           printBranch(s, d);
           s.out.line(`port:     ${d.port}`);
           s.out.line(`created:  ${d.createdAt}`);
@@ -103,7 +112,23 @@ export function registerBranch(program: Command): void {
           s.out.line(`data:     ${d.dataDir}`);
           s.out.line(`children: ${d.children.join(", ") || "-"}`);
           if (d.lastError) s.out.line(`error:    ${d.lastError}`);
+          if (keys) printKeys(s, keys);
         });
+      }),
+    );
+
+  branch
+    .command("keys [name]")
+    .description("the branch's API URL, publishable (anon) and secret (service_role) keys")
+    .option("--rotate", "replace both keys (the old ones stop working at once)")
+    .action(
+      withSession(async (s, name: string | undefined, o: { rotate?: boolean }) => {
+        const keys = await branchKeys(s.ctx, {
+          project: s.opts.project,
+          name: await branchOrCurrent(s, name),
+          rotate: o.rotate,
+        });
+        s.out.result(keys, () => printKeys(s, keys));
       }),
     );
 

@@ -1,12 +1,22 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { repairInterrupted } from "../../../branches/exclusive.ts";
+import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
+import { preparePlatform } from "../../../branches/platform.ts";
 import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
 import { findProject } from "../../../control/projects.ts";
 import { BoughError } from "../../../core/errors.ts";
+import { buildApp } from "../../api/app.ts";
 import { withSession } from "../session.ts";
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError("a port in 1-65535");
+  return n;
+}
 
 export function registerSystem(program: Command): void {
   program
@@ -50,9 +60,12 @@ export function registerSystem(program: Command): void {
 
   program
     .command("up")
-    .description("initialise if needed, start the project's main branch and stay in the foreground")
+    .description(
+      "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
+    )
+    .option("--port <n>", "HTTP API port (default: the last one used, else 8420)", parsePort)
     .action(
-      withSession(async (s) => {
+      withSession(async (s, o: { port?: number }) => {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
@@ -68,15 +81,33 @@ export function registerSystem(program: Command): void {
           started.push("main");
         }
         for (const b of await startProject(s.ctx, { project })) started.push(b.name);
+        await preparePlatform(s.ctx, { project });
+        if (o.port !== undefined) setApiPort(s.ctx, o.port);
+        const port = apiPort(s.ctx);
+        const app = buildApp(s.ctx, {
+          onStarted: (p, b) => {
+            if (p === project && !started.includes(b)) started.push(b);
+          },
+        });
+        await app.listen({ port, host: "127.0.0.1" }).catch((err: NodeJS.ErrnoException) => {
+          throw new BoughError(
+            "ENVIRONMENT",
+            `cannot serve the HTTP API on 127.0.0.1:${port}: ${err.code ?? err.message}`,
+            "pick another port with `bough up --port N`",
+          );
+        });
+        const apiUrl = `http://127.0.0.1:${port}${branchPathPrefix(project, "main")}`;
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
-        s.out.result({ project, cloneDriver: info.cloneDriver, branches }, () => {
+        s.out.result({ project, cloneDriver: info.cloneDriver, apiUrl, branches }, () => {
           s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
           s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
           for (const b of branches.filter((x) => x.running)) {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
+          s.out.line(`api: ${apiUrl}`);
           s.out.line('connect:  psql "$(npx bough branch url main)"');
+          s.out.line("keys:     npx bough branch keys main");
           s.out.line("branch:   npx bough branch create my-feature");
           s.out.line(
             "Ctrl-C stops the clusters this command started (not those other commands start).",
@@ -84,6 +115,7 @@ export function registerSystem(program: Command): void {
         });
         await waitForSignal();
         s.out.progress("stopping");
+        await app.close();
         const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
         if (s.opts.json) return;
         s.out.line(

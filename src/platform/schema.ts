@@ -1,0 +1,21 @@
+import type pg from "pg";
+import { ensureAuthSchema } from "./auth/schema.ts";
+import { ensureRequestRoles } from "./roles.ts";
+
+/**
+ * Everything the platform services keep in a branch's database: Supabase's request roles
+ * and helpers, then each service's schema. Idempotent: run on a project's main when it is
+ * created (branches inherit it by cloning) and on branches that predate a service.
+ */
+export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void> {
+  await ensureRequestRoles(client);
+  await ensureAuthSchema(client);
+}
+
+/** Whether a branch's database already has the current platform schema (cheap check). */
+export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(
+    "SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL AS ok",
+  );
+  return r.rows[0].ok;
+}
