@@ -6,6 +6,7 @@ import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
+import { restRoutes } from "../../platform/rest/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
 export interface AppOptions {
@@ -34,6 +35,8 @@ export const BRANCH_PREFIX = "/p/:project/b/:branch";
  */
 export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   const app = Fastify({
+    // Data API paths carry table and function names (up to 63 bytes, percent-encoded).
+    maxParamLength: 256,
     logger: o.logger ?? false,
     // Headers past Node's limit get a JSON 431 instead of a bare socket close.
     clientErrorHandler: jsonClientError,
@@ -83,8 +86,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.register(
     async (branch) => {
       branch.register(authRoutes({ platformOf }), { prefix: "/auth/v1" });
-      // Data API (PostgREST): the lead mounts restRoutes from src/platform/rest/routes.ts here:
-      // branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
+      branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
     },
     { prefix: BRANCH_PREFIX },
   );

@@ -1,5 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { BoughError } from "../../core/errors.ts";
+import { httpStatusOf } from "../http-status.ts";
 import type { PlatformRequest } from "../request.ts";
 import { RestError, toRestError } from "./errors.ts";
 import { type RestRequest, tableRequest } from "./handlers.ts";
@@ -48,8 +50,17 @@ export function restRoutes(o: RestRoutesOptions): FastifyPluginAsync {
     api.setErrorHandler((err, _req, reply) => {
       const { statusCode: status, code } = err as { statusCode?: number; code?: string };
       if (err instanceof RestError) return sendError(reply, err);
-      // Fastify's own refusals (body too large, bad content length) keep their status. The
-      // rest (platformOf's: wrong key, bad token) is the server's to answer.
+      // platformOf's refusals (wrong key, bad or foreign token, unknown branch) in PostgREST's
+      // shape (PGRST301 for a token), with the status the server gives every BoughError.
+      if (err instanceof BoughError) {
+        const status = httpStatusOf(err.code);
+        const pgrst = err.code === "UNAUTHORIZED" ? "PGRST301" : err.code;
+        return sendError(
+          reply,
+          new RestError({ status, code: pgrst, message: err.message, hint: err.hint }),
+        );
+      }
+      // Fastify's own refusals (body too large, bad content length) keep their status.
       if (status && status >= 400 && status < 500 && code?.startsWith("FST_"))
         return sendError(
           reply,
