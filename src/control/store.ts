@@ -56,6 +56,9 @@ const MIGRATIONS: string[] = [
      action TEXT NOT NULL,
      details TEXT NOT NULL DEFAULT '{}'
    );`,
+  // Catalog fingerprints (src/merge/fingerprint) at T0 and at the merge base, beside the snapshots.
+  `ALTER TABLE branches ADD COLUMN t0_fingerprint TEXT;
+   ALTER TABLE branches ADD COLUMN base_fingerprint TEXT;`,
 ];
 
 /** Opens (creating if needed) the control-plane database and brings its schema up to date. */

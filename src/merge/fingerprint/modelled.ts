@@ -11,6 +11,7 @@ const UNMODELLED: Record<string, readonly string[] | "all"> = {
   identity: [],
   sequence: [],
   constraint: [],
+  not_null: ["validated", "no_inherit"],
   index: ["clustered", "replica_identity"],
   trigger: [],
   policy: [],

@@ -78,13 +78,20 @@ const sequences: CatalogQuery = {
   sid: (p) => (p[0] === "i" ? columnId(p[1], p[2], p[3]) : relationId("S", p[1], p[2])),
 };
 
-/** Constraints of tables and domains (a domain's checks are part of the domain object). */
+/**
+ * Constraints of tables and domains (a domain's checks are part of the domain object).
+ * A NOT NULL constraint (PG 18) is keyed by its column: its generated name differs with
+ * the way the DDL was written, and the snapshot has it as the column's notNull.
+ */
 const constraints: CatalogQuery = {
-  sql: `SELECT 'constraint:' || format('%I.%I.%I', n.nspname, coalesce(rc.relname, tt.typname), co.conname) AS key,
+  sql: `SELECT CASE WHEN co.contype = 'n' AND rc.oid IS NOT NULL
+                    THEN 'not_null:' || format('%I.%I.%I', n.nspname, rc.relname, nn.attname)
+                    ELSE 'constraint:' || format('%I.%I.%I', n.nspname, coalesce(rc.relname, tt.typname), co.conname)
+                    END AS key,
                CASE WHEN rc.oid IS NOT NULL THEN ${classKey("n", "rc")}
                     ELSE 'type:' || ${qn("n.nspname", "tt.typname")} END AS on,
-               ARRAY[CASE WHEN rc.oid IS NOT NULL THEN 'r' ELSE 'd' END, n.nspname,
-                     coalesce(rc.relname, tt.typname), co.conname]::text[] AS parts,
+               ARRAY[CASE WHEN co.contype = 'n' AND rc.oid IS NOT NULL THEN 'n' WHEN rc.oid IS NOT NULL THEN 'r' ELSE 'd' END, n.nspname,
+                     coalesce(rc.relname, tt.typname), coalesce(nn.attname, co.conname)]::text[] AS parts,
                co.contype::text AS type, pg_get_constraintdef(co.oid, true) AS definition,
                co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated,
                co.conislocal AS local, co.coninhcount::text AS inherited_count, co.connoinherit AS no_inherit
@@ -92,10 +99,14 @@ const constraints: CatalogQuery = {
           JOIN pg_namespace n ON n.oid = co.connamespace
           LEFT JOIN pg_class rc ON rc.oid = co.conrelid AND co.conrelid <> 0
           LEFT JOIN pg_type tt ON tt.oid = co.contypid AND co.contypid <> 0
+          LEFT JOIN pg_attribute nn ON co.contype = 'n' AND nn.attrelid = co.conrelid AND nn.attnum = co.conkey[1]
          WHERE co.oid >= ${USER_OID} AND (rc.oid IS NOT NULL OR tt.oid IS NOT NULL) AND ${userSchema("n")}
            AND ${notExtensionMember("pg_class", "coalesce(rc.oid, 0)")}
            AND ${notExtensionMember("pg_type", "coalesce(tt.oid, 0)")}`,
-  sid: ([kind, s, t, c]) => (kind === "r" ? memberId("constraint", s, t, c) : `domain:${s}.${t}`),
+  sid: ([kind, s, t, c]) => {
+    if (kind === "n") return columnId(s, t, c);
+    return kind === "r" ? memberId("constraint", s, t, c) : `domain:${s}.${t}`;
+  },
 };
 
 /** Indexes; one that backs a constraint is part of that constraint. */
