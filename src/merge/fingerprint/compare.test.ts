@@ -90,6 +90,17 @@ test("what the parent already has, and what goes with a dropped table, needs not
   assert.deepEqual(ruleDropped[0].fields, [DROPPED]);
 });
 
+test("a table become a view under the same name is a new object: its fields need no model", () => {
+  const view = fp({
+    "class:public.t": entry("view:public.t", { owner: "postgres", access_method: null }),
+  });
+  const tableBase = fp({ "class:public.t": table({ access_method: "heap" }) });
+  const o = { base: tableBase, branch: view, parent: tableBase };
+  assert.deepEqual(unexplainedChanges({ ...o, changedIds: new Set(["view:public.t"]) }), []);
+  assert.equal(unexplainedChanges({ ...o, changedIds: new Set() }).length, 1);
+  assert.deepEqual(lostChanges({ base: tableBase, branch: view, rehearsed: view }), []);
+});
+
 test("the rehearsed parent must carry every field the branch changed, and created entries whole", () => {
   const branch = fp({
     "class:public.t": table({ options: "{fillfactor=70}" }),

@@ -39,6 +39,12 @@ function differingFields(x: FingerprintEntry | undefined, y: FingerprintEntry | 
   return names.filter((f) => (x.fields[f] ?? null) !== (y.fields[f] ?? null));
 }
 
+/** The entry stands for another snapshot object than at the base (its kind changed). */
+function replaced(key: string, base: Fingerprint, branch: Fingerprint): boolean {
+  const [b, n] = [base.entries[key], branch.entries[key]];
+  return b !== undefined && n !== undefined && b.sid !== n.sid;
+}
+
 /** Whether `side` already has what the branch has for `field` of `key`. */
 function sameAs(side: Fingerprint, branch: Fingerprint, key: string, field: string): boolean {
   const s = side.entries[key];
@@ -68,6 +74,10 @@ export function unexplainedChanges(o: {
     const fields = change.fields.filter((f) => !sameAs(o.parent, o.branch, change.key, f));
     if (fields.length === 0) continue;
     const entry = o.branch.entries[change.key] ?? o.base.entries[change.key];
+    if (replaced(change.key, o.base, o.branch)) {
+      // Another kind of object under the same name (a table become a view): all of it is new.
+      if (entry.sid !== null && o.changedIds.has(entry.sid)) continue;
+    }
     if (fields[0] === DROPPED && entry.on !== null && !o.branch.entries[entry.on]) continue;
     // The snapshot saw the object change: its modelled fields are carried by the plan.
     const seen = entry.sid !== null && o.changedIds.has(entry.sid);
@@ -93,7 +103,7 @@ export function lostChanges(o: {
 }): FingerprintProblem[] {
   const out: FingerprintProblem[] = [];
   for (const change of changedEntries(o.base, o.branch)) {
-    const created = change.fields[0] === CREATED;
+    const created = change.fields[0] === CREATED || replaced(change.key, o.base, o.branch);
     // A created entry must arrive whole: every field, not only the ones that changed.
     const fields = created
       ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
