@@ -243,7 +243,7 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       assert.match(err.message, /lost part of the branch's changes/);
       assert.match(
         err.message,
-        /column:public\.w\.b \(storage: "e" on the branch, "x" after the merge\)/,
+        /column:public\.w\.b \(storage: "e" on the branch, null after the merge\)/,
       );
       return true;
     });

@@ -41,6 +41,12 @@ export const COMMENTS: CatalogQuery = {
               SELECT 'policy:' || format('%I.%I.%I', n.nspname, c.relname, p.polname)
                 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE p.oid = d.objoid AND ${userSchema("n")})
+            WHEN 'pg_collation'::regclass THEN (
+              SELECT 'collation:' || ${qn("n.nspname", "c.collname")}
+                FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+               WHERE c.oid = d.objoid AND ${userSchema("n")})
+            WHEN 'pg_event_trigger'::regclass THEN (
+              SELECT 'event_trigger:' || ${q("e.evtname")} FROM pg_event_trigger e WHERE e.oid = d.objoid)
             WHEN 'pg_extension'::regclass THEN (
               SELECT 'extension:' || ${q("e.extname")} FROM pg_extension e WHERE e.oid = d.objoid)
             ELSE (

@@ -6,6 +6,8 @@
 const UNMODELLED: Record<string, readonly string[] | "all"> = {
   schema: ["owner"],
   extension: [],
+  collation: ["owner"],
+  event_trigger: ["owner"],
   class: ["owner", "replica_identity", "access_method", "tablespace", "of_type"],
   column: ["storage", "statistics_target", "compression", "options", "fdw_options"],
   identity: [],

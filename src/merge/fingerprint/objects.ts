@@ -1,5 +1,5 @@
 import { notExtensionMember, USER_OID, userSchema } from "../introspect/context.ts";
-import { extensionId, functionId, schemaId } from "../introspect/ids.ts";
+import { collationId, extensionId, functionId, schemaId } from "../introspect/ids.ts";
 import { type CatalogQuery, q, qn, sorted } from "./spec.ts";
 
 /** SQL: the object is not part of another one (a range type's constructors and casts come with it). */
@@ -22,6 +22,28 @@ const extensions: CatalogQuery = {
          WHERE e.oid >= ${USER_OID}`,
   global: true,
   sid: ([e]) => extensionId(e),
+};
+
+/** Collations; the locale column was renamed in PG 17, so it is read by name from the row. */
+const collations: CatalogQuery = {
+  sql: `SELECT 'collation:' || ${qn("n.nspname", "c.collname")} AS key, NULL AS on,
+               ARRAY[n.nspname, c.collname]::text[] AS parts, c.collprovider::text AS provider,
+               c.collisdeterministic AS deterministic, c.collcollate AS lc_collate, c.collctype AS lc_ctype,
+               coalesce(to_jsonb(c) ->> 'colllocale', to_jsonb(c) ->> 'colliculocale') AS locale,
+               to_jsonb(c) ->> 'collicurules' AS rules, pg_get_userbyid(c.collowner)::text AS owner
+          FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+         WHERE c.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_collation", "c.oid")}`,
+  sid: ([s, n]) => collationId(s, n),
+};
+
+const eventTriggers: CatalogQuery = {
+  sql: `SELECT 'event_trigger:' || ${q("e.evtname")} AS key, NULL AS on, ARRAY[e.evtname::text] AS parts,
+               e.evtevent::text AS event, e.evttags::text AS tags, e.evtfoid::regprocedure::text AS function,
+               e.evtenabled::text AS enabled, pg_get_userbyid(e.evtowner)::text AS owner
+          FROM pg_event_trigger e
+         WHERE e.oid >= ${USER_OID} AND ${notExtensionMember("pg_event_trigger", "e.oid")}`,
+  global: true,
+  sid: ([n]) => `event_trigger:${n}`,
 };
 
 /** Functions, procedures and aggregates (pg_get_functiondef refuses aggregates: their pg_aggregate row stands in). */
@@ -160,6 +182,8 @@ const others: CatalogQuery = {
 export const OBJECT_QUERIES: CatalogQuery[] = [
   schemas,
   extensions,
+  collations,
+  eventTriggers,
   functions,
   types,
   ranges,

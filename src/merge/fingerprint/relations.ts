@@ -31,7 +31,11 @@ const classes: CatalogQuery = {
   sid: ([kind, s, n]) => (kind === "f" ? null : relationId(kind, s, n)),
 };
 
-/** Columns of tables, foreign tables and composite types; attnum is left out (a column re-added elsewhere is the same column). */
+/**
+ * Columns of tables, foreign tables and composite types; attnum is left out (a column
+ * re-added elsewhere is the same column). Storage is listed only where it is not the
+ * type's own (a retyped column takes the new type's storage by itself).
+ */
 const columns: CatalogQuery = {
   sql: `SELECT 'column:' || format('%I.%I.%I', n.nspname, c.relname, a.attname) AS key, ${classKey("n", "c")} AS on,
                ARRAY[c.relkind::text, n.nspname, c.relname, a.attname]::text[] AS parts,
@@ -40,7 +44,7 @@ const columns: CatalogQuery = {
                CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
                     ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS default,
                CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
-               a.attstorage::text AS storage, a.attstattarget::text AS statistics_target,
+               CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, a.attstattarget::text AS statistics_target,
                a.attcompression::text AS compression, ${sorted("a.attoptions")} AS options,
                ${sorted("a.attfdwoptions")} AS fdw_options, ${sorted("a.attacl")} AS acl,
                a.attislocal AS local, a.attinhcount::text AS inherited_count
