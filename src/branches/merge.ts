@@ -41,7 +41,7 @@ export interface MergeReport {
   parentChanges: Change[];
   /** Changes the snapshot does not model (found by the catalog fingerprint): they block like conflicts. */
   unmergeable: FingerprintProblem[];
-  /** "merge blocked by ..." when blocked, else null. */
+  /** "merge blocked: ..." (conflicts, objects bough cannot merge) when blocked, else null. */
   blockedReason: string | null;
   /** Why the fingerprint check did not run, or null. */
   fingerprintSkipped: string | null;
@@ -193,7 +193,7 @@ function blockedReason(p: PreparedMerge): string {
   if (p.diff.conflicts.length > 0) reasons.push(`${p.diff.conflicts.length} conflict(s)`);
   if (p.fingerprint.unmergeable.length > 0)
     reasons.push(unmergeableMessage(p.fingerprint.unmergeable));
-  return `merge blocked by ${reasons.join("; ")}`;
+  return `merge blocked: ${reasons.join("; ")}`;
 }
 
 /** The branch's fingerprint becomes the new base with its snapshot (null keeps the check off, as before). */
