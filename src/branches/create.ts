@@ -154,7 +154,7 @@ async function runCreate(
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
   }
-  const base = await captureBase(url);
+  const { base, fingerprint } = await captureBase(url);
   faultPoint("create:before-ready");
   ctx.db.transaction(() => {
     updateBranch(ctx.db, branch.id, {
@@ -164,6 +164,8 @@ async function runCreate(
       forkLsn: fork.lsn,
       t0Base: base,
       mergeBase: base,
+      t0Fingerprint: fingerprint,
+      baseFingerprint: fingerprint,
     });
     finishOperation(ctx.db, op, "done");
   })();

@@ -1,5 +1,6 @@
 import type { Branch } from "../core/types.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
+import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import { renderDiffSummary } from "../merge/render/index.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -17,6 +18,10 @@ export interface DiffReport {
   /** What the parent changed since then (kept on merge, never reverted). */
   parentChanges: Change[];
   conflicts: Conflict[];
+  /** Changes the snapshot does not model (catalog fingerprint): a merge refuses them. */
+  unmergeable: FingerprintProblem[];
+  /** Why the fingerprint check did not run, or null. */
+  fingerprintSkipped: string | null;
   summary: string;
 }
 
@@ -38,7 +43,18 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
       branchChanges: p.diff.changes,
       parentChanges: p.diff.parentChanges,
       conflicts: p.diff.conflicts,
-      summary: renderDiffSummary(p.diff),
+      unmergeable: p.fingerprint.unmergeable,
+      fingerprintSkipped: p.fingerprint.skipped,
+      summary:
+        renderDiffSummary(p.diff) +
+        [
+          ...(p.fingerprint.unmergeable.length > 0
+            ? [`⚠️ ${unmergeableMessage(p.fingerprint.unmergeable)}`]
+            : []),
+          ...(p.fingerprint.skipped ? [`note: ${p.fingerprint.skipped}`] : []),
+        ]
+          .map((l) => `${l}\n`)
+          .join(""),
     };
   });
 }

@@ -1,7 +1,12 @@
+import { readFingerprint } from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { withClient } from "./sql.ts";
 
-/** Snapshot JSON of a running branch: stored as its T0 / merge base. */
-export function captureBase(url: string): Promise<string> {
-  return withClient(url, async (client) => JSON.stringify(await introspect(client)));
+/** Snapshot JSON and catalog fingerprint JSON (null before PG 15) of a running branch: stored as its T0 / merge base. */
+export function captureBase(url: string): Promise<{ base: string; fingerprint: string | null }> {
+  return withClient(url, async (client) => {
+    const base = JSON.stringify(await introspect(client));
+    const fingerprint = await readFingerprint(client);
+    return { base, fingerprint: fingerprint ? JSON.stringify(fingerprint) : null };
+  });
 }

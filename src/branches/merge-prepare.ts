@@ -7,6 +7,12 @@ import type { Snapshot } from "../merge/catalog/snapshot.ts";
 import { readSnapshot } from "../merge/catalog/upgrade.ts";
 import type { DiffResult } from "../merge/diff/changes.ts";
 import { diff3 } from "../merge/diff/diff3.ts";
+import {
+  checkFingerprints,
+  type Fingerprint,
+  type FingerprintCheck,
+  readFingerprint,
+} from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import {
   listMigrations,
@@ -32,6 +38,10 @@ export interface PreparedMerge {
   /** The plan's DDL and data statements; its [MIGRATION] ones run as `migrations`, recorded. */
   runnable: Statement[];
   diff: DiffResult;
+  /** Catalog fingerprints at the base (null for a branch from an older bough) and of the branch now. */
+  fingerprints: { base: Fingerprint | null; branch: Fingerprint | null };
+  /** Changes the snapshot does not model: they block the merge like conflicts. */
+  fingerprint: FingerprintCheck;
   plan: Plan;
   preview: string;
 }
@@ -46,8 +56,9 @@ export async function prepareMerge(
   ctx: Ctx,
   o: { project: Project; branch: Branch; parent: Branch },
 ): Promise<PreparedMerge> {
-  const { t0Base, mergeBase } = mergeBaseOf(ctx.db, o.branch.id);
-  const baseJson = mergeBase ?? t0Base;
+  const stored = mergeBaseOf(ctx.db, o.branch.id);
+  const baseJson = stored.mergeBase ?? stored.t0Base;
+  const fingerprintJson = stored.mergeBase ? stored.baseFingerprint : stored.t0Fingerprint;
   if (!baseJson) {
     throw new BoughError(
       "MERGE_FAILED",
@@ -56,17 +67,27 @@ export async function prepareMerge(
     );
   }
   const base = readSnapshot(baseJson);
-  const { branchSnapshot, branchMigrations } = await withClient(
+  const { branchSnapshot, branchMigrations, branchFingerprint } = await withClient(
     branchUrl(o.project, o.branch),
     async (c) => ({
       branchSnapshot: await introspect(c),
       branchMigrations: await listMigrations(c),
+      branchFingerprint: await readFingerprint(c),
     }),
   );
   const parentSide = await withClient(branchUrl(o.project, o.parent), (c) =>
     parentWithMigrations(c, branchMigrations, o.branch.name),
   );
   const diff = diff3(base, parentSide.snapshot, branchSnapshot);
+  const fingerprints = {
+    base: fingerprintJson ? (JSON.parse(fingerprintJson) as Fingerprint) : null,
+    branch: branchFingerprint,
+  };
+  const fingerprint = checkFingerprints({
+    base,
+    branch: branchSnapshot,
+    fingerprints: { ...fingerprints, parent: parentSide.fingerprint },
+  });
   const planned = plan(diff, {
     base,
     parent: parentSide.snapshot,
@@ -78,6 +99,7 @@ export async function prepareMerge(
     diff,
     branch: o.branch.name,
     parent: o.parent.name,
+    fingerprint,
   });
   return {
     base,
@@ -87,6 +109,8 @@ export async function prepareMerge(
     migrations: parentSide.migrations,
     runnable: planned.statements.filter((st) => st.layer !== "migration"),
     diff,
+    fingerprints,
+    fingerprint,
     plan: planned,
     preview,
   };
@@ -96,7 +120,12 @@ async function parentWithMigrations(
   client: pg.ClientBase,
   branchMigrations: Migration[],
   branchName: string,
-): Promise<{ snapshot: Snapshot; hash: string; migrations: Migration[] }> {
+): Promise<{
+  snapshot: Snapshot;
+  hash: string;
+  migrations: Migration[];
+  fingerprint: Fingerprint | null;
+}> {
   const { pending, mismatched } = pendingMigrations(branchMigrations, await listMigrations(client));
   if (mismatched.length > 0) {
     const names = mismatched.map((m) => m.name).join(", ");
@@ -109,7 +138,8 @@ async function parentWithMigrations(
   }
   const now = await introspect(client);
   const hash = snapshotHash(now);
-  if (pending.length === 0) return { snapshot: now, hash, migrations: [] };
+  if (pending.length === 0)
+    return { snapshot: now, hash, migrations: [], fingerprint: await readFingerprint(client) };
   await client.query("BEGIN");
   try {
     for (const m of pending) {
@@ -121,7 +151,8 @@ async function parentWithMigrations(
         );
       });
     }
-    return { snapshot: await introspect(client), hash, migrations: pending };
+    const snapshot = await introspect(client);
+    return { snapshot, hash, migrations: pending, fingerprint: await readFingerprint(client) };
   } finally {
     await client.query("ROLLBACK");
   }

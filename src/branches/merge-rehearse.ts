@@ -9,6 +9,12 @@ import type { Branch, Project } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import { differingIds } from "../merge/catalog/equality.ts";
 import { expectedAfterMerge } from "../merge/expected.ts";
+import {
+  type Fingerprint,
+  lostChanges,
+  problemLines,
+  readFingerprint,
+} from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -54,10 +60,10 @@ export async function rehearse(
           err.details,
         );
       });
-      return introspect(c);
+      return { snapshot: await introspect(c), fingerprint: await readFingerprint(c) };
     });
     const expected = expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes);
-    const differing = differingIds(rehearsed, expected);
+    const differing = differingIds(rehearsed.snapshot, expected);
     if (differing.length > 0) {
       throw new BoughError(
         "MERGE_FAILED",
@@ -66,9 +72,33 @@ export async function rehearse(
         { differing },
       );
     }
+    proveWithFingerprint(prepared, rehearsed.fingerprint, parent.name);
   } finally {
     await killCluster(dir);
     await rm(dir, { recursive: true, force: true });
     await rm(logFile, { force: true });
   }
+}
+
+/**
+ * The independent proof: every catalog field the branch changed since the base must be
+ * on the rehearsed parent as it is on the branch, whatever the snapshot models. Without
+ * a stored base fingerprint (a branch from an older bough) only the snapshot check runs.
+ */
+function proveWithFingerprint(
+  prepared: PreparedMerge,
+  rehearsed: Fingerprint | null,
+  parentName: string,
+): void {
+  const { base, branch } = prepared.fingerprints;
+  if (!base || !branch || !rehearsed) return;
+  const lost = lostChanges({ base, branch, rehearsed });
+  if (lost.length === 0) return;
+  const lines = problemLines(lost);
+  throw new BoughError(
+    "MERGE_FAILED",
+    `the rehearsed merge lost part of the branch's changes: ${lost.length} catalog object(s) differ from the branch on a clone of "${parentName}":\n  ${lines.join("\n  ")}`,
+    "the parent was not touched; bough cannot carry these changes yet — make them with a recorded migration (`bough migrate apply`) instead",
+    { lost },
+  );
 }

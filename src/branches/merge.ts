@@ -7,6 +7,7 @@ import { faultPoint } from "../core/fault.ts";
 import type { Branch } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
+import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -38,6 +39,12 @@ export interface MergeReport {
   changes: Change[];
   conflicts: Conflict[];
   parentChanges: Change[];
+  /** Changes the snapshot does not model (found by the catalog fingerprint): they block like conflicts. */
+  unmergeable: FingerprintProblem[];
+  /** "merge blocked: ..." (conflicts, objects bough cannot merge) when blocked, else null. */
+  blockedReason: string | null;
+  /** Why the fingerprint check did not run, or null. */
+  fingerprintSkipped: string | null;
   statements: Statement[];
   /** The reviewable SQL preview (what --save-sql writes). */
   preview: string;
@@ -65,11 +72,8 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
     let prepared = await prepareMerge(ctx, { project, branch, parent });
     const report = (merged: boolean): MergeReport => toReport(branch, parent, prepared, o, merged);
     if (o.dryRun) return report(false);
-    if (prepared.diff.conflicts.length > 0) {
-      updateBranch(ctx.db, branch.id, {
-        state: "conflicted",
-        lastError: `merge blocked by ${prepared.diff.conflicts.length} conflict(s)`,
-      });
+    if (isBlocked(prepared)) {
+      updateBranch(ctx.db, branch.id, { state: "conflicted", lastError: blockedReason(prepared) });
       audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
       return report(false);
     }
@@ -78,6 +82,7 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
         state: "merged",
         lastError: null,
         mergeBase: JSON.stringify(prepared.branchSnapshot),
+        baseFingerprint: baseFingerprintOf(prepared),
       });
       return report(true);
     }
@@ -114,10 +119,10 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
           );
         }
         prepared = await prepareMerge(ctx, { project, branch, parent });
-        if (prepared.diff.conflicts.length > 0) {
+        if (isBlocked(prepared)) {
           throw new BoughError(
             "MERGE_CONFLICT",
-            "the parent changed while merging and the merge is now blocked",
+            `the parent changed while merging and the merge is now blocked: ${blockedReason(prepared)}`,
             `run \`bough branch merge ${branch.name} --dry-run\` to see the conflicts`,
           );
         }
@@ -137,6 +142,7 @@ export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
         state: "merged",
         lastError: null,
         mergeBase: JSON.stringify(prepared.branchSnapshot),
+        baseFingerprint: baseFingerprintOf(prepared),
       });
       finishOperation(ctx.db, op, "done");
     })();
@@ -161,13 +167,35 @@ function toReport(
     branch: branch.name,
     parent: parent.name,
     dryRun: o.dryRun ?? false,
-    blocked: p.diff.conflicts.length > 0,
+    blocked: isBlocked(p),
+    blockedReason: isBlocked(p) ? blockedReason(p) : null,
     merged,
     migrations: p.migrations.map((m) => m.name),
     changes: p.diff.changes,
     conflicts: p.diff.conflicts,
     parentChanges: p.diff.parentChanges,
+    unmergeable: p.fingerprint.unmergeable,
+    fingerprintSkipped: p.fingerprint.skipped,
     statements: p.plan.statements,
     preview: p.preview,
   };
 }
+
+/**
+ * Conflicts and changes bough cannot merge both block before anything runs: the branch
+ * must be changed (resolved, undone, or the change recorded as a migration) first.
+ */
+const isBlocked = (p: PreparedMerge) =>
+  p.diff.conflicts.length > 0 || p.fingerprint.unmergeable.length > 0;
+
+function blockedReason(p: PreparedMerge): string {
+  const reasons: string[] = [];
+  if (p.diff.conflicts.length > 0) reasons.push(`${p.diff.conflicts.length} conflict(s)`);
+  if (p.fingerprint.unmergeable.length > 0)
+    reasons.push(unmergeableMessage(p.fingerprint.unmergeable));
+  return `merge blocked: ${reasons.join("; ")}`;
+}
+
+/** The branch's fingerprint becomes the new base with its snapshot (null keeps the check off, as before). */
+const baseFingerprintOf = (p: PreparedMerge) =>
+  p.fingerprints.branch ? JSON.stringify(p.fingerprints.branch) : null;

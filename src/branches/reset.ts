@@ -83,9 +83,14 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   faultPoint("reset:after-clone");
   advance(ctx.db, op, "cloned");
   await startBranch(ctx, project, branch);
-  const { t0Base } = mergeBaseOf(ctx.db, branch.id);
+  const { t0Base, t0Fingerprint } = mergeBaseOf(ctx.db, branch.id);
   ctx.db.transaction(() => {
-    updateBranch(ctx.db, branch.id, { state: "ready", mergeBase: t0Base, lastError: null });
+    updateBranch(ctx.db, branch.id, {
+      state: "ready",
+      mergeBase: t0Base,
+      baseFingerprint: t0Fingerprint,
+      lastError: null,
+    });
     finishOperation(ctx.db, op, "done");
   })();
 }

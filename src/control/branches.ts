@@ -90,6 +90,8 @@ type BranchPatch = Partial<{
   lastError: string | null;
   t0Base: string | null;
   mergeBase: string | null;
+  t0Fingerprint: string | null;
+  baseFingerprint: string | null;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -101,6 +103,8 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   lastError: "last_error",
   t0Base: "t0_base",
   mergeBase: "merge_base",
+  t0Fingerprint: "t0_fingerprint",
+  baseFingerprint: "base_fingerprint",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {
@@ -119,13 +123,32 @@ export function deleteBranchRow(db: Db, id: number): void {
   db.prepare("DELETE FROM branches WHERE id = ?").run(id);
 }
 
-/** The merge base snapshot JSON (what the branch and parent last agreed on), or null. */
+/** The merge base snapshot JSON (what the branch and parent last agreed on) and its catalog fingerprint JSON, or nulls. */
 export function mergeBaseOf(
   db: Db,
   id: number,
-): { t0Base: string | null; mergeBase: string | null } {
-  const row = db.prepare("SELECT t0_base, merge_base FROM branches WHERE id = ?").get(id) as
-    | { t0_base: string | null; merge_base: string | null }
+): {
+  t0Base: string | null;
+  mergeBase: string | null;
+  t0Fingerprint: string | null;
+  baseFingerprint: string | null;
+} {
+  const row = db
+    .prepare(
+      "SELECT t0_base, merge_base, t0_fingerprint, base_fingerprint FROM branches WHERE id = ?",
+    )
+    .get(id) as
+    | {
+        t0_base: string | null;
+        merge_base: string | null;
+        t0_fingerprint: string | null;
+        base_fingerprint: string | null;
+      }
     | undefined;
-  return { t0Base: row?.t0_base ?? null, mergeBase: row?.merge_base ?? null };
+  return {
+    t0Base: row?.t0_base ?? null,
+    mergeBase: row?.merge_base ?? null,
+    t0Fingerprint: row?.t0_fingerprint ?? null,
+    baseFingerprint: row?.base_fingerprint ?? null,
+  };
 }

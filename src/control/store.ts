@@ -103,6 +103,9 @@ const MIGRATIONS: Migration[] = [
   // A recovery that fails is recorded and retried with backoff instead of blocking bough.
   `ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE operations ADD COLUMN next_retry_at TEXT;`,
+  // Catalog fingerprints (src/merge/fingerprint) at T0 and at the merge base, beside the snapshots.
+  `ALTER TABLE branches ADD COLUMN t0_fingerprint TEXT;
+   ALTER TABLE branches ADD COLUMN base_fingerprint TEXT;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

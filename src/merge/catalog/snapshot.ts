@@ -118,6 +118,16 @@ export interface TableObject extends ObjectBase {
   options: string[];
 }
 
+/** Options of an identity column's sequence, as text like SequenceObject's. */
+export interface IdentityOptions {
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+}
+
 export interface ColumnObject extends ObjectBase {
   kind: "column";
   schema: string;
@@ -131,6 +141,8 @@ export interface ColumnObject extends ObjectBase {
   /** pg_get_expr(adbin) of a plain default, else null. */
   default: string | null;
   identity: "always" | "by-default" | null;
+  /** Set exactly when `identity` is: the options of the column's own sequence (pg_sequence). */
+  identityOptions?: IdentityOptions;
   /** Expression of a STORED generated column, else null. */
   generated: string | null;
   /** Set exactly when `generated` is: PG 18 also has VIRTUAL generated columns (attgenerated 'v'). */

@@ -18,6 +18,12 @@ interface Row {
   is_local: boolean;
   expr: string | null;
   collation: string | null;
+  seq_start: string | null;
+  seq_increment: string | null;
+  seq_min: string | null;
+  seq_max: string | null;
+  seq_cache: string | null;
+  seq_cycle: boolean | null;
 }
 
 /**
@@ -25,6 +31,7 @@ interface Row {
  * generation expression lives in pg_attrdef, whose pg_depend rows are the column's.
  * A plain default cannot mention columns, so it is printed without the table as context:
  * giving the table makes pg_get_expr open it, the costliest step on a cold connection.
+ * An identity column's sequence (pg_depend 'i') is part of the column: its options are.
  */
 export async function readColumns(
   client: pg.ClientBase,
@@ -36,12 +43,18 @@ export async function readColumns(
             a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS is_local,
             CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
                  ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr,
-            CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation
+            CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
+            s.seqstart::text AS seq_start, s.seqincrement::text AS seq_increment, s.seqmin::text AS seq_min,
+            s.seqmax::text AS seq_max, s.seqcache::text AS seq_cache, s.seqcycle AS seq_cycle
        FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_type t ON t.oid = a.atttypid
        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+       LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
+             AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum
+             AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i'
+       LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
       WHERE a.attrelid >= ${USER_OID} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
     [ctx.excluded],
@@ -68,6 +81,16 @@ export async function readColumns(
       inherited: !r.is_local,
     };
     if (r.generated !== "") column.generatedKind = r.generated === "v" ? "virtual" : "stored";
+    if (column.identity && r.seq_start !== null) {
+      column.identityOptions = {
+        start: r.seq_start,
+        increment: r.seq_increment as string,
+        min: r.seq_min as string,
+        max: r.seq_max as string,
+        cache: r.seq_cache as string,
+        cycle: r.seq_cycle === true,
+      };
+    }
     return column;
   });
 }

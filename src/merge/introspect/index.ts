@@ -90,7 +90,8 @@ export async function introspect(
   });
 }
 
-async function inSnapshot<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+/** Runs `work` in one REPEATABLE READ snapshot (or a savepoint of the caller's transaction), search_path empty. */
+export async function inSnapshot<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
   const status = client.getTransactionStatus?.();
   if (status === "E") {
     throw new BoughError(

@@ -1,4 +1,5 @@
 import { tableId } from "../catalog/ids.ts";
+import { stableStringify } from "../catalog/equality.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 import type { ActionMap } from "./actions.ts";
@@ -107,6 +108,7 @@ function sameColumn(a: DbObject, b: DbObject): boolean {
   return (
     FOLLOWED.every((f) => a[f] === b[f]) &&
     a.identity === b.identity &&
+    stableStringify(a.identityOptions) === stableStringify(b.identityOptions) &&
     a.generated === b.generated &&
     a.generatedKind === b.generatedKind
   );

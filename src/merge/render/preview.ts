@@ -1,4 +1,6 @@
 import type { DiffResult } from "../diff/changes.ts";
+import { problemLines } from "../fingerprint/compare.ts";
+import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { renderConflict } from "./conflicts.ts";
 
@@ -20,10 +22,21 @@ export function renderPreview(o: {
   diff: DiffResult;
   branch: string;
   parent: string;
+  /** The catalog fingerprint check: changes bough cannot merge block like conflicts. */
+  fingerprint?: FingerprintCheck;
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
   const conflicts = diff.conflicts;
+  const unmergeable = o.fingerprint?.unmergeable ?? [];
+  if (unmergeable.length > 0) {
+    lines.push(
+      `-- ⚠️ MERGE BLOCKED: the branch changed ${unmergeable.length} object(s) bough cannot merge:`,
+      ...problemLines(unmergeable).map((l) => `--   ${l}`),
+      "-- make these changes with a recorded migration (`bough migrate apply`, replayed on merge), or undo them on the branch",
+      "--",
+    );
+  }
   if (conflicts.length > 0) {
     lines.push(`-- ⚠️ MERGE BLOCKED: ${conflicts.length} conflict(s)`, "--");
     conflicts.forEach((c, i) => {
@@ -36,7 +49,8 @@ export function renderPreview(o: {
     `-- ${plan.statements.length} statement(s): ${count("migration")} migration, ${count("ddl")} DDL, ${count("data")} data; ${conflicts.length} conflict(s)`,
     `-- planned against parent schema ${plan.parentHash.slice(0, 16)}`,
   );
-  if (conflicts.length > 0)
+  if (o.fingerprint?.skipped) lines.push(`-- note: ${o.fingerprint.skipped}`);
+  if (conflicts.length > 0 || unmergeable.length > 0)
     lines.push(
       "-- nothing runs while blocked: below is what would run once the conflicts are resolved",
     );

@@ -52,8 +52,10 @@ export function registerMerge(branch: Command): void {
           if (r.blocked) {
             throw new BoughError(
               "MERGE_CONFLICT",
-              `merge of ${r.branch} into ${r.parent} is blocked by ${r.conflicts.length} conflict(s)`,
-              "resolve them on the branch (or reset it), then merge again; the parent was not changed",
+              `merge of ${r.branch} into ${r.parent} is ${r.blockedReason?.replace(/^merge /u, "")}`,
+              r.unmergeable.length > 0
+                ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
+                : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
             );
           }
         },

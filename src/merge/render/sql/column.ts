@@ -1,5 +1,6 @@
 import { quoteIdent } from "../../../core/names.ts";
 import type { ColumnObject } from "../../catalog/snapshot.ts";
+import { identityClause, identitySetOptions } from "./identity.ts";
 import { tableRef } from "./refs.ts";
 import { type Converter, type Hazard, LOCK, type SqlStep, step } from "./step.ts";
 
@@ -12,8 +13,7 @@ export function columnDefinition(c: ColumnObject): string {
       `GENERATED ALWAYS AS (${c.generated}) ${c.generatedKind === "virtual" ? "VIRTUAL" : "STORED"}`,
     );
   }
-  if (c.identity)
-    parts.push(`GENERATED ${c.identity === "always" ? "ALWAYS" : "BY DEFAULT"} AS IDENTITY`);
+  if (c.identity) parts.push(identityClause(c));
   if (c.default !== null && c.generated === null) parts.push(`DEFAULT ${c.default}`);
   if (c.notNull) parts.push("NOT NULL");
   return parts.join(" ");
@@ -95,18 +95,14 @@ export const columnSql: Converter<ColumnObject> = {
       out.push(step(alterColumn(after, "SET NOT NULL"), [LOCK, "may-fail-on-existing-rows"]));
     }
     if (!before.identity && after.identity) {
-      const kind = after.identity === "always" ? "ALWAYS" : "BY DEFAULT";
-      out.push(step(alterColumn(after, `ADD GENERATED ${kind} AS IDENTITY`), [LOCK]));
-    } else if (before.identity && after.identity && before.identity !== after.identity) {
-      out.push(
-        step(
-          alterColumn(
-            after,
-            `SET GENERATED ${after.identity === "always" ? "ALWAYS" : "BY DEFAULT"}`,
-          ),
-          [LOCK],
-        ),
-      );
+      out.push(step(alterColumn(after, `ADD ${identityClause(after)}`), [LOCK]));
+    } else if (before.identity && after.identity) {
+      const kind =
+        before.identity !== after.identity
+          ? `SET GENERATED ${after.identity === "always" ? "ALWAYS" : "BY DEFAULT"}`
+          : null;
+      const actions = [kind, identitySetOptions(before, after)].filter((a) => a !== null);
+      if (actions.length > 0) out.push(step(alterColumn(after, actions.join(" ")), [LOCK]));
     }
     if (after.default !== null && after.generated === null && (defaultChanged || retyped)) {
       out.push(step(alterColumn(after, `SET DEFAULT ${after.default}`), [LOCK]));

@@ -1,0 +1,145 @@
+import { isModelled } from "./modelled.ts";
+import type { Fingerprint, FingerprintEntry } from "./types.ts";
+
+/** Pseudo-fields of an entry that exists on one side only. */
+export const CREATED = "(created)";
+export const DROPPED = "(dropped)";
+
+/** One entry of a fingerprint that differs, and which of its fields. */
+export interface EntryChange {
+  key: string;
+  fields: string[];
+}
+
+/** A change the merge cannot carry (prepare) or did not carry (rehearsal), for people and JSON. */
+export interface FingerprintProblem {
+  key: string;
+  /** The differing fields; CREATED / DROPPED for a whole entry. */
+  fields: string[];
+  /** e.g. `owner: "alice" on the branch, "postgres" after the merge`. */
+  details: string[];
+}
+
+/** Entries of `b` that differ from `a`, in key order. */
+export function changedEntries(a: Fingerprint, b: Fingerprint): EntryChange[] {
+  const out: EntryChange[] = [];
+  const keys = [...new Set([...Object.keys(a.entries), ...Object.keys(b.entries)])].sort();
+  for (const key of keys) {
+    const fields = differingFields(a.entries[key], b.entries[key]);
+    if (fields.length > 0) out.push({ key, fields });
+  }
+  return out;
+}
+
+function differingFields(x: FingerprintEntry | undefined, y: FingerprintEntry | undefined) {
+  if (!x && !y) return [];
+  if (!x) return [CREATED];
+  if (!y) return [DROPPED];
+  const names = [...new Set([...Object.keys(x.fields), ...Object.keys(y.fields)])].sort();
+  return names.filter((f) => (x.fields[f] ?? null) !== (y.fields[f] ?? null));
+}
+
+/** The entry stands for another snapshot object than at the base (its kind changed). */
+function replaced(key: string, base: Fingerprint, branch: Fingerprint): boolean {
+  const [b, n] = [base.entries[key], branch.entries[key]];
+  return b !== undefined && n !== undefined && b.sid !== n.sid;
+}
+
+/** Whether `side` already has what the branch has for `field` of `key`. */
+function sameAs(side: Fingerprint, branch: Fingerprint, key: string, field: string): boolean {
+  const s = side.entries[key];
+  const b = branch.entries[key];
+  if (field === CREATED || field === DROPPED)
+    return differingFields(s, b).length === 0 && !s === !b;
+  return (
+    s !== undefined && b !== undefined && (s.fields[field] ?? null) === (b.fields[field] ?? null)
+  );
+}
+
+/**
+ * What the branch changed since the base (by the catalogs) that no modelled change
+ * explains: a change is explained when the parent (after the replayed migrations) already
+ * has it, when it goes away with an entry the branch dropped, or when its snapshot object
+ * is among `changedIds` (the snapshot saw it) and every differing field is one the
+ * snapshot models. Anything else would be reported merged and lost.
+ */
+export function unexplainedChanges(o: {
+  base: Fingerprint;
+  branch: Fingerprint;
+  parent: Fingerprint;
+  changedIds: ReadonlySet<string>;
+}): FingerprintProblem[] {
+  const out: FingerprintProblem[] = [];
+  for (const change of changedEntries(o.base, o.branch)) {
+    const fields = change.fields.filter((f) => !sameAs(o.parent, o.branch, change.key, f));
+    if (fields.length === 0) continue;
+    const entry = o.branch.entries[change.key] ?? o.base.entries[change.key];
+    if (replaced(change.key, o.base, o.branch)) {
+      // Another kind of object under the same name (a table become a view): all of it is new.
+      if (entry.sid !== null && o.changedIds.has(entry.sid)) continue;
+    }
+    if (fields[0] === DROPPED && entry.on !== null && !o.branch.entries[entry.on]) continue;
+    // The snapshot saw the object change: its modelled fields are carried by the plan.
+    const seen = entry.sid !== null && o.changedIds.has(entry.sid);
+    const lost = seen ? fields.filter((f) => !isModelled(change.key, f)) : fields;
+    if (lost.length === 0) continue;
+    out.push({
+      key: change.key,
+      fields: lost,
+      details: describe(change.key, lost, o.base, o.branch, "at the merge base"),
+    });
+  }
+  return out;
+}
+
+/**
+ * What the branch changed since the base that the rehearsed parent does not have as the
+ * branch has it: the plan lost (part of) a change, whatever the snapshot says.
+ */
+export function lostChanges(o: {
+  base: Fingerprint;
+  branch: Fingerprint;
+  rehearsed: Fingerprint;
+}): FingerprintProblem[] {
+  const out: FingerprintProblem[] = [];
+  for (const change of changedEntries(o.base, o.branch)) {
+    const created = change.fields[0] === CREATED || replaced(change.key, o.base, o.branch);
+    // A created entry must arrive whole: every field, not only the ones that changed.
+    const fields = created
+      ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
+      : change.fields.filter((f) => !sameAs(o.rehearsed, o.branch, change.key, f));
+    if (fields.length === 0) continue;
+    out.push({
+      key: change.key,
+      fields,
+      details: describe(change.key, fields, o.rehearsed, o.branch, "after the merge"),
+    });
+  }
+  return out;
+}
+
+const show = (v: string | null | undefined) => {
+  if (v === undefined) return "absent";
+  if (v === null) return "null";
+  return JSON.stringify(v.length > 120 ? `${v.slice(0, 117)}...` : v);
+};
+
+function describe(
+  key: string,
+  fields: string[],
+  other: Fingerprint,
+  branch: Fingerprint,
+  otherLabel: string,
+) {
+  const o = other.entries[key];
+  const b = branch.entries[key];
+  return fields.map((f) => {
+    if (f === CREATED || f === DROPPED) return `${f.slice(1, -1)} on the branch`;
+    return `${f}: ${show(b?.fields[f])} on the branch, ${show(o ? o.fields[f] : undefined)} ${otherLabel}`;
+  });
+}
+
+/** One line per problem, e.g. `class:public.t (owner: "alice" on the branch, ...)`. */
+export function problemLines(problems: FingerprintProblem[]): string[] {
+  return problems.map((p) => `${p.key} (${p.details.join("; ")})`);
+}
