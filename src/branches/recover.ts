@@ -6,6 +6,7 @@ import { finishDelete } from "./delete.ts";
 import { recoverMerge } from "./merge-recover.ts";
 import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
 import { finishReset } from "./reset.ts";
+import { recoverScratchClone } from "./scratch-clone.ts";
 
 /**
  * Finishes or rolls back operations whose bough process died mid-way. Creates are
@@ -37,6 +38,9 @@ export async function recoverInterrupted(ctx: Ctx): Promise<void> {
         break;
       case "project-delete":
         await finishProjectDelete(ctx, op);
+        break;
+      case "scratch-clone":
+        await recoverScratchClone(ctx, op);
         break;
     }
   }

@@ -1,0 +1,59 @@
+import { audit } from "../control/audit.ts";
+import { branchById, updateBranch } from "../control/branches.ts";
+import { finishOperation, type Operation } from "../control/journal.ts";
+import { projectById } from "../control/projects.ts";
+import { snapshotHash } from "../merge/catalog/equality.ts";
+import { introspect } from "../merge/introspect/index.ts";
+import { branchUrl, startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { withClient } from "./sql.ts";
+
+/**
+ * What a merge records in its journal entry before it applies, so that a process
+ * killed between the parent's COMMIT and the journal update can be finished.
+ */
+export interface LandingRecord {
+  parentId: number;
+  /** snapshotHash of the parent as the merge leaves it (the rehearsed expected result). */
+  postMergeHash: string;
+  /** The branch snapshot that becomes the merge base once the merge is in. */
+  mergeBase: string;
+}
+
+/** A merge is in: the branch's merge base moves to what was merged, the operation is done. */
+export function finishMerged(
+  ctx: Ctx,
+  o: { op: Operation; branchId: number; mergeBase: string; details: Record<string, unknown> },
+): void {
+  ctx.db.transaction(() => {
+    updateBranch(ctx.db, o.branchId, { state: "merged", lastError: null, mergeBase: o.mergeBase });
+    finishOperation(ctx.db, o.op, "done");
+  })();
+  const branch = branchById(ctx.db, o.branchId);
+  const project = o.op.projectId === null ? null : projectById(ctx.db, o.op.projectId);
+  audit(ctx.db, {
+    project: project?.name ?? null,
+    branch: branch?.name ?? o.op.branchName,
+    action: "branch.merge",
+    details: o.details,
+  });
+}
+
+/**
+ * Whether an interrupted merge committed on the parent: its schema hash is the one the
+ * merge was to leave. (Only a merge that reached its apply step can have; a parent
+ * changed again after the kill reads as "not applied", and merging again is then a
+ * no-op for what both sides already have.)
+ */
+export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecord | null> {
+  const rec = op.args as Partial<LandingRecord>;
+  if (op.step !== "applying" || !rec.postMergeHash || !rec.mergeBase || !rec.parentId) return null;
+  const project = op.projectId === null ? null : projectById(ctx.db, op.projectId);
+  const parent = branchById(ctx.db, rec.parentId);
+  if (!project || !parent) return null;
+  const live = await startBranch(ctx, project, parent);
+  const hash = await withClient(branchUrl(project, live), async (c) =>
+    snapshotHash(await introspect(c)),
+  );
+  return hash === rec.postMergeHash ? (rec as LandingRecord) : null;
+}
