@@ -294,6 +294,9 @@ describe("crashes around the parent's COMMIT and the replay clone", () => {
     await query(main, "CREATE TABLE t (id int PRIMARY KEY)");
     const branch = await t.branch("k", "m");
     await query(branch, "ALTER TABLE t ADD COLUMN extra int");
+    const file = join(t.home, "k1.sql");
+    await writeFile(file, "BEGIN;\nINSERT INTO t VALUES (7);\nCOMMIT;\n");
+    await migrateApply(t.ctx, { project: "k", branch: "m", file });
     const killed = await bough(t.home, ["--project", "k", "-y", "branch", "merge", "m"], {
       env: { BOUGH_FAULT: "merge:after-commit" },
     });
@@ -312,6 +315,8 @@ describe("crashes around the parent's COMMIT and the replay clone", () => {
       ),
       [{ column_name: "extra" }, { column_name: "id" }],
     );
+    assert.deepEqual(await rows(main, "SELECT id FROM t"), [{ id: 7 }]);
+    assert.deepEqual(await rows(main, "SELECT name FROM bough.migrations"), [{ name: "k1.sql" }]);
     const ops = t.ctx.db
       .prepare("SELECT kind, status FROM operations WHERE kind = 'branch-merge'")
       .all();
@@ -320,6 +325,7 @@ describe("crashes around the parent's COMMIT and the replay clone", () => {
     const again = await mergeBranch(t.ctx, { project: "k", name: "m" });
     assert.equal(again.merged, true);
     assert.deepEqual(again.statements, []);
+    assert.deepEqual(again.migrations, []);
     assert.deepEqual(again.changes, []);
   });
 
@@ -340,7 +346,11 @@ describe("crashes around the parent's COMMIT and the replay clone", () => {
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(readdirSync(scratch), []);
     assert.deepEqual(
-      t.ctx.db.prepare("SELECT status FROM operations WHERE kind = 'scratch-clone'").all(),
+      t.ctx.db
+        .prepare(
+          "SELECT o.status FROM operations o JOIN projects p ON p.id = o.project_id WHERE o.kind = 'scratch-clone' AND p.name = 'r'",
+        )
+        .all(),
       [{ status: "rolled-back" }],
     );
   });

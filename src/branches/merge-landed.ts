@@ -4,6 +4,7 @@ import { finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import { introspect } from "../merge/introspect/index.ts";
+import { listMigrations } from "../merge/migrations.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { withClient } from "./sql.ts";
@@ -18,6 +19,8 @@ export interface LandingRecord {
   postMergeHash: string;
   /** The branch snapshot that becomes the merge base once the merge is in. */
   mergeBase: string;
+  /** Names of the migrations it records in the parent's bough.migrations, in the same transaction. */
+  migrations: string[];
 }
 
 /** A merge is in: the branch's merge base moves to what was merged, the operation is done. */
@@ -41,9 +44,11 @@ export function finishMerged(
 
 /**
  * Whether an interrupted merge committed on the parent: its schema hash is the one the
- * merge was to leave. (Only a merge that reached its apply step can have; a parent
- * changed again after the kill reads as "not applied", and merging again is then a
- * no-op for what both sides already have.)
+ * merge was to leave, and the migrations it replayed are recorded there (they commit
+ * with it, which also decides a merge whose migrations change nothing bough models).
+ * Only a merge that reached its apply step can have committed. A parent changed again
+ * after the kill reads as "not applied"; merging again is then a no-op for what both
+ * sides already have.
  */
 export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecord | null> {
   const rec = op.args as Partial<LandingRecord>;
@@ -52,8 +57,12 @@ export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecor
   const parent = branchById(ctx.db, rec.parentId);
   if (!project || !parent) return null;
   const live = await startBranch(ctx, project, parent);
-  const hash = await withClient(branchUrl(project, live), async (c) =>
-    snapshotHash(await introspect(c)),
-  );
-  return hash === rec.postMergeHash ? (rec as LandingRecord) : null;
+  const names = rec.migrations ?? [];
+  const landed = await withClient(branchUrl(project, live), async (c) => {
+    if (snapshotHash(await introspect(c)) !== rec.postMergeHash) return false;
+    if (names.length === 0) return true;
+    const recorded = (await listMigrations(c)).filter((m) => names.includes(m.name));
+    return recorded.length === names.length;
+  });
+  return landed ? (rec as LandingRecord) : null;
 }

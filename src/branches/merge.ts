@@ -159,6 +159,7 @@ async function applyRound(
         expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes),
       ),
       mergeBase: JSON.stringify(prepared.branchSnapshot),
+      migrations: prepared.migrations.map((m) => m.name),
     };
     advance(ctx.db, op, "applying", { ...landing });
     const outcome = await withClient(branchUrl(project, parent), (c) =>
@@ -169,7 +170,6 @@ async function applyRound(
         lockTimeoutMs: r.o.lockTimeoutMs ?? 5000,
       }),
     );
-    faultPoint("merge:after-commit");
     if (!outcome.applied) {
       // The parent's schema moved since planning: nothing was written; plan again.
       ctx.db.transaction(() => {
@@ -178,6 +178,7 @@ async function applyRound(
       })();
       return { kind: "stale", prepared, parent: parent.name };
     }
+    faultPoint("merge:after-commit");
     finishMerged(ctx, {
       op,
       branchId: branch.id,
