@@ -215,8 +215,8 @@ describe("migrations cannot end bough's transaction; read-only commands write no
     const r = await mergeBranch(t.ctx, {
       project: s.project,
       name: "b",
-      confirm: async (preview, { again }) => {
-        asked.push({ again, preview });
+      confirm: async (preview, o) => {
+        asked.push({ again: o?.again ?? false, preview });
         if (asked.length > 1) return;
         // another bough process works on the home meanwhile (it would fail BUSY if the lock were held)
         const other = await bough(
