@@ -14,6 +14,7 @@ import {
   readFingerprint,
 } from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
+import { executableSql } from "../merge/migration-sql.ts";
 import {
   listMigrations,
   type Migration,
@@ -24,13 +25,14 @@ import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
+import { withScratchClone } from "./scratch-clone.ts";
 import { withClient } from "./sql.ts";
 
 /** Everything a merge decides before it writes anything: read-only on both sides. */
 export interface PreparedMerge {
   base: Snapshot;
   branchSnapshot: Snapshot;
-  /** The parent now, with the branch's pending migrations replayed (in a rolled-back transaction). */
+  /** The parent now, with the branch's pending migrations replayed (on a throwaway clone). */
   parentSnapshot: Snapshot;
   /** Hash of the parent's schema as it is now, before any migration: apply checks it. */
   parentHash: string;
@@ -48,9 +50,9 @@ export interface PreparedMerge {
 
 /**
  * Three-way merge inputs: T0 (the stored merge base), the parent now and the branch now.
- * The branch's migrations the parent lacks are replayed on the parent inside a
- * transaction that is rolled back, so what they change is seen as already done on
- * both sides and the diff covers only what is left: nothing is applied twice.
+ * The branch's migrations the parent lacks are replayed on a throwaway clone of the
+ * parent, so what they change is seen as already done on both sides and the diff
+ * covers only what is left: nothing is applied twice.
  */
 export async function prepareMerge(
   ctx: Ctx,
@@ -75,9 +77,12 @@ export async function prepareMerge(
       branchFingerprint: await readFingerprint(c),
     }),
   );
-  const parentSide = await withClient(branchUrl(o.project, o.parent), (c) =>
-    parentWithMigrations(c, branchMigrations, o.branch.name),
-  );
+  const parentSide = await parentWithMigrations(ctx, {
+    project: o.project,
+    parent: o.parent,
+    branchMigrations,
+    branchName: o.branch.name,
+  });
   const diff = diff3(base, parentSide.snapshot, branchSnapshot);
   const fingerprints = {
     base: fingerprintJson ? (JSON.parse(fingerprintJson) as Fingerprint) : null,
@@ -116,17 +121,64 @@ export async function prepareMerge(
   };
 }
 
+/**
+ * The parent as the plan must see it: as it is now, plus the branch's pending migrations.
+ * Without pending migrations the parent is only read. With some, they are replayed on a
+ * throwaway clone of the parent, never on the parent itself: migration text can have
+ * effects a rolled-back transaction does not undo (nextval, COPY … TO PROGRAM, dblink),
+ * and diff and dry-run must write nothing to the parent.
+ */
 async function parentWithMigrations(
-  client: pg.ClientBase,
-  branchMigrations: Migration[],
-  branchName: string,
+  ctx: Ctx,
+  o: { project: Project; parent: Branch; branchMigrations: Migration[]; branchName: string },
 ): Promise<{
   snapshot: Snapshot;
   hash: string;
   migrations: Migration[];
   fingerprint: Fingerprint | null;
 }> {
-  const { pending, mismatched } = pendingMigrations(branchMigrations, await listMigrations(client));
+  const read = async (client: pg.ClientBase) => {
+    const pending = pendingOf(o.branchMigrations, await listMigrations(client), o.branchName);
+    const now = await introspect(client);
+    return { pending, now, hash: snapshotHash(now) };
+  };
+  const first = await withClient(branchUrl(o.project, o.parent), async (c) => ({
+    ...(await read(c)),
+    fingerprint: await readFingerprint(c),
+  }));
+  if (first.pending.length === 0) {
+    return {
+      snapshot: first.now,
+      hash: first.hash,
+      migrations: [],
+      fingerprint: first.fingerprint,
+    };
+  }
+  // Refuse transaction control and the like before cloning anything (runAndRecord checks too).
+  for (const m of first.pending) await executableSql(m);
+  return withScratchClone(ctx, { project: o.project, source: o.parent, purpose: "replay" }, (url) =>
+    withClient(url, async (client) => {
+      // Read again on the clone: the plan and its hash describe exactly what was replayed on.
+      const { pending, hash } = await read(client);
+      await client.query("BEGIN");
+      for (const m of pending) {
+        await runAndRecord(client, m).catch((err: BoughError) => {
+          if (err.code === "MIGRATION_REFUSED") throw err;
+          throw new BoughError(
+            "MERGE_CONFLICT",
+            `the branch's migration ${m.name} does not apply to the parent as it is now: ${err.message}`,
+            "the parent changed what this migration touches: reset the branch or rewrite the migration, then merge again",
+          );
+        });
+      }
+      const snapshot = await introspect(client);
+      return { snapshot, hash, migrations: pending, fingerprint: await readFingerprint(client) };
+    }),
+  );
+}
+
+function pendingOf(branch: Migration[], parent: Migration[], branchName: string): Migration[] {
+  const { pending, mismatched } = pendingMigrations(branch, parent);
   if (mismatched.length > 0) {
     const names = mismatched.map((m) => m.name).join(", ");
     throw new BoughError(
@@ -136,24 +188,5 @@ async function parentWithMigrations(
       { mismatched },
     );
   }
-  const now = await introspect(client);
-  const hash = snapshotHash(now);
-  if (pending.length === 0)
-    return { snapshot: now, hash, migrations: [], fingerprint: await readFingerprint(client) };
-  await client.query("BEGIN");
-  try {
-    for (const m of pending) {
-      await runAndRecord(client, m).catch((err: BoughError) => {
-        throw new BoughError(
-          "MERGE_CONFLICT",
-          `the branch's migration ${m.name} does not apply to the parent as it is now: ${err.message}`,
-          "the parent changed what this migration touches: reset the branch or rewrite the migration, then merge again",
-        );
-      });
-    }
-    const snapshot = await introspect(client);
-    return { snapshot, hash, migrations: pending, fingerprint: await readFingerprint(client) };
-  } finally {
-    await client.query("ROLLBACK");
-  }
+  return pending;
 }

@@ -3,12 +3,14 @@ import { killCluster } from "../clusters/cluster.ts";
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import type { Ctx } from "./context.ts";
+import { finishMerged, mergeLanded } from "./merge-landed.ts";
 import { rehearsalLog } from "./merge-rehearse.ts";
 
 /**
  * A merge applies to the parent in one transaction, so a merge whose process died
- * changed nothing there (Postgres rolled it back). What is left to clean up is the
- * rehearsal clone and the branch's state.
+ * either changed nothing there (Postgres rolled it back) or committed all of it just
+ * before the kill: the parent's schema hash tells which (mergeLanded). A merge that
+ * landed is finished; otherwise what is left is the rehearsal clone and the branch's state.
  */
 export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
   const rehearsal = op.args.rehearsalDir as string | undefined;
@@ -18,6 +20,20 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
     await rm(rehearsalLog(rehearsal), { force: true });
   }
   const branch = branchById(ctx.db, op.args.branchId as number);
+  const landed = branch ? await mergeLanded(ctx, op) : null;
+  if (branch && landed) {
+    ctx.progress(
+      `the interrupted merge of ${branch.name} had committed on its parent: finishing it`,
+    );
+    finishMerged(ctx, {
+      op,
+      branchId: branch.id,
+      mergeBase: landed.mergeBase,
+      baseFingerprint: landed.baseFingerprint ?? null,
+      details: { recovered: true },
+    });
+    return;
+  }
   ctx.db.transaction(() => {
     if (branch?.state === "merging" || branch?.state === "failed") {
       updateBranch(ctx.db, branch.id, {

@@ -4,9 +4,11 @@ import { updateBranch } from "../control/branches.ts";
 import { advance, finishOperation } from "../control/journal.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
-import type { Branch } from "../core/types.ts";
+import type { Branch, Project } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
+import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
+import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
@@ -14,6 +16,7 @@ import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireChildBranch } from "./lookup.ts";
+import { finishMerged, type LandingRecord } from "./merge-landed.ts";
 import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
 import { withClient } from "./sql.ts";
@@ -23,8 +26,13 @@ export interface MergeOptions {
   name: string;
   /** Show what would run; change nothing anywhere. */
   dryRun?: boolean;
-  /** Called with the preview before anything is written; throw to cancel. */
-  confirm?: (preview: string) => Promise<void>;
+  /**
+   * Called with the preview before anything is written, without the home lock held
+   * (other commands run meanwhile); throw to cancel. Called again, with `again`, when
+   * the parent moved meanwhile and the plan changed. Without it the first plan is
+   * taken as confirmed and a changed re-plan is refused.
+   */
+  confirm?: (preview: string, o: { again: boolean }) => Promise<void>;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
 }
@@ -52,108 +60,149 @@ export interface MergeReport {
 
 const MAX_REPLANS = 3;
 
+/** What one locked round of a merge ended with. */
+type Round =
+  | { kind: "done"; report: MergeReport }
+  | { kind: "confirm"; prepared: PreparedMerge }
+  | { kind: "stale"; prepared: PreparedMerge; parent: string };
+
 /**
  * Merges a branch into its parent: three-way diff, plan, rehearsal on a copy-on-write
  * clone of the parent, then the same statements on the parent in one transaction.
- * Blocked merges and failures leave the parent exactly as it was.
+ * Blocked merges and failures leave the parent exactly as it was. The question to the
+ * user is asked between two locked rounds; what is applied is always a plan that was
+ * confirmed (the same statements), planned again after the answer.
  */
-export function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
-  return exclusive(ctx, async () => {
-    const found = requireChildBranch(ctx, {
-      ...o,
-      what: "merged (it has no parent)",
-      hint: "merge a branch created with `bough branch create`",
-    });
-    const { project } = found;
-    let { branch, parent } = found;
-    for (const b of [branch, parent]) requireSettled(b, "merge");
-    branch = await startBranch(ctx, project, branch);
-    parent = await startBranch(ctx, project, parent);
-    let prepared = await prepareMerge(ctx, { project, branch, parent });
-    const report = (merged: boolean): MergeReport => toReport(branch, parent, prepared, o, merged);
-    if (o.dryRun) return report(false);
-    if (isBlocked(prepared)) {
-      updateBranch(ctx.db, branch.id, { state: "conflicted", lastError: blockedReason(prepared) });
-      audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
-      return report(false);
-    }
-    if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
-      updateBranch(ctx.db, branch.id, {
-        state: "merged",
-        lastError: null,
-        mergeBase: JSON.stringify(prepared.branchSnapshot),
-        baseFingerprint: baseFingerprintOf(prepared),
-      });
-      return report(true);
-    }
-    await o.confirm?.(prepared.preview);
-    const op = beginBranchOperation(ctx, {
-      project,
-      branch,
-      kind: "branch-merge",
-      state: "merging",
-      args: { parent: parent.name },
-    });
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}-${attempt}`);
-        advance(ctx.db, op, "rehearsing", { rehearsalDir });
-        await rehearse(ctx, { project, parent, prepared, dir: rehearsalDir });
-        faultPoint("merge:after-rehearsal");
-        advance(ctx.db, op, "applying");
-        const outcome = await withClient(branchUrl(project, parent), (c) =>
-          applyInTransaction(c, {
-            migrations: prepared.migrations,
-            statements: prepared.runnable,
-            expectedHash: prepared.parentHash,
-            lockTimeoutMs: o.lockTimeoutMs ?? 5000,
-          }),
+export async function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
+  let confirmed: string | null = null;
+  for (let stale = 0; ; ) {
+    const round = await exclusive(ctx, () => mergeRound(ctx, o, confirmed));
+    if (round.kind === "done") return round.report;
+    if (round.kind === "stale") {
+      confirmed ??= planKey(round.prepared);
+      if (++stale >= MAX_REPLANS) {
+        throw new BoughError(
+          "MERGE_FAILED",
+          `the parent "${round.parent}" kept changing while merging`,
+          "retry when schema changes on the parent have stopped",
         );
-        if (outcome.applied) break;
-        // The parent's schema moved since planning: plan again from what it is now.
-        if (attempt >= MAX_REPLANS) {
-          throw new BoughError(
-            "MERGE_FAILED",
-            `the parent "${parent.name}" kept changing while merging`,
-            "retry when schema changes on the parent have stopped",
-          );
-        }
-        prepared = await prepareMerge(ctx, { project, branch, parent });
-        if (isBlocked(prepared)) {
-          throw new BoughError(
-            "MERGE_CONFLICT",
-            `the parent changed while merging and the merge is now blocked: ${blockedReason(prepared)}`,
-            `run \`bough branch merge ${branch.name} --dry-run\` to see the conflicts`,
-          );
-        }
       }
-    } catch (err) {
-      ctx.db.transaction(() => {
-        updateBranch(ctx.db, branch.id, {
-          state: (err as BoughError).code === "MERGE_CONFLICT" ? "conflicted" : "ready",
-          lastError: (err as Error).message,
-        });
-        finishOperation(ctx.db, op, "failed", (err as Error).message);
-      })();
-      throw err;
+      continue;
     }
-    ctx.db.transaction(() => {
-      updateBranch(ctx.db, branch.id, {
-        state: "merged",
-        lastError: null,
-        mergeBase: JSON.stringify(prepared.branchSnapshot),
-        baseFingerprint: baseFingerprintOf(prepared),
-      });
-      finishOperation(ctx.db, op, "done");
-    })();
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "branch.merge",
-      details: { parent: parent.name, statements: prepared.plan.statements.length },
+    await o.confirm?.(round.prepared.preview, { again: confirmed !== null });
+    confirmed = planKey(round.prepared);
+  }
+}
+
+/** What the user agreed to: every planned statement, migrations included, in order. */
+const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
+
+async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): Promise<Round> {
+  const found = requireChildBranch(ctx, {
+    ...o,
+    what: "merged (it has no parent)",
+    hint: "merge a branch created with `bough branch create`",
+  });
+  const { project } = found;
+  for (const b of [found.branch, found.parent]) requireSettled(b, "merge");
+  const branch = await startBranch(ctx, project, found.branch);
+  const parent = await startBranch(ctx, project, found.parent);
+  const prepared = await prepareMerge(ctx, { project, branch, parent });
+  const report = (merged: boolean): Round => ({
+    kind: "done",
+    report: toReport(branch, parent, prepared, o, merged),
+  });
+  if (o.dryRun) return report(false);
+  if (isBlocked(prepared)) {
+    updateBranch(ctx.db, branch.id, { state: "conflicted", lastError: blockedReason(prepared) });
+    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
+    return report(false);
+  }
+  if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
+    updateBranch(ctx.db, branch.id, {
+      state: "merged",
+      lastError: null,
+      mergeBase: JSON.stringify(prepared.branchSnapshot),
+      baseFingerprint: baseFingerprintOf(prepared),
     });
     return report(true);
+  }
+  const key = planKey(prepared);
+  if (confirmed === null && o.confirm) return { kind: "confirm", prepared };
+  if (confirmed !== null && confirmed !== key) {
+    if (o.confirm) return { kind: "confirm", prepared };
+    throw new BoughError(
+      "MERGE_FAILED",
+      `parent moved, plan changed: review again (the parent "${parent.name}" changed since the merge was planned and the new plan differs)`,
+      `run \`bough branch merge ${branch.name} --dry-run\` to see the new plan, then merge again`,
+    );
+  }
+  return applyRound(ctx, { o, project, branch, parent, prepared });
+}
+
+/** Rehearses and applies one confirmed plan; "stale" when the parent moved since planning. */
+async function applyRound(
+  ctx: Ctx,
+  r: { o: MergeOptions; project: Project; branch: Branch; parent: Branch; prepared: PreparedMerge },
+): Promise<Round> {
+  const { project, branch, parent, prepared } = r;
+  const op = beginBranchOperation(ctx, {
+    project,
+    branch,
+    kind: "branch-merge",
+    state: "merging",
+    args: { parent: parent.name },
   });
+  try {
+    const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}`);
+    advance(ctx.db, op, "rehearsing", { rehearsalDir });
+    await rehearse(ctx, { project, parent, prepared, dir: rehearsalDir });
+    faultPoint("merge:after-rehearsal");
+    const landing: LandingRecord = {
+      parentId: parent.id,
+      postMergeHash: snapshotHash(
+        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes),
+      ),
+      mergeBase: JSON.stringify(prepared.branchSnapshot),
+      baseFingerprint: baseFingerprintOf(prepared),
+      migrations: prepared.migrations.map((m) => m.name),
+    };
+    advance(ctx.db, op, "applying", { ...landing });
+    const outcome = await withClient(branchUrl(project, parent), (c) =>
+      applyInTransaction(c, {
+        migrations: prepared.migrations,
+        statements: prepared.runnable,
+        expectedHash: prepared.parentHash,
+        lockTimeoutMs: r.o.lockTimeoutMs ?? 5000,
+      }),
+    );
+    if (!outcome.applied) {
+      // The parent's schema moved since planning: nothing was written; plan again.
+      ctx.db.transaction(() => {
+        updateBranch(ctx.db, branch.id, { state: "ready" });
+        finishOperation(ctx.db, op, "rolled-back", "the parent moved since planning");
+      })();
+      return { kind: "stale", prepared, parent: parent.name };
+    }
+    faultPoint("merge:after-commit");
+    finishMerged(ctx, {
+      op,
+      branchId: branch.id,
+      mergeBase: landing.mergeBase,
+      baseFingerprint: landing.baseFingerprint,
+      details: { parent: parent.name, statements: prepared.plan.statements.length },
+    });
+    return { kind: "done", report: toReport(branch, parent, prepared, r.o, true) };
+  } catch (err) {
+    ctx.db.transaction(() => {
+      updateBranch(ctx.db, branch.id, {
+        state: (err as BoughError).code === "MERGE_CONFLICT" ? "conflicted" : "ready",
+        lastError: (err as Error).message,
+      });
+      finishOperation(ctx.db, op, "failed", (err as Error).message);
+    })();
+    throw err;
+  }
 }
 
 function toReport(

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { BoughError } from "../core/errors.ts";
+import { executableSql } from "../merge/migration-sql.ts";
 import { applyMigration, checksumOf, listMigrations, type Migration } from "../merge/migrations.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -24,6 +25,8 @@ export function migrateApply(
       );
     });
     const m: Migration = { name: basename(o.file), checksum: checksumOf(sql), sql };
+    // Refused before the branch is even started (applyMigration checks again as it runs).
+    await executableSql(m);
     const live = await startBranch(ctx, project, branch);
     const r = await withClient(branchUrl(project, live), (c) => applyMigration(c, m));
     return { name: m.name, checksum: m.checksum, applied: r.applied, branch: branch.name };

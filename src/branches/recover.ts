@@ -13,6 +13,7 @@ import { finishDelete } from "./delete.ts";
 import { recoverMerge } from "./merge-recover.ts";
 import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
 import { finishReset } from "./reset.ts";
+import { recoverScratchClone } from "./scratch-clone.ts";
 
 /** What became of one interrupted operation. */
 export interface RecoveryOutcome {
@@ -85,6 +86,8 @@ async function recoverOne(ctx: Ctx, op: Operation): Promise<void> {
       return rollbackProjectCreate(ctx, op);
     case "project-delete":
       return finishProjectDelete(ctx, op);
+    case "scratch-clone":
+      return recoverScratchClone(ctx, op);
   }
 }
 

@@ -12,7 +12,8 @@ export type OperationKind =
   | "branch-create"
   | "branch-reset"
   | "branch-delete"
-  | "branch-merge";
+  | "branch-merge"
+  | "scratch-clone";
 
 export type OperationStatus = "running" | "done" | "failed" | "rolled-back";
 

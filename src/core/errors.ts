@@ -19,6 +19,7 @@ export type ErrorCode =
   | "MERGE_CONFLICT"
   | "MERGE_FAILED"
   | "MIGRATION_FAILED"
+  | "MIGRATION_REFUSED"
   | "CLUSTER_FAILED"
   | "CLONE_FAILED"
   | "T0_MISSING"

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { BoughError } from "../core/errors.ts";
 import { ensureBookkeeping } from "./bookkeeping.ts";
+import { executableSql } from "./migration-sql.ts";
 
 /** A migration recorded in a branch's bough.migrations. */
 export interface Migration {
@@ -40,10 +41,15 @@ export function pendingMigrations(
   return { pending, mismatched };
 }
 
-/** Runs a migration's SQL and records it; the caller owns the transaction. */
+/**
+ * Runs a migration's SQL and records it; the caller owns the transaction. The text is
+ * checked here, wherever it comes from (a branch can write bough.migrations directly),
+ * so nothing in it can end the caller's transaction (see executableSql).
+ */
 export async function runAndRecord(client: pg.ClientBase, m: Migration): Promise<void> {
+  const sql = await executableSql(m);
   try {
-    await client.query(m.sql);
+    await client.query(sql);
   } catch (err) {
     const e = err as Error & { position?: string };
     throw new BoughError(

@@ -9,6 +9,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "INVALID_INPUT":
     case "INVALID_NAME":
     case "NOT_CONFIRMED":
+    case "MIGRATION_REFUSED":
       return 400;
     case "UNAUTHORIZED":
       return 401;

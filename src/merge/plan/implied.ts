@@ -1,5 +1,5 @@
-import { tableId } from "../catalog/ids.ts";
 import { stableStringify } from "../catalog/equality.ts";
+import { tableId } from "../catalog/ids.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 import type { ActionMap } from "./actions.ts";

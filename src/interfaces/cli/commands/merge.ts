@@ -34,10 +34,20 @@ export function registerMerge(branch: Command): void {
             project: s.opts.project,
             name: await branchOrCurrent(s, name),
             dryRun: o.dryRun,
-            confirm: async (preview) => {
-              if (!s.opts.json && !s.opts.yes) process.stderr.write(`${preview}\n`);
-              await confirm(s, `apply this merge to the parent?`);
-            },
+            // Under -y nothing is shown, so a re-planned merge that differs is refused.
+            confirm: s.opts.yes
+              ? undefined
+              : async (preview, { again }) => {
+                  if (!s.opts.json) {
+                    if (again) {
+                      process.stderr.write(
+                        "the parent changed while you reviewed the merge; this is the new plan:\n",
+                      );
+                    }
+                    process.stderr.write(`${preview}\n`);
+                  }
+                  await confirm(s, `apply this merge to the parent?`);
+                },
           });
           if (o.saveSql) await writeFile(o.saveSql, r.preview);
           s.out.result(r, () => {

@@ -1,0 +1,81 @@
+import { audit } from "../control/audit.ts";
+import { branchById, updateBranch } from "../control/branches.ts";
+import { finishOperation, type Operation } from "../control/journal.ts";
+import { projectById } from "../control/projects.ts";
+import { snapshotHash } from "../merge/catalog/equality.ts";
+import { introspect } from "../merge/introspect/index.ts";
+import { listMigrations } from "../merge/migrations.ts";
+import { branchUrl, startBranch } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+import { withClient } from "./sql.ts";
+
+/**
+ * What a merge records in its journal entry before it applies, so that a process
+ * killed between the parent's COMMIT and the journal update can be finished.
+ */
+export interface LandingRecord {
+  parentId: number;
+  /** snapshotHash of the parent as the merge leaves it (the rehearsed expected result). */
+  postMergeHash: string;
+  /** The branch snapshot that becomes the merge base once the merge is in. */
+  mergeBase: string;
+  /** The branch's catalog fingerprint, which becomes the base fingerprint with it (null: none). */
+  baseFingerprint: string | null;
+  /** Names of the migrations it records in the parent's bough.migrations, in the same transaction. */
+  migrations: string[];
+}
+
+/** A merge is in: the branch's merge base moves to what was merged, the operation is done. */
+export function finishMerged(
+  ctx: Ctx,
+  o: {
+    op: Operation;
+    branchId: number;
+    mergeBase: string;
+    baseFingerprint: string | null;
+    details: Record<string, unknown>;
+  },
+): void {
+  ctx.db.transaction(() => {
+    updateBranch(ctx.db, o.branchId, {
+      state: "merged",
+      lastError: null,
+      mergeBase: o.mergeBase,
+      baseFingerprint: o.baseFingerprint,
+    });
+    finishOperation(ctx.db, o.op, "done");
+  })();
+  const branch = branchById(ctx.db, o.branchId);
+  const project = o.op.projectId === null ? null : projectById(ctx, o.op.projectId);
+  audit(ctx.db, {
+    project: project?.name ?? null,
+    branch: branch?.name ?? o.op.branchName,
+    action: "branch.merge",
+    details: o.details,
+  });
+}
+
+/**
+ * Whether an interrupted merge committed on the parent: its schema hash is the one the
+ * merge was to leave, and the migrations it replayed are recorded there (they commit
+ * with it, which also decides a merge whose migrations change nothing bough models).
+ * Only a merge that reached its apply step can have committed. A parent changed again
+ * after the kill reads as "not applied"; merging again is then a no-op for what both
+ * sides already have.
+ */
+export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecord | null> {
+  const rec = op.args as Partial<LandingRecord>;
+  if (op.step !== "applying" || !rec.postMergeHash || !rec.mergeBase || !rec.parentId) return null;
+  const project = op.projectId === null ? null : projectById(ctx, op.projectId);
+  const parent = branchById(ctx.db, rec.parentId);
+  if (!project || !parent) return null;
+  const live = await startBranch(ctx, project, parent);
+  const names = rec.migrations ?? [];
+  const landed = await withClient(branchUrl(project, live), async (c) => {
+    if (snapshotHash(await introspect(c)) !== rec.postMergeHash) return false;
+    if (names.length === 0) return true;
+    const recorded = (await listMigrations(c)).filter((m) => names.includes(m.name));
+    return recorded.length === names.length;
+  });
+  return landed ? (rec as LandingRecord) : null;
+}

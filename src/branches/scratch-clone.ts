@@ -1,0 +1,66 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
+import { cloneRunning } from "../clusters/online-clone.ts";
+import { pickFreePort } from "../clusters/ports.ts";
+import { reservedPorts } from "../control/branches.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
+import { faultPoint } from "../core/fault.ts";
+import type { Branch, Project } from "../core/types.ts";
+import { branchUrl } from "./branch-cluster.ts";
+import type { Ctx } from "./context.ts";
+
+/**
+ * Runs fn against a throwaway copy-on-write clone of a running branch, then removes
+ * the clone. Whatever fn runs there (a COMMIT, nextval, COPY … TO PROGRAM) cannot
+ * reach the source, which is only read. The clone is journaled, so if this process
+ * is killed the next bough command stops and removes it (recoverScratchClone).
+ */
+export async function withScratchClone<T>(
+  ctx: Ctx,
+  o: { project: Project; source: Branch; purpose: string },
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const op = beginOperation(ctx.db, {
+    projectId: o.project.id,
+    kind: "scratch-clone",
+    branchName: o.source.name,
+    args: { purpose: o.purpose },
+  });
+  const dir = join(ctx.paths.scratchDir(o.project), `${o.purpose}-${op.id}`);
+  advance(ctx.db, op, "cloning", { dir });
+  try {
+    await cloneRunning(ctx.cluster, {
+      sourceDataDir: ctx.paths.branchData(o.project, o.source),
+      sourceUrl: branchUrl(o.project, o.source),
+      targetDataDir: dir,
+      driver: ctx.driver,
+    });
+    const port = await pickFreePort(reservedPorts(ctx.db));
+    await startCluster(ctx.cluster, { dataDir: dir, port, logFile: scratchLog(dir) });
+    faultPoint("scratch:after-start");
+    const result = await fn(connectionString({ port, password: o.project.password }));
+    await removeScratch(dir);
+    finishOperation(ctx.db, op, "done");
+    return result;
+  } catch (err) {
+    await removeScratch(dir);
+    finishOperation(ctx.db, op, "failed", (err as Error).message);
+    throw err;
+  }
+}
+
+/** A scratch clone left by a killed process: stop it and remove its files. */
+export async function recoverScratchClone(ctx: Ctx, op: Operation): Promise<void> {
+  const dir = op.args.dir as string | undefined;
+  if (dir) await removeScratch(dir);
+  finishOperation(ctx.db, op, "rolled-back");
+}
+
+const scratchLog = (dir: string) => `${dir}.log`;
+
+async function removeScratch(dir: string): Promise<void> {
+  await killCluster(dir);
+  await rm(dir, { recursive: true, force: true });
+  await rm(scratchLog(dir), { force: true });
+}
