@@ -135,7 +135,8 @@ function describe(
   const b = branch.entries[key];
   return fields.map((f) => {
     if (f === CREATED || f === DROPPED) return `${f.slice(1, -1)} on the branch`;
-    return `${f}: ${show(b?.fields[f])} on the branch, ${show(o ? o.fields[f] : undefined)} ${otherLabel}`;
+    const value = (e: FingerprintEntry | undefined) => (e ? (e.fields[f] ?? null) : undefined);
+    return `${f}: ${show(value(b))} on the branch, ${show(value(o))} ${otherLabel}`;
   });
 }
 

@@ -61,7 +61,8 @@ function toEntry(row: Row, query: CatalogQuery): FingerprintEntry {
   const { key: _key, on, parts, ...rest } = row;
   const fields: Record<string, string | null> = {};
   for (const [name, value] of Object.entries(rest)) {
-    fields[name] = value === null || value === undefined ? null : String(value);
+    // Null fields are left out (most are): a missing field reads as null, and the stored JSON halves.
+    if (value !== null && value !== undefined) fields[name] = String(value);
   }
   return { sid: parts.length > 0 ? query.sid(parts) : null, on, fields };
 }

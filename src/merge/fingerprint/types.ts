@@ -15,7 +15,7 @@ export interface FingerprintEntry {
   sid: string | null;
   /** Key of the entry this one goes away with (a column's table, a rule's table, a comment's object). */
   on: string | null;
-  /** Meaningful catalog columns as text (oids mapped to names); volatile ones are left out. */
+  /** Meaningful catalog columns as text (oids mapped to names); volatile ones and nulls are left out. */
   fields: Record<string, string | null>;
 }
 
