@@ -154,6 +154,8 @@ test("a home made by the old layout is tightened and its passwords move out of c
       ["operations", "next_retry_at"],
       ["locks", "pid_start"],
       ["locks", "boot_id"],
+      ["branches", "t0_fingerprint"],
+      ["branches", "base_fingerprint"],
     ]) {
       db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
     }
