@@ -66,6 +66,9 @@ describe("merge converges on the migra corpus", () => {
     const main = await t.project(project);
     try {
       await ensureCorpusRoles(main);
+      // Both sides start from the same empty database (a project's main also holds the
+      // platform's schemas, grants and default privileges, which WIPE removes).
+      await query(main, WIPE);
       await loadSql(main, a);
       const branch = await t.branch(project, "b");
       await query(branch, WIPE);
