@@ -2,10 +2,13 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { openBranchServer } from "../../branches/serve.ts";
+import { projectBlobs } from "../../branches/storage-blobs.ts";
+import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
+import { storageRoutes } from "../../platform/storage/routes.ts";
 import { branchTokenId } from "../../platform/tokens.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
@@ -84,6 +87,8 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.register(
     async (branch) => {
       branch.register(authRoutes({ platformOf }), { prefix: "/auth/v1" });
+      const blobsOf = (p: Project) => projectBlobs(ctx, p);
+      branch.register(storageRoutes({ platformOf, blobsOf }), { prefix: "/storage/v1" });
       // Data API (PostgREST): the lead mounts restRoutes from src/platform/rest/routes.ts here:
       // branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
     },
