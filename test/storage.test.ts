@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { deleteBranch } from "../src/branches/delete.ts";
 import { branchKeys } from "../src/branches/keys.ts";
 import { resetBranch } from "../src/branches/reset.ts";
+import { storageGc } from "../src/branches/storage-gc.ts";
 import { buildApp } from "../src/interfaces/api/app.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
@@ -197,6 +199,62 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     await resetBranch(t.ctx, { project: P, name: "feat" });
     assert.equal(await text((await feat.download("a/one.txt")).data), "1");
     assert.equal(await text((await feat.download("a/b/deep.txt")).data), "deep");
+  });
+
+  test("gc keeps what T0 references, removes a deleted branch's blobs, and an upload during gc survives", async () => {
+    await storageGc(t.ctx, { project: P, graceMs: 0 }); // earlier tests' replaced files
+    const main = (await client("main")).storage.from("docs");
+    await main.upload("t0only.txt", Buffer.from("kept by T0"));
+    await t.branch(P, "snap");
+    const snap = (await client("snap")).storage.from("docs");
+    // Now only snap's T0 references these bytes.
+    await main.remove(["t0only.txt"]);
+    await snap.remove(["t0only.txt"]);
+    await snap.upload("branch-only.txt", Buffer.from("garbage soon"));
+    const withBranch = await blobCount();
+    const [kept] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    assert.equal(kept.removed, 0, JSON.stringify(kept));
+    await resetBranch(t.ctx, { project: P, name: "snap" });
+    assert.equal(await text((await snap.download("t0only.txt")).data), "kept by T0");
+    await deleteBranch(t.ctx, { project: P, name: "snap" });
+    // Deleted: its blob is unreferenced, everything else is kept.
+    const [r1] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    assert.equal(r1.removed, 2, JSON.stringify(r1));
+    assert.equal(await blobCount(), withBranch - 2);
+    assert.equal(await text((await main.download("a/one.txt")).data), "1");
+
+    // The same bytes again, uploaded slowly: gc runs while the body is still streaming.
+    await t.branch(P, "snap2");
+    const snap2 = (await client("snap2")).storage.from("docs");
+    await snap2.upload("again.txt", Buffer.from("same bytes"));
+    await resetBranch(t.ctx, { project: P, name: "snap2" });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(new TextEncoder().encode("same "));
+        await gate;
+        c.enqueue(new TextEncoder().encode("bytes"));
+        c.close();
+      },
+    });
+    const { secretKey } = await keysOf("main");
+    const uploading = fetch(`${urlOf("main")}/storage/v1/object/docs/slow.txt`, {
+      method: "POST",
+      headers: { apikey: secretKey, "content-type": "text/plain" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const [r2] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    assert.equal(r2.removed, 1, JSON.stringify(r2));
+    release();
+    assert.equal((await uploading).status, 200);
+    assert.equal(await text((await main.download("slow.txt")).data), "same bytes");
+    const [r3] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    assert.equal(r3.removed, 0);
+    assert.equal(await text((await main.download("slow.txt")).data), "same bytes");
   });
 
   test("bad input gets a 4xx JSON error and changes nothing", async () => {
