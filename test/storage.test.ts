@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { createBranch } from "../src/branches/create.ts";
 import { deleteBranch } from "../src/branches/delete.ts";
 import { branchKeys } from "../src/branches/keys.ts";
+import { mergeBranch } from "../src/branches/merge.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { storageGc } from "../src/branches/storage-gc.ts";
 import { buildApp } from "../src/interfaces/api/app.ts";
@@ -199,6 +201,69 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     await resetBranch(t.ctx, { project: P, name: "feat" });
     assert.equal(await text((await feat.download("a/one.txt")).data), "1");
     assert.equal(await text((await feat.download("a/b/deep.txt")).data), "deep");
+  });
+
+  test("signed URLs (expiring, scoped to their branch) and public URLs", async () => {
+    const docs = (await client("main")).storage.from("docs");
+    const signed = await docs.createSignedUrl("a/one.txt", 60);
+    assert.equal(signed.error, null);
+    const url = signed.data?.signedUrl ?? "";
+    const ok = await fetch(url);
+    assert.deepEqual([ok.status, await ok.text()], [200, "1"]);
+    const tampered = await fetch(url.replace("a/one.txt", "a/b/deep.txt"));
+    assert.equal(tampered.status, 400);
+    await tampered.body?.cancel();
+    // The same token on another branch (which has the same file) is refused.
+    const onFeat = await fetch(url.replace("/b/main/", "/b/feat/"));
+    assert.equal(onFeat.status, 400);
+    await onFeat.body?.cancel();
+    const expired = await docs.createSignedUrl("a/one.txt", 1);
+    await new Promise((r) => setTimeout(r, 2100));
+    const late = await fetch(expired.data?.signedUrl ?? "");
+    assert.equal(late.status, 400);
+    await late.body?.cancel();
+    const anon = await client("main", "publishableKey");
+    const avatars = anon.storage.from("avatars");
+    const first = (await avatars.list((await avatars.list()).data?.[0]?.name)).data?.[0];
+    assert.ok(first);
+    // A public bucket's files need no key at all; a private bucket's are not public.
+    const dir = (await avatars.list()).data?.[0]?.name;
+    const pub = await fetch(avatars.getPublicUrl(`${dir}/${first.name}`).data.publicUrl);
+    assert.deepEqual([pub.status, await pub.text()], [200, "me"]);
+    const priv = await fetch(docs.getPublicUrl("a/one.txt").data.publicUrl);
+    assert.equal(priv.status, 404);
+    await priv.body?.cancel();
+  });
+
+  test("merge brings a bucket's changed settings back, never objects; schema-only has buckets, no objects", async () => {
+    await t.branch(P, "cfg");
+    const cfg = await client("cfg");
+    assert.equal((await cfg.storage.updateBucket("docs", { public: true })).error, null);
+    await cfg.storage.from("docs").upload("cfg-only.txt", Buffer.from("not merged"));
+    const objectsBefore = await rows(
+      t.url(P, "main"),
+      "SELECT id, name, sha256 FROM storage.objects ORDER BY id",
+    );
+    await mergeBranch(t.ctx, { project: P, name: "cfg" });
+    const buckets = await rows<{ id: string; public: boolean }>(
+      t.url(P, "main"),
+      "SELECT id, public FROM storage.buckets ORDER BY id",
+    );
+    assert.deepEqual(buckets, [
+      { id: "avatars", public: true },
+      { id: "docs", public: true },
+    ]);
+    assert.deepEqual(
+      await rows(t.url(P, "main"), "SELECT id, name, sha256 FROM storage.objects ORDER BY id"),
+      objectsBefore,
+    );
+    await createBranch(t.ctx, { project: P, name: "shape", mode: "schema-only", switchTo: false });
+    const shape = await client("shape");
+    assert.deepEqual(
+      (await shape.storage.listBuckets()).data?.map((b) => b.id),
+      ["avatars", "docs"],
+    );
+    assert.deepEqual((await shape.storage.from("docs").list("a")).data, []);
   });
 
   test("gc keeps what T0 references, removes a deleted branch's blobs, and an upload during gc survives", async () => {

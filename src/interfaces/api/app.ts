@@ -88,7 +88,11 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     async (branch) => {
       branch.register(authRoutes({ platformOf }), { prefix: "/auth/v1" });
       const blobsOf = (p: Project) => projectBlobs(ctx, p);
-      branch.register(storageRoutes({ platformOf, blobsOf }), { prefix: "/storage/v1" });
+      const branchOf = (req: FastifyRequest) => {
+        const { project, branch } = req.params as { project: string; branch: string };
+        return branches.open(project, branch);
+      };
+      branch.register(storageRoutes({ platformOf, branchOf, blobsOf }), { prefix: "/storage/v1" });
       // Data API (PostgREST): the lead mounts restRoutes from src/platform/rest/routes.ts here:
       // branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
     },

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
+import type pg from "pg";
 import type { BlobLease, BlobStore } from "../../blobs/blob-store.ts";
 import type { AuthRequest } from "../auth/context.ts";
+import type { BranchDb, RequestIdentity } from "../request.ts";
 import { bucketLimits } from "./buckets.ts";
 import { objectNotFound, storageError } from "./errors.ts";
 import { mimeAllowed, validateObjectName } from "./names.ts";
@@ -67,22 +69,35 @@ export async function uploadObject(
   }
 }
 
-/** The row a download serves, as the caller (RLS decides), and its bytes. */
+/**
+ * The row a download serves and its bytes: as the caller (RLS decides), or, for public
+ * and signed URLs (no caller), as the service, public buckets only unless signed.
+ */
 export async function openObject(
-  r: StorageRequest,
+  r: { db: BranchDb; blobs: BlobStore; identity?: RequestIdentity },
   bucket: string,
   name: string,
+  o: { publicOnly?: boolean } = {},
 ): Promise<{ body: Readable; metadata: Record<string, unknown>; updatedAt: Date }> {
   validateObjectName(name);
-  const res = await r.db.asRequest(r.identity, (c) =>
-    c.query(
-      "SELECT sha256, metadata, updated_at FROM storage.objects WHERE bucket_id = $1 AND name = $2",
-      [bucket, name],
-    ),
-  );
+  // Buckets only in the service's query: the caller's RLS on storage.buckets is not the point.
+  const sql = `SELECT o.sha256, o.metadata, o.updated_at FROM storage.objects o
+    WHERE o.bucket_id = $1 AND o.name = $2
+      ${o.publicOnly ? "AND EXISTS (SELECT 1 FROM storage.buckets b WHERE b.id = o.bucket_id AND b.public)" : ""}`;
+  const run = (c: pg.ClientBase) => c.query(sql, [bucket, name]);
+  const res = r.identity ? await r.db.asRequest(r.identity, run) : await r.db.asService(run);
   if (res.rowCount === 0) throw objectNotFound();
   const row = res.rows[0];
   return { body: await r.blobs.get(row.sha256), metadata: row.metadata, updatedAt: row.updated_at };
+}
+
+/** Whether the caller may read an object (RLS decides): before signing a URL for it. */
+export async function canRead(r: StorageRequest, bucket: string, name: string): Promise<boolean> {
+  validateObjectName(name);
+  const res = await r.db.asRequest(r.identity, (c) =>
+    c.query("SELECT 1 FROM storage.objects WHERE bucket_id = $1 AND name = $2", [bucket, name]),
+  );
+  return res.rowCount === 1;
 }
 
 export async function removeObjects(r: StorageRequest, bucket: string, names: string[]) {

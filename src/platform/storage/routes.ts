@@ -1,10 +1,12 @@
 import type { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { BlobStore } from "../../blobs/blob-store.ts";
-import type { Project } from "../../core/types.ts";
+import type { Branch, Project } from "../../core/types.ts";
 import type { AuthRequest } from "../auth/context.ts";
+import type { BranchDb } from "../request.ts";
+import { branchTokenId } from "../tokens.ts";
 import {
   createBucket,
   deleteBucket,
@@ -13,8 +15,9 @@ import {
   listBuckets,
   updateBucket,
 } from "./buckets.ts";
-import { storageError, storageErrorBody } from "./errors.ts";
+import { objectNotFound, storageError, storageErrorBody } from "./errors.ts";
 import {
+  canRead,
   copyObject,
   listObjects,
   moveObject,
@@ -23,9 +26,14 @@ import {
   type StorageRequest,
   uploadObject,
 } from "./objects.ts";
+import { signObjectToken, verifyObjectToken } from "./signed.ts";
 
 export interface StoragePluginOptions {
   platformOf: (req: FastifyRequest) => Promise<AuthRequest>;
+  /** The request's branch without a caller: public and signed URLs carry no key. */
+  branchOf: (
+    req: FastifyRequest,
+  ) => Promise<{ project: Project; branch: Branch; db: BranchDb; jwtSecret: Uint8Array }>;
   /** The blob store a project's branches share. */
   blobsOf: (project: Project) => BlobStore;
   /** Largest upload any bucket accepts, bytes (default 5 GiB). */
@@ -57,6 +65,7 @@ const ListBody = Type.Object({
     Type.Object({ column: Type.Optional(Type.String()), order: Type.Optional(Type.String()) }),
   ),
 });
+const SignBody = Type.Object({ expiresIn: Type.Integer({ minimum: 1 }) });
 const RemoveBody = Type.Object({ prefixes: Type.Array(Type.String(), { maxItems: 1000 }) });
 
 /**
@@ -108,18 +117,66 @@ export function storageRoutes(o: StoragePluginOptions): FastifyPluginAsyncTypebo
       async (req) => removeObjects(await storageOf(req), req.params.bucket, req.body.prefixes),
     );
 
+    const send = (reply: FastifyReply, obj: Awaited<ReturnType<typeof openObject>>) => {
+      const m = obj.metadata as { mimetype?: string; size?: number; eTag?: string };
+      return reply
+        .header("content-type", m.mimetype ?? "application/octet-stream")
+        .header("content-length", String(m.size ?? ""))
+        .header("etag", m.eTag ?? "")
+        .header("last-modified", obj.updatedAt.toUTCString())
+        .send(obj.body);
+    };
     for (const path of ["/object/:bucket/*", "/object/authenticated/:bucket/*"]) {
-      app.get(path, { schema: { params: ObjectParams } }, async (req, reply) => {
-        const obj = await openObject(await storageOf(req), req.params.bucket, req.params["*"]);
-        const m = obj.metadata as { mimetype?: string; size?: number; eTag?: string };
-        return reply
-          .header("content-type", m.mimetype ?? "application/octet-stream")
-          .header("content-length", String(m.size ?? ""))
-          .header("etag", m.eTag ?? "")
-          .header("last-modified", obj.updatedAt.toUTCString())
-          .send(obj.body);
-      });
+      app.get(path, { schema: { params: ObjectParams } }, async (req, reply) =>
+        send(reply, await openObject(await storageOf(req), req.params.bucket, req.params["*"])),
+      );
     }
+    app.get(
+      "/object/public/:bucket/*",
+      { schema: { params: ObjectParams } },
+      async (req, reply) => {
+        const b = await o.branchOf(req);
+        const src = { db: b.db, blobs: o.blobsOf(b.project) };
+        return send(
+          reply,
+          await openObject(src, req.params.bucket, req.params["*"], { publicOnly: true }),
+        );
+      },
+    );
+
+    app.post(
+      "/object/sign/:bucket/*",
+      { schema: { params: ObjectParams, body: SignBody } },
+      async (req) => {
+        const r = await storageOf(req);
+        const { bucket } = req.params;
+        const name = req.params["*"];
+        if (!(await canRead(r, bucket, name))) throw objectNotFound();
+        const token = await signObjectToken(r.jwtSecret, {
+          url: `${bucket}/${name}`,
+          branch: r.branchToken,
+          expiresIn: req.body.expiresIn,
+        });
+        return { signedURL: `/object/sign/${bucket}/${name}?token=${token}` };
+      },
+    );
+    app.get(
+      "/object/sign/:bucket/*",
+      { schema: { params: ObjectParams, querystring: Type.Object({ token: Type.String() }) } },
+      async (req, reply) => {
+        const b = await o.branchOf(req);
+        const { bucket } = req.params;
+        const name = req.params["*"];
+        await verifyObjectToken(b.jwtSecret, req.query.token, {
+          url: `${bucket}/${name}`,
+          branch: branchTokenId(b.branch),
+        });
+        return send(
+          reply,
+          await openObject({ db: b.db, blobs: o.blobsOf(b.project) }, bucket, name),
+        );
+      },
+    );
 
     // Uploads get their body as the raw stream (a child context: JSON routes keep their parser).
     app.register(async (up) => {
