@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|storage]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -21,6 +21,7 @@ import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
+import { benchStorage, storageTable } from "./storage.ts";
 
 const { values } = parseArgs({
   options: {
@@ -121,7 +122,7 @@ async function main() {
     repeat,
     loadAtStart: loadavg(),
   };
-  if (values.only !== "merge") {
+  if (values.only !== "merge" && values.only !== "storage") {
     const createReset = await benchCreate();
     out.createReset = createReset;
     out.targets = checkTargets(createReset);
@@ -130,7 +131,11 @@ async function main() {
       `CLI process startup (\`bough --help\`; compiled dist/ when fresh, else tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
     );
   }
-  if (values.only !== "create") out.merge = await benchMerge();
+  if (values.only !== "create" && values.only !== "storage") out.merge = await benchMerge();
+  if (!values.only || values.only === "storage") {
+    out.storage = await benchStorage();
+    say(storageTable(out.storage as Awaited<ReturnType<typeof benchStorage>>));
+  }
   // Timings on a shared machine mean little without how busy it was.
   say(load());
   out.loadAtEnd = loadavg();
