@@ -103,6 +103,15 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     assert.equal((await docs.update("a/one.txt", Buffer.from("1"))).error, null);
     assert.equal(await text((await docs.download("a/one.txt")).data), "1");
     await docs.upload("a/b/deep.txt", Buffer.from("deep"));
+    // A Blob goes as multipart/form-data (as in a browser); its bytes and type are kept.
+    const form = await docs.upload(
+      "blob.json",
+      new Blob(['{"x":1}'], { type: "application/json" }),
+    );
+    assert.equal(form.error, null);
+    const back = await docs.download("blob.json");
+    assert.deepEqual([await text(back.data), back.data?.type], ['{"x":1}', "application/json"]);
+    await docs.remove(["blob.json"]);
     await docs.upload("top.txt", Buffer.from("top"));
 
     const root = await docs.list();

@@ -16,6 +16,7 @@ import {
   updateBucket,
 } from "./buckets.ts";
 import { objectNotFound, storageError, storageErrorBody } from "./errors.ts";
+import { multipartFile } from "./multipart.ts";
 import {
   canRead,
   copyObject,
@@ -188,23 +189,25 @@ export function storageRoutes(o: StoragePluginOptions): FastifyPluginAsyncTypebo
           url: "/object/:bucket/*",
           schema: { params: ObjectParams },
           handler: async (req) => {
-            const contentType = String(req.headers["content-type"] ?? "application/octet-stream");
-            if (contentType.startsWith("multipart/form-data")) {
-              throw storageError(
-                415,
-                "invalid_mime_type",
-                "multipart uploads are not supported yet: send the file as the raw body",
-              );
+            let contentType = String(req.headers["content-type"] ?? "application/octet-stream");
+            let body = req.body as Readable;
+            let cacheControl = req.headers["cache-control"];
+            let contentLength: number | undefined = Number(req.headers["content-length"]);
+            if (contentType.toLowerCase().startsWith("multipart/form-data")) {
+              const form = await multipartFile(body, contentType);
+              ({ contentType } = form);
+              body = form.file;
+              if (form.fields.cacheControl) cacheControl = `max-age=${form.fields.cacheControl}`;
+              contentLength = undefined; // the form's length, not the file's
             }
             const params = req.params as { bucket: string; "*": string };
-            const length = Number(req.headers["content-length"]);
             return uploadObject(await storageOf(req), {
               bucket: params.bucket,
               name: params["*"],
-              body: req.body as Readable,
+              body,
               contentType,
-              contentLength: Number.isFinite(length) ? length : undefined,
-              cacheControl: req.headers["cache-control"],
+              contentLength: Number.isFinite(contentLength) ? contentLength : undefined,
+              cacheControl,
               mode:
                 method === "PUT"
                   ? "update"
