@@ -15,7 +15,7 @@ import {
   listBuckets,
   updateBucket,
 } from "./buckets.ts";
-import { objectNotFound, storageError, storageErrorBody } from "./errors.ts";
+import { objectNotFound, storageErrorBody } from "./errors.ts";
 import { multipartFile } from "./multipart.ts";
 import {
   canRead,
