@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage] [--rest-seconds 5]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -23,6 +23,7 @@ import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchMerge } from "./merge.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
+import { benchStorage, storageTable } from "./storage.ts";
 
 const { values } = parseArgs({
   options: {
@@ -136,6 +137,10 @@ async function main() {
   }
   if (runs("merge")) out.merge = await benchMerge();
   if (runs("rest")) out.rest = await benchRest({ seconds: Number(values["rest-seconds"]) || 5 });
+  if (runs("storage")) {
+    out.storage = await benchStorage();
+    say(storageTable(out.storage as Awaited<ReturnType<typeof benchStorage>>));
+  }
   // Timings on a shared machine mean little without how busy it was.
   say(load());
   out.loadAtEnd = loadavg();

@@ -20,6 +20,7 @@ import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
+import { recordT0Blobs } from "./storage-refs.ts";
 
 export interface CreateBranchOptions {
   project: string;
@@ -155,6 +156,7 @@ async function runCreate(
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
   }
   const { base, fingerprint } = await captureBase(url);
+  await recordT0Blobs(ctx, project, branch, url);
   faultPoint("create:before-ready");
   ctx.db.transaction(() => {
     updateBranch(ctx.db, branch.id, {

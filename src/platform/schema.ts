@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
+import { ensureStorageSchema } from "./storage/schema.ts";
 
 /**
  * Everything the platform services keep in a branch's database: Supabase's request roles
@@ -10,12 +11,14 @@ import { ensureRequestRoles } from "./roles.ts";
 export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void> {
   await ensureRequestRoles(client);
   await ensureAuthSchema(client);
+  await ensureStorageSchema(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
 export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean> {
   const r = await client.query<{ ok: boolean }>(
-    "SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL AS ok",
+    `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
+       AND to_regclass('storage.objects') IS NOT NULL AS ok`,
   );
   return r.rows[0].ok;
 }

@@ -2,11 +2,14 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { openBranchServer } from "../../branches/serve.ts";
+import { projectBlobs } from "../../branches/storage-blobs.ts";
+import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
+import { storageRoutes } from "../../platform/storage/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
 export interface AppOptions {
@@ -87,6 +90,12 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     async (branch) => {
       branch.register(authRoutes({ platformOf }), { prefix: "/auth/v1" });
       branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
+      const blobsOf = (p: Project) => projectBlobs(ctx, p);
+      const branchOf = (req: FastifyRequest) => {
+        const { project, branch } = req.params as { project: string; branch: string };
+        return branches.open(project, branch);
+      };
+      branch.register(storageRoutes({ platformOf, branchOf, blobsOf }), { prefix: "/storage/v1" });
     },
     { prefix: BRANCH_PREFIX },
   );

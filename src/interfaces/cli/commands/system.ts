@@ -6,6 +6,7 @@ import { preparePlatform } from "../../../branches/platform.ts";
 import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
+import { storageGc } from "../../../branches/storage-gc.ts";
 import { findProject } from "../../../control/projects.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
@@ -113,7 +114,11 @@ export function registerSystem(program: Command): void {
             "Ctrl-C stops the clusters this command started (not those other commands start).",
           );
         });
+        // Storage gc, hourly: blobs of deleted branches and replaced files go away.
+        const gc = setInterval(() => void storageGc(s.ctx, { project }).catch(() => {}), 3_600_000);
+        gc.unref();
         await waitForSignal();
+        clearInterval(gc);
         s.out.progress("stopping");
         await app.close();
         const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
