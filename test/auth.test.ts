@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
-import { branchKeys } from "../src/branches/keys.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
-import { buildApp } from "../src/interfaces/api/app.ts";
-import { type TestHome, testHome } from "./helpers/project.ts";
+import { platformServer } from "./helpers/platform-server.ts";
 import { rows } from "./helpers/sql.ts";
 import { supabase } from "./helpers/supabase.ts";
 
 // One project for the whole file (clusters are expensive): main, and branches of it.
-let t: TestHome;
-let base: string;
-let close: () => Promise<void>;
 const P = "authp";
-
-const urlOf = (branch: string) => `${base}/p/${P}/b/${branch}`;
-const keysOf = (branch: string) => branchKeys(t.ctx, { project: P, name: branch });
-const client = async (branch: string, which: "publishableKey" | "secretKey" = "publishableKey") =>
-  supabase(urlOf(branch), (await keysOf(branch))[which]);
+const s = platformServer(P);
+const { urlOf, keysOf, client } = s;
 
 /** GET /auth/v1/user on a branch with its publishable key and the given access token. */
 async function getUserStatus(branch: string, accessToken: string): Promise<number> {
@@ -31,18 +23,8 @@ async function getUserStatus(branch: string, accessToken: string): Promise<numbe
   return res.status;
 }
 
-before(async () => {
-  t = await testHome();
-  await t.project(P);
-  const app = buildApp(t.ctx);
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  close = () => app.close();
-});
-after(async () => {
-  await close?.();
-  await t?.dispose();
-});
+before(() => s.start());
+after(() => s.stop());
 
 describe("auth (GoTrue-compatible) through the real supabase-js", () => {
   test("sign up, sign in, get user, refresh with rotation and reuse detection, sign out", async () => {
@@ -110,7 +92,7 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
       "no leak",
     );
     const mail = await rows<{ to_address: string; template: string; body: string }>(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       "SELECT to_address, template, body FROM email.outbox ORDER BY id",
     );
     assert.deepEqual(
@@ -138,7 +120,7 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
     const otp = await sb.auth.signInWithOtp({ email: "newbie@example.com" });
     assert.equal(otp.error, null);
     const [m] = await rows<{ body: string }>(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       "SELECT body FROM email.outbox WHERE to_address = 'newbie@example.com'",
     );
     const code = String(/code: (\d{6})/.exec(m.body)?.[1]);
@@ -166,7 +148,7 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
     assert.equal(list.error, null);
     assert.equal(list.data.users.length, 2);
     const total = (
-      await rows<{ n: number }>(t.url(P, "main"), "SELECT count(*)::int AS n FROM auth.users")
+      await rows<{ n: number }>(s.t.url(P, "main"), "SELECT count(*)::int AS n FROM auth.users")
     )[0].n;
     assert.equal((list.data as unknown as { total: number }).total, total);
     const signIn = await (await client("main")).auth.signInWithPassword({
@@ -196,8 +178,8 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
         })
       ).data.session?.access_token,
     );
-    await t.branch(P, "feat");
-    await t.branch(P, "other");
+    await s.t.branch(P, "feat");
+    await s.t.branch(P, "other");
     assert.equal(await getUserStatus("feat", parentToken), 200, "parent session on the child");
 
     const feat = await client("feat");
@@ -273,7 +255,7 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
       has_client_secret: true,
     });
     const [stored] = await rows<{ s: string }>(
-      t.url(P, "feat"),
+      s.t.url(P, "feat"),
       "SELECT client_secret_encrypted AS s FROM auth.oauth_providers",
     );
     assert.ok(!stored.s.includes("gh-very-secret"), "stored encrypted");
@@ -282,14 +264,14 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
       password: "long enough pw",
       email_confirm: true,
     });
-    const mainUrl = t.url(P, "main");
+    const mainUrl = s.t.url(P, "main");
     const users = (u: string) =>
       rows<{ email: string }>(u, "SELECT email FROM auth.users ORDER BY email");
     const config = (u: string) =>
       rows<{ key: string; value: unknown }>(u, "SELECT key, value FROM auth.config ORDER BY key");
     const usersBefore = await users(mainUrl);
     const configBefore = await config(mainUrl);
-    const report = await mergeBranch(t.ctx, { project: P, name: "feat" });
+    const report = await mergeBranch(s.t.ctx, { project: P, name: "feat" });
     assert.equal(report.merged, true, report.preview);
     assert.deepEqual(await users(mainUrl), usersBefore);
     const expected = configBefore.map((r) =>
@@ -323,7 +305,7 @@ describe("auth (GoTrue-compatible) through the real supabase-js", () => {
   });
 
   test("schema-only branches keep auth settings and have no users, sessions or mail", async () => {
-    const made = await createBranch(t.ctx, {
+    const made = await createBranch(s.t.ctx, {
       project: P,
       name: "shape",
       mode: "schema-only",

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
-import { branchKeys } from "../src/branches/keys.ts";
-import { buildApp } from "../src/interfaces/api/app.ts";
-import { type TestHome, testHome } from "./helpers/project.ts";
+import { platformServer } from "./helpers/platform-server.ts";
 import { query } from "./helpers/sql.ts";
 import { supabase } from "./helpers/supabase.ts";
 
 // The whole platform through one real server: auth issues the tokens, the data API
 // runs the requests as their Postgres roles, RLS written Supabase-style decides.
-let t: TestHome;
-let base: string;
-let close: () => Promise<void>;
 const P = "e2e";
-
-const urlOf = (branch: string) => `${base}/p/${P}/b/${branch}`;
-const keysOf = (branch: string) => branchKeys(t.ctx, { project: P, name: branch });
-const client = async (branch: string, which: "publishableKey" | "secretKey" = "publishableKey") =>
-  supabase(urlOf(branch), (await keysOf(branch))[which]);
+const s = platformServer(P);
+const { urlOf, keysOf, client } = s;
 
 /** A signed-in supabase-js client on a branch (signs the user up first when asked). */
 async function signedIn(branch: string, email: string, o: { signUp?: boolean } = {}) {
@@ -30,8 +22,7 @@ async function signedIn(branch: string, email: string, o: { signUp?: boolean } =
 }
 
 before(async () => {
-  t = await testHome();
-  const mainUrl = await t.project(P);
+  const mainUrl = await s.start();
   await query(
     mainUrl,
     `CREATE TABLE public.notes (
@@ -42,15 +33,8 @@ before(async () => {
      CREATE POLICY "own notes" ON public.notes TO authenticated
        USING (auth.uid() = user_id) WITH CHECK (auth.uid() = user_id);`,
   );
-  const app = buildApp(t.ctx);
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  close = () => app.close();
 });
-after(async () => {
-  await close?.();
-  await t?.dispose();
-});
+after(() => s.stop());
 
 test("RLS Supabase-style: a user sees only their rows, anon none, the secret key all", async () => {
   const ann = await signedIn("main", "ann@example.com", { signUp: true });
@@ -75,8 +59,8 @@ test("RLS Supabase-style: a user sees only their rows, anon none, the secret key
 
 test("tokens and keys are branch-scoped on the data API too", async () => {
   const ann = await signedIn("main", "ann@example.com");
-  await createBranch(t.ctx, { project: P, name: "feature", switchTo: false });
-  await createBranch(t.ctx, { project: P, name: "sibling", switchTo: false });
+  await createBranch(s.t.ctx, { project: P, name: "feature", switchTo: false });
+  await createBranch(s.t.ctx, { project: P, name: "sibling", switchTo: false });
 
   // A parent session keeps working on a new branch, over the branch's own rows.
   const onBranch = supabase(urlOf("feature"), (await keysOf("feature")).publishableKey);

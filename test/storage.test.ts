@@ -4,31 +4,24 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
 import { deleteBranch } from "../src/branches/delete.ts";
-import { branchKeys } from "../src/branches/keys.ts";
 import { requireProject } from "../src/branches/lookup.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { storageGc } from "../src/branches/storage-gc.ts";
-import { buildApp } from "../src/interfaces/api/app.ts";
-import { type TestHome, testHome } from "./helpers/project.ts";
+import { platformServer } from "./helpers/platform-server.ts";
 import { query, rows } from "./helpers/sql.ts";
-import { supabase } from "./helpers/supabase.ts";
 
 // One project for the whole file (clusters are expensive): main, and branches of it.
-let t: TestHome;
-let base: string;
-let close: () => Promise<void>;
 const P = "storep";
-
-const urlOf = (branch: string) => `${base}/p/${P}/b/${branch}`;
-const keysOf = (branch: string) => branchKeys(t.ctx, { project: P, name: branch });
-const client = async (branch: string, which: "publishableKey" | "secretKey" = "secretKey") =>
-  supabase(urlOf(branch), (await keysOf(branch))[which]);
+const s = platformServer(P);
+const { urlOf, keysOf } = s;
+const client = (branch: string, which: "publishableKey" | "secretKey" = "secretKey") =>
+  s.client(branch, which);
 const text = async (b: Blob | null) => (b ? await b.text() : null);
 
 /** Files in the project's blob store (fan-out directories only). */
 async function blobCount(): Promise<number> {
-  const root = join(t.ctx.paths.projectDir(requireProject(t.ctx, P)), "blobs");
+  const root = join(s.t.ctx.paths.projectDir(requireProject(s.t.ctx, P)), "blobs");
   let n = 0;
   for (const a of await readdir(root)) {
     if (!/^[0-9a-f]{2}$/.test(a)) continue;
@@ -37,18 +30,8 @@ async function blobCount(): Promise<number> {
   return n;
 }
 
-before(async () => {
-  t = await testHome();
-  await t.project(P);
-  const app = buildApp(t.ctx);
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  close = () => app.close();
-});
-after(async () => {
-  await close?.();
-  await t?.dispose();
-});
+before(() => s.start());
+after(() => s.stop());
 
 describe("storage (Supabase Storage-compatible) through the real supabase-js", () => {
   test("buckets: create, get, list, update, empty, delete", async () => {
@@ -150,7 +133,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     assert.equal(
       (
         await rows<{ n: number }>(
-          t.url(P, "main"),
+          s.t.url(P, "main"),
           "SELECT count(*)::int AS n FROM storage.objects WHERE bucket_id = 'docs'",
         )
       )[0].n,
@@ -160,7 +143,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
 
   test("RLS on storage.objects as Supabase writes it: a user writes only their folder", async () => {
     await query(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       `CREATE POLICY own_folder ON storage.objects FOR INSERT TO authenticated
          WITH CHECK (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text);
        CREATE POLICY public_read ON storage.objects FOR SELECT TO anon, authenticated
@@ -186,7 +169,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     // The private bucket is invisible to anon: no policy lets it read there.
     assert.equal((await anon.storage.from("docs").download("a/one.txt")).data, null);
     const owner = await rows<{ owner: string }>(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       "SELECT owner::text FROM storage.objects WHERE name = $1",
       [`${uid}/me.txt`],
     );
@@ -195,7 +178,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
 
   test("branches share blobs: create copies none, changes stay on the branch, reset brings them back", async () => {
     const before = await blobCount();
-    await t.branch(P, "feat");
+    await s.t.branch(P, "feat");
     assert.equal(await blobCount(), before);
     const feat = (await client("feat")).storage.from("docs");
     const main = (await client("main")).storage.from("docs");
@@ -208,7 +191,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     assert.equal(await text((await main.download("a/one.txt")).data), "1");
     assert.equal(await text((await main.download("a/b/deep.txt")).data), "deep");
     assert.equal(await text((await feat.download("a/b/deep.txt")).data), "branch");
-    await resetBranch(t.ctx, { project: P, name: "feat" });
+    await resetBranch(s.t.ctx, { project: P, name: "feat" });
     assert.equal(await text((await feat.download("a/one.txt")).data), "1");
     assert.equal(await text((await feat.download("a/b/deep.txt")).data), "deep");
   });
@@ -246,17 +229,17 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
   });
 
   test("merge brings a bucket's changed settings back, never objects; schema-only has buckets, no objects", async () => {
-    await t.branch(P, "cfg");
+    await s.t.branch(P, "cfg");
     const cfg = await client("cfg");
     assert.equal((await cfg.storage.updateBucket("docs", { public: true })).error, null);
     await cfg.storage.from("docs").upload("cfg-only.txt", Buffer.from("not merged"));
     const objectsBefore = await rows(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       "SELECT id, name, sha256 FROM storage.objects ORDER BY id",
     );
-    await mergeBranch(t.ctx, { project: P, name: "cfg" });
+    await mergeBranch(s.t.ctx, { project: P, name: "cfg" });
     const buckets = await rows<{ id: string; public: boolean }>(
-      t.url(P, "main"),
+      s.t.url(P, "main"),
       "SELECT id, public FROM storage.buckets ORDER BY id",
     );
     assert.deepEqual(buckets, [
@@ -264,10 +247,15 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
       { id: "docs", public: true },
     ]);
     assert.deepEqual(
-      await rows(t.url(P, "main"), "SELECT id, name, sha256 FROM storage.objects ORDER BY id"),
+      await rows(s.t.url(P, "main"), "SELECT id, name, sha256 FROM storage.objects ORDER BY id"),
       objectsBefore,
     );
-    await createBranch(t.ctx, { project: P, name: "shape", mode: "schema-only", switchTo: false });
+    await createBranch(s.t.ctx, {
+      project: P,
+      name: "shape",
+      mode: "schema-only",
+      switchTo: false,
+    });
     const shape = await client("shape");
     assert.deepEqual(
       (await shape.storage.listBuckets()).data?.map((b) => b.id),
@@ -277,32 +265,32 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
   });
 
   test("gc keeps what T0 references, removes a deleted branch's blobs, and an upload during gc survives", async () => {
-    await storageGc(t.ctx, { project: P, graceMs: 0 }); // earlier tests' replaced files
+    await storageGc(s.t.ctx, { project: P, graceMs: 0 }); // earlier tests' replaced files
     const main = (await client("main")).storage.from("docs");
     await main.upload("t0only.txt", Buffer.from("kept by T0"));
-    await t.branch(P, "snap");
+    await s.t.branch(P, "snap");
     const snap = (await client("snap")).storage.from("docs");
     // Now only snap's T0 references these bytes.
     await main.remove(["t0only.txt"]);
     await snap.remove(["t0only.txt"]);
     await snap.upload("branch-only.txt", Buffer.from("garbage soon"));
     const withBranch = await blobCount();
-    const [kept] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    const [kept] = await storageGc(s.t.ctx, { project: P, graceMs: 0 });
     assert.equal(kept.removed, 0, JSON.stringify(kept));
-    await resetBranch(t.ctx, { project: P, name: "snap" });
+    await resetBranch(s.t.ctx, { project: P, name: "snap" });
     assert.equal(await text((await snap.download("t0only.txt")).data), "kept by T0");
-    await deleteBranch(t.ctx, { project: P, name: "snap" });
+    await deleteBranch(s.t.ctx, { project: P, name: "snap" });
     // Deleted: its blob is unreferenced, everything else is kept.
-    const [r1] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    const [r1] = await storageGc(s.t.ctx, { project: P, graceMs: 0 });
     assert.equal(r1.removed, 2, JSON.stringify(r1));
     assert.equal(await blobCount(), withBranch - 2);
     assert.equal(await text((await main.download("a/one.txt")).data), "1");
 
     // The same bytes again, uploaded slowly: gc runs while the body is still streaming.
-    await t.branch(P, "snap2");
+    await s.t.branch(P, "snap2");
     const snap2 = (await client("snap2")).storage.from("docs");
     await snap2.upload("again.txt", Buffer.from("same bytes"));
-    await resetBranch(t.ctx, { project: P, name: "snap2" });
+    await resetBranch(s.t.ctx, { project: P, name: "snap2" });
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => {
       release = r;
@@ -322,12 +310,12 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
       body,
       duplex: "half",
     } as RequestInit);
-    const [r2] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    const [r2] = await storageGc(s.t.ctx, { project: P, graceMs: 0 });
     assert.equal(r2.removed, 1, JSON.stringify(r2));
     release();
     assert.equal((await uploading).status, 200);
     assert.equal(await text((await main.download("slow.txt")).data), "same bytes");
-    const [r3] = await storageGc(t.ctx, { project: P, graceMs: 0 });
+    const [r3] = await storageGc(s.t.ctx, { project: P, graceMs: 0 });
     assert.equal(r3.removed, 0);
     assert.equal(await text((await main.download("slow.txt")).data), "same bytes");
   });
@@ -337,7 +325,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     const count = async () =>
       (
         await rows<{ n: number }>(
-          t.url(P, "main"),
+          s.t.url(P, "main"),
           "SELECT count(*)::int AS n FROM storage.objects",
         )
       )[0].n;
@@ -367,7 +355,7 @@ describe("storage (Supabase Storage-compatible) through the real supabase-js", (
     assert.equal(await count(), n0);
     assert.equal(await blobCount(), blobs0);
     assert.deepEqual(
-      await readdir(join(t.ctx.paths.projectDir(requireProject(t.ctx, P)), "blobs", "tmp")),
+      await readdir(join(s.t.ctx.paths.projectDir(requireProject(s.t.ctx, P)), "blobs", "tmp")),
       [],
     );
   });
