@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
-import { bough, boughJson, tempHome } from "./helpers/cli.ts";
+import { bough, boughJson, startUp, tempHome } from "./helpers/cli.ts";
 import { supabase } from "./helpers/supabase.ts";
 
 interface Keys {
@@ -18,7 +18,7 @@ let home: string;
 let remove: () => Promise<void>;
 let up: ChildProcess;
 let upExited: Promise<number | null>;
-let upOutput = "";
+let upOutput: () => string = () => "";
 let port: number;
 
 const freePort = () =>
@@ -84,31 +84,12 @@ describe("bough up: one HTTP server for every branch", () => {
 
   test("`up --port N` serves main's API and prints it", async () => {
     port = await freePort();
-    up = spawn(
-      process.execPath,
-      [
-        resolve(import.meta.dirname, "../bin/bough.js"),
-        "--home",
-        home,
-        "up",
-        "--port",
-        String(port),
-      ],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    up.stdout?.on("data", (d) => {
-      upOutput += d;
-    });
-    up.stderr?.on("data", (d) => {
-      upOutput += d;
-    });
-    upExited = new Promise((done) => up.on("exit", (code) => done(code)));
-    for (let i = 0; i < 600 && !upOutput.includes("Ctrl-C"); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    const running = await startUp(home, ["--port", String(port)]);
+    up = running.proc;
+    upExited = running.exited;
+    upOutput = running.output;
     const apiUrl = `http://127.0.0.1:${port}/p/default/b/main`;
-    assert.match(upOutput, new RegExp(`^api: ${apiUrl}$`, "m"), upOutput);
+    assert.match(upOutput(), new RegExp(`^api: ${apiUrl}$`, "m"), upOutput());
     const k = await keys("main");
     assert.equal(k.apiUrl, apiUrl, "keys report where up serves");
     const r = await call(apiUrl, { headers: { apikey: k.publishableKey } });
@@ -280,9 +261,9 @@ describe("bough up: one HTTP server for every branch", () => {
 
   test("Ctrl-C closes the server and stops the branches requests started", async () => {
     up.kill("SIGINT");
-    assert.equal(await upExited, 0, upOutput);
+    assert.equal(await upExited, 0, upOutput());
     await assert.rejects(fetch(`http://127.0.0.1:${port}/`), "nothing listens any more");
-    assert.match(upOutput, /^stopped feat, main$/m, upOutput);
+    assert.match(upOutput(), /^stopped feat, main$/m, upOutput());
     assert.equal(
       (await boughJson<{ running: boolean }>(home, ["branch", "show", "main"])).running,
       false,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import {
   closeSync,
   openSync,
@@ -9,7 +8,7 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { openContext } from "../src/branches/context.ts";
@@ -17,7 +16,7 @@ import type { BranchDetail } from "../src/branches/list.ts";
 import { listBranchInfos } from "../src/branches/list.ts";
 import { isPortFree } from "../src/clusters/ports.ts";
 import { selfHolder } from "../src/control/holder.ts";
-import { bough, boughJson, initialisedHome, tempHome } from "./helpers/cli.ts";
+import { bough, boughJson, initialisedHome, startUp, tempHome } from "./helpers/cli.ts";
 import { query, rows } from "./helpers/sql.ts";
 import { mountLoopXfs } from "./helpers/xfs.ts";
 
@@ -303,27 +302,14 @@ describe("recovery that fails, liveness, incarnations, T0", () => {
 test("bough up + Ctrl-C: main is stopped, not crashed; what others started is named", async () => {
   const { home, remove } = await tempHome();
   try {
-    const up = spawn(
-      process.execPath,
-      [resolve(import.meta.dirname, "../bin/bough.js"), "--home", home, "up"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    up.stdout.on("data", (d) => {
-      out += d;
-    });
-    up.stderr.on("data", (d) => {
-      out += d;
-    });
-    const exited = new Promise<number | null>((done) => up.on("exit", (code) => done(code)));
-    for (let i = 0; i < 600 && !out.includes("Ctrl-C"); i++)
-      await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, /bough is up/);
+    const up = await startUp(home);
+    const { exited } = up;
+    assert.match(up.output(), /bough is up/);
     const side = await boughJson<BranchJson>(home, ["branch", "create", "side", "--no-switch"]);
-    up.kill("SIGINT");
-    assert.equal(await exited, 0, out);
-    assert.match(out, /stopped main\n/);
-    assert.match(out, /still running \(started by other commands\): side;/);
+    up.proc.kill("SIGINT");
+    assert.equal(await exited, 0, up.output());
+    assert.match(up.output(), /stopped main\n/);
+    assert.match(up.output(), /still running \(started by other commands\): side;/);
     const main = await boughJson<BranchJson>(home, ["branch", "show", "main"]);
     assert.equal(main.running, false);
     assert.equal(main.crashed, false);

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -74,4 +74,29 @@ export async function initialisedHome(
   const main = await boughJson<{ connectionString: string }>(home, ["branch", "show", "main"]);
   await query(main.connectionString, sql);
   return { home, mainUrl: main.connectionString, remove };
+}
+
+/** A `bough up` running in the background, with everything it printed so far. */
+export interface RunningUp {
+  proc: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `bough up` on a home and waits (up to 60 s) until it says how to stop it. */
+export async function startUp(home: string, args: string[] = []): Promise<RunningUp> {
+  const proc = spawn(process.execPath, [BIN, "--home", home, "up", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((done) => proc.on("exit", (code) => done(code)));
+  for (let i = 0; i < 600 && !out.includes("Ctrl-C") && proc.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  return { proc, output: () => out, exited };
 }
