@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
+import type { BoughError } from "../src/core/errors.ts";
+import { buildApp } from "../src/interfaces/api/app.ts";
 import { platformServer } from "./helpers/platform-server.ts";
 import { query } from "./helpers/sql.ts";
 import { supabase } from "./helpers/supabase.ts";
@@ -93,4 +95,37 @@ test("tokens and keys are branch-scoped on the data API too", async () => {
   assert.equal(res.status, 401);
   const body = (await res.json()) as Record<string, unknown>;
   assert.equal(typeof body.message === "string" || typeof body.msg === "string", true);
+});
+
+test("exposed schemas are configurable (PostgREST's db-schemas); system schemas never", async () => {
+  const mainUrl = s.t.url(P, "main");
+  await query(
+    mainUrl,
+    `CREATE SCHEMA api;
+     CREATE TABLE api.items (id int PRIMARY KEY, name text);
+     INSERT INTO api.items VALUES (1, 'one');
+     GRANT USAGE ON SCHEMA api TO service_role;
+     GRANT SELECT ON api.items TO service_role;`,
+  );
+  assert.throws(
+    () => buildApp(s.t.ctx, { restSchemas: ["public", "auth"] }),
+    (e: BoughError) => e.code === "INVALID_INPUT" && /auth/.test(e.message),
+  );
+  const app = buildApp(s.t.ctx, { restSchemas: ["api", "public"] });
+  try {
+    const { secretKey } = await keysOf("main");
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      app.inject({
+        url: `/p/${P}/b/main/rest/v1/${path}`,
+        headers: { apikey: secretKey, ...headers },
+      });
+    // The first exposed schema is the default profile.
+    assert.deepEqual((await get("items?select=name")).json(), [{ name: "one" }]);
+    const other = await get("notes?select=body", { "accept-profile": "public" });
+    assert.equal(other.statusCode, 200);
+    const system = await get("users", { "accept-profile": "auth" });
+    assert.equal(system.statusCode, 406);
+  } finally {
+    await app.close();
+  }
 });

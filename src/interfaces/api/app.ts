@@ -9,6 +9,7 @@ import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
+import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
@@ -24,6 +25,8 @@ export interface AppOptions {
   /** Told of each stopped branch a request started. */
   onStarted?: (project: string, branch: string) => void;
   logger?: boolean;
+  /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
+  restSchemas?: string[];
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -37,6 +40,8 @@ export const BRANCH_PREFIX = "/p/:project/b/:branch";
  * @example const app = buildApp(ctx); await app.listen({ port: 8420, host: "127.0.0.1" })
  */
 export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
+  // Refused here, before listening, so a bad --db-schemas is a usage error, not a failed start.
+  if (o.restSchemas) checkExposedSchemas(o.restSchemas);
   const app = Fastify({
     // Data API paths carry table and function names (up to 63 bytes, percent-encoded).
     maxParamLength: 256,
@@ -89,7 +94,9 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.register(
     async (branch) => {
       branch.register(authRoutes({ platformOf }), { prefix: "/auth/v1" });
-      branch.register(restRoutes({ platformOf }), { prefix: "/rest/v1" });
+      branch.register(restRoutes({ platformOf, schemas: o.restSchemas }), {
+        prefix: "/rest/v1",
+      });
       const blobsOf = (p: Project) => projectBlobs(ctx, p);
       const branchOf = (req: FastifyRequest) => {
         const { project, branch } = req.params as { project: string; branch: string };

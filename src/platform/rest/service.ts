@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { BoughError } from "../../core/errors.ts";
 import type { PlatformRequest } from "../request.ts";
 import type { SchemaCache } from "./schema-cache.ts";
 import { loadSchemaCache } from "./schema-load.ts";
@@ -19,6 +20,25 @@ export const SYSTEM_SCHEMAS = [
 
 const isSystem = (s: string) => s.startsWith("pg_") || SYSTEM_SCHEMAS.includes(s);
 
+/** Refuses an empty list or a system schema (PostgREST's `db-schemas`, checked up front). */
+export function checkExposedSchemas(schemas: readonly string[]): void {
+  if (schemas.length === 0 || schemas.some((s) => s === "")) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      "the data API needs at least one exposed schema",
+      "pass schema names, e.g. --db-schemas public,api",
+    );
+  }
+  const system = schemas.filter(isSystem);
+  if (system.length > 0) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `system schemas cannot be exposed through the data API: ${system.join(", ")}`,
+      "expose your own schemas only; platform state is reached through its own API",
+    );
+  }
+}
+
 export interface RestService {
   schemas: readonly string[];
   /**
@@ -37,9 +57,7 @@ export interface RestService {
  */
 export function createRestService(o: { schemas?: string[] } = {}): RestService {
   const schemas = o.schemas ?? ["public"];
-  if (schemas.length === 0) throw new Error("the data API needs at least one exposed schema");
-  const system = schemas.filter(isSystem);
-  if (system.length > 0) throw new Error(`system schemas cannot be exposed: ${system.join(", ")}`);
+  checkExposedSchemas(schemas);
   const caches = new Map<string, SchemaCache>();
   const installed = new Map<string, Promise<void>>();
   const install = (key: string, pr: PlatformRequest) => {

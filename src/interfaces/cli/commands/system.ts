@@ -65,11 +65,23 @@ export function registerSystem(program: Command): void {
       "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
     )
     .option("--port <n>", "HTTP API port (default: the last one used, else 8420)", parsePort)
+    .option(
+      "--db-schemas <list>",
+      "schemas the data API exposes, comma-separated (default public; as PostgREST's db-schemas)",
+      (v: string) => v.split(",").map((x) => x.trim()),
+    )
     .action(
-      withSession(async (s, o: { port?: number }) => {
+      withSession(async (s, o: { port?: number; dbSchemas?: string[] }) => {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
+        // Built first: its options (--db-schemas) are checked before anything starts.
+        const app = buildApp(s.ctx, {
+          restSchemas: o.dbSchemas,
+          onStarted: (p, b) => {
+            if (p === project && !started.includes(b)) started.push(b);
+          },
+        });
         if (!findProject(s.ctx, project)) {
           if (project !== "default") {
             throw new BoughError(
@@ -85,11 +97,6 @@ export function registerSystem(program: Command): void {
         await preparePlatform(s.ctx, { project });
         if (o.port !== undefined) setApiPort(s.ctx, o.port);
         const port = apiPort(s.ctx);
-        const app = buildApp(s.ctx, {
-          onStarted: (p, b) => {
-            if (p === project && !started.includes(b)) started.push(b);
-          },
-        });
         await app.listen({ port, host: "127.0.0.1" }).catch((err: NodeJS.ErrnoException) => {
           throw new BoughError(
             "ENVIRONMENT",
