@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   clusterPid,
@@ -9,6 +8,7 @@ import {
   stopCluster,
 } from "../clusters/cluster.ts";
 import { isPortFree, pickFreePort } from "../clusters/ports.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { reservedPorts, updateBranch } from "../control/branches.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, Project } from "../core/types.ts";
@@ -69,5 +69,5 @@ export async function stopBranch(ctx: Ctx, project: Project, branch: Branch): Pr
  */
 export async function removeBranchFiles(ctx: Ctx, project: DirRef, branch: DirRef) {
   await killCluster(ctx.paths.branchData(project, branch));
-  await rm(ctx.paths.branchDir(project, branch), { recursive: true, force: true });
+  await removeTree(ctx.paths.branchDir(project, branch), ctx.cluster.runAs);
 }

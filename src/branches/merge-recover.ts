@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { killCluster } from "../clusters/cluster.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import type { Ctx } from "./context.ts";
@@ -16,7 +17,7 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
   const rehearsal = op.args.rehearsalDir as string | undefined;
   if (rehearsal) {
     await killCluster(rehearsal);
-    await rm(rehearsal, { recursive: true, force: true });
+    await removeTree(rehearsal, ctx.cluster.runAs);
     await rm(rehearsalLog(rehearsal), { force: true });
   }
   const branch = branchById(ctx.db, op.args.branchId as number);

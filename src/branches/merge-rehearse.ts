@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
 import { cloneRunning } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { reservedPorts } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
@@ -75,7 +76,7 @@ export async function rehearse(
     proveWithFingerprint(prepared, rehearsed.fingerprint, parent.name);
   } finally {
     await killCluster(dir);
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir, ctx.cluster.runAs);
     await rm(logFile, { force: true });
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
 import { initCluster, killCluster } from "../clusters/cluster.ts";
 import { pickFreePort } from "../clusters/ports.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { audit } from "../control/audit.ts";
 import { insertBranch, listBranches, reservedPorts, updateBranch } from "../control/branches.ts";
 import {
@@ -118,7 +118,7 @@ export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<vo
   const project = projectRef(op);
   const main = { id: op.args.branchId as number, name: "main" };
   await killCluster(ctx.paths.branchData(project, main));
-  await rm(ctx.paths.projectDir(project), { recursive: true, force: true });
+  await removeTree(ctx.paths.projectDir(project), ctx.cluster.runAs);
   ctx.db.transaction(() => {
     if (op.projectId !== null) {
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
@@ -157,7 +157,7 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
     }
   }
   faultPoint("project-delete:after-stop");
-  await rm(ctx.paths.projectDir(ref), { recursive: true, force: true });
+  await removeTree(ctx.paths.projectDir(ref), ctx.cluster.runAs);
   faultPoint("project-delete:after-remove");
   ctx.db.transaction(() => {
     // An interrupted create (or branch operation) of this project has nothing left to do.

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { killCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { audit } from "../control/audit.ts";
 import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
 import { advance, finishOperation, type Operation } from "../control/journal.ts";
@@ -71,7 +71,7 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   await killCluster(dataDir);
   faultPoint("reset:after-stop");
   advance(ctx.db, op, "stopped");
-  await rm(dataDir, { recursive: true, force: true });
+  await removeTree(dataDir, ctx.cluster.runAs);
   faultPoint("reset:after-remove");
   advance(ctx.db, op, "removed");
   await cloneStopped({

@@ -2,7 +2,9 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
 import { cloneRunning } from "../clusters/online-clone.ts";
+import type { RunAs } from "../clusters/os-user.ts";
 import { pickFreePort } from "../clusters/ports.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
 import { reservedPorts } from "../control/branches.ts";
 import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
 import { faultPoint } from "../core/fault.ts";
@@ -40,11 +42,11 @@ export async function withScratchClone<T>(
     await startCluster(ctx.cluster, { dataDir: dir, port, logFile: scratchLog(dir) });
     faultPoint("scratch:after-start");
     const result = await fn(connectionString({ port, password: o.project.password }));
-    await removeScratch(dir);
+    await removeScratch(dir, ctx.cluster.runAs);
     finishOperation(ctx.db, op, "done");
     return result;
   } catch (err) {
-    await removeScratch(dir);
+    await removeScratch(dir, ctx.cluster.runAs);
     finishOperation(ctx.db, op, "failed", (err as Error).message);
     throw err;
   }
@@ -53,14 +55,14 @@ export async function withScratchClone<T>(
 /** A scratch clone left by a killed process: stop it and remove its files. */
 export async function recoverScratchClone(ctx: Ctx, op: Operation): Promise<void> {
   const dir = op.args.dir as string | undefined;
-  if (dir) await removeScratch(dir);
+  if (dir) await removeScratch(dir, ctx.cluster.runAs);
   finishOperation(ctx.db, op, "rolled-back");
 }
 
 const scratchLog = (dir: string) => `${dir}.log`;
 
-async function removeScratch(dir: string): Promise<void> {
+async function removeScratch(dir: string, runAs: RunAs | null): Promise<void> {
   await killCluster(dir);
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir, runAs);
   await rm(scratchLog(dir), { force: true });
 }

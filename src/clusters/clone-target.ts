@@ -13,10 +13,10 @@ import {
   readdirSync,
   writeFileSync,
 } from "node:fs";
-import { rm } from "node:fs/promises";
 import { BoughError } from "../core/errors.ts";
 import type { CloneDriver } from "./clone-driver.ts";
 import type { RunAs } from "./os-user.ts";
+import { removeTree } from "./remove-tree.ts";
 
 /**
  * Cloning without following links, for root mode: a source data directory belongs to the
@@ -176,7 +176,7 @@ export function createTarget(o: {
     },
     async discard() {
       close();
-      await rm(o.dir, { recursive: true, force: true });
+      await removeTree(o.dir, o.runAs);
     },
   };
 }

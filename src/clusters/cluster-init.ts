@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import type { ClusterCtx } from "./cluster.ts";
 import { pgEnv, pgProgram } from "./install.ts";
+import { removeTree } from "./remove-tree.ts";
 import { run } from "./run.ts";
 
 /**
@@ -96,7 +97,7 @@ export async function initCluster(
       `${CLUSTER_CONF}${recoverySyncConf(ctx.install.major)}`,
     );
   } catch (err) {
-    await rm(o.dataDir, { recursive: true, force: true });
+    await removeTree(o.dataDir, ctx.runAs);
     throw err;
   } finally {
     await rm(pwDir, { recursive: true, force: true });

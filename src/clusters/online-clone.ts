@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import pg from "pg";
 import { BoughError } from "../core/errors.ts";
@@ -9,6 +9,7 @@ import { type CloneTarget, listSource } from "./clone-target.ts";
 import { cloneTree, pool } from "./clone-tree.ts";
 import { type ClusterCtx, clusterPid } from "./cluster.ts";
 import type { RunAs } from "./os-user.ts";
+import { removeTree } from "./remove-tree.ts";
 import { type WalRange, walSegmentsBetween } from "./wal.ts";
 
 /** Not part of a clone: runtime state Postgres rebuilds (as pg_basebackup leaves them out). */
@@ -119,7 +120,7 @@ export async function cloneRunning(
     // Ending the session aborts the backup and drops the slot.
     if (connected) await client.end().catch(() => {});
     connected = false;
-    await rm(o.targetDataDir, { recursive: true, force: true });
+    await removeTree(o.targetDataDir, ctx.runAs);
     if (err instanceof BoughError) throw err;
     throw new BoughError(
       "CLONE_FAILED",

@@ -16,15 +16,25 @@ interface ProjectRow {
 }
 
 function toProject(c: ControlPlane, r: ProjectRow): Project {
-  const password = readSecret(c.paths.secretsDir, projectPasswordSecret(r));
-  if (password === null) {
-    throw new BoughError(
-      "ENVIRONMENT",
-      `the superuser password of project "${r.name}" is missing from ${c.paths.secretsDir}`,
-      "restore the secrets directory of this home from a backup",
-    );
-  }
-  return { id: r.id, name: r.name, password, createdAt: r.created_at };
+  const project = { id: r.id, name: r.name, createdAt: r.created_at } as Project;
+  // Read when first needed, not here: a lost password file must still let `project list`,
+  // `branch list` and `delete` run; only what connects to the clusters fails.
+  let password: string | undefined;
+  Object.defineProperty(project, "password", {
+    enumerable: false,
+    get() {
+      password ??= readSecret(c.paths.secretsDir, projectPasswordSecret(r)) ?? undefined;
+      if (password === undefined) {
+        throw new BoughError(
+          "ENVIRONMENT",
+          `the superuser password of project "${r.name}" is missing from ${c.paths.secretsDir}`,
+          "restore the secrets directory of this home from a backup, or delete the project",
+        );
+      }
+      return password;
+    },
+  });
+  return project;
 }
 
 export function findProject(c: ControlPlane, name: string): Project | null {
