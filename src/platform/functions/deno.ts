@@ -45,7 +45,13 @@ export async function denoHost(home: string, runAs: RunAs | null): Promise<DenoH
 
 /** The environment of every Deno process bough starts: nothing of bough's own. */
 export function denoEnv(host: DenoHost, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { DENO_DIR: host.cacheDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", RUST_BACKTRACE: "0", ...extra };
+  return {
+    DENO_DIR: host.cacheDir,
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    RUST_BACKTRACE: "0",
+    ...extra,
+  };
 }
 
 /**

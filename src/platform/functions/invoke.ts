@@ -19,8 +19,19 @@ export interface InvocationEnd {
 
 /** The function's response (streamed to the caller), or bough's own error response. */
 export type InvokeResult =
-  | { kind: "response"; status: number; headers: Record<string, string | string[]>; body: IncomingMessage; end: Promise<InvocationEnd> }
-  | { kind: "failed"; status: number; body: { code: string; message: string }; end: Promise<InvocationEnd> };
+  | {
+      kind: "response";
+      status: number;
+      headers: Record<string, string | string[]>;
+      body: IncomingMessage;
+      end: Promise<InvocationEnd>;
+    }
+  | {
+      kind: "failed";
+      status: number;
+      body: { code: string; message: string };
+      end: Promise<InvocationEnd>;
+    };
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and those Node recomputes: never forwarded.
 const HOP = new Set([
@@ -48,15 +59,28 @@ function failure(outcome: Outcome): { status: number; body: { code: string; mess
     case "timeout":
       return {
         status: 504,
-        body: { code: "WORKER_TIMEOUT", message: "Function did not respond before the wall-clock limit" },
+        body: {
+          code: "WORKER_TIMEOUT",
+          message: "Function did not respond before the wall-clock limit",
+        },
       };
     case "memory":
       return {
         status: 546,
-        body: { code: "WORKER_LIMIT", message: "Function failed due to not having enough compute resources (memory limit exceeded)" },
+        body: {
+          code: "WORKER_LIMIT",
+          message:
+            "Function failed due to not having enough compute resources (memory limit exceeded)",
+        },
       };
     default:
-      return { status: 500, body: { code: "WORKER_ERROR", message: "Function's process exited while handling the request (check logs)" } };
+      return {
+        status: 500,
+        body: {
+          code: "WORKER_ERROR",
+          message: "Function's process exited while handling the request (check logs)",
+        },
+      };
   }
 }
 
@@ -118,7 +142,14 @@ function send(w: FunctionWorker, req: FunctionRequest): Promise<IncomingMessage>
     const headers = forwardable(req.headers);
     if (req.body) headers["content-length"] = String(req.body.length);
     const r = request(
-      { host: "127.0.0.1", port: w.port, method: req.method, path: req.path, headers, agent: w.agent },
+      {
+        host: "127.0.0.1",
+        port: w.port,
+        method: req.method,
+        path: req.path,
+        headers,
+        agent: w.agent,
+      },
       resolve,
     );
     r.once("error", reject);

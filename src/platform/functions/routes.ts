@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { BoughError } from "../../core/errors.ts";
 import type { Branch } from "../../core/types.ts";
 import type { BranchKeys } from "../keys/keys.ts";
 import type { BranchDb } from "../request.ts";
 import { invokeWorker } from "./invoke.ts";
 import type { FunctionRuntime } from "./runtime.ts";
-import { validateFunctionName } from "./source.ts";
+import { functionNotFound, validateFunctionName } from "./source.ts";
 import { getFunction, recordInvocation } from "./store.ts";
 import { BootError, type LineSink } from "./worker.ts";
 
@@ -27,13 +26,6 @@ const clip = (lines: string[]) => {
   const text = lines.join("\n");
   return text.length > LOG_CHARS ? `${text.slice(0, LOG_CHARS)}\n[truncated]` : text;
 };
-
-export const functionNotFound = (name: string) =>
-  new BoughError(
-    "FUNCTION_NOT_FOUND",
-    `function "${name}" is not deployed on this branch`,
-    "deploy it with `bough functions deploy NAME --file F --branch B` (or merge the branch that has it)",
-  );
 
 /**
  * `/functions/v1/<name>[/<subpath>]`, any method: supabase-js' `functions.invoke` and plain

@@ -96,7 +96,9 @@ export class FunctionRuntime {
   /** Stops the processes of a branch (one function, or all of them). */
   async stop(branchId: number, name?: string): Promise<void> {
     const prefix = name === undefined ? `${branchId}/` : `${branchId}/${name}`;
-    const doomed = [...this.slots].filter(([k]) => (name === undefined ? k.startsWith(prefix) : k === prefix));
+    const doomed = [...this.slots].filter(([k]) =>
+      name === undefined ? k.startsWith(prefix) : k === prefix,
+    );
     for (const [k] of doomed) this.slots.delete(k);
     await Promise.all(doomed.map(([, s]) => s.worker.then((w) => w.stop()).catch(() => {})));
   }

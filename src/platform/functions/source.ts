@@ -27,7 +27,11 @@ export function validateSource(files: Record<string, string>, entrypoint: string
     throw new BoughError("INVALID_INPUT", "the function has no files", "pass --file F or --dir D");
   }
   for (const p of paths) {
-    if (!PATH_RE.test(p) || p.split("/").some((s) => s === "." || s === "..") || p.startsWith(RESERVED_PREFIX)) {
+    if (
+      !PATH_RE.test(p) ||
+      p.split("/").some((s) => s === "." || s === "..") ||
+      p.startsWith(RESERVED_PREFIX)
+    ) {
       throw new BoughError(
         "INVALID_INPUT",
         `file path ${JSON.stringify(p)} is not allowed in a function`,
@@ -51,3 +55,10 @@ export function validateSource(files: Record<string, string>, entrypoint: string
     );
   }
 }
+
+export const functionNotFound = (name: string) =>
+  new BoughError(
+    "FUNCTION_NOT_FOUND",
+    `function "${name}" is not deployed on this branch`,
+    "deploy it with `bough functions deploy NAME --file F --branch B` (or merge the branch that has it)",
+  );

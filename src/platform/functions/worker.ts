@@ -73,7 +73,8 @@ export class FunctionWorker {
 
   static async start(o: WorkerOptions): Promise<FunctionWorker> {
     for (const k of Object.keys(o.env)) {
-      if (!ENV_KEY.test(k)) throw new BootError(`invalid environment variable name ${JSON.stringify(k)}`, "crash");
+      if (!ENV_KEY.test(k))
+        throw new BootError(`invalid environment variable name ${JSON.stringify(k)}`, "crash");
     }
     const nonce = `__bough_ready_${randomBytes(12).toString("hex")}`;
     const dir = await writeFunctionDir(o.host, {
