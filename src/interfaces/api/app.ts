@@ -63,7 +63,6 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     startTimeoutMs: o.startTimeoutMs,
     onStarted: o.onStarted,
   });
-  app.addHook("onClose", () => branches.close());
   // One Deno process per function per branch; stopped when idle, when the branch stops or
   // is deleted (any process may do that), and when the server closes.
   const functions = new FunctionRuntime(
@@ -75,7 +74,9 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       return !!b && !!p && b.state !== "deleting" && isRunning(ctx, p, b);
     },
   );
+  // Functions first: their last invocations are recorded through the branches' pools.
   app.addHook("onClose", () => functions.close());
+  app.addHook("onClose", () => branches.close());
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);

@@ -124,7 +124,7 @@ export async function invokeWorker(
     const status = res.statusCode ?? 500;
     const end = new Promise<InvocationEnd>((done) => {
       res.once("end", () => done(finish({ status, outcome: errorOutcome ? "error" : "ok" })));
-      res.once("error", () => void failed().then((outcome) => done(finish({ status, outcome }))));
+      res.on("error", () => void failed().then((outcome) => done(finish({ status, outcome }))));
       res.once("close", () => {
         if (!res.complete) void failed().then((outcome) => done(finish({ status, outcome })));
       });
@@ -152,7 +152,7 @@ function send(w: FunctionWorker, req: FunctionRequest): Promise<IncomingMessage>
       },
       resolve,
     );
-    r.once("error", reject);
+    r.on("error", reject);
     r.end(req.body);
   });
 }
