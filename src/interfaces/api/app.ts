@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
-import type { Ctx } from "../../branches/context.ts";
 import { isRunning } from "../../branches/branch-cluster.ts";
+import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { openBranchServer, type ServedBranch } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
