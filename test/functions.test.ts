@@ -232,7 +232,7 @@ describe("edge functions", () => {
     await mkdir(join(dir, "lib"), { recursive: true });
     await writeFile(
       join(dir, "lib", "greet.ts"),
-      "export const greet = (n: string): string => \"hi \" + n;",
+      'export const greet = (n: string): string => "hi " + n;',
     );
     await writeFile(
       join(dir, "index.ts"),

@@ -57,7 +57,7 @@ export class FunctionWorker {
 
   private constructor(
     private readonly proc: ChildProcess,
-    private readonly dir: string,
+    dir: string,
     public port = 0,
   ) {
     this.exit = new Promise((done) =>
