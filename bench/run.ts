@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions] [--rest-seconds 5]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -20,6 +20,7 @@ import { makePaths, resolveHome } from "../src/core/paths.ts";
 import { mountLoopXfs } from "../test/helpers/xfs.ts";
 import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
+import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMerge } from "./merge.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
@@ -140,6 +141,11 @@ async function main() {
   if (runs("storage")) {
     out.storage = await benchStorage();
     say(storageTable(out.storage as Awaited<ReturnType<typeof benchStorage>>));
+  }
+  if (runs("functions")) {
+    const functions = await benchFunctions();
+    out.functions = functions;
+    say(functionsTable(functions));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

@@ -16,6 +16,9 @@ export function poolBranchDb(
   const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10 });
   // An idle connection's error (the branch stopped) must not crash the server.
   pool.on("error", () => {});
+  // A checked-out connection's error (the branch stopped mid-query) reaches its query as a
+  // rejection; unheard as an event it would crash the server.
+  pool.on("connect", (c) => c.on("error", () => {}));
   const inTransaction = async <T>(
     setup: (c: pg.PoolClient) => Promise<void>,
     fn: (c: pg.ClientBase) => Promise<T>,

@@ -15,6 +15,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 401;
     case "PROJECT_NOT_FOUND":
     case "BRANCH_NOT_FOUND":
+    case "FUNCTION_NOT_FOUND":
       return 404;
     case "PROJECT_EXISTS":
     case "BRANCH_EXISTS":

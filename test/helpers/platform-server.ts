@@ -1,5 +1,5 @@
 import { branchKeys } from "../../src/branches/keys.ts";
-import { buildApp } from "../../src/interfaces/api/app.ts";
+import { type AppOptions, buildApp } from "../../src/interfaces/api/app.ts";
 import { type TestHome, testHome } from "./project.ts";
 import { supabase } from "./supabase.ts";
 
@@ -11,7 +11,7 @@ type KeyKind = "publishableKey" | "secretKey";
  *
  * @example const s = platformServer("p"); before(() => s.start()); after(() => s.stop());
  */
-export function platformServer(project: string) {
+export function platformServer(project: string, appOptions: AppOptions = {}) {
   let home: TestHome | undefined;
   let base = "";
   let close = async () => {};
@@ -24,7 +24,7 @@ export function platformServer(project: string) {
     async start(): Promise<string> {
       home = await testHome();
       const mainUrl = await home.project(project);
-      const app = buildApp(home.ctx);
+      const app = buildApp(home.ctx, appOptions);
       await app.listen({ port: 0, host: "127.0.0.1" });
       base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       close = () => app.close();

@@ -1,11 +1,17 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
-import { openBranchServer } from "../../branches/serve.ts";
+import { openBranchServer, type ServedBranch } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
+import { branchById } from "../../control/branches.ts";
+import { projectById } from "../../control/projects.ts";
 import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
+import { denoHost } from "../../platform/functions/deno.ts";
+import { functionsRoutes } from "../../platform/functions/routes.ts";
+import { type FunctionLimits, FunctionRuntime } from "../../platform/functions/runtime.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
@@ -27,6 +33,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
   restSchemas?: string[];
+  /** Limits of edge function processes (Supabase's hosted defaults otherwise). */
+  functions?: FunctionLimits;
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -55,6 +63,19 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     startTimeoutMs: o.startTimeoutMs,
     onStarted: o.onStarted,
   });
+  // One Deno process per function per branch; stopped when idle, when the branch stops or
+  // is deleted (any process may do that), and when the server closes.
+  const functions = new FunctionRuntime(
+    () => denoHost(ctx.paths.home, ctx.cluster.runAs),
+    o.functions,
+    (id) => {
+      const b = branchById(ctx.db, id);
+      const p = b && projectById(ctx, b.projectId);
+      return !!b && !!p && b.state !== "deleting" && isRunning(ctx, p, b);
+    },
+  );
+  // Functions first: their last invocations are recorded through the branches' pools.
+  app.addHook("onClose", () => functions.close());
   app.addHook("onClose", () => branches.close());
   allowCors(app);
   app.removeContentTypeParser("application/json");
@@ -69,9 +90,14 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     }
     return p;
   };
-  const resolveRequest = async (req: FastifyRequest): Promise<AuthRequest> => {
+  const apiUrlOf = (req: FastifyRequest, s: ServedBranch) =>
+    `${o.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${branchPathPrefix(s.project.name, s.branch.name)}`;
+  const branchOf = (req: FastifyRequest) => {
     const { project, branch } = req.params as { project: string; branch: string };
-    const s = await branches.open(project, branch);
+    return branches.open(project, branch);
+  };
+  const resolveRequest = async (req: FastifyRequest): Promise<AuthRequest> => {
+    const s = await branchOf(req);
     const query = req.query as Record<string, unknown> | undefined;
     const identity = await resolveIdentity({
       apikey: headerOf(req, "apikey") ?? stringOr(query?.apikey),
@@ -87,7 +113,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       identity,
       jwtSecret: s.jwtSecret,
       branchToken: s.branchToken,
-      apiUrl: `${o.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${branchPathPrefix(s.project.name, s.branch.name)}`,
+      apiUrl: apiUrlOf(req, s),
     };
   };
 
@@ -98,11 +124,18 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
         prefix: "/rest/v1",
       });
       const blobsOf = (p: Project) => projectBlobs(ctx, p);
-      const branchOf = (req: FastifyRequest) => {
-        const { project, branch } = req.params as { project: string; branch: string };
-        return branches.open(project, branch);
-      };
       branch.register(storageRoutes({ platformOf, branchOf, blobsOf }), { prefix: "/storage/v1" });
+      branch.register(
+        functionsRoutes({
+          verify: platformOf,
+          branchOf: async (req) => {
+            const s = await branchOf(req);
+            return { ...s, apiUrl: apiUrlOf(req, s) };
+          },
+          runtime: functions,
+        }),
+        { prefix: "/functions/v1" },
+      );
     },
     { prefix: BRANCH_PREFIX },
   );
@@ -111,7 +144,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     reply.code(404).send({
       code: "NOT_FOUND",
       message: `no route ${req.method} ${req.url.split("?")[0]}`,
-      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1)",
+      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1, storage/v1, functions/v1)",
     });
   });
   app.setErrorHandler((err, req, reply) => {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerBranch } from "./commands/branch.ts";
+import { registerFunctions } from "./commands/functions.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerStorage } from "./commands/storage.ts";
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerBranch(program);
   registerMigrate(program);
   registerStorage(program);
+  registerFunctions(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

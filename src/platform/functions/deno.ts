@@ -1,0 +1,122 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, chown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { RunAs } from "../../clusters/os-user.ts";
+import { run } from "../../clusters/run.ts";
+import { BoughError } from "../../core/errors.ts";
+
+/** Where function processes run: the Deno binary, bough's own module cache, and per-process dirs. */
+export interface DenoHost {
+  binary: string;
+  /** `<home>/functions`: root:bough 0750 as root, so the unprivileged user traverses it. */
+  root: string;
+  /** DENO_DIR (remote modules, transpiled code), owned by the user functions run as. */
+  cacheDir: string;
+  runAs: RunAs | null;
+}
+
+/** The Deno binary the `deno` npm package installs beside its package.json. */
+export function denoBinary(): string {
+  const pkg = createRequire(import.meta.url).resolve("deno/package.json");
+  const bin = join(dirname(pkg), process.platform === "win32" ? "deno.exe" : "deno");
+  if (!existsSync(bin)) {
+    throw new BoughError(
+      "ENVIRONMENT",
+      `the Deno binary is missing at ${bin}`,
+      "reinstall bough's dependencies (npm install runs the deno package's postinstall)",
+    );
+  }
+  return bin;
+}
+
+/** Prepares `<home>/functions` and its cache dir (idempotent). */
+export async function denoHost(home: string, runAs: RunAs | null): Promise<DenoHost> {
+  const root = join(home, "functions");
+  const cacheDir = join(root, "deno-cache");
+  await mkdir(cacheDir, { recursive: true });
+  if (runAs) await chown(root, 0, runAs.gid);
+  await chmod(root, runAs ? 0o750 : 0o700);
+  if (runAs) await chown(cacheDir, runAs.uid, runAs.gid);
+  await chmod(cacheDir, 0o700);
+  return { binary: denoBinary(), root, cacheDir, runAs };
+}
+
+/** The environment of every Deno process bough starts: nothing of bough's own. */
+export function denoEnv(host: DenoHost, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    DENO_DIR: host.cacheDir,
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    RUST_BACKTRACE: "0",
+    ...extra,
+  };
+}
+
+/**
+ * Writes files into a fresh directory under the host root, root:bough and group-readable as
+ * root, so the functions' user reads the code but cannot change it; the caller removes it.
+ */
+export async function writeFunctionDir(
+  host: DenoHost,
+  files: Record<string, string>,
+): Promise<string> {
+  const dir = join(host.root, `run-${randomBytes(6).toString("hex")}`);
+  await mkdir(dir, { mode: 0o750 });
+  for (const [path, text] of Object.entries(files)) {
+    const file = join(dir, path);
+    await mkdir(dirname(file), { recursive: true, mode: 0o750 });
+    await writeFile(file, text, { mode: 0o640 });
+    if (host.runAs) await chown(file, 0, host.runAs.gid);
+  }
+  if (host.runAs) await chownDirs(dir, host.runAs);
+  return dir;
+}
+
+async function chownDirs(dir: string, runAs: RunAs): Promise<void> {
+  await chown(dir, 0, runAs.gid);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) await chownDirs(join(dir, e.name), runAs);
+  }
+}
+
+/**
+ * Refuses code Deno cannot load: parses the entrypoint and every module it imports
+ * (`deno info`, which reports syntax errors and missing local files without running or
+ * type-checking anything, as `deno run` does not type-check either).
+ */
+export async function checkSource(
+  host: DenoHost,
+  files: Record<string, string>,
+  entrypoint: string,
+): Promise<void> {
+  const dir = await writeFunctionDir(host, files);
+  try {
+    await run({
+      cmd: host.binary,
+      args: ["info", "--no-config", "--no-lock", join(dir, entrypoint)],
+      env: denoEnv(host),
+      runAs: host.runAs,
+      timeoutMs: 60_000,
+      what: "deno info",
+      code: "INVALID_INPUT",
+      hint: "",
+    });
+  } catch (err) {
+    const e = err as BoughError;
+    const stderr = String((e.details as { stderr?: string } | undefined)?.stderr ?? e.message);
+    const message = stderr
+      .split(/\nStack backtrace:/)[0]
+      .replaceAll(`file://${dir}/`, "")
+      .replaceAll(`${dir}/`, "")
+      .trim();
+    throw new BoughError(
+      "INVALID_INPUT",
+      `the function does not compile: ${message.replace(/^error: /, "")}`,
+      "fix the code and deploy again (nothing was stored)",
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
