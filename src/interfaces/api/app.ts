@@ -1,13 +1,15 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
-import { openBranchServer } from "../../branches/serve.ts";
+import { branchUrl } from "../../branches/branch-cluster.ts";
+import { openBranchServer, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
+import { attachRealtime } from "../../platform/realtime/server.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
@@ -56,6 +58,29 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     onStarted: o.onStarted,
   });
   app.addHook("onClose", () => branches.close());
+  // WebSockets bypass Fastify's routing: realtime takes the server's upgrade requests.
+  const realtime = attachRealtime(app.server, {
+    open: async (project, branch) => {
+      const s = await branches.open(project, branch);
+      return {
+        key: `${s.branch.id}:${s.branch.port}`,
+        id: s.branch.id,
+        port: s.branch.port,
+        db: s.db,
+        replicationUrl: branchUrl(s.project, s.branch),
+        identify: (apikey, token) =>
+          resolveIdentity({
+            apikey,
+            authorization: token ? `Bearer ${token}` : undefined,
+            keys: s.keys,
+            jwtSecret: s.jwtSecret,
+            acceptedBranches: s.acceptedTokens,
+          }),
+      };
+    },
+    live: (b) => servesOn(ctx, b.id, b.port),
+  });
+  app.addHook("preClose", () => realtime.close());
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
