@@ -11,11 +11,7 @@ class NoWebSocket {
 }
 
 /** The real supabase-js client for a branch URL and key, without session persistence. */
-export function supabase(
-  url: string,
-  key: string,
-  o: { realtime?: boolean } = {},
-): SupabaseClient {
+export function supabase(url: string, key: string, o: { realtime?: boolean } = {}): SupabaseClient {
   return createClient(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: (o.realtime ? WebSocket : NoWebSocket) as never },

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { branchUrl } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
-import { branchUrl } from "../../branches/branch-cluster.ts";
 import { openBranchServer, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import type { Project } from "../../core/types.ts";

@@ -104,7 +104,9 @@ export async function resolveSubscription(
       checkRls: t.check_rls,
     });
   }
-  const conds = r.filter ? await canonicalFilter(c, parseFilter(String(r.filter)), [...tables.values()]) : [];
+  const conds = r.filter
+    ? await canonicalFilter(c, parseFilter(String(r.filter)), [...tables.values()])
+    : [];
   return { id: o.id, event: event as ChangesSubscription["event"], request: r, tables, conds };
 }
 
@@ -117,7 +119,9 @@ async function canonicalFilter(
   const out: FilterCond[] = [];
   for (const cond of conds) {
     const types = new Set(
-      tables.map((t) => t.columns.find((x) => x.name === cond.column && t.selectable.has(x.name))?.type),
+      tables.map(
+        (t) => t.columns.find((x) => x.name === cond.column && t.selectable.has(x.name))?.type,
+      ),
     );
     if (types.has(undefined) || types.size !== 1) {
       throw refused(

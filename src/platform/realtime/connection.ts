@@ -19,10 +19,10 @@ export interface SocketSession {
 }
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const obj = (v: unknown): Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
 
-const reasonOf = (err: unknown) =>
-  err instanceof BoughError ? err.message : "internal error";
+const reasonOf = (err: unknown) => (err instanceof BoughError ? err.message : "internal error");
 
 /**
  * One socket's side of the Phoenix protocol: heartbeats, joins (auth, private channels,
@@ -101,7 +101,9 @@ export class SocketHandler {
     // Phoenix: joining a topic again replaces the earlier join.
     if (previous) await this.drop(previous);
     if (this.members.size >= MAX_CHANNELS) {
-      return this.reply(m, "error", { reason: `too many channels on one socket (at most ${MAX_CHANNELS})` });
+      return this.reply(m, "error", {
+        reason: `too many channels on one socket (at most ${MAX_CHANNELS})`,
+      });
     }
     const payload = obj(m.payload);
     const config = obj(payload.config);
@@ -125,7 +127,8 @@ export class SocketHandler {
       identity,
       self: broadcast.self === true,
       ack: broadcast.ack === true,
-      presenceKey: typeof presence.key === "string" && presence.key !== "" ? presence.key : randomUUID(),
+      presenceKey:
+        typeof presence.key === "string" && presence.key !== "" ? presence.key : randomUUID(),
       tracked: null,
       subs,
     };
@@ -147,7 +150,10 @@ export class SocketHandler {
 
   private async privateSetting(topic: string): Promise<boolean> {
     const { rows } = await this.s.db.asService((c) =>
-      c.query<{ private: boolean }>("SELECT private FROM realtime.channel_settings WHERE topic = $1", [topic]),
+      c.query<{ private: boolean }>(
+        "SELECT private FROM realtime.channel_settings WHERE topic = $1",
+        [topic],
+      ),
     );
     return rows[0]?.private === true;
   }
@@ -173,7 +179,11 @@ export class SocketHandler {
     const token = obj(m.payload).access_token;
     try {
       if (typeof token !== "string") {
-        throw new BoughError("UNAUTHORIZED", "access_token must be a string", "send the user's access token");
+        throw new BoughError(
+          "UNAUTHORIZED",
+          "access_token must be a string",
+          "send the user's access token",
+        );
       }
       const identity = await this.s.identify(token);
       if (identity.role !== member.identity.role && member.subs.length > 0) {
@@ -187,7 +197,12 @@ export class SocketHandler {
       this.reply(m, "ok", {});
     } catch (err) {
       const channel = member.topic.replace(/^realtime:/, "");
-      this.push(member, "system", { extension: "system", status: "error", message: reasonOf(err), channel });
+      this.push(member, "system", {
+        extension: "system",
+        status: "error",
+        message: reasonOf(err),
+        channel,
+      });
       await this.drop(member);
       this.push(member, "phx_close", {});
     }
@@ -198,7 +213,13 @@ export class SocketHandler {
       const out: ChangesSubscription[] = [];
       for (const [i, r] of requests.entries()) {
         const request = obj(r) as unknown as ChangesRequest;
-        out.push(await resolveSubscription(c, { id: subscriptionId(topic, i), request, role: identity.role }));
+        out.push(
+          await resolveSubscription(c, {
+            id: subscriptionId(topic, i),
+            request,
+            role: identity.role,
+          }),
+        );
       }
       return out;
     });

@@ -42,7 +42,9 @@ class TemporarySlotPlugin extends PgoutputPlugin {
     return m;
   }
   override async start(client: pg.Client, slot: string, lsn: string): Promise<unknown> {
-    await client.query(`CREATE_REPLICATION_SLOT "${slot}" TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`);
+    await client.query(
+      `CREATE_REPLICATION_SLOT "${slot}" TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`,
+    );
     return super.start(client, slot, lsn);
   }
 }
@@ -94,6 +96,12 @@ export async function openChangeFeed(o: {
       }
     }
   });
+  // Answer keepalives that ask for it: a stopping Postgres keeps its walsender (and so its
+  // shutdown) until the client confirms exactly the LSN sent; acknowledge() adds one to
+  // what it is given, hence the one taken off.
+  service.on("heartbeat", (lsn: string, _at: number, shouldRespond: boolean) => {
+    if (shouldRespond) void service.acknowledge(lsnMinusOne(lsn)).catch(() => {});
+  });
   service.on("error", (err: Error) => fail(err));
   const started = new Promise<void>((resolve) => service.once("start", () => resolve()));
   const plugin = new TemporarySlotPlugin({ protoVersion: 1, publicationNames: [PUBLICATION] });
@@ -103,7 +111,10 @@ export async function openChangeFeed(o: {
     () => fail(new Error("the replication stream ended")),
     (err: Error) => fail(err),
   );
-  await Promise.race([started, running.then(() => Promise.reject(new Error("replication did not start")))]);
+  await Promise.race([
+    started,
+    running.then(() => Promise.reject(new Error("replication did not start"))),
+  ]);
   return {
     async close() {
       closed = true;
@@ -138,4 +149,12 @@ function textRow(r: Record<string, unknown>): TextRow {
     out[k] = v === null ? null : String(v);
   }
   return out;
+}
+
+/** "X/Y" minus one byte (an LSN is a 64-bit position written as two 32-bit hex halves). */
+export function lsnMinusOne(lsn: string): string {
+  const [hi, lo] = lsn.split("/").map((h) => BigInt(`0x${h}`));
+  const v = ((hi << 32n) | lo) - 1n;
+  if (v < 0n) return lsn;
+  return `${(v >> 32n).toString(16).toUpperCase()}/${(v & 0xffffffffn).toString(16).toUpperCase()}`;
 }

@@ -86,7 +86,14 @@ export function decodeBinary(buf: Uint8Array): PhxMessage | BinaryBroadcast {
   const meta = take(metaLen);
   const bytes = buf.subarray(at);
   if (encoding === ENCODING_BINARY) {
-    return { kind: "binary-broadcast", joinRef: joinRef || null, ref: ref || null, topic, event, bytes };
+    return {
+      kind: "binary-broadcast",
+      joinRef: joinRef || null,
+      ref: ref || null,
+      topic,
+      event,
+      bytes,
+    };
   }
   if (encoding !== ENCODING_JSON) throw new FrameError(`unknown payload encoding ${encoding}`);
   let payload: unknown;
@@ -121,7 +128,8 @@ export function encode(m: PhxMessage, vsn: Vsn): string {
 export function encodeBinaryBroadcast(topic: string, event: string, bytes: Uint8Array): Buffer {
   const t = Buffer.from(topic);
   const e = Buffer.from(event);
-  if (t.length > 255 || e.length > 255) throw new FrameError("topic or event longer than 255 bytes");
+  if (t.length > 255 || e.length > 255)
+    throw new FrameError("topic or event longer than 255 bytes");
   const header = Buffer.from([KIND_USER_BROADCAST, t.length, e.length, 0, ENCODING_BINARY]);
   return Buffer.concat([header, t, e, bytes]);
 }

@@ -80,7 +80,10 @@ export function matchingIds(subs: readonly ChangesSubscription[], change: Change
  * The RLS check walrus makes: does a SELECT of this row by its key, run as the subscriber,
  * return it? Null when the table has no key to find the row by (nothing is delivered then).
  */
-export function visibilitySql(change: Change, view: TableView): { sql: string; params: string[] } | null {
+export function visibilitySql(
+  change: Change,
+  view: TableView,
+): { sql: string; params: string[] } | null {
   const row = change.record;
   if (!row || change.keyColumns.length === 0) return null;
   const conds: string[] = [];

@@ -67,7 +67,12 @@ export function attachRealtime(server: Server, o: RealtimeOptions): { close(): P
       const entry: Served = {
         branch,
         sockets: new Set(),
-        hub: new BranchHub(branch, () => void shut(entry, 1011, "the branch's change stream failed")),
+        // 1012 (service restart) either way: the branch stopped, or its WAL stream broke;
+        // clients reconnect, which starts the branch or a new stream.
+        hub: new BranchHub(
+          branch,
+          () => void shut(entry, 1012, "the branch's change stream ended"),
+        ),
       };
       served.set(branch.key, entry);
       s = entry;
@@ -84,9 +89,16 @@ export function attachRealtime(server: Server, o: RealtimeOptions): { close(): P
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const match = PATH.exec(url.pathname);
-    if (!match) return refuse(socket, 404, "NOT_FOUND", "no WebSocket endpoint here (realtime is /p/<project>/b/<branch>/realtime/v1/websocket)");
+    if (!match)
+      return refuse(
+        socket,
+        404,
+        "NOT_FOUND",
+        "no WebSocket endpoint here (realtime is /p/<project>/b/<branch>/realtime/v1/websocket)",
+      );
     const vsn = (url.searchParams.get("vsn") ?? "1.0.0") as Vsn;
-    if (!VSNS.has(vsn)) return refuse(socket, 400, "BAD_REQUEST", `unsupported vsn ${vsn} (1.0.0 or 2.0.0)`);
+    if (!VSNS.has(vsn))
+      return refuse(socket, 400, "BAD_REQUEST", `unsupported vsn ${vsn} (1.0.0 or 2.0.0)`);
     const apikey = url.searchParams.get("apikey") ?? headerOf(req, "apikey") ?? "";
     socket.on("error", () => {});
     const [project, branch] = [decodeURIComponent(match[1]), decodeURIComponent(match[2])];
@@ -132,12 +144,22 @@ export function attachRealtime(server: Server, o: RealtimeOptions): { close(): P
       sock.lastSeen = Date.now();
       let msg: ReturnType<typeof decodeBinary>;
       try {
-        const buf = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+        const buf = Buffer.isBuffer(data)
+          ? data
+          : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
         msg = isBinary ? decodeBinary(buf) : decodeText(buf.toString("utf8"), vsn);
       } catch (err) {
         if (!(err instanceof FrameError)) throw err;
-        conn.send({ joinRef: null, ref: null, topic: "phoenix", event: "phx_error", payload: { reason: err.message } });
-        if (++bad > MAX_BAD_FRAMES) ws.close(1008, "too many malformed frames");
+        if (++bad > MAX_BAD_FRAMES) return ws.close(1008, "too many malformed frames");
+        // Queued too, so replies keep the order of the frames.
+        const error = {
+          joinRef: null,
+          ref: null,
+          topic: "phoenix",
+          event: "phx_error",
+          payload: { reason: err.message },
+        };
+        queue = queue.then(() => conn.send(error));
         return;
       }
       queue = queue.then(() => handler.handle(msg)).catch(() => {});
