@@ -162,11 +162,13 @@ export class SocketHandler {
     const p = obj(m.payload);
     if (p.event === "track") {
       this.s.hub.track(member, obj(p.payload));
-      return this.reply(m, "ok", {});
+      this.reply(m, "ok", {});
+      return;
     }
     if (p.event === "untrack") {
       this.s.hub.track(member, null);
-      return this.reply(m, "ok", {});
+      this.reply(m, "ok", {});
+      return;
     }
     this.reply(m, "error", { reason: 'presence events are "track" and "untrack"' });
   }
