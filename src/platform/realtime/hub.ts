@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { BoughError } from "../../core/errors.ts";
 import type { BranchDb, RequestIdentity } from "../request.ts";
 import type { ChangesSubscription } from "./catalog.ts";
 import { type Change, type ChangeFeed, openChangeFeed } from "./feed.ts";
@@ -74,7 +75,11 @@ export class BranchHub {
       } catch (err) {
         this.listeners--;
         await this.maybeStopFeed();
-        throw err;
+        throw new BoughError(
+          "CLUSTER_FAILED",
+          `cannot stream this branch's changes: ${(err as Error).message}`,
+          "check the branch runs with wal_level = logical and has a free replication slot and WAL sender",
+        );
       }
     }
     let set = this.topics.get(m.topic);
