@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime] [--rest-seconds 5]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -22,6 +22,7 @@ import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMerge } from "./merge.ts";
+import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
 import { benchStorage, storageTable } from "./storage.ts";
@@ -146,6 +147,10 @@ async function main() {
     const functions = await benchFunctions();
     out.functions = functions;
     say(functionsTable(functions));
+  }
+  if (runs("realtime")) {
+    out.realtime = await benchRealtime();
+    say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

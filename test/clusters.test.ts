@@ -78,7 +78,7 @@ test("init, start, connect with the password, stop", async () => {
     sb: "16MB",
     la: "127.0.0.1",
     cs: "off",
-    wl: "replica",
+    wl: "logical",
     us: "",
     u: "postgres",
   });

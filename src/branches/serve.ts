@@ -73,11 +73,7 @@ export function openBranchServer(
 
   const sweep = async () => {
     for (const [id, p] of pools) {
-      const branch = branchById(ctx.db, id);
-      const project = branch && projectById(ctx, branch.projectId);
-      if (!branch || !project || branch.port !== p.port || !isRunning(ctx, project, branch)) {
-        await drop(id);
-      }
+      if (!servesOn(ctx, id, p.port)) await drop(id);
     }
   };
   const timer = setInterval(() => void sweep(), o.sweepMs ?? 10_000);
@@ -168,6 +164,19 @@ export function openBranchServer(
       for (const id of [...pools.keys()]) await drop(id);
     },
   };
+}
+
+/** Whether branch `id` still runs on `port`: not deleted nor moved, its postmaster alive. */
+export function servesOn(ctx: Ctx, id: number, port: number): boolean {
+  const branch = branchById(ctx.db, id);
+  const project = branch && projectById(ctx, branch.projectId);
+  return (
+    !!branch &&
+    !!project &&
+    branch.state !== "deleting" &&
+    branch.port === port &&
+    isRunning(ctx, project, branch)
+  );
 }
 
 /** The branch and its ancestors, nearest first. */

@@ -22,8 +22,9 @@ max_connections = 40
 shared_buffers = 16MB
 max_wal_size = 256MB
 min_wal_size = 32MB
-# online clones use pg_backup_start and a temporary replication slot
-wal_level = replica
+# online clones use pg_backup_start and a temporary replication slot; realtime decodes
+# the WAL (pgoutput) on a temporary logical slot
+wal_level = logical
 max_wal_senders = 4
 max_replication_slots = 8
 max_worker_processes = 8

@@ -46,7 +46,7 @@ export async function startCluster(
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
     throw new BoughError("INVALID_INPUT", `invalid port ${o.port}`, "use a port in 1-65535");
   }
-  const settings = runSettings(o.settings ?? {});
+  const settings = runSettings({ ...ALWAYS, ...o.settings });
   const running = clusterPid(o.dataDir);
   if (running !== null) {
     const port = clusterPort(o.dataDir);
@@ -82,6 +82,12 @@ export async function startCluster(
     );
   }
 }
+
+/**
+ * Settings every start passes: clusters initialised before realtime have
+ * wal_level = replica in their postgresql.conf, and realtime needs logical decoding.
+ */
+const ALWAYS: Readonly<Record<string, string>> = { wal_level: "logical" };
 
 /** `-c name=value` arguments; names and values are restricted to plain words. */
 function runSettings(settings: Readonly<Record<string, string>>): string[] {

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
 import { ensureFunctionsSchema } from "./functions/schema.ts";
+import { ensureRealtimeSchema, REALTIME_SCHEMA_PRESENT } from "./realtime/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
 import { ensureStorageSchema } from "./storage/schema.ts";
 
@@ -14,6 +15,7 @@ export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void>
   await ensureAuthSchema(client);
   await ensureStorageSchema(client);
   await ensureFunctionsSchema(client);
+  await ensureRealtimeSchema(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
@@ -21,7 +23,7 @@ export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean>
   const r = await client.query<{ ok: boolean }>(
     `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
        AND to_regclass('storage.objects') IS NOT NULL
-       AND to_regclass('functions.invocations') IS NOT NULL AS ok`,
+       AND to_regclass('functions.invocations') IS NOT NULL AND ${REALTIME_SCHEMA_PRESENT} AS ok`,
   );
   return r.rows[0].ok;
 }

@@ -38,8 +38,11 @@ export function platformServer(project: string, appOptions: AppOptions = {}) {
     urlOf: (branch: string) => `${base}/p/${project}/b/${branch}`,
     keysOf: (branch: string) => branchKeys(s.t.ctx, { project, name: branch }),
     /** The real supabase-js client on a branch with one of its keys. */
-    client: async (branch: string, which: KeyKind = "publishableKey") =>
-      supabase(s.urlOf(branch), (await s.keysOf(branch))[which]),
+    client: async (
+      branch: string,
+      which: KeyKind = "publishableKey",
+      o: { realtime?: boolean } = {},
+    ) => supabase(s.urlOf(branch), (await s.keysOf(branch))[which], o),
   };
   return s;
 }

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
-import { isRunning } from "../../branches/branch-cluster.ts";
+import { branchUrl, isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
-import { openBranchServer, type ServedBranch } from "../../branches/serve.ts";
+import { openBranchServer, type ServedBranch, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import { branchById } from "../../control/branches.ts";
 import { projectById } from "../../control/projects.ts";
@@ -14,6 +14,7 @@ import { functionsRoutes } from "../../platform/functions/routes.ts";
 import { type FunctionLimits, FunctionRuntime } from "../../platform/functions/runtime.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
+import { attachRealtime } from "../../platform/realtime/server.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
@@ -77,6 +78,29 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   // Functions first: their last invocations are recorded through the branches' pools.
   app.addHook("onClose", () => functions.close());
   app.addHook("onClose", () => branches.close());
+  // WebSockets bypass Fastify's routing: realtime takes the server's upgrade requests.
+  const realtime = attachRealtime(app.server, {
+    open: async (project, branch) => {
+      const s = await branches.open(project, branch);
+      return {
+        key: `${s.branch.id}:${s.branch.port}`,
+        id: s.branch.id,
+        port: s.branch.port,
+        db: s.db,
+        replicationUrl: branchUrl(s.project, s.branch),
+        identify: (apikey, token) =>
+          resolveIdentity({
+            apikey,
+            authorization: token ? `Bearer ${token}` : undefined,
+            keys: s.keys,
+            jwtSecret: s.jwtSecret,
+            acceptedBranches: s.acceptedTokens,
+          }),
+      };
+    },
+    live: (b) => servesOn(ctx, b.id, b.port),
+  });
+  app.addHook("preClose", () => realtime.close());
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
