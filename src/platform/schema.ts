@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
+import { ensureEmailSchema } from "./email/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
 import { ensureSecretsSchema } from "./secrets/schema.ts";
 import { ensureStorageSchema } from "./storage/schema.ts";
@@ -12,6 +13,7 @@ import { ensureStorageSchema } from "./storage/schema.ts";
 export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void> {
   await ensureRequestRoles(client);
   await ensureAuthSchema(client);
+  await ensureEmailSchema(client);
   await ensureStorageSchema(client);
   await ensureSecretsSchema(client);
 }
@@ -21,7 +23,7 @@ export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean>
   const r = await client.query<{ ok: boolean }>(
     `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
        AND to_regclass('storage.objects') IS NOT NULL
-       AND to_regclass('secrets.secrets') IS NOT NULL AS ok`,
+       AND to_regclass('secrets.secrets') IS NOT NULL AND to_regclass('email.smtp') IS NOT NULL AS ok`,
   );
   return r.rows[0].ok;
 }
