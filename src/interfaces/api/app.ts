@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Ctx } from "../../branches/context.ts";
+import { deliverBranchMail } from "../../branches/email.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { openBranchServer } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
+import { emailRoutes } from "../../platform/email/routes.ts";
 import { describeHttpError } from "../../platform/http-status.ts";
 import { resolveIdentity } from "../../platform/identity.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
@@ -61,6 +63,13 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
 
   const served = new WeakMap<FastifyRequest, Promise<AuthRequest>>();
+  // Requests that queued mail: delivered once their response is sent (their transaction committed).
+  const queuedMail = new WeakSet<FastifyRequest>();
+  app.addHook("onResponse", async (req) => {
+    if (!queuedMail.has(req)) return;
+    const ar = await served.get(req);
+    if (ar) void deliverBranchMail(ctx, ar.project, ar.branch, ar.db.asService).catch(() => {});
+  });
   const platformOf = (req: FastifyRequest): Promise<AuthRequest> => {
     let p = served.get(req);
     if (!p) {
@@ -87,6 +96,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       identity,
       jwtSecret: s.jwtSecret,
       branchToken: s.branchToken,
+      mailQueued: () => queuedMail.add(req),
       apiUrl: `${o.publicUrl ?? `http://127.0.0.1:${req.socket.localPort}`}${branchPathPrefix(s.project.name, s.branch.name)}`,
     };
   };
@@ -103,6 +113,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
         return branches.open(project, branch);
       };
       branch.register(storageRoutes({ platformOf, branchOf, blobsOf }), { prefix: "/storage/v1" });
+      branch.register(emailRoutes({ platformOf }), { prefix: "/email/v1" });
     },
     { prefix: BRANCH_PREFIX },
   );

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerBranch } from "./commands/branch.ts";
+import { registerEmail } from "./commands/email.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSecrets } from "./commands/secrets.ts";
@@ -26,6 +27,7 @@ function buildProgram(): Command {
   registerMigrate(program);
   registerStorage(program);
   registerSecrets(program);
+  registerEmail(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

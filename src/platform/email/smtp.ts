@@ -77,7 +77,11 @@ export async function setSmtp(
   const sealed =
     o.password === undefined
       ? null
-      : seal(k, sealedAs({ armedBranch: o.branchId, host: o.host, port: o.port, user }), o.password);
+      : seal(
+          k,
+          sealedAs({ armedBranch: o.branchId, host: o.host, port: o.port, user }),
+          o.password,
+        );
   await c.query(
     `INSERT INTO email.smtp (id, host, port, username, sender, secure, password_encrypted, armed_branch)
      VALUES (1, $1, $2, $3, $4, $5, $6, $7)

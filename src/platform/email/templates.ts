@@ -98,7 +98,7 @@ const escapeHtml = (s: string) =>
     (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
   );
 
-function substitute(text: string, vars: TemplateVars, escape: (s: string) => string): string {
+function substitute(text: string, vars: TemplateVars, encode: (s: string) => string): string {
   return text.replace(ACTION, (_all, name: string, field: string) => {
     const raw =
       name === "Data"
@@ -106,7 +106,7 @@ function substitute(text: string, vars: TemplateVars, escape: (s: string) => str
           ? vars.Data?.[field.slice(1)]
           : undefined
         : (vars as unknown as Record<string, unknown>)[name];
-    return raw === undefined || raw === null ? "" : escape(String(raw));
+    return raw === undefined || raw === null ? "" : encode(String(raw));
   });
 }
 
@@ -157,7 +157,9 @@ export interface TemplateRow {
 }
 
 export async function listTemplates(c: pg.ClientBase): Promise<TemplateRow[]> {
-  const r = await c.query<TemplateRow>("SELECT type, subject, body FROM email.templates ORDER BY type");
+  const r = await c.query<TemplateRow>(
+    "SELECT type, subject, body FROM email.templates ORDER BY type",
+  );
   return r.rows;
 }
 
@@ -166,9 +168,10 @@ export async function templateOf(
   c: pg.ClientBase,
   type: TemplateType,
 ): Promise<{ subject: string; body: string }> {
-  const r = await c.query<TemplateRow>("SELECT subject, body FROM email.templates WHERE type = $1", [
-    type,
-  ]);
+  const r = await c.query<TemplateRow>(
+    "SELECT subject, body FROM email.templates WHERE type = $1",
+    [type],
+  );
   return r.rows[0] ?? DEFAULT_TEMPLATES[type];
 }
 
