@@ -106,6 +106,16 @@ const MIGRATIONS: Migration[] = [
   // Catalog fingerprints (src/merge/fingerprint) at T0 and at the merge base, beside the snapshots.
   `ALTER TABLE branches ADD COLUMN t0_fingerprint TEXT;
    ALTER TABLE branches ADD COLUMN base_fingerprint TEXT;`,
+  // Secrets copy policy (src/platform/secrets): set per project, and recorded on each branch as
+  // it is inserted (a trigger, so every path that creates a branch records it), so a later
+  // change of the project's policy leaves existing branches as they were.
+  `ALTER TABLE projects ADD COLUMN secrets_policy TEXT NOT NULL DEFAULT 'copy';
+   ALTER TABLE branches ADD COLUMN secrets_policy TEXT;
+   UPDATE branches SET secrets_policy = 'copy';
+   CREATE TRIGGER branches_secrets_policy AFTER INSERT ON branches BEGIN
+     UPDATE branches SET secrets_policy = (SELECT secrets_policy FROM projects WHERE id = NEW.project_id)
+      WHERE id = NEW.id;
+   END;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

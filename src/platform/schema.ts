@@ -1,8 +1,10 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
+import { ensureEmailSchema } from "./email/schema.ts";
 import { ensureFunctionsSchema } from "./functions/schema.ts";
 import { ensureRealtimeSchema, REALTIME_SCHEMA_PRESENT } from "./realtime/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
+import { ensureSecretsSchema } from "./secrets/schema.ts";
 import { ensureStorageSchema } from "./storage/schema.ts";
 
 /**
@@ -13,9 +15,11 @@ import { ensureStorageSchema } from "./storage/schema.ts";
 export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void> {
   await ensureRequestRoles(client);
   await ensureAuthSchema(client);
+  await ensureEmailSchema(client);
   await ensureStorageSchema(client);
   await ensureFunctionsSchema(client);
   await ensureRealtimeSchema(client);
+  await ensureSecretsSchema(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
@@ -23,7 +27,8 @@ export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean>
   const r = await client.query<{ ok: boolean }>(
     `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
        AND to_regclass('storage.objects') IS NOT NULL
-       AND to_regclass('functions.invocations') IS NOT NULL AND ${REALTIME_SCHEMA_PRESENT} AS ok`,
+       AND to_regclass('functions.invocations') IS NOT NULL AND ${REALTIME_SCHEMA_PRESENT}
+       AND to_regclass('secrets.secrets') IS NOT NULL AND to_regclass('email.smtp') IS NOT NULL AS ok`,
   );
   return r.rows[0].ok;
 }

@@ -16,10 +16,10 @@ export interface CliResult {
 export function bough(
   home: string,
   args: string[],
-  o: { env?: Record<string, string>; timeoutMs?: number } = {},
+  o: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((done) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, "--home", home, ...args],
       { env: { ...process.env, ...o.env }, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 << 20 },
@@ -28,6 +28,8 @@ export function bough(
         done({ code, stdout, stderr });
       },
     );
+    // What the command reads on stdin (a secret value); otherwise stdin is left open.
+    if (o.input !== undefined) child.stdin?.end(o.input);
   });
 }
 

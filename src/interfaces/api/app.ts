@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { branchUrl, isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
+import { deliverBranchMail } from "../../branches/email.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { openBranchServer, type ServedBranch, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
@@ -9,6 +10,7 @@ import { projectById } from "../../control/projects.ts";
 import type { Project } from "../../core/types.ts";
 import type { AuthRequest } from "../../platform/auth/context.ts";
 import { authRoutes } from "../../platform/auth/routes.ts";
+import { emailRoutes } from "../../platform/email/routes.ts";
 import { denoHost } from "../../platform/functions/deno.ts";
 import { functionsRoutes } from "../../platform/functions/routes.ts";
 import { type FunctionLimits, FunctionRuntime } from "../../platform/functions/runtime.ts";
@@ -106,6 +108,13 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
 
   const served = new WeakMap<FastifyRequest, Promise<AuthRequest>>();
+  // Requests that queued mail: delivered once their response is sent (their transaction committed).
+  const queuedMail = new WeakSet<FastifyRequest>();
+  app.addHook("onResponse", async (req) => {
+    if (!queuedMail.has(req)) return;
+    const ar = await served.get(req);
+    if (ar) void deliverBranchMail(ctx, ar.project, ar.branch, ar.db.asService).catch(() => {});
+  });
   const platformOf = (req: FastifyRequest): Promise<AuthRequest> => {
     let p = served.get(req);
     if (!p) {
@@ -137,6 +146,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
       identity,
       jwtSecret: s.jwtSecret,
       branchToken: s.branchToken,
+      mailQueued: () => queuedMail.add(req),
       apiUrl: apiUrlOf(req, s),
     };
   };
@@ -160,6 +170,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
         }),
         { prefix: "/functions/v1" },
       );
+      branch.register(emailRoutes({ platformOf }), { prefix: "/email/v1" });
     },
     { prefix: BRANCH_PREFIX },
   );

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerBranch } from "./commands/branch.ts";
+import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
+import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
 import { registerSystem } from "./commands/system.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
@@ -26,6 +28,8 @@ function buildProgram(): Command {
   registerMigrate(program);
   registerStorage(program);
   registerFunctions(program);
+  registerSecrets(program);
+  registerEmail(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

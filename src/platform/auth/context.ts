@@ -9,6 +9,8 @@ export interface AuthRequest extends PlatformRequest {
   branchToken: string;
   /** This branch's API base URL as the client reached it (token issuer, links in mail). */
   apiUrl: string;
+  /** Called when the request queued mail: the server delivers it once the request has committed. */
+  mailQueued?: () => void;
 }
 
 export interface AuthPluginOptions {

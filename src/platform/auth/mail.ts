@@ -1,5 +1,8 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type pg from "pg";
+import { queueMail } from "../email/outbox.ts";
+import { renderTemplate, type TemplateType, templateOf } from "../email/templates.ts";
+import { readConfig } from "./config.ts";
 import type { AuthRequest } from "./context.ts";
 import { authError } from "./errors.ts";
 import type { UserRow } from "./users.ts";
@@ -13,16 +16,18 @@ const TOKEN_TTL_MINUTES = 60;
 /** Wrong 6-digit codes tolerated before the user's pending codes are voided. */
 const MAX_OTP_FAILURES = 5;
 
-const SUBJECTS: Record<OtpType, string> = {
-  signup: "Confirm your signup",
-  recovery: "Reset your password",
-  magiclink: "Your magic link",
+// The email template each kind of token mail is rendered from.
+const TEMPLATES: Record<OtpType, TemplateType> = {
+  signup: "confirmation",
+  recovery: "recovery",
+  magiclink: "magic_link",
 };
 
 /**
- * "Sends" a mail with a one-time link and a 6-digit code: the token is stored hashed in
- * auth.one_time_tokens, the mail written to email.outbox (delivered by the email service
- * where the branch configured SMTP; a branch never mails its parent's users by itself).
+ * Sends a mail with a one-time link and a 6-digit code: the token is stored hashed in
+ * auth.one_time_tokens, the mail rendered from the branch's template and queued in
+ * email.outbox, in the request's transaction. The email service delivers it after the
+ * commit, only where SMTP was set on this branch (a branch never mails its parent's users).
  */
 export async function sendTokenMail(
   c: pg.ClientBase,
@@ -47,15 +52,20 @@ export async function sendTokenMail(
   })}`;
   const column = o.type === "recovery" ? "recovery_sent_at" : "confirmation_sent_at";
   await c.query(`UPDATE auth.users SET ${column} = now() WHERE id = $1`, [o.user.id]);
-  await c.query(
-    "INSERT INTO email.outbox (to_address, template, subject, body) VALUES ($1, $2, $3, $4)",
-    [
-      o.user.email,
-      o.type,
-      SUBJECTS[o.type],
-      `Follow this link: ${link}\n\nOr enter this code: ${code}\n`,
-    ],
-  );
+  const template = TEMPLATES[o.type];
+  const email = String(o.user.email);
+  const mail = renderTemplate(await templateOf(c, template), {
+    ConfirmationURL: link,
+    Token: code,
+    // What verifyOtp({ token_hash }) takes (stored hashed, as GoTrue's TokenHash is).
+    TokenHash: token,
+    SiteURL: (await readConfig(c)).siteUrl,
+    Email: email,
+    RedirectTo: o.redirectTo,
+    Data: o.user.raw_user_meta_data,
+  });
+  await queueMail(c, { to: email, template, mail });
+  ar.mailQueued?.();
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { startMailWorker } from "../../../branches/email.ts";
 import { repairInterrupted } from "../../../branches/exclusive.ts";
 import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
@@ -124,8 +125,11 @@ export function registerSystem(program: Command): void {
         // Storage gc, hourly: blobs of deleted branches and replaced files go away.
         const gc = setInterval(() => void storageGc(s.ctx, { project }).catch(() => {}), 3_600_000);
         gc.unref();
+        // Mail whose delivery failed right after its request is retried from here.
+        const stopMail = startMailWorker(s.ctx, { project });
         await waitForSignal();
         clearInterval(gc);
+        stopMail();
         s.out.progress("stopping");
         await app.close();
         const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
