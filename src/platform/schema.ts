@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
+import { ensureSchedulesSchema } from "./schedules/schema.ts";
 import { ensureStorageSchema } from "./storage/schema.ts";
 
 /**
@@ -12,13 +13,14 @@ export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void>
   await ensureRequestRoles(client);
   await ensureAuthSchema(client);
   await ensureStorageSchema(client);
+  await ensureSchedulesSchema(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
 export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean> {
   const r = await client.query<{ ok: boolean }>(
     `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
-       AND to_regclass('storage.objects') IS NOT NULL AS ok`,
+       AND to_regclass('storage.objects') IS NOT NULL AND to_regclass('schedules.runs') IS NOT NULL AS ok`,
   );
   return r.rows[0].ok;
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Ctx } from "../../branches/context.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
+import { type RunnerOptions, startScheduleRunner } from "../../branches/schedules-runner.ts";
 import { openBranchServer } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import type { Project } from "../../core/types.ts";
@@ -27,6 +28,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
   restSchemas?: string[];
+  /** Run the schedules of running branches in this process (`bough up` does), stopped on close. */
+  schedules?: boolean | Omit<RunnerOptions, "apiBase">;
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -56,6 +59,17 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     onStarted: o.onStarted,
   });
   app.addHook("onClose", () => branches.close());
+  if (o.schedules) {
+    const runner = startScheduleRunner(ctx, {
+      ...(o.schedules === true ? {} : o.schedules),
+      // Function targets are called on this server, once it listens.
+      apiBase: () => {
+        const a = app.server.address();
+        return a && typeof a === "object" ? `http://127.0.0.1:${a.port}` : null;
+      },
+    });
+    app.addHook("onClose", () => runner.stop());
+  }
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);

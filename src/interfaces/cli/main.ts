@@ -3,6 +3,7 @@ import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
+import { registerSchedules } from "./commands/schedules.ts";
 import { registerStorage } from "./commands/storage.ts";
 import { registerSystem } from "./commands/system.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerBranch(program);
   registerMigrate(program);
   registerStorage(program);
+  registerSchedules(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
