@@ -61,10 +61,20 @@ export function fireContextOf(
   return {
     withDb: async (fn) => {
       const c = await o.pool.connect();
+      // The branch stopping (reset, Ctrl-C) under a checked-out connection is reported by the query, not thrown at the process.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      c.on("error", onError);
       try {
         return await fn(c);
+      } catch (err) {
+        broken = err as Error;
+        throw err;
       } finally {
-        c.release();
+        c.off("error", onError);
+        c.release(broken);
       }
     },
     branchId: o.branch.id,
