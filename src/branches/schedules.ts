@@ -195,7 +195,7 @@ function definitionOf(name: string, input: ScheduleInput, base?: JobDefinition):
 }
 
 /** `bough schedules create NAME`: the job is active on the branch it is created on. */
-export function scheduleCreate(
+export async function scheduleCreate(
   ctx: Ctx,
   o: Where & ScheduleInput & { name: string },
 ): Promise<ScheduleView> {
