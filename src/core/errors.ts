@@ -28,6 +28,10 @@ export type ErrorCode =
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
   | "UNAUTHORIZED"
+  | "SCHEDULE_NOT_FOUND"
+  | "SCHEDULE_EXISTS"
+  | "WEBHOOK_NOT_FOUND"
+  | "WEBHOOK_EXISTS"
   | "INTERNAL";
 
 export class BoughError extends Error {

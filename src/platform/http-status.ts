@@ -16,9 +16,13 @@ export function httpStatusOf(code: ErrorCode): number {
     case "PROJECT_NOT_FOUND":
     case "BRANCH_NOT_FOUND":
     case "FUNCTION_NOT_FOUND":
+    case "SCHEDULE_NOT_FOUND":
+    case "WEBHOOK_NOT_FOUND":
       return 404;
     case "PROJECT_EXISTS":
     case "BRANCH_EXISTS":
+    case "SCHEDULE_EXISTS":
+    case "WEBHOOK_EXISTS":
     case "BRANCH_PROTECTED":
     case "BRANCH_HAS_CHILDREN":
     case "MERGE_CONFLICT":

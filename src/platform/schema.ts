@@ -4,6 +4,7 @@ import { ensureEmailSchema } from "./email/schema.ts";
 import { ensureFunctionsSchema } from "./functions/schema.ts";
 import { ensureRealtimeSchema, REALTIME_SCHEMA_PRESENT } from "./realtime/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
+import { ensureSchedulesSchema } from "./schedules/schema.ts";
 import { ensureSecretsSchema } from "./secrets/schema.ts";
 import { ensureStorageSchema } from "./storage/schema.ts";
 
@@ -20,6 +21,7 @@ export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void>
   await ensureFunctionsSchema(client);
   await ensureRealtimeSchema(client);
   await ensureSecretsSchema(client);
+  await ensureSchedulesSchema(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
@@ -28,7 +30,8 @@ export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean>
     `SELECT to_regclass('auth.oauth_providers') IS NOT NULL AND to_regclass('email.outbox') IS NOT NULL
        AND to_regclass('storage.objects') IS NOT NULL
        AND to_regclass('functions.invocations') IS NOT NULL AND ${REALTIME_SCHEMA_PRESENT}
-       AND to_regclass('secrets.secrets') IS NOT NULL AND to_regclass('email.smtp') IS NOT NULL AS ok`,
+       AND to_regclass('secrets.secrets') IS NOT NULL AND to_regclass('email.smtp') IS NOT NULL
+       AND to_regclass('schedules.runs') IS NOT NULL AS ok`,
   );
   return r.rows[0].ok;
 }

@@ -3,6 +3,7 @@ import { branchUrl, isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { deliverBranchMail } from "../../branches/email.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
+import { type RunnerOptions, startScheduleRunner } from "../../branches/schedules-runner.ts";
 import { openBranchServer, type ServedBranch, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import { branchById } from "../../control/branches.ts";
@@ -38,6 +39,8 @@ export interface AppOptions {
   restSchemas?: string[];
   /** Limits of edge function processes (Supabase's hosted defaults otherwise). */
   functions?: FunctionLimits;
+  /** Run the schedules of running branches in this process (`bough up` does), stopped on close. */
+  schedules?: boolean | Omit<RunnerOptions, "apiBase">;
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -103,6 +106,17 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     live: (b) => servesOn(ctx, b.id, b.port),
   });
   app.addHook("preClose", () => realtime.close());
+  if (o.schedules) {
+    const runner = startScheduleRunner(ctx, {
+      ...(o.schedules === true ? {} : o.schedules),
+      // Function targets are called on this server, once it listens.
+      apiBase: () => {
+        const a = app.server.address();
+        return a && typeof a === "object" ? `http://127.0.0.1:${a.port}` : null;
+      },
+    });
+    app.addHook("onClose", () => runner.stop());
+  }
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);

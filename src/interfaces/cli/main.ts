@@ -5,6 +5,7 @@ import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
+import { registerSchedules } from "./commands/schedules.ts";
 import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
 import { registerSystem } from "./commands/system.ts";
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerFunctions(program);
   registerSecrets(program);
   registerEmail(program);
+  registerSchedules(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

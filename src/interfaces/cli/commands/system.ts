@@ -79,6 +79,7 @@ export function registerSystem(program: Command): void {
         // Built first: its options (--db-schemas) are checked before anything starts.
         const app = buildApp(s.ctx, {
           restSchemas: o.dbSchemas,
+          schedules: true,
           onStarted: (p, b) => {
             if (p === project && !started.includes(b)) started.push(b);
           },
