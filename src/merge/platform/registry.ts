@@ -78,14 +78,28 @@ export const PLATFORM_TABLES: Record<string, PlatformTable> = {
   "schedules.jobs": {
     layer: "schedules",
     noun: "job",
-    hidden: ["paused", "armed_branch", "last_run_at", "next_run_at", "failure_count"],
+    // Runtime state is excluded by the policy; headers may carry a bearer token.
+    hidden: [
+      "paused",
+      "paused_reason",
+      "armed_branch",
+      "last_run_at",
+      "next_run_at",
+      "failure_count",
+      "last_status",
+      "headers",
+    ],
     added: (r) => [
       ...(r.cron != null ? [`cron ${quoted(r.cron)}`] : []),
       ...(r.target_kind != null ? [`${r.target_kind} ${r.target ?? ""}`.trim()] : []),
     ],
   },
   "realtime.channel_settings": { layer: "realtime", noun: "channel", columnWord: "setting" },
-  "webhooks.hooks": { layer: "webhooks", noun: "webhook", hidden: ["secret", "armed_branch"] },
+  "webhooks.hooks": {
+    layer: "webhooks",
+    noun: "webhook",
+    hidden: ["secret", "armed_branch", "headers"],
+  },
   "secrets.secrets": { layer: "secrets", noun: "secret", secret: true },
 };
 
