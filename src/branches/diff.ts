@@ -1,6 +1,7 @@
 import type { Branch } from "../core/types.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
+import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
 import { renderDiffSummary } from "../merge/render/index.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -22,6 +23,12 @@ export interface DiffReport {
   unmergeable: FingerprintProblem[];
   /** Why the fingerprint check did not run, or null. */
   fingerprintSkipped: string | null;
+  /** branchChanges of platform config tables in words (function source, template subject, ...). */
+  platformChanges: PlatformChange[];
+  /** The same for parentChanges. */
+  parentPlatformChanges: PlatformChange[];
+  /** Secret keys set on the branch and missing on the parent (never values; secrets are not merged). */
+  secretsMissingOnParent: string[];
   summary: string;
 }
 
@@ -45,6 +52,9 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
       conflicts: p.diff.conflicts,
       unmergeable: p.fingerprint.unmergeable,
       fingerprintSkipped: p.fingerprint.skipped,
+      platformChanges: p.platform,
+      parentPlatformChanges: platformChanges(p.diff.parentChanges),
+      secretsMissingOnParent: p.secretsMissingOnParent ?? [],
       summary:
         renderDiffSummary(p.diff) +
         [
@@ -52,6 +62,11 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
             ? [`⚠️ ${unmergeableMessage(p.fingerprint.unmergeable)}`]
             : []),
           ...(p.fingerprint.skipped ? [`note: ${p.fingerprint.skipped}`] : []),
+          ...((p.secretsMissingOnParent ?? []).length > 0
+            ? [
+                `⚠️ secret keys set on the branch and missing on the parent (secrets are never merged): ${p.secretsMissingOnParent?.join(", ")}`,
+              ]
+            : []),
         ]
           .map((l) => `${l}\n`)
           .join(""),

@@ -22,6 +22,8 @@ import {
   runAndRecord,
 } from "../merge/migrations.ts";
 import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
+import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
+import { readSecretKeys, secretsMissingOnParent } from "../merge/platform/secrets.ts";
 import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -45,6 +47,10 @@ export interface PreparedMerge {
   /** Changes the snapshot does not model: they block the merge like conflicts. */
   fingerprint: FingerprintCheck;
   plan: Plan;
+  /** The branch's platform config changes (functions, templates, jobs, ...) in words. */
+  platform: PlatformChange[];
+  /** Secret keys on the branch the parent lacks (names only); null when neither has a secrets table. */
+  secretsMissingOnParent: string[] | null;
   preview: string;
 }
 
@@ -69,12 +75,13 @@ export async function prepareMerge(
     );
   }
   const base = readSnapshot(baseJson);
-  const { branchSnapshot, branchMigrations, branchFingerprint } = await withClient(
+  const { branchSnapshot, branchMigrations, branchFingerprint, branchSecrets } = await withClient(
     branchUrl(o.project, o.branch),
     async (c) => ({
       branchSnapshot: await introspect(c),
       branchMigrations: await listMigrations(c),
       branchFingerprint: await readFingerprint(c),
+      branchSecrets: await readSecretKeys(c, o.branch.id),
     }),
   );
   const parentSide = await parentWithMigrations(ctx, {
@@ -99,12 +106,17 @@ export async function prepareMerge(
     branch: branchSnapshot,
     migrations: parentSide.migrations,
   });
+  const missing =
+    branchSecrets === null && parentSide.secrets === null
+      ? null
+      : secretsMissingOnParent(branchSecrets, parentSide.secrets);
   const preview = renderPreview({
     plan: planned,
     diff,
     branch: o.branch.name,
     parent: o.parent.name,
     fingerprint,
+    secretsMissingOnParent: missing,
   });
   return {
     base,
@@ -117,6 +129,8 @@ export async function prepareMerge(
     fingerprints,
     fingerprint,
     plan: planned,
+    platform: platformChanges(diff.changes),
+    secretsMissingOnParent: missing,
     preview,
   };
 }
@@ -136,6 +150,8 @@ async function parentWithMigrations(
   hash: string;
   migrations: Migration[];
   fingerprint: Fingerprint | null;
+  /** The parent's own secret keys (read on the parent itself, never the replay clone). */
+  secrets: string[] | null;
 }> {
   const read = async (client: pg.ClientBase) => {
     const pending = pendingOf(o.branchMigrations, await listMigrations(client), o.branchName);
@@ -145,6 +161,7 @@ async function parentWithMigrations(
   const first = await withClient(branchUrl(o.project, o.parent), async (c) => ({
     ...(await read(c)),
     fingerprint: await readFingerprint(c),
+    secrets: await readSecretKeys(c, o.parent.id),
   }));
   if (first.pending.length === 0) {
     return {
@@ -152,6 +169,7 @@ async function parentWithMigrations(
       hash: first.hash,
       migrations: [],
       fingerprint: first.fingerprint,
+      secrets: first.secrets,
     };
   }
   // Refuse transaction control and the like before cloning anything (runAndRecord checks too).
@@ -172,7 +190,13 @@ async function parentWithMigrations(
         });
       }
       const snapshot = await introspect(client);
-      return { snapshot, hash, migrations: pending, fingerprint: await readFingerprint(client) };
+      return {
+        snapshot,
+        hash,
+        migrations: pending,
+        fingerprint: await readFingerprint(client),
+        secrets: first.secrets,
+      };
     }),
   );
 }

@@ -11,6 +11,7 @@ import type { Change, Conflict } from "../merge/diff/changes.ts";
 import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
+import type { PlatformChange } from "../merge/platform/describe.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -54,6 +55,10 @@ export interface MergeReport {
   /** Why the fingerprint check did not run, or null. */
   fingerprintSkipped: string | null;
   statements: Statement[];
+  /** The branch's platform config changes in words (function source, template subject, job cron, ...). */
+  platformChanges: PlatformChange[];
+  /** Secret keys set on the branch and missing on the parent (never values; secrets are not merged). */
+  secretsMissingOnParent: string[];
   /** The reviewable SQL preview (what --save-sql writes). */
   preview: string;
 }
@@ -226,6 +231,8 @@ function toReport(
     unmergeable: p.fingerprint.unmergeable,
     fingerprintSkipped: p.fingerprint.skipped,
     statements: p.plan.statements,
+    platformChanges: p.platform,
+    secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
   };
 }

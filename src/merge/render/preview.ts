@@ -2,6 +2,7 @@ import type { DiffResult } from "../diff/changes.ts";
 import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
+import { platformChanges } from "../platform/describe.ts";
 import { renderConflict } from "./conflicts.ts";
 
 const SECTIONS: { layer: Layer; title: string }[] = [
@@ -24,6 +25,8 @@ export function renderPreview(o: {
   parent: string;
   /** The catalog fingerprint check: changes bough cannot merge block like conflicts. */
   fingerprint?: FingerprintCheck;
+  /** Secret keys the branch has and the parent lacks; null when neither has a secrets table. */
+  secretsMissingOnParent?: string[] | null;
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
@@ -58,12 +61,32 @@ export function renderPreview(o: {
     lines.push("", `-- [${title}]`);
     const statements = plan.statements.filter((s) => s.layer === layer);
     if (statements.length === 0) lines.push("-- (nothing)");
+    if (layer === "data") {
+      // Platform config in words, by layer, in front of the upserts that carry it.
+      const platform = platformChanges(diff.changes);
+      if (platform.length > 0)
+        lines.push("-- platform config, by layer:", ...platform.map((c) => `--   ${c.text}`), "");
+    }
     statements.forEach((s, i) => {
       if (i > 0) lines.push("");
       lines.push(...renderStatement(s));
     });
   }
+  if (o.secretsMissingOnParent) lines.push("", ...secretLines(o.secretsMissingOnParent, o.parent));
   return `${lines.join("\n")}\n`;
+}
+
+/** Secrets are never merged: say which keys the parent would lack, by name only. */
+function secretLines(missing: string[], parent: string): string[] {
+  const out = ["-- [SECRETS] never merged; values are never shown"];
+  if (missing.length === 0)
+    out.push(`-- every secret key of the branch is also set on "${parent}"`);
+  else
+    out.push(
+      `-- ⚠️ ${missing.length} secret key(s) set on the branch are missing on "${parent}": ${missing.join(", ")}`,
+      `-- set them there before merged code needs them: bough secrets set KEY --branch ${parent}`,
+    );
+  return out;
 }
 
 /** One statement with its comment header: change and object, hazards, notes. */

@@ -1,9 +1,13 @@
 import { assertNever, type Change, type DiffResult } from "../diff/changes.ts";
+import { describePlatformChange } from "../platform/describe.ts";
 
 const isSchema = (c: Change) => c.type === "create" || c.type === "drop" || c.type === "alter";
 
-/** One line per change: a sign, what happens, and to what. */
+/** One line per change: a sign, what happens, and to what (platform config in words). */
 export function describeChange(c: Change): string {
+  const platform = describePlatformChange(c);
+  if (platform)
+    return `${{ added: "+", changed: "~", removed: "-" }[platform.action]} ${platform.text}`;
   switch (c.type) {
     case "create":
       return `+ create ${c.id}`;
