@@ -106,6 +106,14 @@ const MIGRATIONS: Migration[] = [
   // Catalog fingerprints (src/merge/fingerprint) at T0 and at the merge base, beside the snapshots.
   `ALTER TABLE branches ADD COLUMN t0_fingerprint TEXT;
    ALTER TABLE branches ADD COLUMN base_fingerprint TEXT;`,
+  // Admin keys of the management API (admin-keys.ts): only a sha256 of each key is kept.
+  `CREATE TABLE admin_keys (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT
+   );`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

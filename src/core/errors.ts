@@ -27,6 +27,8 @@ export type ErrorCode =
   | "ENVIRONMENT"
   | "NOT_CONFIRMED"
   | "UNAUTHORIZED"
+  | "ADMIN_KEY_EXISTS"
+  | "ADMIN_KEY_NOT_FOUND"
   | "INTERNAL";
 
 export class BoughError extends Error {

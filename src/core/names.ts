@@ -4,8 +4,8 @@ const NAME_RULE =
   "names are 1-63 characters: lowercase letters, digits and hyphens, starting with a letter (e.g. feature-login)";
 const NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
 
-/** Validates a project or branch name; the rule keeps names safe as paths and Postgres identifiers. */
-export function validateName(kind: "branch" | "project", name: string): string {
+/** Validates a project, branch or admin key name; the rule keeps names safe as paths and Postgres identifiers. */
+export function validateName(kind: "branch" | "project" | "admin key", name: string): string {
   if (!NAME_RE.test(name)) {
     throw new BoughError("INVALID_NAME", `invalid ${kind} name ${JSON.stringify(name)}`, NAME_RULE);
   }
