@@ -29,6 +29,7 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "ADMIN_KEY_EXISTS"
   | "ADMIN_KEY_NOT_FOUND"
+  | "OPERATION_NOT_FOUND"
   | "INTERNAL";
 
 export class BoughError extends Error {

@@ -16,6 +16,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "PROJECT_NOT_FOUND":
     case "BRANCH_NOT_FOUND":
     case "ADMIN_KEY_NOT_FOUND":
+    case "OPERATION_NOT_FOUND":
       return 404;
     case "ADMIN_KEY_EXISTS":
     case "PROJECT_EXISTS":

@@ -12,6 +12,7 @@ import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
+import { registerManagement } from "./management/index.ts";
 
 export interface AppOptions {
   /** Longest a request waits for its stopped branch to start (ms). */
@@ -59,6 +60,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
+  registerManagement(app, ctx);
 
   const served = new WeakMap<FastifyRequest, Promise<AuthRequest>>();
   const platformOf = (req: FastifyRequest): Promise<AuthRequest> => {
@@ -111,7 +113,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     reply.code(404).send({
       code: "NOT_FOUND",
       message: `no route ${req.method} ${req.url.split("?")[0]}`,
-      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1)",
+      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1), the management API under /v1 (see /docs)",
     });
   });
   app.setErrorHandler((err, req, reply) => {

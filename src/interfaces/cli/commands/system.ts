@@ -188,7 +188,9 @@ export function registerSystem(program: Command): void {
 
 function printAdminKey(s: Session, k: { name: string; key: string }): void {
   s.out.line(`admin key "${k.name}" (shown once, keep it): ${k.key}`);
-  s.out.line("  management API: Authorization: Bearer <admin key>; more: `bough admin-key create NAME`");
+  s.out.line(
+    "  management API: Authorization: Bearer <admin key>; more: `bough admin-key create NAME`",
+  );
 }
 
 function waitForSignal(): Promise<void> {
