@@ -99,6 +99,18 @@ export async function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeRepor
   }
 }
 
+/** The error every interface reports a blocked (non dry-run) merge with; the report is its details. */
+export function mergeBlockedError(r: MergeReport): BoughError {
+  return new BoughError(
+    "MERGE_CONFLICT",
+    `merge of ${r.branch} into ${r.parent} is ${r.blockedReason?.replace(/^merge /u, "")}`,
+    r.unmergeable.length > 0
+      ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
+      : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
+    r,
+  );
+}
+
 /** What the user agreed to: every planned statement, migrations included, in order. */
 const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
 

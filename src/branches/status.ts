@@ -1,5 +1,6 @@
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
+import { runningServerUrl } from "../control/server.ts";
 import { hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { readOnly } from "./exclusive.ts";
@@ -12,6 +13,8 @@ export interface StatusReport {
   postgresBinDir: string;
   runAsUser: string | null;
   projects: number;
+  /** Base URL of the running `bough up` (management API under /v1), or null when none runs. */
+  serverUrl: string | null;
   clusters: { project: string; branch: string; port: number; running: boolean; crashed: boolean }[];
 }
 
@@ -39,6 +42,7 @@ export function status(ctx: Ctx): Promise<StatusReport> {
       postgresBinDir: ctx.cluster.install.binDir,
       runAsUser: ctx.cluster.runAs?.name ?? null,
       projects: projects.length,
+      serverUrl: runningServerUrl(ctx.db),
       clusters,
     };
   });

@@ -116,6 +116,14 @@ const MIGRATIONS: Migration[] = [
      UPDATE branches SET secrets_policy = (SELECT secrets_policy FROM projects WHERE id = NEW.project_id)
       WHERE id = NEW.id;
    END;`,
+  // Admin keys of the management API (admin-keys.ts): only a sha256 of each key is kept.
+  `CREATE TABLE admin_keys (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     hash TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT
+   );`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

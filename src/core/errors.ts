@@ -30,8 +30,9 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "SCHEDULE_NOT_FOUND"
   | "SCHEDULE_EXISTS"
-  | "WEBHOOK_NOT_FOUND"
-  | "WEBHOOK_EXISTS"
+  | "ADMIN_KEY_EXISTS"
+  | "ADMIN_KEY_NOT_FOUND"
+  | "OPERATION_NOT_FOUND"
   | "INTERNAL";
 
 export class BoughError extends Error {

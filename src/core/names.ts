@@ -4,9 +4,9 @@ const NAME_RULE =
   "names are 1-63 characters: lowercase letters, digits and hyphens, starting with a letter (e.g. feature-login)";
 const NAME_RE = /^[a-z][a-z0-9-]{0,62}$/;
 
-/** Validates a project, branch, schedule or webhook name; the rule keeps names safe as paths and Postgres identifiers. */
+/** Validates a project, branch, schedule or admin key name; the rule keeps names safe as paths and Postgres identifiers. */
 export function validateName(
-  kind: "branch" | "project" | "schedule" | "webhook",
+  kind: "branch" | "project" | "schedule" | "admin key",
   name: string,
 ): string {
   if (!NAME_RE.test(name)) {

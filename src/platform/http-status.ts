@@ -17,12 +17,13 @@ export function httpStatusOf(code: ErrorCode): number {
     case "BRANCH_NOT_FOUND":
     case "FUNCTION_NOT_FOUND":
     case "SCHEDULE_NOT_FOUND":
-    case "WEBHOOK_NOT_FOUND":
+    case "ADMIN_KEY_NOT_FOUND":
+    case "OPERATION_NOT_FOUND":
       return 404;
+    case "ADMIN_KEY_EXISTS":
     case "PROJECT_EXISTS":
     case "BRANCH_EXISTS":
     case "SCHEDULE_EXISTS":
-    case "WEBHOOK_EXISTS":
     case "BRANCH_PROTECTED":
     case "BRANCH_HAS_CHILDREN":
     case "MERGE_CONFLICT":
@@ -53,4 +54,20 @@ export function describeHttpError(err: unknown): { status: number; code: string;
     return { status, code, message: (err as Error).message };
   }
   return { status: 500, code: "INTERNAL", message: "internal error" };
+}
+
+/**
+ * The management API's status of a code: the platform's, except that a branch busy with
+ * another operation is a conflict of the caller's request with that work (409), and a
+ * home locked by another process is 423 Locked with a Retry-After, not a server outage.
+ */
+export function managementStatusOf(code: ErrorCode): { status: number; retryAfterS?: number } {
+  switch (code) {
+    case "BRANCH_BAD_STATE":
+      return { status: 409, retryAfterS: 5 };
+    case "BUSY":
+      return { status: 423, retryAfterS: 5 };
+    default:
+      return { status: httpStatusOf(code) };
+  }
 }

@@ -22,6 +22,7 @@ import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
+import { registerManagement } from "./management/index.ts";
 
 export interface AppOptions {
   /** Longest a request waits for its stopped branch to start (ms). */
@@ -120,6 +121,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   allowCors(app);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
+  registerManagement(app, ctx);
 
   const served = new WeakMap<FastifyRequest, Promise<AuthRequest>>();
   // Requests that queued mail: delivered once their response is sent (their transaction committed).
@@ -193,7 +195,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     reply.code(404).send({
       code: "NOT_FOUND",
       message: `no route ${req.method} ${req.url.split("?")[0]}`,
-      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1, storage/v1, functions/v1)",
+      hint: "branch APIs live under /p/<project>/b/<branch>/ (auth/v1, rest/v1, storage/v1, functions/v1, email/v1), the management API under /v1 (see /docs)",
     });
   });
   app.setErrorHandler((err, req, reply) => {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
+import { registerAdminKey } from "./commands/admin-key.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerSecrets(program);
   registerEmail(program);
   registerSchedules(program);
+  registerAdminKey(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

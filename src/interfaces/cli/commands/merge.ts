@@ -1,8 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { diffBranch } from "../../../branches/diff.ts";
-import { mergeBranch } from "../../../branches/merge.ts";
-import { BoughError } from "../../../core/errors.ts";
+import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
 import { branchOrCurrent, confirm, withSession } from "../session.ts";
 
 export function registerMerge(branch: Command): void {
@@ -59,15 +58,7 @@ export function registerMerge(branch: Command): void {
               );
             }
           });
-          if (r.blocked) {
-            throw new BoughError(
-              "MERGE_CONFLICT",
-              `merge of ${r.branch} into ${r.parent} is ${r.blockedReason?.replace(/^merge /u, "")}`,
-              r.unmergeable.length > 0
-                ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
-                : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
-            );
-          }
+          if (r.blocked) throw mergeBlockedError(r);
         },
       ),
     );

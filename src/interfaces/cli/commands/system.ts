@@ -8,10 +8,12 @@ import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
 import { storageGc } from "../../../branches/storage-gc.ts";
+import { issueInitialAdminKey } from "../../../control/admin-keys.ts";
 import { findProject } from "../../../control/projects.ts";
+import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
-import { withSession } from "../session.ts";
+import { type Session, withSession } from "../session.ts";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -27,12 +29,17 @@ export function registerSystem(program: Command): void {
     .action(
       withSession(async (s) => {
         const { project, created } = await ensureDefaultProject(s.ctx);
-        s.out.result({ home: s.ctx.paths.home, project: project.name, created }, () =>
-          s.out.line(
-            created
-              ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
-              : `already initialised: ${s.ctx.paths.home}`,
-          ),
+        const adminKey = issueInitialAdminKey(s.ctx.db);
+        s.out.result(
+          { home: s.ctx.paths.home, project: project.name, created, ...(adminKey && { adminKey }) },
+          () => {
+            s.out.line(
+              created
+                ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
+                : `already initialised: ${s.ctx.paths.home}`,
+            );
+            if (adminKey) printAdminKey(s, adminKey);
+          },
         );
       }),
     );
@@ -49,6 +56,7 @@ export function registerSystem(program: Command): void {
           s.out.line(`postgres:     ${r.postgresVersion} (${r.postgresBinDir})`);
           if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
           s.out.line(`projects:     ${r.projects}`);
+          s.out.line(`server:       ${r.serverUrl ?? "not running (start it with `bough up`)"}`);
           const rows = r.clusters.map((c) => [
             c.project,
             c.branch,
@@ -106,16 +114,22 @@ export function registerSystem(program: Command): void {
             "pick another port with `bough up --port N`",
           );
         });
-        const apiUrl = `http://127.0.0.1:${port}${branchPathPrefix(project, "main")}`;
+        const serverUrl = `http://127.0.0.1:${port}`;
+        recordServer(s.ctx.db, serverUrl);
+        const apiUrl = `${serverUrl}${branchPathPrefix(project, "main")}`;
+        const adminKey = issueInitialAdminKey(s.ctx.db);
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
-        s.out.result({ project, cloneDriver: info.cloneDriver, apiUrl, branches }, () => {
+        const result = { project, cloneDriver: info.cloneDriver, apiUrl, serverUrl, branches };
+        s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
           s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
           s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
           for (const b of branches.filter((x) => x.running)) {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
           s.out.line(`api: ${apiUrl}`);
+          s.out.line(`management API: ${serverUrl}/v1 (docs: ${serverUrl}/docs)`);
+          if (adminKey) printAdminKey(s, adminKey);
           s.out.line('connect:  psql "$(npx bough branch url main)"');
           s.out.line("keys:     npx bough branch keys main");
           s.out.line("branch:   npx bough branch create my-feature");
@@ -129,6 +143,7 @@ export function registerSystem(program: Command): void {
         // Mail whose delivery failed right after its request is retried from here.
         const stopMail = startMailWorker(s.ctx, { project });
         await waitForSignal();
+        clearServer(s.ctx.db);
         clearInterval(gc);
         stopMail();
         s.out.progress("stopping");
@@ -174,6 +189,13 @@ export function registerSystem(program: Command): void {
         }
       }),
     );
+}
+
+function printAdminKey(s: Session, k: { name: string; key: string }): void {
+  s.out.line(`admin key "${k.name}" (shown once, keep it): ${k.key}`);
+  s.out.line(
+    "  management API: Authorization: Bearer <admin key>; more: `bough admin-key create NAME`",
+  );
 }
 
 function waitForSignal(): Promise<void> {

@@ -1,0 +1,235 @@
+import { type Static, type TSchema, Type } from "typebox";
+
+// Inputs and outputs of the management API (/v1). They validate requests, shape responses
+// and are the OpenAPI document (/openapi.json); the SDK's types are derived from them.
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+// Names are checked by the operations (src/core/names.ts), so a bad one gets INVALID_NAME,
+// the code the CLI gives; the schema only bounds the length.
+const Name = Type.String({ minLength: 1, maxLength: 256 });
+
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: "stable error code, the same as the CLI's" }),
+    message: Type.String(),
+    hint: Type.String({ description: "what to do about it" }),
+    details: Type.Optional(Type.Unknown()),
+  },
+  { description: "every error of the management API" },
+);
+
+/** Error responses most routes can give (authentication, validation, unknown names, busy). */
+export const ERRORS = {
+  400: ErrorBody,
+  401: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  423: ErrorBody,
+  500: ErrorBody,
+};
+
+export const ProjectParams = Type.Object({ project: Name });
+export const BranchParams = Type.Object({ project: Name, branch: Name });
+export const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export const WaitQuery = Type.Object({
+  wait: Type.Optional(
+    Type.Boolean({
+      description: "answer when done (200/201 with the result) instead of 202 and an operation",
+    }),
+  ),
+});
+
+export const Project = Type.Object({ name: Type.String(), createdAt: Type.String() });
+export const Projects = Type.Array(Project);
+export const CreateProjectBody = Type.Object({ name: Name }, { additionalProperties: false });
+
+export const BranchMode = Type.Union([Type.Literal("full"), Type.Literal("schema-only")]);
+export const BranchState = Type.Union([
+  Type.Literal("creating"),
+  Type.Literal("ready"),
+  Type.Literal("merging"),
+  Type.Literal("merged"),
+  Type.Literal("conflicted"),
+  Type.Literal("resetting"),
+  Type.Literal("deleting"),
+  Type.Literal("failed"),
+]);
+
+const branchFields = {
+  name: Type.String(),
+  project: Type.String(),
+  parent: Nullable(Type.String()),
+  mode: BranchMode,
+  state: BranchState,
+  running: Type.Boolean(),
+  crashed: Type.Boolean(),
+  port: Type.Integer(),
+  createdAt: Type.String(),
+  forkedAt: Nullable(Type.String()),
+  forkLsn: Nullable(Type.String()),
+  lastError: Nullable(Type.String()),
+  connectionString: Type.String(),
+};
+
+export const BranchInfo = Type.Object(branchFields);
+export const BranchListItem = Type.Object({
+  ...branchFields,
+  diskBytes: Nullable(Type.Integer({ description: "bytes the branch adds on disk" })),
+});
+
+export const Branches = Type.Array(BranchListItem);
+
+export const BranchKeys = Type.Object({
+  apiUrl: Type.String(),
+  publishableKey: Type.String(),
+  secretKey: Type.String(),
+});
+
+export const BranchDetail = Type.Object({
+  ...branchFields,
+  diskBytes: Nullable(Type.Integer()),
+  dataDir: Type.String(),
+  t0Dir: Nullable(Type.String()),
+  children: Type.Array(Type.String()),
+  cloneDriver: Type.String(),
+  // Absent while the branch is being created or deleted.
+  apiUrl: Type.Optional(Type.String()),
+  publishableKey: Type.Optional(Type.String()),
+  secretKey: Type.Optional(Type.String()),
+});
+
+export const ProjectDetail = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String(),
+  branches: Type.Array(BranchListItem),
+});
+
+export const CreateBranchBody = Type.Object(
+  {
+    name: Name,
+    parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
+    mode: Type.Optional(BranchMode),
+  },
+  { additionalProperties: false },
+);
+
+export const CreatedBranch = Type.Object({
+  ...branchFields,
+  elapsedMs: Type.Integer(),
+  cloneDriver: Type.String(),
+});
+
+export const DeleteBranchQuery = Type.Object({
+  recursive: Type.Optional(Type.Boolean({ description: "also delete its child branches" })),
+});
+export const Deleted = Type.Object({ deleted: Type.Array(Type.String()) });
+export const DeletedProject = Type.Object({ deleted: Type.String() });
+
+// Changes, conflicts and planned statements are the merge engine's own JSON (src/merge):
+// documented as objects, passed through unchanged.
+const EngineObjects = Type.Array(Type.Object({}, { additionalProperties: true }));
+
+export const DiffReport = Type.Object({
+  branch: Type.String(),
+  parent: Type.String(),
+  migrations: Type.Array(Type.String()),
+  branchChanges: EngineObjects,
+  parentChanges: EngineObjects,
+  conflicts: EngineObjects,
+  unmergeable: EngineObjects,
+  fingerprintSkipped: Nullable(Type.String()),
+  summary: Type.String(),
+});
+
+export const MergeBody = Type.Object(
+  {
+    dryRun: Type.Optional(
+      Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MergeReport = Type.Object({
+  branch: Type.String(),
+  parent: Type.String(),
+  dryRun: Type.Boolean(),
+  blocked: Type.Boolean(),
+  merged: Type.Boolean(),
+  migrations: Type.Array(Type.String()),
+  changes: EngineObjects,
+  conflicts: EngineObjects,
+  parentChanges: EngineObjects,
+  unmergeable: EngineObjects,
+  blockedReason: Nullable(Type.String()),
+  fingerprintSkipped: Nullable(Type.String()),
+  statements: EngineObjects,
+  preview: Type.String({ description: "the reviewable SQL preview" }),
+});
+
+export const MigrationItem = Type.Object({ name: Type.String(), checksum: Type.String() });
+export const Migrations = Type.Array(MigrationItem);
+export const ApplyMigrationBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, description: "e.g. 0001_add_orders.sql" }),
+    sql: Type.String({ maxLength: 512 * 1024 }),
+  },
+  { additionalProperties: false },
+);
+export const AppliedMigration = Type.Object({
+  name: Type.String(),
+  checksum: Type.String(),
+  applied: Type.Boolean({ description: "false when it was already applied" }),
+  branch: Type.String(),
+});
+
+export const Status = Type.Object({
+  home: Type.String(),
+  cloneDriver: Type.Union([Type.Literal("reflink"), Type.Literal("copy")]),
+  cloneDriverReason: Type.String(),
+  postgresVersion: Type.String(),
+  postgresBinDir: Type.String(),
+  runAsUser: Nullable(Type.String()),
+  projects: Type.Integer(),
+  serverUrl: Nullable(Type.String()),
+  clusters: Type.Array(
+    Type.Object({
+      project: Type.String(),
+      branch: Type.String(),
+      port: Type.Integer(),
+      running: Type.Boolean(),
+      crashed: Type.Boolean(),
+    }),
+  ),
+});
+
+export const OperationInfo = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: "e.g. branch.create, branch.merge" }),
+  status: Type.Union([Type.Literal("running"), Type.Literal("succeeded"), Type.Literal("failed")]),
+  statusUrl: Type.String(),
+  startedAt: Type.String(),
+  finishedAt: Nullable(Type.String()),
+  /** What the route answers with ?wait=true, once succeeded. */
+  result: Type.Optional(Type.Unknown()),
+  /** The error the route answers with ?wait=true (and its HTTP status), once failed. */
+  error: Type.Optional(Type.Object({ status: Type.Integer(), ...ErrorBody.properties })),
+});
+
+export type ErrorBodyT = Static<typeof ErrorBody>;
+export type ProjectT = Static<typeof Project>;
+export type ProjectDetailT = Static<typeof ProjectDetail>;
+export type BranchInfoT = Static<typeof BranchInfo>;
+export type BranchListItemT = Static<typeof BranchListItem>;
+export type BranchDetailT = Static<typeof BranchDetail>;
+export type BranchKeysT = Static<typeof BranchKeys>;
+export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
+export type CreatedBranchT = Static<typeof CreatedBranch>;
+export type DiffReportT = Static<typeof DiffReport>;
+export type MergeReportT = Static<typeof MergeReport>;
+export type MigrationItemT = Static<typeof MigrationItem>;
+export type AppliedMigrationT = Static<typeof AppliedMigration>;
+export type StatusT = Static<typeof Status>;
+export type OperationInfoT = Static<typeof OperationInfo>;
