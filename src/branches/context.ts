@@ -14,6 +14,12 @@ import { getSetting, setSetting } from "../control/settings.ts";
 import { type Db, openStore } from "../control/store.ts";
 import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
+/**
+ * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
+ * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user.
+ */
+export type Actor = { kind: "cli" | "api" | "mcp"; name: string; client?: string };
+
 /** Everything an operation needs, passed in (no singletons) so tests can point it anywhere. */
 export interface Ctx {
   paths: Paths;
@@ -23,6 +29,8 @@ export interface Ctx {
   driver: CloneDriver;
   /** Progress lines for people (the CLI prints them to stderr). */
   progress: (line: string) => void;
+  /** Who is acting (unset: bough itself, e.g. `bough up` starting branches). */
+  actor?: Actor;
   close(): void;
 }
 

@@ -1,13 +1,16 @@
 import { interruptedOperations, retryDue } from "../control/journal.ts";
 import { acquireLock, tryLock } from "../control/locks.ts";
+import type { Db } from "../control/store.ts";
 import type { Ctx } from "./context.ts";
 import { type RecoveryOutcome, recoverInterrupted } from "./recover.ts";
 
 // The lock row serialises processes; calls within one process (a server handling
-// requests concurrently) are queued per context, since they share the holder pid.
-const queues = new WeakMap<Ctx, Promise<unknown>>();
-// How many calls are queued or running per context: a read does not queue behind them.
-const pending = new WeakMap<Ctx, number>();
+// requests concurrently) are queued per control-plane connection, since they share the
+// holder pid. Keyed by the connection, not the context: the API and MCP server pass a
+// copy of the context per request (with its actor), and those copies must queue together.
+const queues = new WeakMap<Db, Promise<unknown>>();
+// How many calls are queued or running per connection: a read does not queue behind them.
+const pending = new WeakMap<Db, number>();
 
 /**
  * Runs fn while holding the home's operation lock, after finishing or rolling back
@@ -37,7 +40,7 @@ export function repairInterrupted(ctx: Ctx): Promise<RecoveryOutcome[]> {
 export async function readOnly<T>(ctx: Ctx, fn: () => T | Promise<T>): Promise<T> {
   // Nothing to recover (the usual case): a read writes nothing, not even the lock row.
   const due = interruptedOperations(ctx.db).some((op) => retryDue(op));
-  if (due && (pending.get(ctx) ?? 0) === 0) await queued(ctx, () => tryRecover(ctx));
+  if (due && (pending.get(ctx.db) ?? 0) === 0) await queued(ctx, () => tryRecover(ctx));
   return fn();
 }
 
@@ -67,13 +70,13 @@ async function tryRecover(ctx: Ctx): Promise<void> {
 }
 
 function queued<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
-  pending.set(ctx, (pending.get(ctx) ?? 0) + 1);
-  const previous = queues.get(ctx) ?? Promise.resolve();
+  pending.set(ctx.db, (pending.get(ctx.db) ?? 0) + 1);
+  const previous = queues.get(ctx.db) ?? Promise.resolve();
   const next = previous
     .catch(() => {})
     .then(fn)
-    .finally(() => pending.set(ctx, (pending.get(ctx) ?? 1) - 1));
-  queues.set(ctx, next);
+    .finally(() => pending.set(ctx.db, (pending.get(ctx.db) ?? 1) - 1));
+  queues.set(ctx.db, next);
   return next;
 }
 

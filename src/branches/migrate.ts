@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import { executableSql } from "../merge/migration-sql.ts";
 import { applyMigration, checksumOf, listMigrations, type Migration } from "../merge/migrations.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -10,7 +11,7 @@ import { requireBranch, requireProject } from "./lookup.ts";
 import { withClient } from "./sql.ts";
 
 /** `bough migrate apply FILE`: runs a SQL file on a branch and records it for merge replay. */
-export function migrateApply(
+function migrateApplyNow(
   ctx: Ctx,
   o: { project: string; branch: string; file: string },
 ): Promise<{ name: string; checksum: string; applied: boolean; branch: string }> {
@@ -32,6 +33,8 @@ export function migrateApply(
     return { name: m.name, checksum: m.checksum, applied: r.applied, branch: branch.name };
   });
 }
+
+export const migrateApply = audited("migrate.apply", migrateApplyNow);
 
 export function migrateList(
   ctx: Ctx,
