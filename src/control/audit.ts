@@ -79,9 +79,7 @@ export function readAudit(
   const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
   // The newest `limit` lines, shown oldest first.
   const rows = db
-    .prepare(
-      `SELECT * FROM (SELECT * FROM audit ${filter} ORDER BY id DESC LIMIT ?) ORDER BY id`,
-    )
+    .prepare(`SELECT * FROM (SELECT * FROM audit ${filter} ORDER BY id DESC LIMIT ?) ORDER BY id`)
     .all(...params, o.limit ?? -1) as AuditRow[];
   return rows.map((r) => ({
     id: r.id,

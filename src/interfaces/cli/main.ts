@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerBranch(program);
   registerMigrate(program);
   registerStorage(program);
+  registerAudit(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
