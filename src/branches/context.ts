@@ -16,7 +16,7 @@ import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
 /**
  * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
- * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI leaves it unset.
+ * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user.
  */
 export type Actor = { kind: "cli" | "api" | "mcp"; name: string; client?: string };
 
@@ -29,7 +29,7 @@ export interface Ctx {
   driver: CloneDriver;
   /** Progress lines for people (the CLI prints them to stderr). */
   progress: (line: string) => void;
-  /** Who is acting (unset: the local user of the CLI). */
+  /** Who is acting (unset: bough itself, e.g. `bough up` starting branches). */
   actor?: Actor;
   close(): void;
 }

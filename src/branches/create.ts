@@ -2,7 +2,6 @@ import { performance } from "node:perf_hooks";
 import { startCluster, stopCluster } from "../clusters/cluster.ts";
 import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
-import { audit } from "../control/audit.ts";
 import { findBranch, insertBranch, reservedPorts, updateBranch } from "../control/branches.ts";
 import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
 import { setSetting } from "../control/settings.ts";
@@ -11,6 +10,7 @@ import { faultPoint } from "../core/fault.ts";
 import { validateName } from "../core/names.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, BranchMode, Project } from "../core/types.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -44,7 +44,7 @@ export interface CreateBranchResult {
  * keeps serving), a frozen T0 clone for reset, then starts it on its own port.
  * Journaled: a crash at any step is rolled back by the next bough command.
  */
-export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<CreateBranchResult> {
+async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<CreateBranchResult> {
   validateName("branch", o.name);
   const mode = o.mode ?? "full";
   if (mode !== "full" && mode !== "schema-only") {
@@ -92,12 +92,6 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
     // Its own keys: the parent's are refused here, and these are refused on the parent.
     await ensureBranchKeys(ctx, project, branch);
     if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
-    audit(ctx.db, {
-      project: project.name,
-      branch: o.name,
-      action: "branch.create",
-      details: { parent: parent.name, mode },
-    });
     return {
       branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
       elapsedMs: performance.now() - started,
@@ -105,6 +99,8 @@ export async function createBranch(ctx: Ctx, o: CreateBranchOptions): Promise<Cr
     };
   });
 }
+
+export const createBranch = audited("branch.create", createBranchNow);
 
 async function runCreate(
   ctx: Ctx,

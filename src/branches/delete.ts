@@ -1,5 +1,4 @@
 import { killCluster } from "../clusters/cluster.ts";
-import { audit } from "../control/audit.ts";
 import { branchById, childrenOf, deleteBranchRow } from "../control/branches.ts";
 import {
   advance,
@@ -12,6 +11,7 @@ import { deleteSetting, getSetting } from "../control/settings.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
+import { audited } from "./audited.ts";
 import { removeBranchFiles } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -20,7 +20,7 @@ import { removeBranchKeys } from "./keys.ts";
 import { currentKey, requireChildBranch } from "./lookup.ts";
 
 /** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
-export function deleteBranch(
+function deleteBranchNow(
   ctx: Ctx,
   o: { project: string; name: string; recursive?: boolean },
 ): Promise<string[]> {
@@ -44,6 +44,8 @@ export function deleteBranch(
   });
 }
 
+export const deleteBranch = audited("branch.delete", deleteBranchNow);
+
 async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted: string[]) {
   for (const child of childrenOf(ctx.db, branch.id)) {
     await deleteSubtree(ctx, project, child, deleted);
@@ -55,7 +57,6 @@ async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted
     state: "deleting",
   });
   await finishDelete(ctx, op);
-  audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.delete" });
   deleted.push(branch.name);
 }
 

@@ -1,10 +1,10 @@
-import { audit } from "../control/audit.ts";
 import { readSecret, removeSecrets, writeSecret } from "../control/secrets.ts";
 import { getSetting, setSetting } from "../control/settings.ts";
 import { projectSecrets } from "../control/store.ts";
 import { BoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { type BranchKeys, generateBranchKeys, generateJwtSecret } from "../platform/keys/keys.ts";
+import { audited } from "./audited.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
@@ -90,7 +90,7 @@ export async function removeBranchKeys(ctx: Ctx, project: Project, branch: Branc
 }
 
 /** `bough branch keys NAME [--rotate]`: the branch's API URL and keys (rotated first if asked). */
-export function branchKeys(
+function branchKeysNow(
   ctx: Ctx,
   o: { project: string; name: string; rotate?: boolean },
 ): Promise<BranchKeysResult> {
@@ -105,8 +105,9 @@ export function branchKeys(
       );
     }
     const keys = await ensureBranchKeys(ctx, project, branch, { rotate: o.rotate });
-    if (o.rotate)
-      audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.keys.rotate" });
     return { apiUrl: apiUrlOf(ctx, project, branch), ...keys };
   });
 }
+
+/** A rotation is an action (audited); reading the keys is not. */
+export const branchKeys = audited("branch.keys.rotate", branchKeysNow, { skip: (o) => !o.rotate });

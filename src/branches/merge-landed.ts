@@ -1,4 +1,3 @@
-import { audit } from "../control/audit.ts";
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
@@ -33,7 +32,6 @@ export function finishMerged(
     branchId: number;
     mergeBase: string;
     baseFingerprint: string | null;
-    details: Record<string, unknown>;
   },
 ): void {
   ctx.db.transaction(() => {
@@ -45,14 +43,6 @@ export function finishMerged(
     });
     finishOperation(ctx.db, o.op, "done");
   })();
-  const branch = branchById(ctx.db, o.branchId);
-  const project = o.op.projectId === null ? null : projectById(ctx, o.op.projectId);
-  audit(ctx.db, {
-    project: project?.name ?? null,
-    branch: branch?.name ?? o.op.branchName,
-    action: "branch.merge",
-    details: o.details,
-  });
 }
 
 /**

@@ -31,7 +31,6 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
       branchId: branch.id,
       mergeBase: landed.mergeBase,
       baseFingerprint: landed.baseFingerprint ?? null,
-      details: { recovered: true },
     });
     return;
   }

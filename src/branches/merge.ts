@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { audit } from "../control/audit.ts";
 import { updateBranch } from "../control/branches.ts";
 import { advance, finishOperation } from "../control/journal.ts";
 import { BoughError } from "../core/errors.ts";
@@ -12,6 +11,7 @@ import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -78,7 +78,7 @@ type Round =
  * user is asked between two locked rounds; what is applied is always a plan that was
  * confirmed (the same statements), planned again after the answer.
  */
-export async function mergeBranch(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
+async function mergeBranchNow(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
   let confirmed: string | null = null;
   for (let stale = 0; ; ) {
     const round = await exclusive(ctx, () => mergeRound(ctx, o, confirmed));
@@ -110,6 +110,10 @@ export function mergeBlockedError(r: MergeReport): BoughError {
     r,
   );
 }
+/** Audited as refused (MERGE_CONFLICT) when blocked, dry runs included. */
+export const mergeBranch = audited("branch.merge", mergeBranchNow, {
+  outcome: (r) => (r.blocked ? "MERGE_CONFLICT" : null),
+});
 
 /** What the user agreed to: every planned statement, migrations included, in order. */
 const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
@@ -132,7 +136,6 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
   if (o.dryRun) return report(false);
   if (isBlocked(prepared)) {
     updateBranch(ctx.db, branch.id, { state: "conflicted", lastError: blockedReason(prepared) });
-    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.merge.blocked" });
     return report(false);
   }
   if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
@@ -207,7 +210,6 @@ async function applyRound(
       branchId: branch.id,
       mergeBase: landing.mergeBase,
       baseFingerprint: landing.baseFingerprint,
-      details: { parent: parent.name, statements: prepared.plan.statements.length },
     });
     return { kind: "done", report: toReport(branch, parent, prepared, r.o, true) };
   } catch (err) {

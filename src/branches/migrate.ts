@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import { executableSql } from "../merge/migration-sql.ts";
 import { applyMigration, checksumOf, listMigrations, type Migration } from "../merge/migrations.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -18,7 +19,7 @@ export interface AppliedMigration {
 }
 
 /** `bough migrate apply FILE`: runs a SQL file on a branch and records it for merge replay. */
-export function migrateApply(
+function migrateApplyNow(
   ctx: Ctx,
   o: { project: string; branch: string; file: string },
 ): Promise<AppliedMigration> {
@@ -34,7 +35,7 @@ export function migrateApply(
 }
 
 /** The same, for SQL given as text under a migration name (the management API's body). */
-export function migrateApplySql(
+function migrateApplySqlNow(
   ctx: Ctx,
   o: { project: string; branch: string; name: string; sql: string },
 ): Promise<AppliedMigration> {
@@ -55,6 +56,9 @@ async function applyLocked(
   const r = await withClient(branchUrl(project, live), (c) => applyMigration(c, m));
   return { name: m.name, checksum: m.checksum, applied: r.applied, branch: branch.name };
 }
+
+export const migrateApply = audited("migrate.apply", migrateApplyNow);
+export const migrateApplySql = audited("migrate.apply", migrateApplySqlNow);
 
 export function migrateList(
   ctx: Ctx,

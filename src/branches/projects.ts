@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { initCluster, killCluster } from "../clusters/cluster.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
-import { audit } from "../control/audit.ts";
 import { insertBranch, listBranches, reservedPorts, updateBranch } from "../control/branches.ts";
 import {
   advance,
@@ -27,6 +26,7 @@ import type { DirRef } from "../core/paths.ts";
 import type { Project } from "../core/types.ts";
 import { ensureBookkeeping } from "../merge/bookkeeping.ts";
 import { ensurePlatformSchema } from "../platform/schema.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive, readOnly } from "./exclusive.ts";
@@ -37,13 +37,13 @@ import { withClient } from "./sql.ts";
 export const DEFAULT_PROJECT = "default";
 
 /** Creates a project and its `main` branch: a fresh cluster, started, with bough's bookkeeping. */
-export function createProject(ctx: Ctx, o: { name: string }): Promise<Project> {
+function createProjectNow(ctx: Ctx, o: { name: string }): Promise<Project> {
   validateName("project", o.name);
   return exclusive(ctx, () => createProjectLocked(ctx, o.name));
 }
 
 /** `bough init`: the home and the default project, idempotently. */
-export function ensureDefaultProject(ctx: Ctx): Promise<{ project: Project; created: boolean }> {
+function ensureDefaultNow(ctx: Ctx): Promise<{ project: Project; created: boolean }> {
   return exclusive(ctx, async () => {
     const existing = findProject(ctx, DEFAULT_PROJECT);
     if (existing) return { project: existing, created: false };
@@ -104,9 +104,16 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
     await rollbackProjectCreate(ctx, op);
     throw err;
   }
-  audit(ctx.db, { project: name, branch: "main", action: "project.create" });
   return project;
 }
+
+const projectNamed = (o: { name: string }) => ({ project: o.name, branch: null });
+export const createProject = audited("project.create", createProjectNow, { target: projectNamed });
+export const deleteProject = audited("project.delete", deleteProjectNow, { target: projectNamed });
+export const ensureDefaultProject = (ctx: Ctx) => ensureDefault(ctx, {});
+const ensureDefault = audited("init", ensureDefaultNow, {
+  target: () => ({ project: DEFAULT_PROJECT, branch: null }),
+});
 
 /** The project an operation acts on, as named on disk (its directory is keyed by id). */
 const projectRef = (op: Operation): DirRef => ({
@@ -134,7 +141,7 @@ export function listAllProjects(ctx: Ctx): Promise<Project[]> {
 }
 
 /** Deletes a project: every branch's cluster stopped and removed, then its rows. */
-export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
+function deleteProjectNow(ctx: Ctx, o: { name: string }): Promise<void> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.name);
     const op = beginOperation(ctx.db, {
@@ -144,7 +151,6 @@ export function deleteProject(ctx: Ctx, o: { name: string }): Promise<void> {
       args: { projectName: project.name, projectId: project.id },
     });
     await finishProjectDelete(ctx, op);
-    audit(ctx.db, { project: project.name, branch: null, action: "project.delete" });
   });
 }
 

@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { killCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
-import { audit } from "../control/audit.ts";
 import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
 import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
+import { audited } from "./audited.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -21,7 +21,7 @@ import { requireBranch, requireChildBranch } from "./lookup.ts";
  * Returns a branch to exactly its T0 state: its data directory is replaced by a fresh
  * copy-on-write clone of the frozen T0 clone (O(1) on reflink), then started.
  */
-export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+function resetBranchNow(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
     const { project, branch } = requireChildBranch(ctx, {
       ...o,
@@ -38,10 +38,11 @@ export function resetBranch(ctx: Ctx, o: { project: string; name: string }): Pro
       state: "resetting",
     });
     await finishReset(ctx, op);
-    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.reset" });
     return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
   });
 }
+
+export const resetBranch = audited("branch.reset", resetBranchNow);
 
 /**
  * The frozen T0 clone must be there and be a data directory: cloning a missing one

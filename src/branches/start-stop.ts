@@ -1,7 +1,7 @@
 import { stopCluster } from "../clusters/cluster.ts";
-import { audit } from "../control/audit.ts";
 import { findBranch, listBranches } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
+import { audited } from "./audited.ts";
 import { isRunning, startBranch, stopBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -10,7 +10,7 @@ import { requireSettled } from "./journaled.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 
 /** Starts a branch's cluster; a crashed one is recovered by Postgres' own WAL replay. */
-export function startBranchOp(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+function startNow(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
@@ -23,20 +23,21 @@ export function startBranchOp(ctx: Ctx, o: { project: string; name: string }): P
       );
     }
     const started = await startBranch(ctx, project, branch);
-    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.start" });
     return branchInfo(ctx, project, started);
   });
 }
 
-export function stopBranchOp(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+function stopNow(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
     const branch = requireBranch(ctx, project, o.name);
     await stopBranch(ctx, project, branch);
-    audit(ctx.db, { project: project.name, branch: branch.name, action: "branch.stop" });
     return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
   });
 }
+
+export const startBranchOp = audited("branch.start", startNow);
+export const stopBranchOp = audited("branch.stop", stopNow);
 
 /**
  * Starts a project's main branch and every branch that should be running (crashed

@@ -124,6 +124,18 @@ const MIGRATIONS: Migration[] = [
      created_at TEXT NOT NULL,
      last_used_at TEXT
    );`,
+  // The audit log says who acted (CLI user, admin key, MCP client), the outcome and how
+  // long it took; it is append-only, enforced by the database itself.
+  `ALTER TABLE audit ADD COLUMN actor_kind TEXT;
+   ALTER TABLE audit ADD COLUMN actor_name TEXT;
+   ALTER TABLE audit ADD COLUMN actor_client TEXT;
+   ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT 'ok';
+   ALTER TABLE audit ADD COLUMN duration_ms INTEGER;
+   CREATE INDEX audit_at ON audit (at);
+   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

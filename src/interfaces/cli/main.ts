@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import { registerAdminKey } from "./commands/admin-key.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerEmail(program);
   registerSchedules(program);
   registerAdminKey(program);
+  registerAudit(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

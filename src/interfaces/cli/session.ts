@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { type Ctx, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
@@ -37,7 +38,9 @@ export function withSession<A extends unknown[]>(
     const cmd = args[args.length - 1] as Command;
     const opts = globalOptions(cmd);
     const out = createOutput({ json: opts.json });
-    const ctx = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
+    const opened = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
+    // The audit log names the OS user who ran the command.
+    const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
     try {
       await handler({ opts, out, ctx }, ...args);
     } catch (err) {

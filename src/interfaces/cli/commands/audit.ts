@@ -1,0 +1,53 @@
+import type { Command } from "commander";
+import { readAudit } from "../../../control/audit.ts";
+import { BoughError } from "../../../core/errors.ts";
+import { withSession } from "../session.ts";
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since`: an ISO instant, or an age such as 30m, 1h, 7d. */
+export function sinceInstant(t: string, now = Date.now()): string {
+  const age = /^(\d+)([smhd])$/u.exec(t);
+  if (age) return new Date(now - Number(age[1]) * UNITS[age[2]]).toISOString();
+  const at = Date.parse(t);
+  if (Number.isNaN(at)) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `--since "${t}" is neither an ISO time nor an age`,
+      "use e.g. --since 2026-01-31T12:00:00Z or --since 1h (s, m, h, d)",
+    );
+  }
+  return new Date(at).toISOString();
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command("audit")
+    .description("the append-only audit log: who did what to which branch, and how it ended")
+    .option("--branch <name>", "only actions on this branch")
+    .option("--since <time>", "only since an ISO time or an age (30m, 1h, 7d)")
+    .action(
+      withSession(async (s, o: { branch?: string; since?: string }) => {
+        const rows = readAudit(s.ctx.db, {
+          project: s.opts.project,
+          branch: o.branch,
+          since: o.since === undefined ? undefined : sinceInstant(o.since),
+        });
+        s.out.result(rows, () =>
+          s.out.table(
+            ["At", "Actor", "Action", "Branch", "Result", "Ms"],
+            rows.map((r) => [
+              r.at.replace("T", " ").slice(0, 19),
+              r.actor
+                ? `${r.actor.kind}:${r.actor.name}${r.actor.client ? ` (${r.actor.client})` : ""}`
+                : "-",
+              r.action,
+              r.branch ?? "-",
+              r.result,
+              String(r.durationMs ?? "-"),
+            ]),
+          ),
+        );
+      }),
+    );
+}
