@@ -11,6 +11,7 @@ import { resolveIdentity } from "../../platform/identity.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
+import { type DashboardOptions, dashboardRoutes } from "../dashboard/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 
 export interface AppOptions {
@@ -27,6 +28,8 @@ export interface AppOptions {
   logger?: boolean;
   /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
   restSchemas?: string[];
+  /** Serves the dashboard at `/` (and `/dashboard/...`) to holders of an admin key. */
+  dashboard?: Omit<DashboardOptions, "ctx" | "publicUrl">;
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -106,6 +109,8 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     },
     { prefix: BRANCH_PREFIX },
   );
+
+  if (o.dashboard) app.register(dashboardRoutes({ ...o.dashboard, ctx, publicUrl: o.publicUrl }));
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({
