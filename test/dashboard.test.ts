@@ -162,7 +162,10 @@ describe("dashboard in a real browser (headless chromium)", { skip }, () => {
       await page.getByRole("heading", { name: "Merge review: feature → main" }).waitFor();
       const conflict = page.locator("article.conflict");
       await assertText(conflict, /both-created column:public\.items\.price/);
-      assert.match(await conflict.locator("figure", { hasText: "Parent now" }).innerText(), /integer/);
+      assert.match(
+        await conflict.locator("figure", { hasText: "Parent now" }).innerText(),
+        /integer/,
+      );
       assert.match(await conflict.locator("figure", { hasText: "Branch now" }).innerText(), /text/);
       assert.match(await conflict.locator("figure", { hasText: "T0" }).innerText(), /absent/);
       assert.match(await page.getByRole("alert").first().innerText(), /merge blocked: 1 conflict/);
@@ -221,7 +224,10 @@ describe("dashboard in a real browser (headless chromium)", { skip }, () => {
       const merge = page.getByRole("button", { name: "Merge into main" });
       assert.equal(await merge.isDisabled(), false);
       await merge.click();
-      await page.getByRole("dialog", { name: "Are you sure?" }).getByRole("button", { name: "Merge into main" }).click();
+      await page
+        .getByRole("dialog", { name: "Are you sure?" })
+        .getByRole("button", { name: "Merge into main" })
+        .click();
       await assertText(notice(), /merged feature into main/);
       const landed = await rows<{ reviews: string | null; bold: string | null }>(
         url("main"),
