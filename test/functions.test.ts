@@ -8,6 +8,7 @@ import { createBranch } from "../src/branches/create.ts";
 import { deployFunction, functionLogs } from "../src/branches/functions.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
 import { resetBranch } from "../src/branches/reset.ts";
+import { secretsSet } from "../src/branches/secrets.ts";
 import { boughJson } from "./helpers/cli.ts";
 import { platformServer } from "./helpers/platform-server.ts";
 import { query } from "./helpers/sql.ts";
@@ -158,6 +159,37 @@ describe("edge functions", () => {
       HOME: "NotCapable",
       PATH: "NotCapable",
       ffi: "NotCapable",
+    });
+  });
+
+  test("a function gets its branch's secrets as env: its own, inherited ones, never production-only ones of main", async () => {
+    const ctx = s.t.ctx;
+    await secretsSet(ctx, { project: P, branch: "main", key: "SHARED_KEY", value: "shared-v" });
+    await secretsSet(ctx, {
+      project: P,
+      branch: "main",
+      key: "PROD_KEY",
+      value: "prod-v",
+      productionOnly: true,
+    });
+    await createBranch(ctx, { project: P, name: "sec", switchTo: false });
+    await secretsSet(ctx, { project: P, branch: "sec", key: "OWN_KEY", value: "own-v" });
+    const code = `Deno.serve(() => {
+      const get = (k) => { try { return Deno.env.get(k) ?? null; } catch (e) { return e.name; } };
+      return Response.json({ own: get("OWN_KEY"), shared: get("SHARED_KEY"), prod: get("PROD_KEY") });
+    });`;
+    await deploy("sec", "env", code);
+    assert.deepEqual(await (await call("sec", "env")).json(), {
+      own: "own-v",
+      shared: "shared-v",
+      // Not given to the process at all: reading it is refused like any env var it was not given.
+      prod: "NotCapable",
+    });
+    await deploy("main", "env", code);
+    assert.deepEqual(await (await call("main", "env")).json(), {
+      own: "NotCapable",
+      shared: "shared-v",
+      prod: "prod-v",
     });
   });
 

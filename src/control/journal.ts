@@ -168,3 +168,11 @@ export function supersedeOperations(
     if (sameBranch || sameProject) finishOperation(db, op, "failed", reason);
   }
 }
+
+/** Id of a project's latest operation (0 when none): moves with every create, reset, merge, delete. */
+export function lastOperationId(db: Db, projectId: number): number {
+  const row = db
+    .prepare("SELECT coalesce(max(id), 0) AS id FROM operations WHERE project_id = ?")
+    .get(projectId) as { id: number };
+  return row.id;
+}

@@ -4,6 +4,7 @@ import type { Ctx } from "../../branches/context.ts";
 import { deliverBranchMail } from "../../branches/email.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { type RunnerOptions, startScheduleRunner } from "../../branches/schedules-runner.ts";
+import { secretsAccess } from "../../branches/secrets.ts";
 import { openBranchServer, type ServedBranch, servesOn } from "../../branches/serve.ts";
 import { projectBlobs } from "../../branches/storage-blobs.ts";
 import { branchById } from "../../control/branches.ts";
@@ -20,7 +21,9 @@ import { resolveIdentity } from "../../platform/identity.ts";
 import { attachRealtime } from "../../platform/realtime/server.ts";
 import { restRoutes } from "../../platform/rest/routes.ts";
 import { checkExposedSchemas } from "../../platform/rest/service.ts";
+import { branchSecretEnv } from "../../platform/secrets/store.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
+import { type DashboardOptions, dashboardRoutes } from "../dashboard/routes.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 import { registerManagement } from "./management/index.ts";
 
@@ -42,6 +45,8 @@ export interface AppOptions {
   functions?: FunctionLimits;
   /** Run the schedules of running branches in this process (`bough up` does), stopped on close. */
   schedules?: boolean | Omit<RunnerOptions, "apiBase">;
+  /** Serves the dashboard at `/` (and `/dashboard/...`) to holders of an admin key. */
+  dashboard?: Omit<DashboardOptions, "ctx" | "publicUrl">;
 }
 
 /** Where a branch's services are mounted: `/p/<project>/b/<branch>/<service>/v1/...`. */
@@ -183,6 +188,10 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
             return { ...s, apiUrl: apiUrlOf(req, s) };
           },
           runtime: functions,
+          secretsOf: (s) => {
+            const access = secretsAccess(ctx, s.project, s.branch);
+            return s.db.asService((c) => branchSecretEnv(c, access.key, access.branch));
+          },
         }),
         { prefix: "/functions/v1" },
       );
@@ -190,6 +199,8 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     },
     { prefix: BRANCH_PREFIX },
   );
+
+  if (o.dashboard) app.register(dashboardRoutes({ ...o.dashboard, ctx, publicUrl: o.publicUrl }));
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { Branch } from "../../core/types.ts";
+import type { Branch, Project } from "../../core/types.ts";
 import type { BranchKeys } from "../keys/keys.ts";
 import type { BranchDb } from "../request.ts";
 import { invokeWorker } from "./invoke.ts";
@@ -12,12 +12,20 @@ export interface FunctionsPluginOptions {
   /** Resolves the caller; throws UNAUTHORIZED without a valid key or token of this branch. */
   verify: (req: FastifyRequest) => Promise<unknown>;
   /** The request's branch without a caller (functions deployed with verify_jwt off take anyone). */
-  branchOf: (
-    req: FastifyRequest,
-  ) => Promise<{ branch: Branch; db: BranchDb; keys: BranchKeys; apiUrl: string }>;
+  branchOf: (req: FastifyRequest) => Promise<{
+    project: Project;
+    branch: Branch;
+    db: BranchDb;
+    keys: BranchKeys;
+    apiUrl: string;
+  }>;
   runtime: FunctionRuntime;
   /** Extra env of a branch's functions: its secrets (SUPABASE_* names stay bough's). */
-  secretsOf?: (branch: Branch) => Promise<Record<string, string>>;
+  secretsOf?: (s: {
+    project: Project;
+    branch: Branch;
+    db: BranchDb;
+  }) => Promise<Record<string, string>>;
 }
 
 /** Kept per invocation in functions.invocations; Supabase keeps 10,000 characters a message. */
@@ -51,7 +59,7 @@ export function functionsRoutes(o: FunctionsPluginOptions): FastifyPluginAsync {
       }
       if (fn.verifyJwt) await o.verify(req);
       const env = {
-        ...(await o.secretsOf?.(served.branch)),
+        ...(await o.secretsOf?.(served)),
         SUPABASE_URL: served.apiUrl,
         SUPABASE_ANON_KEY: served.keys.publishableKey,
         SUPABASE_PUBLISHABLE_KEY: served.keys.publishableKey,

@@ -8,7 +8,7 @@ import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
 import { storageGc } from "../../../branches/storage-gc.ts";
-import { issueInitialAdminKey } from "../../../control/admin-keys.ts";
+import { issueInitialAdminKey, verifyAdminKey } from "../../../control/admin-keys.ts";
 import { findProject } from "../../../control/projects.ts";
 import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
@@ -88,6 +88,7 @@ export function registerSystem(program: Command): void {
         const app = buildApp(s.ctx, {
           restSchemas: o.dbSchemas,
           schedules: true,
+          dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
           onStarted: (p, b) => {
             if (p === project && !started.includes(b)) started.push(b);
           },
@@ -128,6 +129,7 @@ export function registerSystem(program: Command): void {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
           s.out.line(`api: ${apiUrl}`);
+          s.out.line(`dashboard: ${serverUrl}/ (sign in with an admin key)`);
           s.out.line(`management API: ${serverUrl}/v1 (docs: ${serverUrl}/docs)`);
           if (adminKey) printAdminKey(s, adminKey);
           s.out.line('connect:  psql "$(npx bough branch url main)"');
