@@ -60,7 +60,8 @@ test("--since filters by time; a bad --since is refused", async () => {
   const future = new Date(Date.now() + 3_600_000).toISOString();
   assert.deepEqual(await boughJson<AuditEntry[]>(env.home, ["audit", "--since", future]), []);
   const bad = await bough(env.home, ["--json", "audit", "--since", "yesterday-ish"]);
-  assert.equal(JSON.parse(bad.stdout).code, "INVALID_INPUT");
+  assert.equal(bad.code, 64);
+  assert.equal(JSON.parse(bad.stdout).error.code, "INVALID_INPUT");
 });
 
 test("the audit table refuses updates and deletes", () => {

@@ -46,11 +46,8 @@ describe("email: templates, outbox, delivery only where SMTP was set on the bran
   // Delivery runs after the response: wait until the branch's outbox has nothing pending.
   const settled = async (branch: string) => {
     for (let i = 0; i < 300; i++) {
-      const pending = await rows(
-        s.t.url(P, branch),
-        "SELECT 1 FROM email.outbox WHERE status = 'pending'",
-      );
-      if (pending.length === 0) return;
+      const mail = await outbox(branch);
+      if (!mail.some((m) => m.status === "pending" && !m.inherited)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.fail(`mail on ${branch} still pending`);
@@ -169,6 +166,13 @@ describe("email: templates, outbox, delivery only where SMTP was set on the bran
     assert.equal(inherited.smtp.host, "127.0.0.1", "the settings came with the clone");
     assert.equal(inherited.delivers, false);
     assert.equal(inherited.reason, "not delivered: SMTP not set on this branch");
+    // Mail main had queued but not sent when the branch was cloned came with the clone.
+    await query(
+      s.t.url(P, "b1"),
+      `INSERT INTO email.outbox (to_address, template, subject, body, queued_branch)
+       SELECT 'carol@example.com', 'confirmation', 'For carol', 'x', queued_branch
+         FROM email.outbox WHERE to_address = 'ann@example.com'`,
+    );
     const before = received.length;
     const sb = await s.client("b1");
     assert.equal(
@@ -202,8 +206,13 @@ describe("email: templates, outbox, delivery only where SMTP was set on the bran
     assert.match(received[received.length - 1].raw, /Subject: Reset Your Password/);
     assert.equal(received[received.length - 1].user, undefined);
     const mail = await outbox("b1");
+    // The parent's mail that came with the clone is never delivered by the branch.
+    const carol = mail.find((m) => m.to === "carol@example.com");
+    assert.equal(carol?.inherited, true);
+    assert.equal(carol?.delivered, false);
+    assert.ok(!received.some((m) => m.raw.includes("carol@example.com")));
     assert.deepEqual(
-      mail.map((m) => [m.template, m.status]),
+      mail.filter((m) => !m.inherited).map((m) => [m.template, m.status]),
       [
         ["confirmation", "held"],
         ["recovery", "delivered"],
@@ -228,7 +237,7 @@ describe("email: templates, outbox, delivery only where SMTP was set on the bran
     assert.equal(okRes.status, 200);
     const list = (await okRes.json()) as OutboxItem[];
     assert.deepEqual(
-      list.map((m) => m.to),
+      list.filter((m) => !m.inherited).map((m) => m.to),
       ["bob@example.com", "bob@example.com"],
     );
     const anon = await fetch(url, { headers: { apikey: keys.publishableKey } });

@@ -42,6 +42,7 @@ const editedSource = (() => {
 })();
 
 const SEED_SQL = `
+DELETE FROM email.templates;
 INSERT INTO functions.functions (name, entrypoint, files, verify_jwt) VALUES
   ('untouched', 'index.ts', '{"index.ts": "Deno.serve(() => new Response())"}', true);
 INSERT INTO email.templates (type, subject, body) VALUES

@@ -200,5 +200,7 @@ export function emailSmtpUnset(ctx: Ctx, o: On): Promise<{ branch: string; remov
 }
 
 export function emailOutbox(ctx: Ctx, o: On & { limit?: number }): Promise<OutboxItem[]> {
-  return onBranch(ctx, o, (_s, inTx) => inTx((c) => listOutbox(c, { limit: o.limit })));
+  return onBranch(ctx, o, ({ branch }, inTx) =>
+    inTx((c) => listOutbox(c, { branchId: branch.id, limit: o.limit })),
+  );
 }

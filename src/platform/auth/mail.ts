@@ -64,7 +64,7 @@ export async function sendTokenMail(
     RedirectTo: o.redirectTo,
     Data: o.user.raw_user_meta_data,
   });
-  await queueMail(c, { to: email, template, mail });
+  await queueMail(c, { to: email, template, mail, branchId: ar.branch.id });
   ar.mailQueued?.();
 }
 

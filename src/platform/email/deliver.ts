@@ -51,8 +51,8 @@ async function deliverBatch(
     attempts: number;
   }>(
     `SELECT id, to_address, subject, body, html, attempts FROM email.outbox
-      WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [BATCH],
+      WHERE status = 'pending' AND queued_branch = $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [BATCH, o.branchId],
   );
   if (pending.rows.length === 0) return out;
   const ids = pending.rows.map((r) => r.id);

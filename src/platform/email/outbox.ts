@@ -16,22 +16,25 @@ export interface OutboxItem {
   status: string;
   /** Why it was not (yet) delivered. */
   error: string | null;
+  /** Queued on another branch (came with the clone): this branch never delivers it. */
+  inherited: boolean;
 }
 
 /** Queues a rendered mail; the deliverer picks it up after the request commits. */
 export async function queueMail(
   c: pg.ClientBase,
-  o: { to: string; template: TemplateType; mail: RenderedMail },
+  o: { to: string; template: TemplateType; mail: RenderedMail; branchId: number },
 ): Promise<void> {
   await c.query(
-    "INSERT INTO email.outbox (to_address, template, subject, body, html) VALUES ($1, $2, $3, $4, $5)",
-    [o.to, o.template, o.mail.subject, o.mail.text, o.mail.html],
+    `INSERT INTO email.outbox (to_address, template, subject, body, html, queued_branch)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [o.to, o.template, o.mail.subject, o.mail.text, o.mail.html, o.branchId],
   );
 }
 
 export async function listOutbox(
   c: pg.ClientBase,
-  o: { limit?: number } = {},
+  o: { branchId: number; limit?: number },
 ): Promise<OutboxItem[]> {
   const r = await c.query<{
     id: string;
@@ -44,8 +47,10 @@ export async function listOutbox(
     sent_at: Date | null;
     status: string;
     error: string | null;
+    queued_branch: string | null;
   }>(
-    `SELECT id, to_address, template, subject, body, html, created_at, sent_at, status, error
+    `SELECT id, to_address, template, subject, body, html, created_at, sent_at, status, error,
+            queued_branch
        FROM (SELECT * FROM email.outbox ORDER BY id DESC LIMIT $1) newest ORDER BY id`,
     [o.limit ?? 100],
   );
@@ -61,5 +66,6 @@ export async function listOutbox(
     deliveredAt: row.sent_at?.toISOString() ?? null,
     status: row.status,
     error: row.error,
+    inherited: row.queued_branch === null || Number(row.queued_branch) !== o.branchId,
   }));
 }

@@ -31,7 +31,9 @@ export function emailRoutes(o: {
             "send the secret key of `bough branch keys` as apikey",
           );
         }
-        return pr.db.asService((c) => listOutbox(c, { limit: req.query.limit }));
+        return pr.db.asService((c) =>
+          listOutbox(c, { branchId: pr.branch.id, limit: req.query.limit }),
+        );
       },
     );
   };

@@ -39,6 +39,9 @@ ALTER TABLE email.outbox ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT '
 ALTER TABLE email.outbox ALTER COLUMN status SET DEFAULT 'pending';
 ALTER TABLE email.outbox ADD COLUMN IF NOT EXISTS error text;
 ALTER TABLE email.outbox ADD COLUMN IF NOT EXISTS attempts int NOT NULL DEFAULT 0;
+-- The branch that queued it: only that branch ever delivers it (a clone's copy of the
+-- parent's pending mail is never sent by the branch, whatever SMTP it sets).
+ALTER TABLE email.outbox ADD COLUMN IF NOT EXISTS queued_branch bigint;
 CREATE INDEX IF NOT EXISTS outbox_pending ON email.outbox (id) WHERE status = 'pending';
 INSERT INTO bough.table_policies (table_name, policy, key_columns, excluded_columns) VALUES
   ('email.templates', 'upsert', '{type}', '{}'),

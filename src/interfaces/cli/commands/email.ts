@@ -173,7 +173,11 @@ export function registerEmail(program: Command): void {
               m.to,
               m.subject,
               m.createdAt,
-              m.delivered ? "delivered" : `${m.status}${m.error ? `: ${m.error}` : ""}`,
+              m.delivered
+                ? "delivered"
+                : m.inherited
+                  ? "queued on another branch (came with the clone): never sent from here"
+                  : `${m.status}${m.error ? `: ${m.error}` : ""}`,
             ]),
           ),
         );
