@@ -79,13 +79,19 @@ export function registerSystem(program: Command): void {
       "schemas the data API exposes, comma-separated (default public; as PostgREST's db-schemas)",
       (v: string) => v.split(",").map((x) => x.trim()),
     )
+    .option(
+      "--log",
+      "log every request as JSON on stderr, with its request id (default: errors only)",
+    )
     .action(
-      withSession(async (s, o: { port?: number; dbSchemas?: string[] }) => {
+      withSession(async (s, o: { port?: number; dbSchemas?: string[]; log?: boolean }) => {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
         // Built first: its options (--db-schemas) are checked before anything starts.
         const app = buildApp(s.ctx, {
+          // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
+          logger: { level: o.log ? "info" : "error", stream: process.stderr },
           restSchemas: o.dbSchemas,
           schedules: true,
           dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
