@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { mergeBranch } from "../src/branches/merge.ts";
+import { loggedRequest } from "../src/interfaces/api/request-id.ts";
 import { boughJson } from "./helpers/cli.ts";
 import { platformServer } from "./helpers/platform-server.ts";
 import { query } from "./helpers/sql.ts";
@@ -8,7 +9,11 @@ import { query } from "./helpers/sql.ts";
 // The server's JSON log lines (pino), to find a request's id in them.
 const logLines: string[] = [];
 const s = platformServer("m", {
-  logger: { level: "info", stream: { write: (line: string) => void logLines.push(line) } },
+  logger: {
+    level: "info",
+    stream: { write: (line: string) => void logLines.push(line) },
+    serializers: { req: loggedRequest },
+  },
 });
 
 interface Sample {
@@ -130,7 +135,9 @@ test("operations run by the CLI in another process count at the next scrape", as
 
 test("each response carries its request id: the caller's when sane, else a fresh one", async () => {
   const url = `${s.urlOf("main")}/auth/v1/settings`;
-  const passed = await fetch(url, { headers: { "x-request-id": "trace-42.a" } });
+  const passed = await fetch(`${url}?apikey=not-for-logs`, {
+    headers: { "x-request-id": "trace-42.a" },
+  });
   assert.equal(passed.headers.get("x-request-id"), "trace-42.a");
   const refused = await fetch(url, { headers: { "x-request-id": "no spaces allowed" } });
   assert.match(refused.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
@@ -141,4 +148,7 @@ test("each response carries its request id: the caller's when sane, else a fresh
   // The JSON log names the request by the same id.
   const logged = logLines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string });
   assert.ok(logged.some((l) => l.reqId === "trace-42.a" && l.msg === "request completed"));
+  assert.ok(logged.some((l) => l.reqId === "trace-42.a" && l.msg === "incoming request"));
+  // Query strings (keys, tokens) never reach the log.
+  assert.ok(!logLines.some((l) => l.includes("not-for-logs")));
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 
 /** An id a caller (a proxy, a client's trace) may pass on: short, no spaces or control bytes. */
 const SANE_ID = /^[\w.:@-]{1,128}$/;
@@ -22,4 +22,12 @@ export function echoRequestId(app: FastifyInstance): void {
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
+}
+
+/**
+ * How a request shows in the logs: its path without the query string, which may carry a
+ * key or a token (`?apikey=`, signed storage URLs); headers are never logged.
+ */
+export function loggedRequest(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, url: req.url.split("?")[0], remoteAddress: req.ip };
 }

@@ -13,6 +13,7 @@ import { findProject } from "../../../control/projects.ts";
 import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
+import { loggedRequest } from "../../api/request-id.ts";
 import { type Session, withSession } from "../session.ts";
 
 function parsePort(v: string): number {
@@ -91,7 +92,11 @@ export function registerSystem(program: Command): void {
         // Built first: its options (--db-schemas) are checked before anything starts.
         const app = buildApp(s.ctx, {
           // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
-          logger: { level: o.log ? "info" : "error", stream: process.stderr },
+          logger: {
+            level: o.log ? "info" : "error",
+            stream: process.stderr,
+            serializers: { req: loggedRequest },
+          },
           restSchemas: o.dbSchemas,
           schedules: true,
           dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
