@@ -17,7 +17,9 @@ export const publicationSql: Converter<PublicationObject> = {
     ),
   ],
   drop: (p) => [step(`DROP PUBLICATION ${quoteIdent(p.name)};`)],
-  alter: (_before, after) => [step(`ALTER PUBLICATION ${quoteIdent(after.name)} SET ${options(after)};`)],
+  alter: (_before, after) => [
+    step(`ALTER PUBLICATION ${quoteIdent(after.name)} SET ${options(after)};`),
+  ],
   // FOR ALL TABLES cannot be altered: the publication is made again (with its memberships).
   impact: (before, after) => (before.allTables !== after.allTables ? "recreate" : "in-place"),
 };
@@ -42,10 +44,14 @@ export const publicationTableSql: Converter<PublicationTableObject> = {
 
 export const publicationSchemaSql: Converter<PublicationSchemaObject> = {
   create: (m) => [
-    step(`ALTER PUBLICATION ${quoteIdent(m.publication)} ADD TABLES IN SCHEMA ${quoteIdent(m.schema)};`),
+    step(
+      `ALTER PUBLICATION ${quoteIdent(m.publication)} ADD TABLES IN SCHEMA ${quoteIdent(m.schema)};`,
+    ),
   ],
   drop: (m) => [
-    step(`ALTER PUBLICATION ${quoteIdent(m.publication)} DROP TABLES IN SCHEMA ${quoteIdent(m.schema)};`),
+    step(
+      `ALTER PUBLICATION ${quoteIdent(m.publication)} DROP TABLES IN SCHEMA ${quoteIdent(m.schema)};`,
+    ),
   ],
   alter: () => [],
   impact: () => "recreate",
