@@ -84,6 +84,9 @@ describe("introspect", () => {
       "function",
       "trigger",
       "event_trigger",
+      "publication",
+      "publication_table",
+      "publication_schema",
     ]) {
       assert.ok(kinds.has(kind as DbObject["kind"]), kind);
     }
@@ -104,6 +107,12 @@ describe("introspect", () => {
       "system/excluded",
     );
     assert.ok(!("schema:bough" in sink.objects) && !("schema:scratch" in sink.objects));
+    assert.ok(!("publication_table:app_feed:bough.private" in sink.objects), "bough's table");
+    assert.ok(
+      !("publication_schema:app_schema:bough" in sink.objects) &&
+        !("publication_schema:app_schema:scratch" in sink.objects),
+      "excluded schemas in a publication",
+    );
     assert.ok(!ids.some((id) => id.startsWith("function:public.citext")), "extension members");
     assert.equal(obj(sink, "extension:citext", "extension").schema, "public");
     assert.ok(!("sequence:app.users_id_seq" in sink.objects), "identity sequence");
@@ -207,6 +216,16 @@ describe("introspect", () => {
       [et.event, et.tags, et.function],
       ["ddl_command_end", ["ALTER TABLE", "CREATE TABLE"], "app.on_ddl()"],
     );
+    const pub = obj(sink, "publication:app_feed", "publication");
+    assert.deepEqual(
+      [pub.allTables, pub.publish, pub.viaRoot],
+      [false, ["insert", "update"], false],
+    );
+    const member = obj(sink, "publication_table:app_feed:app.posts", "publication_table");
+    assert.deepEqual([member.columns, member.rowFilter], [["id", "body"], "(id > 0)"]);
+    const whole = obj(sink, "publication_table:app_feed:app.users", "publication_table");
+    assert.deepEqual([whole.columns, whole.rowFilter], [null, null]);
+    assert.ok(obj(sink, "publication_schema:app_schema:app", "publication_schema"));
     const pol = obj(sink, "policy:app.posts.own_posts", "policy");
     assert.deepEqual(
       [pol.permissive, pol.command, pol.roles, pol.using, pol.withCheck],
@@ -279,6 +298,14 @@ describe("introspect", () => {
     has("index:app.post_counts_user", "matview:app.post_counts");
     has("trigger:app.users.users_touch", "table:app.users", "function:app.touch()");
     has("event_trigger:app_ddl", "function:app.on_ddl()");
+    has(
+      "publication_table:app_feed:app.posts",
+      "publication:app_feed",
+      "table:app.posts",
+      "column:app.posts.id",
+      "column:app.posts.body",
+    );
+    has("publication_schema:app_schema:app", "publication:app_schema", "schema:app");
     has("policy:app.posts.own_posts", "table:app.posts", "column:app.posts.user_id");
     has("table:app.events_2024", "table:app.events");
     has("table:app.child", "table:app.base");

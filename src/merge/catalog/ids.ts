@@ -10,6 +10,7 @@
  *   schema:S · extension:E · collation:S.N · enum:S.T · domain:S.T · composite:S.T
  *   sequence:S.Q · table:S.T · column:S.T.C · constraint:S.T.N · index:S.I · view:S.V
  *   matview:S.V · function:S.F(identity args) · trigger:S.T.N · event_trigger:N
+ *   publication:P · publication_table:P:S.T · publication_schema:P:S
  *   policy:S.T.N · grant:<target id>:<grantee> · comment:<target id>
  *
  * A grantee is `PUBLIC` for the pseudo-role and the role's name as an id part otherwise:
@@ -64,6 +65,11 @@ export function splitQualified(text: string): string[] | null {
 export const schemaId = (s: string) => `schema:${idPart(s)}`;
 export const extensionId = (e: string) => `extension:${idPart(e)}`;
 export const eventTriggerId = (n: string) => `event_trigger:${idPart(n)}`;
+export const publicationId = (p: string) => `publication:${idPart(p)}`;
+export const publicationTableId = (p: string, s: string, t: string) =>
+  `publication_table:${idPart(p)}:${qualified(s, t)}`;
+export const publicationSchemaId = (p: string, s: string) =>
+  `publication_schema:${idPart(p)}:${idPart(s)}`;
 /** Ids of objects that live in a schema: tables, views, sequences, indexes, types, collations. */
 export const schemaObjectId = (kind: string, s: string, n: string) => `${kind}:${qualified(s, n)}`;
 /** The id of a `kind` object whose qualified name (as stored in partitionOf, ownedBy, ...) is `q`. */
@@ -102,6 +108,12 @@ export function objectId(o: DbObject): string {
       return extensionId(o.name);
     case "event_trigger":
       return eventTriggerId(o.name);
+    case "publication":
+      return publicationId(o.name);
+    case "publication_table":
+      return publicationTableId(o.publication, o.schema, o.table);
+    case "publication_schema":
+      return publicationSchemaId(o.publication, o.schema);
     case "collation":
     case "enum":
     case "domain":

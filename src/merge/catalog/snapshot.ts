@@ -220,6 +220,37 @@ export interface EventTriggerObject extends ObjectBase {
   enabled: "O" | "D" | "R" | "A";
 }
 
+/** A publication (logical replication, and which tables Realtime streams). */
+export interface PublicationObject extends ObjectBase {
+  kind: "publication";
+  name: string;
+  /** FOR ALL TABLES. */
+  allTables: boolean;
+  /** The published actions, in the order insert, update, delete, truncate. */
+  publish: string[];
+  /** publish_via_partition_root. */
+  viaRoot: boolean;
+}
+
+/** One table in a publication (its own object, so two branches adding tables both merge). */
+export interface PublicationTableObject extends ObjectBase {
+  kind: "publication_table";
+  publication: string;
+  schema: string;
+  table: string;
+  /** The column list (PG 15+), in column order; null for every column. */
+  columns: string[] | null;
+  /** The WHERE row filter (PG 15+, pg_get_expr); null for every row. */
+  rowFilter: string | null;
+}
+
+/** A schema in a publication: FOR TABLES IN SCHEMA (PG 15+). */
+export interface PublicationSchemaObject extends ObjectBase {
+  kind: "publication_schema";
+  publication: string;
+  schema: string;
+}
+
 export interface PolicyObject extends ObjectBase {
   kind: "policy";
   schema: string;
@@ -268,6 +299,9 @@ export type DbObject =
   | FunctionObject
   | TriggerObject
   | EventTriggerObject
+  | PublicationObject
+  | PublicationTableObject
+  | PublicationSchemaObject
   | PolicyObject
   | GrantObject
   | CommentObject;

@@ -60,6 +60,9 @@ export function breaksReaders(before: DbObject, after: DbObject): boolean {
     case "sequence":
     case "trigger":
     case "event_trigger":
+    case "publication":
+    case "publication_table":
+    case "publication_schema":
     case "policy":
     case "grant":
     case "comment":

@@ -2,6 +2,9 @@ import {
   eventTriggerId,
   extensionId,
   functionId,
+  publicationId,
+  publicationSchemaId,
+  publicationTableId,
   schemaId,
   schemaObjectId,
 } from "../catalog/ids.ts";
@@ -112,18 +115,18 @@ const ranges: CatalogQuery = {
 };
 
 const publications: CatalogQuery = {
-  sql: `SELECT 'publication:' || ${q("p.pubname")} AS key, NULL AS on, ARRAY[]::text[]::text[] AS parts,
+  sql: `SELECT 'publication:' || ${q("p.pubname")} AS key, NULL AS on, ARRAY[p.pubname::text] AS parts,
                pg_get_userbyid(p.pubowner)::text AS owner, p.puballtables AS all_tables, p.pubinsert AS insert,
                p.pubupdate AS update, p.pubdelete AS delete, p.pubtruncate AS truncate, p.pubviaroot AS via_root
           FROM pg_publication p WHERE p.oid >= ${USER_OID}`,
   global: true,
-  sid: () => null,
+  sid: ([p]) => publicationId(p),
 };
 
 const publicationTables: CatalogQuery = {
   sql: `SELECT 'publication_rel:' || ${q("p.pubname")} || ':' || ${qn("n.nspname", "c.relname")} AS key,
-               'publication:' || ${q("p.pubname")} AS on, ARRAY[]::text[]::text[] AS parts,
-               pg_get_expr(pr.prqual, pr.prrelid) AS row_filter,
+               'publication:' || ${q("p.pubname")} AS on,
+               ARRAY[p.pubname, n.nspname, c.relname]::text[] AS parts, pg_get_expr(pr.prqual, pr.prrelid) AS row_filter,
                (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
                  WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs))::text AS columns
           FROM pg_publication_rel pr
@@ -131,17 +134,18 @@ const publicationTables: CatalogQuery = {
           JOIN pg_class c ON c.oid = pr.prrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE ${userSchema("n")}`,
-  sid: () => null,
+  sid: ([p, s, t]) => publicationTableId(p, s, t),
 };
 
 const publicationSchemas: CatalogQuery = {
   sql: `SELECT 'publication_schema:' || ${q("p.pubname")} || ':' || ${q("n.nspname")} AS key,
-               'publication:' || ${q("p.pubname")} AS on, ARRAY[]::text[]::text[] AS parts
+               'publication:' || ${q("p.pubname")} AS on,
+               ARRAY[p.pubname, n.nspname]::text[] AS parts
           FROM pg_publication_namespace pn
           JOIN pg_publication p ON p.oid = pn.pnpubid
           JOIN pg_namespace n ON n.oid = pn.pnnspid
          WHERE ${userSchema("n")}`,
-  sid: () => null,
+  sid: ([p, s]) => publicationSchemaId(p, s),
 };
 
 /** ALTER DEFAULT PRIVILEGES, per role, schema (empty: every schema) and object type. */

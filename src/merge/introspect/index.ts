@@ -14,6 +14,7 @@ import { readFunctions } from "./functions.ts";
 import { readGrants } from "./grants.ts";
 import { readIndexes } from "./indexes.ts";
 import { readPolicies } from "./policies.ts";
+import { readPublicationSchemas, readPublications, readPublicationTables } from "./publications.ts";
 import { readSchemas } from "./schemas.ts";
 import { readSequences } from "./sequences.ts";
 import { readTables } from "./tables.ts";
@@ -46,6 +47,9 @@ const READERS: Reader[] = [
   readFunctions,
   readTriggers,
   readEventTriggers,
+  readPublications,
+  readPublicationTables,
+  readPublicationSchemas,
   readPolicies,
   readGrants,
   readComments,

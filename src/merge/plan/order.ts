@@ -28,6 +28,9 @@ const KINDS = [
   "trigger",
   "event_trigger",
   "policy",
+  "publication",
+  "publication_table",
+  "publication_schema",
   "grant",
   "comment",
 ];

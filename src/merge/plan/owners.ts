@@ -1,4 +1,11 @@
-import { idOfQualified, idPart, schemaObjectId, tableId } from "../catalog/ids.ts";
+import {
+  idOfQualified,
+  idPart,
+  publicationId,
+  schemaId,
+  schemaObjectId,
+  tableId,
+} from "../catalog/ids.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
 import { byString } from "../diff/changes.ts";
 
@@ -22,6 +29,11 @@ export function ownersOf(o: DbObject, snap: Snapshot): string[] {
     case "grant":
     case "comment":
       return [o.target];
+    // A table leaves its publications when it is dropped; all leave with the publication.
+    case "publication_table":
+      return [publicationId(o.publication), tableId(o.schema, o.table)];
+    case "publication_schema":
+      return [publicationId(o.publication), schemaId(o.schema)];
     case "sequence":
       return o.ownedBy ? [idOfQualified("column", o.ownedBy)] : [];
     case "table":

@@ -11,6 +11,7 @@ import { constraintSql, indexSql } from "./constraint.ts";
 import { functionSql } from "./function.ts";
 import { grantSql } from "./grant.ts";
 import { policySql } from "./policy.ts";
+import { publicationSchemaSql, publicationSql, publicationTableSql } from "./publication.ts";
 import { extensionSql, schemaSql } from "./schema.ts";
 import { sequenceSql } from "./sequence.ts";
 import type { Converter, Impact, SqlContext, SqlStep } from "./step.ts";
@@ -53,6 +54,12 @@ export function converter(o: DbObject): Converter<DbObject> {
       return triggerSql;
     case "event_trigger":
       return eventTriggerSql;
+    case "publication":
+      return publicationSql;
+    case "publication_table":
+      return publicationTableSql;
+    case "publication_schema":
+      return publicationSchemaSql;
     case "policy":
       return policySql;
     case "grant":

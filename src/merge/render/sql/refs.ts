@@ -65,6 +65,10 @@ export function classWord(o: DbObject): string {
       return "TRIGGER";
     case "event_trigger":
       return "EVENT TRIGGER";
+    case "publication":
+    case "publication_table":
+    case "publication_schema":
+      return "PUBLICATION";
     case "policy":
       return "POLICY";
     case "grant":
@@ -84,7 +88,12 @@ export function objectRef(o: DbObject): string {
     case "extension":
       return quoteIdent(o.name);
     case "event_trigger":
+    case "publication":
       return quoteIdent(o.name);
+    case "publication_table":
+      return `${quoteIdent(o.publication)} TABLE ${qname(o.schema, o.table)}`;
+    case "publication_schema":
+      return `${quoteIdent(o.publication)} TABLES IN SCHEMA ${quoteIdent(o.schema)}`;
     case "collation":
     case "enum":
     case "domain":
