@@ -6,7 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { AuditEntry } from "../src/control/audit.ts";
 import { boughJson, freePort, initialisedHome, type RunningUp, startUp } from "./helpers/cli.ts";
-import { query } from "./helpers/sql.ts";
+import { rows } from "./helpers/sql.ts";
 
 const BIN = resolve(import.meta.dirname, "../bin/bough.js");
 
@@ -119,12 +119,12 @@ describe("bough mcp over stdio", () => {
     assert.equal(dry.body.blocked, false);
     assert.ok((dry.body.changes as unknown[]).length > 0);
     assert.match(String(dry.body.preview), /tag/);
-    assert.deepEqual(await query(mainUrl, "SELECT count(*)::int n FROM notes"), [{ n: 1 }]);
+    assert.deepEqual(await rows(mainUrl, "SELECT count(*)::int n FROM notes"), [{ n: 1 }]);
 
     const merged = await call(client, "merge_branch", { name: "feat" });
     assert.equal(merged.isError, false, JSON.stringify(merged.body));
     assert.equal(merged.body.merged, true);
-    assert.deepEqual(await query(mainUrl, "SELECT id FROM notes ORDER BY id"), [
+    assert.deepEqual(await rows(mainUrl, "SELECT id FROM notes ORDER BY id"), [
       { id: 1 },
       { id: 2 },
     ]);
@@ -139,12 +139,12 @@ describe("bough mcp over stdio", () => {
 
   test("resources: the branch list and a branch's schema", async () => {
     const list = await client.readResource({ uri: "bough://branches" });
-    const names = (JSON.parse(String(list.contents[0]?.text)) as { name: string }[]).map(
-      (b) => b.name,
-    );
+    const names = (
+      JSON.parse(String((list.contents[0] as { text: string }).text)) as { name: string }[]
+    ).map((b) => b.name);
     assert.ok(names.includes("main") && names.includes("feat"));
     const schema = await client.readResource({ uri: "bough://branches/main/schema" });
-    assert.match(String(schema.contents[0]?.text), /"notes"/);
+    assert.match(String((schema.contents[0] as { text: string }).text), /"notes"/);
   });
 
   test("every call is audited as mcp with the client's name", async () => {
