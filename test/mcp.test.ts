@@ -119,15 +119,16 @@ describe("bough mcp over stdio", () => {
     assert.equal(dry.body.blocked, false);
     assert.ok((dry.body.changes as unknown[]).length > 0);
     assert.match(String(dry.body.preview), /tag/);
-    assert.deepEqual(await rows(mainUrl, "SELECT count(*)::int n FROM notes"), [{ n: 1 }]);
+    const mainCols =
+      "SELECT column_name c FROM information_schema.columns WHERE table_name = 'notes' ORDER BY ordinal_position";
+    assert.deepEqual(await rows(mainUrl, mainCols), [{ c: "id" }, { c: "body" }]);
 
     const merged = await call(client, "merge_branch", { name: "feat" });
     assert.equal(merged.isError, false, JSON.stringify(merged.body));
     assert.equal(merged.body.merged, true);
-    assert.deepEqual(await rows(mainUrl, "SELECT id FROM notes ORDER BY id"), [
-      { id: 1 },
-      { id: 2 },
-    ]);
+    // The schema change lands on main; the branch's rows stay on the branch (rows are never merged).
+    assert.deepEqual(await rows(mainUrl, mainCols), [{ c: "id" }, { c: "body" }, { c: "tag" }]);
+    assert.deepEqual(await rows(mainUrl, "SELECT id FROM notes"), [{ id: 1 }]);
   });
 
   test("unknown branch: a tool error with the BoughError code and hint", async () => {
