@@ -90,6 +90,14 @@ describe("bough mcp over stdio", () => {
     assert.equal(refused.body.code, "INVALID_INPUT");
     assert.match(String(refused.body.hint), /allowWrite/);
 
+    const sneaky = await call(client, "run_sql", { branch: "feat", sql: `COMMIT; ${insert}` });
+    assert.equal(sneaky.isError, true);
+    assert.deepEqual(
+      (await call(client, "run_sql", { branch: "feat", sql: "SELECT count(*)::int n FROM notes" }))
+        .body.rows,
+      [{ n: 1 }],
+    );
+
     const wrote = await call(client, "run_sql", { branch: "feat", sql: insert, allowWrite: true });
     assert.equal(wrote.isError, false, JSON.stringify(wrote.body));
     assert.equal(wrote.body.rowCount, 1);

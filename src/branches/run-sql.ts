@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { BoughError } from "../core/errors.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
@@ -44,7 +45,11 @@ async function runSqlNow(
   return withClient(branchUrl(project, live), async (c) => {
     await c.query(o.allowWrite ? "BEGIN" : "BEGIN READ ONLY");
     try {
-      const r = await c.query(o.sql);
+      // Read-only SQL goes over the extended protocol, which takes one statement: a
+      // "COMMIT; INSERT ..." cannot end the READ ONLY transaction and write after it.
+      const r = await c.query(
+        o.allowWrite ? o.sql : ({ text: o.sql, queryMode: "extended" } as pg.QueryConfig),
+      );
       await c.query("COMMIT");
       // A multi-statement text returns one result per statement: report the last.
       const last = Array.isArray(r) ? r[r.length - 1] : r;

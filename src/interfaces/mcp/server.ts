@@ -140,7 +140,11 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     {
       project,
       branch,
-      sql: z.string().describe("SQL text (several statements: the last one's rows are returned)"),
+      sql: z
+        .string()
+        .describe(
+          "SQL: one statement when read-only; with allowWrite several (the last one's rows are returned)",
+        ),
       allowWrite: z.boolean().optional().describe("run read-write (never on main)"),
     },
     (c, a) =>
