@@ -57,10 +57,13 @@ interface AuditRow {
   duration_ms: number | null;
 }
 
-/** The log, oldest first, optionally of one project / branch and since an instant (ISO). */
+/**
+ * The log, oldest first, optionally of one project / branch, since an instant (ISO) and
+ * after a line id (ids only grow: a reader resumes where it stopped, as /metrics does).
+ */
 export function readAudit(
   db: Db,
-  o: { project?: string; branch?: string; since?: string; limit?: number } = {},
+  o: { project?: string; branch?: string; since?: string; afterId?: number; limit?: number } = {},
 ): AuditEntry[] {
   const where: string[] = [];
   const params: (string | number)[] = [];
@@ -75,6 +78,10 @@ export function readAudit(
   if (o.since !== undefined) {
     where.push("at >= ?");
     params.push(o.since);
+  }
+  if (o.afterId !== undefined) {
+    where.push("id > ?");
+    params.push(o.afterId);
   }
   const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
   // The newest `limit` lines, shown oldest first.

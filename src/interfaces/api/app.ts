@@ -1,4 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 import { branchUrl, isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { deliverBranchMail } from "../../branches/email.ts";
@@ -27,6 +31,8 @@ import { type DashboardOptions, dashboardRoutes } from "../dashboard/routes.ts";
 import { registerMcpHttp } from "../mcp/http.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 import { registerManagement } from "./management/index.ts";
+import { registerMetrics } from "./metrics.ts";
+import { echoRequestId, requestIds } from "./request-id.ts";
 
 export interface AppOptions {
   /** Longest a request waits for its stopped branch to start (ms). */
@@ -39,7 +45,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** Told of each stopped branch a request started. */
   onStarted?: (project: string, branch: string) => void;
-  logger?: boolean;
+  /** Fastify's (pino) logger: off by default; `bough up` logs JSON to stderr. */
+  logger?: FastifyServerOptions["logger"];
   /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
   restSchemas?: string[];
   /** Limits of edge function processes (Supabase's hosted defaults otherwise). */
@@ -71,7 +78,10 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
     clientErrorHandler: jsonClientError,
     // Served on loopback with no proxy in front: X-Forwarded-* headers are not trusted.
     trustProxy: false,
+    ...requestIds,
   });
+  echoRequestId(app);
+  registerMetrics(app, ctx);
   const branches = openBranchServer(ctx, {
     startTimeoutMs: o.startTimeoutMs,
     onStarted: o.onStarted,

@@ -44,14 +44,17 @@ export function jsonClientError(err: Error & { code?: string }, socket: Socket):
 }
 
 const ALLOWED_HEADERS =
-  "authorization, x-client-info, apikey, content-type, prefer, range, accept-profile, content-profile, x-upsert, x-supabase-api-version";
+  "authorization, x-client-info, apikey, content-type, prefer, range, accept-profile, content-profile, x-upsert, x-supabase-api-version, x-request-id";
 
 /** Browsers may call a branch from any origin, as on Supabase: the key, not the origin, decides. */
 export function allowCors(app: FastifyInstance): void {
   app.addHook("onRequest", async (req, reply) => {
     reply.header("access-control-allow-origin", req.headers.origin ?? "*");
     reply.header("vary", "Origin");
-    reply.header("access-control-expose-headers", "content-range, x-total-count, link");
+    reply.header(
+      "access-control-expose-headers",
+      "content-range, x-total-count, link, x-request-id",
+    );
     if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
       reply
         .header("access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")

@@ -13,6 +13,7 @@ import { findProject } from "../../../control/projects.ts";
 import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
+import { loggedRequest } from "../../api/request-id.ts";
 import { type Session, withSession } from "../session.ts";
 
 function parsePort(v: string): number {
@@ -79,13 +80,23 @@ export function registerSystem(program: Command): void {
       "schemas the data API exposes, comma-separated (default public; as PostgREST's db-schemas)",
       (v: string) => v.split(",").map((x) => x.trim()),
     )
+    .option(
+      "--log",
+      "log every request as JSON on stderr, with its request id (default: errors only)",
+    )
     .action(
-      withSession(async (s, o: { port?: number; dbSchemas?: string[] }) => {
+      withSession(async (s, o: { port?: number; dbSchemas?: string[]; log?: boolean }) => {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
         // Built first: its options (--db-schemas) are checked before anything starts.
         const app = buildApp(s.ctx, {
+          // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
+          logger: {
+            level: o.log ? "info" : "error",
+            stream: process.stderr,
+            serializers: { req: loggedRequest },
+          },
           restSchemas: o.dbSchemas,
           schedules: true,
           dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
