@@ -75,12 +75,14 @@ export async function deployFunction(
     name: string;
     file?: string;
     dir?: string;
+    /** One file's source as text (the MCP tool), stored as index.ts. */
+    source?: string;
     entrypoint?: string;
     verifyJwt?: boolean;
   },
 ): Promise<{ name: string; branch: string; created: boolean; files: string[] }> {
   validateFunctionName(o.name);
-  if (!o.file === !o.dir) {
+  if ([o.file, o.dir, o.source].filter((x) => x !== undefined).length !== 1) {
     throw new BoughError(
       "INVALID_INPUT",
       "pass exactly one of --file F or --dir D",
@@ -89,7 +91,10 @@ export async function deployFunction(
   }
   let files: Record<string, string>;
   let entrypoint: string;
-  if (o.file) {
+  if (o.source !== undefined) {
+    entrypoint = "index.ts";
+    files = { [entrypoint]: o.source };
+  } else if (o.file) {
     entrypoint = basename(o.file);
     files = { [entrypoint]: await readFile(o.file, "utf8").catch(unreadable(o.file)) };
   } else {

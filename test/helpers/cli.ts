@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { query } from "./sql.ts";
@@ -102,3 +103,12 @@ export async function startUp(home: string, args: string[] = []): Promise<Runnin
     await new Promise((r) => setTimeout(r, 100));
   return { proc, output: () => out, exited };
 }
+
+/** A TCP port free right now on 127.0.0.1 (for `bough up --port`). */
+export const freePort = () =>
+  new Promise<number>((done) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => done(p));
+    });
+  });

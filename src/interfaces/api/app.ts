@@ -28,6 +28,7 @@ import { checkExposedSchemas } from "../../platform/rest/service.ts";
 import { branchSecretEnv } from "../../platform/secrets/store.ts";
 import { storageRoutes } from "../../platform/storage/routes.ts";
 import { type DashboardOptions, dashboardRoutes } from "../dashboard/routes.ts";
+import { registerMcpHttp } from "../mcp/http.ts";
 import { allowCors, jsonBodyParser, jsonClientError } from "./http.ts";
 import { registerManagement } from "./management/index.ts";
 import { registerMetrics } from "./metrics.ts";
@@ -137,6 +138,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser);
   registerManagement(app, ctx);
+  registerMcpHttp(app, ctx, { project: o.dashboard?.project });
 
   const served = new WeakMap<FastifyRequest, Promise<AuthRequest>>();
   // Requests that queued mail: delivered once their response is sent (their transaction committed).

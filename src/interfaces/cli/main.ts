@@ -5,6 +5,7 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
+import { registerMcp } from "./commands/mcp.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSchedules } from "./commands/schedules.ts";
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerSchedules(program);
   registerAdminKey(program);
   registerAudit(program);
+  registerMcp(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -81,7 +81,7 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
   );
 }
 
-function adminKeyName(ctx: Ctx, authorization: string | undefined): string {
+export function adminKeyName(ctx: Ctx, authorization: string | undefined): string {
   const key = /^Bearer\s+(\S+)\s*$/iu.exec(authorization ?? "")?.[1];
   const name = key === undefined ? null : verifyAdminKey(ctx.db, key);
   if (name === null) {

@@ -1,0 +1,259 @@
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Actor, Ctx } from "../../branches/context.ts";
+import { createBranch } from "../../branches/create.ts";
+import { deleteBranch } from "../../branches/delete.ts";
+import { diffBranch } from "../../branches/diff.ts";
+import { emailOutbox } from "../../branches/email.ts";
+import { deployFunction } from "../../branches/functions.ts";
+import { branchKeys } from "../../branches/keys.ts";
+import { listBranchInfos, showBranch } from "../../branches/list.ts";
+import { mergeBlockedError, mergeBranch } from "../../branches/merge.ts";
+import { migrateApplySql } from "../../branches/migrate.ts";
+import { resetBranch } from "../../branches/reset.ts";
+import { describeSchema, runSql } from "../../branches/run-sql.ts";
+import { toBoughError } from "../../core/errors.ts";
+
+export interface McpOptions {
+  /** Project the tools act on when a call names none. */
+  project: string;
+  /** Who the transport authenticated: "stdio", or the admin key's name over HTTP. */
+  actorName: string;
+  /** Let run_sql write on the root branch (main). */
+  allowMainWrites?: boolean;
+}
+
+const WORKFLOW =
+  "Safe workflow: create_branch → change it (run_sql with allowWrite, migrate_apply, deploy_function) → diff_branch → merge_branch with dryRun → merge_branch (or reset_branch to throw the work away). Never write on main.";
+
+const project = z.string().optional().describe("project (default: the server's project)");
+const branch = z.string().describe("branch name");
+
+const json = (v: unknown): CallToolResult => ({
+  content: [{ type: "text", text: JSON.stringify(v, null, 2) }],
+  ...(v !== null && typeof v === "object" && !Array.isArray(v)
+    ? { structuredContent: v as Record<string, unknown> }
+    : {}),
+});
+
+/** A BoughError as an MCP tool error: the same code, message and hint as the CLI's --json. */
+function toolError(err: unknown): CallToolResult {
+  const e = toBoughError(err);
+  const body = { code: e.code, message: e.message, hint: e.hint, details: e.details };
+  return { isError: true, content: [{ type: "text", text: JSON.stringify(body, null, 2) }] };
+}
+
+/**
+ * The bough MCP server: tools and resources over the same src/branches calls as the CLI,
+ * every call made as the MCP actor (transport name + the client's name from initialize).
+ */
+export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
+  const server = new McpServer(
+    { name: "bough", version: "0.1.0" },
+    { instructions: `bough: git-style branches of a whole Postgres backend. ${WORKFLOW}` },
+  );
+  const as = (): Ctx => {
+    const actor: Actor = { kind: "mcp", name: o.actorName };
+    const client = server.server.getClientVersion()?.name;
+    if (client) actor.client = client;
+    return { ...ctx, actor };
+  };
+  const p = (given: string | undefined) => given ?? o.project;
+  const tool = <S extends z.ZodRawShape>(
+    name: string,
+    description: string,
+    shape: S,
+    run: (c: Ctx, a: z.infer<z.ZodObject<S>>) => Promise<unknown>,
+    hints: { readOnlyHint?: boolean; destructiveHint?: boolean } = {},
+  ) =>
+    server.registerTool(
+      name,
+      { description, inputSchema: shape, annotations: hints },
+      // biome-ignore lint/suspicious/noExplicitAny: the SDK infers the callback's arguments from shape
+      (async (a: any) => {
+        try {
+          return json(await run(as(), a));
+        } catch (err) {
+          return toolError(err);
+        }
+      }) as never,
+    );
+
+  tool(
+    "list_branches",
+    `List the project's branches (name, parent, state, running, connection string). ${WORKFLOW}`,
+    { project },
+    (c, a) => listBranchInfos(c, { project: p(a.project) }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "create_branch",
+    "Create a branch: an instant copy-on-write clone of its parent (default main), data included. Returns its Postgres connection string, API URL and publishable/secret keys. Step 1 of the safe workflow: do all changes here, never on main.",
+    {
+      project,
+      name: branch,
+      from: z.string().optional().describe("parent branch (default main)"),
+      mode: z.enum(["full", "schema-only"]).optional(),
+    },
+    async (c, a) => {
+      const target = { project: p(a.project), name: a.name };
+      const r = await createBranch(c, { ...target, from: a.from, mode: a.mode, switchTo: false });
+      return { ...r.branch, ...(await branchKeys(c, target)) };
+    },
+  );
+  tool(
+    "show_branch",
+    "Everything known about one branch: state, parent, T0, disk, children, connection string, API URL and keys.",
+    { project, name: branch },
+    async (c, a) => {
+      const target = { project: p(a.project), name: a.name };
+      const d = await showBranch(c, target);
+      const keys = ["creating", "deleting"].includes(d.state) ? null : await branchKeys(c, target);
+      return { ...d, ...keys };
+    },
+    { readOnlyHint: true },
+  );
+  tool(
+    "reset_branch",
+    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong.",
+    { project, name: branch },
+    (c, a) => resetBranch(c, { project: p(a.project), name: a.name }),
+    { destructiveHint: true },
+  );
+  tool(
+    "delete_branch",
+    "Stop and remove a branch (and with recursive its children). Cannot be undone.",
+    { project, name: branch, recursive: z.boolean().optional() },
+    async (c, a) => ({
+      deleted: await deleteBranch(c, {
+        project: p(a.project),
+        name: a.name,
+        recursive: a.recursive,
+      }),
+    }),
+    { destructiveHint: true },
+  );
+  tool(
+    "run_sql",
+    "Run SQL on a branch in one transaction. READ ONLY unless allowWrite is true; writes are refused on main (the root branch): create_branch first, write there, then diff_branch and merge_branch. At most 500 rows are returned.",
+    {
+      project,
+      branch,
+      sql: z
+        .string()
+        .describe(
+          "SQL: one statement when read-only; with allowWrite several (the last one's rows are returned)",
+        ),
+      allowWrite: z.boolean().optional().describe("run read-write (never on main)"),
+    },
+    (c, a) =>
+      runSql(c, {
+        project: p(a.project),
+        branch: a.branch,
+        sql: a.sql,
+        allowWrite: a.allowWrite,
+        allowRootWrites: o.allowMainWrites,
+      }),
+  );
+  tool(
+    "describe_schema",
+    "The user tables of a branch with their columns and types (platform schemas left out).",
+    { project, branch },
+    async (c, a) => ({
+      tables: await describeSchema(c, { project: p(a.project), branch: a.branch }),
+    }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "diff_branch",
+    "What a branch changed since T0, and what its parent changed meanwhile (read-only). Run before merge_branch.",
+    { project, name: branch },
+    (c, a) => diffBranch(c, { project: p(a.project), name: a.name }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "merge_branch",
+    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged.",
+    { project, name: branch, dryRun: z.boolean().optional() },
+    async (c, a) => {
+      const r = await mergeBranch(c, { project: p(a.project), name: a.name, dryRun: a.dryRun });
+      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+      return r;
+    },
+  );
+  tool(
+    "migrate_apply",
+    "Run a SQL migration on a branch in one transaction and record it under name; recorded migrations are replayed first when the branch merges. Prefer it to run_sql for schema changes.",
+    {
+      project,
+      branch,
+      name: z.string().describe("migration name, e.g. 001_add_orders.sql"),
+      sql: z.string(),
+    },
+    (c, a) =>
+      migrateApplySql(c, { project: p(a.project), branch: a.branch, name: a.name, sql: a.sql }),
+  );
+  tool(
+    "deploy_function",
+    "Deploy an edge function (one TypeScript file, Deno) to a branch; refused if Deno cannot parse it. Merging the branch deploys it on the parent.",
+    {
+      project,
+      branch,
+      name: z.string().describe("function name"),
+      source: z.string().describe("the function's TypeScript source (stored as index.ts)"),
+      verifyJwt: z.boolean().optional(),
+    },
+    (c, a) =>
+      deployFunction(c, {
+        project: p(a.project),
+        branch: a.branch,
+        name: a.name,
+        source: a.source,
+        verifyJwt: a.verifyJwt,
+      }),
+  );
+  tool(
+    "read_outbox",
+    "The email outbox of a branch: mail the branch queued, and whether it was delivered (a branch delivers only once SMTP is set on it).",
+    { project, branch, limit: z.number().int().positive().optional() },
+    async (c, a) => ({
+      outbox: await emailOutbox(c, { project: p(a.project), branch: a.branch, limit: a.limit }),
+    }),
+    { readOnlyHint: true },
+  );
+
+  server.registerResource(
+    "branches",
+    "bough://branches",
+    { description: "the project's branches", mimeType: "application/json" },
+    async (uri) => ({
+      contents: [
+        {
+          uri: uri.href,
+          mimeType: "application/json",
+          text: JSON.stringify(await listBranchInfos(as(), { project: o.project }), null, 2),
+        },
+      ],
+    }),
+  );
+  server.registerResource(
+    "branch-schema",
+    new ResourceTemplate("bough://branches/{name}/schema", { list: undefined }),
+    { description: "a branch's tables and columns", mimeType: "application/json" },
+    async (uri, v) => ({
+      contents: [
+        {
+          uri: uri.href,
+          mimeType: "application/json",
+          text: JSON.stringify(
+            await describeSchema(as(), { project: o.project, branch: String(v.name) }),
+            null,
+            2,
+          ),
+        },
+      ],
+    }),
+  );
+  return server;
+}
