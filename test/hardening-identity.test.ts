@@ -202,9 +202,11 @@ describe("objects whose names contain dots", () => {
 
   test('introspect, create, diff and merge with both a."b.c" and "a.b".c', async () => {
     const base = await snap(main);
-    // The platform's own tables (auth, email) are in every project.
+    // The platform's own tables (auth, email, storage, functions, ...) are in every project.
     const tables = Object.keys(base.objects).filter(
-      (id) => id.startsWith("table:") && !/^table:(auth|email|storage)\./.test(id),
+      (id) =>
+        id.startsWith("table:") &&
+        !/^table:(auth|email|storage|functions|realtime|schedules|secrets)\./.test(id),
     );
     assert.deepEqual(tables, ['table:"a.b".c', 'table:a."b.c"']);
     assert.equal(base.objects['column:a."b.c".x']?.kind, "column");

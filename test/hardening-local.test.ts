@@ -130,7 +130,13 @@ test("as nobody: control.db, secrets and logs are closed, no readable file or co
     const db = new Database(join(home, "control.db"), { readonly: true });
     const columns = db.prepare("SELECT name FROM pragma_table_info('projects')").all();
     db.close();
-    assert.deepEqual(columns, [{ name: "id" }, { name: "name" }, { name: "created_at" }]);
+    // No password column: only these.
+    assert.deepEqual(columns, [
+      { name: "id" },
+      { name: "name" },
+      { name: "created_at" },
+      { name: "secrets_policy" },
+    ]);
   } finally {
     await remove();
   }
@@ -160,6 +166,20 @@ test("a home made by the old layout is tightened and its passwords move out of c
       db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
     }
     db.exec("DROP TABLE id_sequences");
+    // Later migrations again: secrets policy, admin keys, audit actor (triggers first).
+    db.exec(`DROP TRIGGER branches_secrets_policy; DROP TRIGGER audit_no_update;
+      DROP TRIGGER audit_no_delete; DROP INDEX audit_at; DROP TABLE admin_keys`);
+    for (const [table, column] of [
+      ["projects", "secrets_policy"],
+      ["branches", "secrets_policy"],
+      ["audit", "actor_kind"],
+      ["audit", "actor_name"],
+      ["audit", "actor_client"],
+      ["audit", "result"],
+      ["audit", "duration_ms"],
+    ]) {
+      db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+    }
     db.pragma("user_version = 1");
     db.close();
     await rm(join(home, "secrets"), { recursive: true });
