@@ -22,6 +22,13 @@ export async function withPlatformClient<T>(
   const live = await startBranch(ctx, project, branch);
   return withClient(branchUrl(project, live), async (c) => {
     if (!(await hasPlatformSchema(c))) await ensurePlatformSchema(c);
+    return clientTx(c)(fn);
+  });
+}
+
+/** Transactions on one open client, one after the other. */
+export function clientTx(c: pg.ClientBase) {
+  return async <T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> => {
     await c.query("BEGIN");
     try {
       const out = await fn(c);
@@ -31,5 +38,5 @@ export async function withPlatformClient<T>(
       await c.query("ROLLBACK").catch(() => {});
       throw err;
     }
-  });
+  };
 }

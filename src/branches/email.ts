@@ -1,4 +1,3 @@
-import type pg from "pg";
 import { audit } from "../control/audit.ts";
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
@@ -24,7 +23,7 @@ import {
   type TemplateRow,
 } from "../platform/email/templates.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
-import { withPlatformClient } from "./branch-service.ts";
+import { clientTx, withPlatformClient } from "./branch-service.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
@@ -92,21 +91,6 @@ export function startMailWorker(ctx: Ctx, o: { project: string; intervalMs?: num
   timer.unref();
   void tick();
   return () => clearInterval(timer);
-}
-
-/** Transactions on one open client, one after the other. */
-function clientTx(c: pg.ClientBase): InTransaction {
-  return async (fn) => {
-    await c.query("BEGIN");
-    try {
-      const out = await fn(c);
-      await c.query("COMMIT");
-      return out;
-    } catch (err) {
-      await c.query("ROLLBACK").catch(() => {});
-      throw err;
-    }
-  };
 }
 
 export function emailTemplates(ctx: Ctx, o: On): Promise<TemplateRow[]> {
