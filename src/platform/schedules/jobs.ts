@@ -58,17 +58,7 @@ export async function insertJob(
   const r = await c.query(
     `INSERT INTO schedules.jobs (name, cron, timezone, target_kind, target, method, headers, payload, armed_branch)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
-    [
-      d.name,
-      d.cron,
-      d.timezone,
-      d.targetKind,
-      d.target,
-      d.method,
-      JSON.stringify(d.headers),
-      d.payload === undefined ? null : JSON.stringify(d.payload),
-      o.armedBranch,
-    ],
+    [...definitionParams(d), o.armedBranch],
   );
   if (r.rowCount === 0) {
     throw new BoughError(
@@ -79,21 +69,24 @@ export async function insertJob(
   }
 }
 
+/** A definition's columns in the order of the INSERT and UPDATE below ($1..$8). */
+const definitionParams = (d: JobDefinition) => [
+  d.name,
+  d.cron,
+  d.timezone,
+  d.targetKind,
+  d.target,
+  d.method,
+  JSON.stringify(d.headers),
+  d.payload === undefined ? null : JSON.stringify(d.payload),
+];
+
 /** Replaces a job's definition (what a merge carries); its paused/armed state stays. */
 export async function updateJob(c: pg.ClientBase, d: JobDefinition): Promise<void> {
   await c.query(
     `UPDATE schedules.jobs SET cron = $2, timezone = $3, target_kind = $4, target = $5, method = $6,
        headers = $7, payload = $8 WHERE name = $1`,
-    [
-      d.name,
-      d.cron,
-      d.timezone,
-      d.targetKind,
-      d.target,
-      d.method,
-      JSON.stringify(d.headers),
-      d.payload === undefined ? null : JSON.stringify(d.payload),
-    ],
+    definitionParams(d),
   );
 }
 
