@@ -1,6 +1,7 @@
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
+import { clearResolutions } from "../control/resolutions.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { listMigrations } from "../merge/migrations.ts";
@@ -41,6 +42,8 @@ export function finishMerged(
       mergeBase: o.mergeBase,
       baseFingerprint: o.baseFingerprint,
     });
+    // The merge base is the branch now: the conflicts those decisions were for are gone.
+    clearResolutions(ctx.db, o.branchId);
     finishOperation(ctx.db, o.op, "done");
   })();
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { updateBranch } from "../control/branches.ts";
+import { clearResolutions } from "../control/resolutions.ts";
 import { advance, finishOperation } from "../control/journal.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
@@ -7,6 +8,7 @@ import type { Branch, Project } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
+import type { Resolution, ResolvedConflict } from "../merge/diff/resolve.ts";
 import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
@@ -18,7 +20,7 @@ import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireChildBranch } from "./lookup.ts";
 import { finishMerged, type LandingRecord } from "./merge-landed.ts";
-import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
+import { type PreparedMerge, prepareMerge, type TakeOptions } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
 import { withClient } from "./sql.ts";
 
@@ -34,6 +36,13 @@ export interface MergeOptions {
    * taken as confirmed and a changed re-plan is refused.
    */
   confirm?: (preview: string, o: { again: boolean }) => Promise<void>;
+  /** Conflicts settled by taking a side (`--take`, `--take-all`), beside those recorded on the branch. */
+  take?: TakeOptions;
+  /**
+   * Without a confirm callback (-y, the API, MCP), a plan with a statement that deletes
+   * data is refused unless this is set: nobody saw the preview.
+   */
+  acceptDataLoss?: boolean;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
 }
@@ -47,6 +56,10 @@ export interface MergeReport {
   migrations: string[];
   changes: Change[];
   conflicts: Conflict[];
+  /** Conflicts settled by a resolution (flag or recorded) and what each applies. */
+  resolved: ResolvedConflict[];
+  /** Recorded resolutions that no longer match their conflict (not used). */
+  staleResolutions: Resolution[];
   parentChanges: Change[];
   /** Changes the snapshot does not model (found by the catalog fingerprint): they block like conflicts. */
   unmergeable: FingerprintProblem[];
@@ -128,7 +141,7 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
   for (const b of [found.branch, found.parent]) requireSettled(b, "merge");
   const branch = await startBranch(ctx, project, found.branch);
   const parent = await startBranch(ctx, project, found.parent);
-  const prepared = await prepareMerge(ctx, { project, branch, parent });
+  const prepared = await prepareMerge(ctx, { project, branch, parent, take: o.take });
   const report = (merged: boolean): Round => ({
     kind: "done",
     report: toReport(branch, parent, prepared, o, merged),
@@ -139,14 +152,18 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     return report(false);
   }
   if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
-    updateBranch(ctx.db, branch.id, {
-      state: "merged",
-      lastError: null,
-      mergeBase: JSON.stringify(prepared.branchSnapshot),
-      baseFingerprint: baseFingerprintOf(prepared),
-    });
+    ctx.db.transaction(() => {
+      updateBranch(ctx.db, branch.id, {
+        state: "merged",
+        lastError: null,
+        mergeBase: JSON.stringify(prepared.branchSnapshot),
+        baseFingerprint: baseFingerprintOf(prepared),
+      });
+      clearResolutions(ctx.db, branch.id);
+    })();
     return report(true);
   }
+  if (!o.confirm && !o.acceptDataLoss) refuseUnseenDataLoss(branch, prepared);
   const key = planKey(prepared);
   if (confirmed === null && o.confirm) return { kind: "confirm", prepared };
   if (confirmed !== null && confirmed !== key) {
@@ -241,6 +258,8 @@ function toReport(
     migrations: p.migrations.map((m) => m.name),
     changes: p.diff.changes,
     conflicts: p.diff.conflicts,
+    resolved: p.resolved,
+    staleResolutions: p.staleResolutions,
     parentChanges: p.diff.parentChanges,
     unmergeable: p.fingerprint.unmergeable,
     fingerprintSkipped: p.fingerprint.skipped,
@@ -249,6 +268,18 @@ function toReport(
     secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
   };
+}
+
+/** Nobody reviewed the preview (-y, API, MCP): deleting data needs its own explicit yes. */
+function refuseUnseenDataLoss(branch: Branch, p: PreparedMerge): void {
+  const lossy = p.plan.statements.filter((s) => s.hazards.includes("deletes-data"));
+  if (lossy.length === 0) return;
+  throw new BoughError(
+    "NOT_CONFIRMED",
+    `the merge of ${branch.name} deletes data: ${lossy.map((s) => s.objectId).join(", ")}`,
+    `review it with \`bough branch merge ${branch.name} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to merge without a prompt`,
+    { statements: lossy },
+  );
 }
 
 /**

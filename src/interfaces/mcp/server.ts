@@ -174,10 +174,23 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "merge_branch",
-    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged.",
-    { project, name: branch, dryRun: z.boolean().optional() },
+    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged. Settle conflicts with takeBranch/takeParent (conflict ids from the report) only after reading both definitions; a plan that deletes data needs acceptDataLoss.",
+    {
+      project,
+      name: branch,
+      dryRun: z.boolean().optional(),
+      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+      acceptDataLoss: z.boolean().optional(),
+    },
     async (c, a) => {
-      const r = await mergeBranch(c, { project: p(a.project), name: a.name, dryRun: a.dryRun });
+      const r = await mergeBranch(c, {
+        project: p(a.project),
+        name: a.name,
+        dryRun: a.dryRun,
+        take: { branch: a.takeBranch, parent: a.takeParent },
+        acceptDataLoss: a.acceptDataLoss,
+      });
       if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
       return r;
     },

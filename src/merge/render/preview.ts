@@ -1,4 +1,5 @@
 import type { DiffResult } from "../diff/changes.ts";
+import type { Resolution, ResolvedConflict } from "../diff/resolve.ts";
 import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
@@ -27,6 +28,9 @@ export function renderPreview(o: {
   fingerprint?: FingerprintCheck;
   /** Secret keys the branch has and the parent lacks; null when neither has a secrets table. */
   secretsMissingOnParent?: string[] | null;
+  /** Conflicts settled by taking a side, and recorded decisions that no longer match their conflict. */
+  resolved?: ResolvedConflict[];
+  staleResolutions?: Resolution[];
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
@@ -46,6 +50,7 @@ export function renderPreview(o: {
       lines.push(...renderConflict(c, i + 1, conflicts.length), "--");
     });
   }
+  lines.push(...resolutionLines(o.resolved ?? [], o.staleResolutions ?? []));
   const count = (layer: Layer) => plan.statements.filter((s) => s.layer === layer).length;
   lines.push(
     `-- bough merge preview: branch "${o.branch}" -> parent "${o.parent}"`,
@@ -74,6 +79,26 @@ export function renderPreview(o: {
   }
   if (o.secretsMissingOnParent) lines.push("", ...secretLines(o.secretsMissingOnParent, o.parent));
   return `${lines.join("\n")}\n`;
+}
+
+/** Each settled conflict and what it runs: the statements themselves are in their sections, hazards and all. */
+function resolutionLines(resolved: ResolvedConflict[], stale: Resolution[]): string[] {
+  if (resolved.length === 0 && stale.length === 0) return [];
+  const out = [`-- [RESOLVED] ${resolved.length} conflict(s) settled by taking a side`];
+  for (const r of resolved) {
+    const how = r.source === "flag" ? "--take" : "recorded with `bough branch resolve`";
+    const runs =
+      r.take === "parent"
+        ? "the parent keeps its version; the branch's change is not applied"
+        : `applies the branch's version: ${r.changes.join(", ") || "nothing left to change"}`;
+    out.push(`--   ${r.type} ${r.id}: took ${r.take} (${how}): ${runs}`);
+  }
+  for (const r of stale)
+    out.push(
+      `--   ⚠️ recorded resolution for ${r.id} (take ${r.take}) no longer matches its conflict: not used; record it again`,
+    );
+  out.push("--");
+  return out;
 }
 
 /** Secrets are never merged: say which keys the parent would lack, by name only. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { diffBranch } from "../../../branches/diff.ts";
 import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
+import { resolveConflict } from "../../../branches/merge-resolve.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
 
@@ -42,18 +43,41 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       async (req, reply) => {
         const ctx = ctxOf(req);
         const target = { project: req.params.project, name: req.params.branch };
-        if (req.body.dryRun) return mergeBranch(ctx, { ...target, dryRun: true });
+        const plan = { ...target, take: req.body.take, acceptDataLoss: req.body.acceptDataLoss };
+        if (req.body.dryRun) return mergeBranch(ctx, { ...plan, dryRun: true });
         return ops.run(reply, {
           kind: "branch.merge",
           wait: req.query.wait,
           okStatus: 200,
           work: async () => {
-            const r = await mergeBranch(ctx, target);
+            const r = await mergeBranch(ctx, plan);
             if (r.blocked) throw mergeBlockedError(r);
             return r;
           },
         });
       },
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/resolutions",
+      {
+        schema: {
+          tags,
+          summary: "Record which side wins one conflict of the branch's merge",
+          description:
+            "Used by the branch's next merge (and shown in its preview) while the conflict stays as it is now.",
+          params: S.BranchParams,
+          body: S.ResolveBody,
+          response: { 200: S.ResolveReport, ...S.ERRORS },
+        },
+      },
+      async (req) =>
+        resolveConflict(ctxOf(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          id: req.body.id,
+          take: req.body.take,
+        }),
     );
   };
 }

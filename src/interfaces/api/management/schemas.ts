@@ -130,6 +130,7 @@ export const DeletedProject = Type.Object({ deleted: Type.String() });
 // Changes, conflicts and planned statements are the merge engine's own JSON (src/merge):
 // documented as objects, passed through unchanged.
 const EngineObjects = Type.Array(Type.Object({}, { additionalProperties: true }));
+const Side = Type.Union([Type.Literal("branch"), Type.Literal("parent")]);
 
 export const DiffReport = Type.Object({
   branch: Type.String(),
@@ -148,9 +149,40 @@ export const MergeBody = Type.Object(
     dryRun: Type.Optional(
       Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
     ),
+    take: Type.Optional(
+      Type.Object(
+        {
+          branch: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          parent: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          all: Type.Optional(Side),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "settle conflicts by taking a side (ids as the report's conflicts have them)",
+        },
+      ),
+    ),
+    acceptDataLoss: Type.Optional(
+      Type.Boolean({
+        description: "required when a statement of the plan deletes data (nobody sees a prompt)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const ResolveBody = Type.Object(
+  { id: Type.String({ minLength: 1, description: "the conflict id" }), take: Side },
+  { additionalProperties: false },
+);
+export const ResolveReport = Type.Object({
+  branch: Type.String(),
+  parent: Type.String(),
+  id: Type.String(),
+  take: Side,
+  remaining: Type.Array(Type.String()),
+});
 
 export const MergeReport = Type.Object({
   branch: Type.String(),
@@ -161,8 +193,12 @@ export const MergeReport = Type.Object({
   migrations: Type.Array(Type.String()),
   changes: EngineObjects,
   conflicts: EngineObjects,
+  resolved: EngineObjects,
+  staleResolutions: EngineObjects,
   parentChanges: EngineObjects,
   unmergeable: EngineObjects,
+  platformChanges: EngineObjects,
+  secretsMissingOnParent: Type.Array(Type.String()),
   blockedReason: Nullable(Type.String()),
   fingerprintSkipped: Nullable(Type.String()),
   statements: EngineObjects,
@@ -229,6 +265,9 @@ export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
 export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;
+export type MergeBodyT = Static<typeof MergeBody>;
+export type ResolveBodyT = Static<typeof ResolveBody>;
+export type ResolveReportT = Static<typeof ResolveReport>;
 export type MigrationItemT = Static<typeof MigrationItem>;
 export type AppliedMigrationT = Static<typeof AppliedMigration>;
 export type StatusT = Static<typeof Status>;
