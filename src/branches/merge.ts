@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { updateBranch } from "../control/branches.ts";
-import { clearResolutions } from "../control/resolutions.ts";
 import { advance, finishOperation } from "../control/journal.ts";
+import { clearResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
@@ -39,8 +39,8 @@ export interface MergeOptions {
   /** Conflicts settled by taking a side (`--take`, `--take-all`), beside those recorded on the branch. */
   take?: TakeOptions;
   /**
-   * Without a confirm callback (-y, the API, MCP), a plan with a statement that deletes
-   * data is refused unless this is set: nobody saw the preview.
+   * false: a plan with a statement that deletes data is refused, since nobody saw the
+   * preview (-y, the API, MCP pass false unless the caller said yes); undefined: not asked.
    */
   acceptDataLoss?: boolean;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
@@ -163,7 +163,7 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     })();
     return report(true);
   }
-  if (!o.confirm && !o.acceptDataLoss) refuseUnseenDataLoss(branch, prepared);
+  if (!o.confirm && o.acceptDataLoss === false) refuseUnseenDataLoss(branch, prepared);
   const key = planKey(prepared);
   if (confirmed === null && o.confirm) return { kind: "confirm", prepared };
   if (confirmed !== null && confirmed !== key) {

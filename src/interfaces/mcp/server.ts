@@ -189,7 +189,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
         name: a.name,
         dryRun: a.dryRun,
         take: { branch: a.takeBranch, parent: a.takeParent },
-        acceptDataLoss: a.acceptDataLoss,
+        acceptDataLoss: a.acceptDataLoss ?? false,
       });
       if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
       return r;

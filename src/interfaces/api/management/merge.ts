@@ -43,7 +43,11 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       async (req, reply) => {
         const ctx = ctxOf(req);
         const target = { project: req.params.project, name: req.params.branch };
-        const plan = { ...target, take: req.body.take, acceptDataLoss: req.body.acceptDataLoss };
+        const plan = {
+          ...target,
+          take: req.body.take,
+          acceptDataLoss: req.body.acceptDataLoss ?? false,
+        };
         if (req.body.dryRun) return mergeBranch(ctx, { ...plan, dryRun: true });
         return ops.run(reply, {
           kind: "branch.merge",

@@ -113,7 +113,7 @@ export function registerMerge(branch: Command): void {
             name: await branchOrCurrent(s, name),
             dryRun: o.dryRun,
             take: takeOptions(o.take, o.takeAll),
-            acceptDataLoss: o.acceptDataLoss,
+            acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
             // Under -y nothing is shown, so a re-planned merge that differs is refused.
             confirm: s.opts.yes
               ? undefined
