@@ -32,6 +32,7 @@ import {
 import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
 import { readSecretKeys, secretsMissingOnParent } from "../merge/platform/secrets.ts";
+import type { SideLabels } from "../merge/render/conflicts.ts";
 import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -76,11 +77,22 @@ export interface PreparedMerge {
  */
 export async function prepareMerge(
   ctx: Ctx,
-  o: { project: Project; branch: Branch; parent: Branch; take?: TakeOptions },
+  o: {
+    project: Project;
+    /** What is merged (the source): a child, or for a rebase the parent. */
+    branch: Branch;
+    /** What it is merged into (the target). */
+    parent: Branch;
+    take?: TakeOptions;
+    /** The three-way base; default: the branch's own merge base with its parent. */
+    base?: MergeBase;
+    /** Whether decisions recorded on the branch apply (only to merges into its parent). */
+    recorded?: boolean;
+    /** How conflicts name the two sides (a rebase swaps them). */
+    labels?: SideLabels;
+  },
 ): Promise<PreparedMerge> {
-  const stored = mergeBaseOf(ctx.db, o.branch.id);
-  const baseJson = stored.mergeBase ?? stored.t0Base;
-  const fingerprintJson = stored.mergeBase ? stored.baseFingerprint : stored.t0Fingerprint;
+  const { json: baseJson, fingerprintJson } = o.base ?? mergeBaseWithParent(ctx, o.branch.id);
   if (!baseJson) {
     throw new BoughError(
       "MERGE_FAILED",
@@ -107,7 +119,10 @@ export async function prepareMerge(
   const rawDiff = diff3(base, parentSide.snapshot, branchSnapshot);
   const resolution = resolveConflicts(
     rawDiff,
-    [...recordedResolutions(ctx.db, o.branch.id), ...takeFlags(rawDiff, o.take)],
+    [
+      ...(o.recorded === false ? [] : recordedResolutions(ctx.db, o.branch.id)),
+      ...takeFlags(rawDiff, o.take),
+    ],
     { parent: parentSide.snapshot, branch: branchSnapshot },
   );
   const diff = resolution.diff;
@@ -139,6 +154,7 @@ export async function prepareMerge(
     secretsMissingOnParent: missing,
     resolved: resolution.resolved,
     staleResolutions: resolution.stale,
+    labels: o.labels,
   });
   return {
     base,
@@ -158,6 +174,26 @@ export async function prepareMerge(
     secretsMissingOnParent: missing,
     preview,
   };
+}
+
+/** A three-way base: a snapshot (JSON) and the catalog fingerprint taken with it. */
+export interface MergeBase {
+  json: string | null;
+  fingerprintJson: string | null;
+}
+
+/** The branch's base with its parent: the last merge (or rebase), else T0. */
+export function mergeBaseWithParent(ctx: Ctx, branchId: number): MergeBase {
+  const stored = mergeBaseOf(ctx.db, branchId);
+  return stored.mergeBase
+    ? { json: stored.mergeBase, fingerprintJson: stored.baseFingerprint }
+    : { json: stored.t0Base, fingerprintJson: stored.t0Fingerprint };
+}
+
+/** A branch's T0 snapshot as a base (for merges between branches that are not parent and child). */
+export function t0BaseOf(ctx: Ctx, branchId: number): MergeBase {
+  const stored = mergeBaseOf(ctx.db, branchId);
+  return { json: stored.t0Base, fingerprintJson: stored.t0Fingerprint };
 }
 
 /**

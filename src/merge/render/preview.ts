@@ -4,7 +4,7 @@ import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
-import { renderConflict } from "./conflicts.ts";
+import { renderConflict, type SideLabels } from "./conflicts.ts";
 
 const SECTIONS: { layer: Layer; title: string }[] = [
   { layer: "migration", title: "MIGRATION" },
@@ -31,6 +31,8 @@ export function renderPreview(o: {
   /** Conflicts settled by taking a side, and recorded decisions that no longer match their conflict. */
   resolved?: ResolvedConflict[];
   staleResolutions?: Resolution[];
+  /** Names of the diff's sides in conflicts (a rebase's "parent" is the branch). */
+  labels?: SideLabels;
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
@@ -47,7 +49,7 @@ export function renderPreview(o: {
   if (conflicts.length > 0) {
     lines.push(`-- ⚠️ MERGE BLOCKED: ${conflicts.length} conflict(s)`, "--");
     conflicts.forEach((c, i) => {
-      lines.push(...renderConflict(c, i + 1, conflicts.length), "--");
+      lines.push(...renderConflict(c, i + 1, conflicts.length, o.labels), "--");
     });
   }
   lines.push(...resolutionLines(o.resolved ?? [], o.staleResolutions ?? []));
