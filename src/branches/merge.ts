@@ -125,7 +125,7 @@ async function mergeBranchNow(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
 export function mergeBlockedError(r: MergeReport): BoughError {
   return new BoughError(
     "MERGE_CONFLICT",
-    `merge of ${r.branch} into ${r.parent} is ${r.blockedReason?.replace(/^merge /u, "")}`,
+    `${r.kind === "rebase" ? `rebase of ${r.branch} onto ${r.parent}` : `merge of ${r.branch} into ${r.into}`} is ${r.blockedReason?.replace(/^merge /u, "")}`,
     r.unmergeable.length > 0
       ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
       : "resolve them on the branch (or reset it), then merge again; the parent was not changed",

@@ -119,6 +119,12 @@ export class Bough {
         ...o,
         dryRun: o.dryRun ?? false,
       }),
+    /** The parent's changes since the last merge, onto the branch. */
+    rebase: (project: string, branch: string, o: Omit<MergeBodyT, "into"> = {}) =>
+      this.call<MergeReportT>("POST", `${branchPath(project, branch)}/rebase?wait=true`, {
+        ...o,
+        dryRun: o.dryRun ?? false,
+      }),
     /** Records which side wins one conflict; the branch's next merge uses it. */
     resolve: (project: string, branch: string, r: ResolveBodyT) =>
       this.call<ResolveReportT>("POST", `${branchPath(project, branch)}/resolutions`, r),

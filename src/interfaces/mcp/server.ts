@@ -9,7 +9,7 @@ import { emailOutbox } from "../../branches/email.ts";
 import { deployFunction } from "../../branches/functions.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
-import { mergeBlockedError, mergeBranch } from "../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/merge.ts";
 import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
@@ -182,9 +182,37 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
       takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
       acceptDataLoss: z.boolean().optional(),
+      into: z
+        .string()
+        .optional()
+        .describe("merge into this branch instead of the parent (a sibling, an ancestor)"),
     },
     async (c, a) => {
       const r = await mergeBranch(c, {
+        project: p(a.project),
+        name: a.name,
+        into: a.into,
+        dryRun: a.dryRun,
+        take: { branch: a.takeBranch, parent: a.takeParent },
+        acceptDataLoss: a.acceptDataLoss ?? false,
+      });
+      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+      return r;
+    },
+  );
+  tool(
+    "rebase_branch",
+    "Bring the parent's schema and config changes since the last merge onto a branch (its data and own changes are kept), so that its next merge holds only its own work. Call with dryRun: true first; conflicts are as in merge_branch (takeBranch keeps the branch's version).",
+    {
+      project,
+      name: branch,
+      dryRun: z.boolean().optional(),
+      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+      acceptDataLoss: z.boolean().optional(),
+    },
+    async (c, a) => {
+      const r = await rebaseBranch(c, {
         project: p(a.project),
         name: a.name,
         dryRun: a.dryRun,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { diffBranch } from "../../../branches/diff.ts";
-import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
 import { resolveConflict } from "../../../branches/merge-resolve.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
@@ -55,6 +55,42 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
           okStatus: 200,
           work: async () => {
             const r = await mergeBranch(ctx, plan);
+            if (r.blocked) throw mergeBlockedError(r);
+            return r;
+          },
+        });
+      },
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/rebase",
+      {
+        schema: {
+          tags,
+          summary: "Bring the parent's schema and config changes onto the branch",
+          description:
+            "The merge engine the other way round: the parent's changes since the merge base are rehearsed on a clone of the branch and applied to it in one transaction; the branch keeps its data and own changes, and its merge base becomes the parent now. Same body as merge (`into` aside); `take` sides are as the user sees them (branch = this branch).",
+          params: S.BranchParams,
+          querystring: S.WaitQuery,
+          body: S.MergeBody,
+          response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
+        },
+      },
+      async (req, reply) => {
+        const ctx = ctxOf(req);
+        const plan = {
+          project: req.params.project,
+          name: req.params.branch,
+          take: req.body.take,
+          acceptDataLoss: req.body.acceptDataLoss ?? false,
+        };
+        if (req.body.dryRun) return rebaseBranch(ctx, { ...plan, dryRun: true });
+        return ops.run(reply, {
+          kind: "branch.rebase",
+          wait: req.query.wait,
+          okStatus: 200,
+          work: async () => {
+            const r = await rebaseBranch(ctx, plan);
             if (r.blocked) throw mergeBlockedError(r);
             return r;
           },

@@ -168,6 +168,12 @@ export const MergeBody = Type.Object(
         description: "required when a statement of the plan deletes data (nobody sees a prompt)",
       }),
     ),
+    into: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "merge into this branch instead of the parent (a sibling, an ancestor)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -185,8 +191,10 @@ export const ResolveReport = Type.Object({
 });
 
 export const MergeReport = Type.Object({
+  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
   branch: Type.String(),
   parent: Type.String(),
+  into: Type.String({ description: "the branch the statements ran on" }),
   dryRun: Type.Boolean(),
   blocked: Type.Boolean(),
   merged: Type.Boolean(),

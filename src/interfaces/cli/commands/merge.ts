@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { diffBranch } from "../../../branches/diff.ts";
-import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
 import type { TakeOptions } from "../../../branches/merge-prepare.ts";
 import {
   clearRecordedResolutions,
@@ -10,7 +10,7 @@ import {
 } from "../../../branches/merge-resolve.ts";
 import { BoughError } from "../../../core/errors.ts";
 import type { Side } from "../../../merge/diff/resolve.ts";
-import { branchOrCurrent, confirm, withSession } from "../session.ts";
+import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
 
 export function registerMerge(branch: Command): void {
   branch
@@ -81,72 +81,97 @@ export function registerMerge(branch: Command): void {
       ),
     );
 
-  branch
-    .command("merge [name]")
-    .description("merge the branch into its parent (three-way, rehearsed, one transaction)")
-    .option("--dry-run", "print the SQL the merge would run; change nothing")
-    .option("--save-sql <file>", "also write that SQL preview to a file")
-    .option(
-      "--take <side-and-ids...>",
-      "settle conflicts: `--take branch ID...` or `--take parent ID...` (IDs as the conflict report prints them; put NAME first)",
-    )
-    .option("--take-all <side>", "settle every conflict by taking one side (branch|parent)")
-    .option(
-      "--accept-data-loss",
-      "with -y: merge even though a statement deletes data (nobody saw the preview)",
-    )
-    .action(
-      withSession(
-        async (
-          s,
-          name: string | undefined,
-          o: {
-            dryRun?: boolean;
-            saveSql?: string;
-            take?: string[];
-            takeAll?: string;
-            acceptDataLoss?: boolean;
-          },
-        ) => {
-          const r = await mergeBranch(s.ctx, {
-            project: s.opts.project,
-            name: await branchOrCurrent(s, name),
-            dryRun: o.dryRun,
-            take: takeOptions(o.take, o.takeAll),
-            acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
-            // Under -y nothing is shown, so a re-planned merge that differs is refused.
-            confirm: s.opts.yes
-              ? undefined
-              : async (preview, { again }) => {
-                  if (!s.opts.json) {
-                    if (again) {
-                      process.stderr.write(
-                        "the parent changed while you reviewed the merge; this is the new plan:\n",
-                      );
-                    }
-                    process.stderr.write(`${preview}\n`);
-                  }
-                  await confirm(s, `apply this merge to the parent?`);
-                },
-          });
-          if (o.saveSql) await writeFile(o.saveSql, r.preview);
-          s.out.result(r, () => {
-            if (r.dryRun || r.blocked) s.out.line(r.preview);
-            else if (r.resolved.length > 0)
-              s.out.line(
-                `settled ${r.resolved.length} conflict(s): ${r.resolved.map((c) => `${c.id} (${c.take})`).join(", ")}`,
-              );
-            else if (r.merged) {
-              const n = r.statements.length;
-              s.out.line(
-                `merged ${r.branch} into ${r.parent}: ${r.migrations.length} migration(s), ${n} statement(s), rehearsed then applied in one transaction`,
+  const common = (c: Command) =>
+    c
+      .option("--dry-run", "print the SQL it would run; change nothing")
+      .option("--save-sql <file>", "also write that SQL preview to a file")
+      .option(
+        "--take <side-and-ids...>",
+        "settle conflicts: `--take branch ID...` or `--take parent ID...` (IDs as the conflict report prints them; put NAME first)",
+      )
+      .option("--take-all <side>", "settle every conflict by taking one side (branch|parent)")
+      .option(
+        "--accept-data-loss",
+        "with -y: go on even though a statement deletes data (nobody saw the preview)",
+      );
+
+  common(
+    branch
+      .command("merge [name]")
+      .description("merge the branch into its parent (three-way, rehearsed, one transaction)")
+      .option(
+        "--into <target>",
+        "merge into this branch instead of the parent (a sibling, an ancestor: any branch)",
+      ),
+  ).action(withSession((s, name: string | undefined, o: MergeFlags) => runMerge(s, name, o)));
+
+  common(
+    branch
+      .command("rebase [name]")
+      .alias("sync")
+      .description(
+        "bring the parent's schema and config changes since the last merge onto the branch (keeps its data and its own changes)",
+      ),
+  ).action(
+    withSession((s, name: string | undefined, o: MergeFlags) =>
+      runMerge(s, name, { ...o, rebase: true }),
+    ),
+  );
+}
+
+interface MergeFlags {
+  dryRun?: boolean;
+  saveSql?: string;
+  take?: string[];
+  takeAll?: string;
+  acceptDataLoss?: boolean;
+  into?: string;
+  rebase?: boolean;
+}
+
+async function runMerge(s: Session, name: string | undefined, o: MergeFlags): Promise<void> {
+  const what = o.rebase ? "rebase" : "merge";
+  const options = {
+    project: s.opts.project,
+    name: await branchOrCurrent(s, name),
+    dryRun: o.dryRun,
+    take: takeOptions(o.take, o.takeAll),
+    acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
+    // Under -y nothing is shown, so a re-planned merge that differs is refused.
+    confirm: s.opts.yes
+      ? undefined
+      : async (preview: string, { again }: { again: boolean }) => {
+          if (!s.opts.json) {
+            if (again) {
+              process.stderr.write(
+                `the target changed while you reviewed the ${what}; this is the new plan:\n`,
               );
             }
-          });
-          if (r.blocked) throw mergeBlockedError(r);
+            process.stderr.write(`${preview}\n`);
+          }
+          await confirm(s, `apply this ${what}?`);
         },
-      ),
-    );
+  };
+  const r = o.rebase
+    ? await rebaseBranch(s.ctx, options)
+    : await mergeBranch(s.ctx, { ...options, into: o.into });
+  if (o.saveSql) await writeFile(o.saveSql, r.preview);
+  s.out.result(r, () => {
+    if (r.dryRun || r.blocked) s.out.line(r.preview);
+    else if (r.merged) {
+      if (r.resolved.length > 0)
+        s.out.line(
+          `settled ${r.resolved.length} conflict(s): ${r.resolved.map((c) => `${c.id} (${c.take})`).join(", ")}`,
+        );
+      const counts = `${r.migrations.length} migration(s), ${r.statements.length} statement(s), rehearsed then applied in one transaction`;
+      s.out.line(
+        r.kind === "rebase"
+          ? `rebased ${r.branch} onto ${r.parent}: ${counts}; its next merge holds only its own work`
+          : `merged ${r.branch} into ${r.into}: ${counts}`,
+      );
+    }
+  });
+  if (r.blocked) throw mergeBlockedError(r);
 }
 
 const SIDES = ["branch", "parent"] as const;

@@ -25,7 +25,7 @@ const noteDefault = async (url: string) =>
     )
   )[0]?.d ?? null;
 
-describe("resolving merge conflicts in the tool (--take, --take-all, branch resolve, --accept-data-loss)", () => {
+describe("merge, part 2: --take, branch resolve, --accept-data-loss, rebase, --into", () => {
   let t: TestHome;
   let main: string;
   const cli = (...args: string[]) => bough(t.home, ["--project", P, ...args]);
@@ -142,5 +142,77 @@ describe("resolving merge conflicts in the tool (--take, --take-all, branch reso
     const done = await cli("branch", "merge", "lossy", "-y", "--accept-data-loss");
     assert.equal(done.code, 0, done.stderr + done.stdout);
     assert.equal(await columnType(main, "note"), undefined);
+  });
+
+  const tables = async (url: string) =>
+    (
+      await rows<{ t: string }>(
+        url,
+        "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+      )
+    ).map((r) => r.t);
+
+  test("rebase brings the parent's changes onto the branch, keeps its data and work; the next merge holds only that work", async () => {
+    const b = await t.branch(P, "rb");
+    await query(
+      b,
+      "ALTER TABLE orders ADD COLUMN gift boolean; INSERT INTO orders (id, gift) VALUES (7, true)",
+    );
+    await query(
+      main,
+      "CREATE TABLE extra (id int PRIMARY KEY); ALTER TABLE orders ADD COLUMN shipped date",
+    );
+    const dry = await cli("--json", "branch", "rebase", "rb", "--dry-run");
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = JSON.parse(dry.stdout) as { kind: string; statements: { objectId: string }[] };
+    assert.equal(plan.kind, "rebase");
+    assert.deepEqual([...new Set(plan.statements.map((st) => st.objectId))].sort(), [
+      "column:public.orders.shipped",
+      "table:public.extra",
+    ]);
+    assert.deepEqual(await tables(b), ["orders"], "a dry run changes nothing");
+    const done = await cli("branch", "rebase", "rb", "-y");
+    assert.equal(done.code, 0, done.stderr + done.stdout);
+    assert.match(done.stdout, /rebased rb onto main/);
+    assert.deepEqual(await tables(b), ["extra", "orders"]);
+    assert.equal(await columnType(b, "shipped"), "date");
+    assert.deepEqual(await rows(b, "SELECT id, gift FROM orders WHERE id = 7"), [
+      { id: 7, gift: true },
+    ]);
+    const merge = await cli("--json", "branch", "merge", "rb", "--dry-run");
+    const m = JSON.parse(merge.stdout) as {
+      statements: { objectId: string }[];
+      conflicts: unknown[];
+    };
+    assert.deepEqual(m.conflicts, []);
+    assert.deepEqual(
+      [...new Set(m.statements.map((st) => st.objectId))],
+      ["column:public.orders.gift"],
+    );
+    assert.equal((await cli("branch", "merge", "rb", "-y")).code, 0);
+    const again = await cli("--json", "branch", "merge", "rb", "--dry-run");
+    assert.deepEqual(JSON.parse(again.stdout).statements, [], "a second merge is a no-op");
+  });
+
+  test("--into merges a branch into a sibling on their common base; the parent is untouched", async () => {
+    const a = await t.branch(P, "sib-a");
+    const b = await t.branch(P, "sib-b");
+    await query(a, "CREATE TABLE from_a (id int PRIMARY KEY)");
+    await query(b, "CREATE TABLE from_b (id int PRIMARY KEY)");
+    const self = await cli("branch", "merge", "sib-a", "--into", "sib-a", "-y");
+    assert.equal(self.code, EXIT.usage, self.stderr);
+    const done = await cli("--json", "branch", "merge", "sib-a", "--into", "sib-b", "-y");
+    assert.equal(done.code, 0, done.stderr + done.stdout);
+    const r = JSON.parse(done.stdout) as { kind: string; into: string; merged: boolean };
+    assert.deepEqual([r.kind, r.into, r.merged], ["into", "sib-b", true]);
+    assert.ok((await tables(b)).includes("from_a") && (await tables(b)).includes("from_b"));
+    assert.ok(!(await tables(main)).includes("from_a"), "main is not the target");
+    // sib-a's own merge into main still carries its table.
+    const toMain = await cli("--json", "branch", "merge", "sib-a", "--dry-run");
+    assert.ok(
+      (JSON.parse(toMain.stdout) as { statements: { objectId: string }[] }).statements.some(
+        (st) => st.objectId === "table:public.from_a",
+      ),
+    );
   });
 });
