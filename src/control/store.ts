@@ -136,6 +136,8 @@ const MIGRATIONS: Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // Masked branches (branch create --mask): their user data was anonymized before T0.
+  "ALTER TABLE branches ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;",
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.
