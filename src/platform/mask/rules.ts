@@ -21,16 +21,14 @@ const EMAIL_LENGTH = "user_".length + EMAIL_HASH_CHARS + "@example.invalid".leng
 const PHONE_DIGITS = 10;
 const PHONE_LENGTH = "+1555".length + PHONE_DIGITS;
 
-const FIRST_NAMES = [
-  "Alex", "Blake", "Casey", "Dana", "Eli", "Frankie", "Gray", "Harper",
-  "Indy", "Jamie", "Kai", "Lee", "Morgan", "Noa", "Oakley", "Parker",
-  "Quinn", "Riley", "Sage", "Taylor", "Uma", "Val", "Wren", "Yael",
-]; // biome-ignore format: a list
-const LAST_NAMES = [
-  "Archer", "Brooks", "Carter", "Diaz", "Ellis", "Fischer", "Garcia", "Hughes",
-  "Ito", "Jensen", "Khan", "Lopez", "Moreau", "Nakamura", "Okafor", "Patel",
-  "Rossi", "Silva", "Tanaka", "Ueda", "Varga", "Weber", "Young", "Zhou",
-]; // biome-ignore format: a list
+const FIRST_NAMES =
+  "Alex Blake Casey Dana Eli Frankie Gray Harper Indy Jamie Kai Lee Morgan Noa Oakley Parker Quinn Riley Sage Taylor Uma Val Wren Yael".split(
+    " ",
+  );
+const LAST_NAMES =
+  "Archer Brooks Carter Diaz Ellis Fischer Garcia Hughes Ito Jensen Khan Lopez Moreau Nakamura Okafor Patel Rossi Silva Tanaka Ueda Varga Weber Young Zhou".split(
+    " ",
+  );
 const NAME_LENGTH =
   Math.max(...FIRST_NAMES.map((f) => f.length)) + 1 + Math.max(...LAST_NAMES.map((l) => l.length));
 
@@ -61,8 +59,7 @@ export function parseRule(text: string): MaskRule {
   if ((SIMPLE as readonly string[]).includes(t)) return { kind: t as (typeof SIMPLE)[number] };
   if (t.startsWith("fixed:")) {
     const q = quoted(t.slice("fixed:".length).trim());
-    if (!q || q.rest.trim() !== "")
-      throw invalid(`fixed needs one quoted value: fixed:'x', not ${t}`);
+    if (q?.rest.trim() !== "") throw invalid(`fixed needs one quoted value: fixed:'x', not ${t}`);
     return { kind: "fixed", value: q.value };
   }
   if (t.startsWith("sql:")) {
@@ -73,7 +70,7 @@ export function parseRule(text: string): MaskRule {
   const m = /^partial\(\s*(\d{1,4})\s*,\s*(.*?)\s*,\s*(\d{1,4})\s*\)$/s.exec(t);
   if (m) {
     const q = quoted(m[2]);
-    if (!q || q.rest !== "" || q.value === "") {
+    if (q?.rest !== "" || q.value === "") {
       throw invalid(`partial needs a non-empty quoted padding: partial(2,'*',2), not ${t}`);
     }
     return { kind: "partial", prefix: Number(m[1]), pad: q.value, suffix: Number(m[3]) };
