@@ -254,6 +254,7 @@ describe("masked branches", () => {
       ["app.people.age", "sql:nosuchfn({{value}})", /function nosuchfn\(integer\) does not exist/],
       ["app.people.age", "sql:1); DROP TABLE app.people; SELECT (1", /not one expression/],
       ["app.people", "email", /is not SCHEMA\.TABLE\.COLUMN/],
+      ["email.templates.subject", "name", /config table .* a merge would carry its fakes/],
     ];
     for (const [column, rule, message] of cases) {
       await assert.rejects(

@@ -134,6 +134,19 @@ export async function checkMaskRule(
       "name an existing column as SCHEMA.TABLE.COLUMN (see `bough branch show` for the connection string)",
     );
   }
+  // A config table's rows are merged into the parent: its fakes would overwrite the real values.
+  const config = await client.query(
+    `SELECT 1 FROM bough.table_policies WHERE table_name = $1 AND policy = 'upsert'
+        AND table_name NOT IN (SELECT table_name FROM bough.user_data_tables)`,
+    [`${at.schema}.${at.table}`],
+  );
+  if (config.rows.length > 0) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `${at.schema}.${at.table} is a config table (upsert policy in bough.table_policies): a merge would carry its fakes into the parent`,
+      "mask columns of data tables only",
+    );
+  }
   const misfit = ruleMisfit(rule, column);
   if (misfit)
     throw new BoughError(
