@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask] [--rest-seconds 5] [--mask-mb 300]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -21,6 +21,7 @@ import { mountLoopXfs } from "../test/helpers/xfs.ts";
 import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
+import { benchMask, maskTable } from "./mask.ts";
 import { benchMerge } from "./merge.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "5" },
     only: { type: "string" },
     "rest-seconds": { type: "string", default: "5" },
+    "mask-mb": { type: "string", default: "300" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -151,6 +153,11 @@ async function main() {
   if (runs("realtime")) {
     out.realtime = await benchRealtime();
     say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
+  }
+  if (runs("mask")) {
+    const mask = await benchMask({ sizeMb: Number(values["mask-mb"]) || 300 });
+    out.mask = mask;
+    say(maskTable(mask));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

@@ -18,6 +18,8 @@ import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
 import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+import { projectMaskKey } from "./mask.ts";
+import { maskBranchData } from "./mask-data.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
@@ -30,6 +32,8 @@ export interface CreateBranchOptions {
   mode?: BranchMode;
   /** Make it the CLI's current branch (default true). */
   switchTo?: boolean;
+  /** Mask the copy with the parent's rules (and auth's users) before anyone can see it. */
+  mask?: boolean;
 }
 
 export interface CreateBranchResult {
@@ -74,17 +78,19 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         parentId: parent.id,
         mode,
         port,
+        // A copy of masked data is masked data.
+        masked: o.mask === true || parent.masked,
       });
       const op = beginOperation(ctx.db, {
         projectId: project.id,
         kind: "branch-create",
         branchName: o.name,
-        args: { branchId: branch.id, parent: parent.name, mode },
+        args: { branchId: branch.id, parent: parent.name, mode, mask: o.mask === true },
       });
       return { branch, op };
     })();
     try {
-      await runCreate(ctx, { project, parent, branch, op, mode });
+      await runCreate(ctx, { project, parent, branch, op, mode, mask: o.mask === true });
     } catch (err) {
       await rollbackCreate(ctx, op, project);
       throw err;
@@ -104,7 +110,14 @@ export const createBranch = audited("branch.create", createBranchNow);
 
 async function runCreate(
   ctx: Ctx,
-  s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
+  s: {
+    project: Project;
+    parent: Branch;
+    branch: Branch;
+    op: Operation;
+    mode: BranchMode;
+    mask: boolean;
+  },
 ): Promise<void> {
   const { project, parent, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
@@ -122,16 +135,18 @@ async function runCreate(
   });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
-  if (s.mode === "full") {
+  const schemaOnly = s.mode === "schema-only";
+  // Emptied or masked: T0 is taken after, so no reset ever brings the parent's values back.
+  const rewritten = schemaOnly || s.mask;
+  if (!rewritten) {
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
     faultPoint("create:after-t0");
   }
-  const schemaOnly = s.mode === "schema-only";
   await startCluster(ctx.cluster, {
     dataDir,
     port: branch.port,
     logFile,
-    settings: schemaOnly ? EMPTYING_RUN_SETTINGS : undefined,
+    settings: rewritten ? EMPTYING_RUN_SETTINGS : undefined,
   });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
@@ -146,7 +161,20 @@ async function runCreate(
         `schema-only: materialized views left unpopulated (their refresh fails on empty tables; REFRESH them to query): ${emptied.matviewsUnpopulated.join(", ")}`,
       );
     }
-    // T0 of a schema-only branch is its emptied state, so reset returns there.
+  }
+  if (s.mask) {
+    const masked = await maskBranchData(url, projectMaskKey(ctx, project));
+    faultPoint("create:after-mask");
+    ctx.progress(
+      `masked ${Object.keys(masked.columns).length} columns in ${masked.tables} tables, refreshed ${masked.matviewsRefreshed} materialized views`,
+    );
+    if (masked.matviewsUnpopulated.length > 0) {
+      ctx.progress(
+        `masked: materialized views left unpopulated: ${masked.matviewsUnpopulated.join(", ")}`,
+      );
+    }
+  }
+  if (rewritten) {
     await stopCluster(ctx.cluster, { dataDir });
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });

@@ -146,6 +146,8 @@ const MIGRATIONS: Migration[] = [
      recorded_at TEXT NOT NULL,
      PRIMARY KEY (branch_id, conflict_id)
    );`,
+  // Masked branches (branch create --mask): their user data was anonymized before T0.
+  "ALTER TABLE branches ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;",
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

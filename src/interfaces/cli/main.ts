@@ -5,6 +5,7 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
+import { registerMask } from "./commands/mask.ts";
 import { registerMcp } from "./commands/mcp.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
@@ -33,6 +34,7 @@ function buildProgram(): Command {
   registerStorage(program);
   registerFunctions(program);
   registerSecrets(program);
+  registerMask(program);
   registerEmail(program);
   registerSchedules(program);
   registerAdminKey(program);

@@ -95,10 +95,20 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       name: branch,
       from: z.string().optional().describe("parent branch (default main)"),
       mode: z.enum(["full", "schema-only"]).optional(),
+      mask: z
+        .boolean()
+        .optional()
+        .describe("anonymize the copy with the parent's masking rules (and its auth users)"),
     },
     async (c, a) => {
       const target = { project: p(a.project), name: a.name };
-      const r = await createBranch(c, { ...target, from: a.from, mode: a.mode, switchTo: false });
+      const r = await createBranch(c, {
+        ...target,
+        from: a.from,
+        mode: a.mode,
+        mask: a.mask,
+        switchTo: false,
+      });
       return { ...r.branch, ...(await branchKeys(c, target)) };
     },
   );

@@ -62,6 +62,7 @@ const branchFields = {
   project: Type.String(),
   parent: Nullable(Type.String()),
   mode: BranchMode,
+  masked: Type.Boolean({ description: "user data and auth users anonymized at creation" }),
   state: BranchState,
   running: Type.Boolean(),
   crashed: Type.Boolean(),
@@ -111,6 +112,7 @@ export const CreateBranchBody = Type.Object(
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
+    mask: Type.Optional(Type.Boolean({ description: "apply the parent's masking rules" })),
   },
   { additionalProperties: false },
 );

@@ -13,6 +13,7 @@ import { branchOrCurrent, confirm, type Session, withSession } from "../session.
 import { registerMerge } from "./merge.ts";
 
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
+const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
 
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
@@ -23,7 +24,7 @@ function printKeys(s: Session, k: BranchKeysResult) {
 function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
   s.out.line(`parent:   ${b.parent ?? "-"}`);
-  s.out.line(`mode:     ${b.mode}`);
+  s.out.line(`mode:     ${modeLabel(b)}`);
   s.out.line(`state:    ${b.state}`);
   s.out.line(`running:  ${runningLabel(b)}`);
   s.out.line(`url:      ${b.connectionString}`);
@@ -42,15 +43,21 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
     .action(
       withSession(
-        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: { from: string; mode: BranchMode; switch: boolean; mask?: boolean },
+        ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
             name,
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            mask: o.mask,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -79,7 +86,7 @@ export function registerBranch(program: Command): void {
             items.map((b) => [
               b.name,
               b.parent ?? "-",
-              b.mode,
+              modeLabel(b),
               b.state,
               runningLabel(b),
               b.createdAt.replace("T", " ").slice(0, 19),
