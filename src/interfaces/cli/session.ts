@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { type Ctx, openContext } from "../../branches/context.ts";
+import { type Ctx, type OpenOptions, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
 import { BoughError, toBoughError } from "../../core/errors.ts";
@@ -30,15 +30,23 @@ export function globalOptions(cmd: Command): GlobalOptions {
   };
 }
 
-/** Wraps a handler: opens the context, runs, always closes it. Errors reach main.ts. */
+/**
+ * Wraps a handler: opens the context, runs, always closes it. Errors reach main.ts.
+ * `open` picks how the home is opened from the command's arguments (init and up may create the store).
+ */
 export function withSession<A extends unknown[]>(
   handler: (s: Session, ...args: A) => Promise<void>,
+  open?: (...args: A) => Pick<OpenOptions, "store" | "storeSizeBytes">,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const cmd = args[args.length - 1] as Command;
     const opts = globalOptions(cmd);
     const out = createOutput({ json: opts.json });
-    const opened = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
+    const opened = await openContext({
+      home: opts.home,
+      progress: (l) => out.progress(l),
+      ...open?.(...args),
+    });
     // The audit log names the OS user who ran the command.
     const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
     try {
