@@ -83,8 +83,14 @@ export async function prepareStore(o: {
   const fs = await fsName(paths.projectsDir);
   const copies = `branches are full copies on this filesystem (${fs})`;
   const elsewhere = "or put the home on XFS/btrfs";
-  if (getSetting(o.db, OFF_SETTING) === "off" || process.env.BOUGH_STORE === "off") {
-    return `${copies}: the store is off for this home (--no-store); a new home without it gets instant copy-on-write branches as root, ${elsewhere}`;
+  const off =
+    getSetting(o.db, OFF_SETTING) === "off"
+      ? "--no-store"
+      : process.env.BOUGH_STORE === "off"
+        ? "BOUGH_STORE=off"
+        : null;
+  if (off) {
+    return `${copies}: the store is off (${off}); a new home without it gets instant copy-on-write branches as root, ${elsewhere}`;
   }
   if (fs === "zfs") {
     return `${copies}: bough has no ZFS clone driver yet; enable block cloning (OpenZFS 2.2+, zfs_bclone_enabled=1) for FICLONE, ${elsewhere}`;
