@@ -20,6 +20,7 @@ const GB = 1024 ** 3;
 async function unsupported(): Promise<string | null> {
   if (process.getuid?.() !== 0) return "the store is made as root";
   if (!findProgram("mkfs.xfs")) return "mkfs.xfs not found (apt-get install xfsprogs)";
+  if (!existsSync("/dev/loop-control")) return "no loop devices here (/dev/loop-control)";
   if (!findProgram("filefrag")) return "filefrag not found (apt-get install e2fsprogs)";
   const driver = await detectCloneDriver(tmpdir());
   if (driver.name === "reflink") return `${tmpdir()} has reflink already: no store is made there`;
