@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Ctx, type OpenOptions, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
@@ -30,13 +30,9 @@ export function globalOptions(cmd: Command): GlobalOptions {
   };
 }
 
-/**
- * Wraps a handler: opens the context, runs, always closes it. Errors reach main.ts.
- * `open` picks how the home is opened from the command's arguments (init and up may create the store).
- */
+/** Wraps a handler: opens the context, runs, always closes it. Errors reach main.ts. */
 export function withSession<A extends unknown[]>(
   handler: (s: Session, ...args: A) => Promise<void>,
-  open?: (...args: A) => Pick<OpenOptions, "store" | "storeSizeBytes">,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const cmd = args[args.length - 1] as Command;
@@ -45,7 +41,7 @@ export function withSession<A extends unknown[]>(
     const opened = await openContext({
       home: opts.home,
       progress: (l) => out.progress(l),
-      ...open?.(...args),
+      ...storeOptionsOf(cmd),
     });
     // The audit log names the OS user who ran the command.
     const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
@@ -60,6 +56,36 @@ export function withSession<A extends unknown[]>(
       ctx.close();
     }
   };
+}
+
+/**
+ * The options of a command that may create the store, or record --no-store (init, up):
+ * `.addOption(storeSizeOption()).addOption(noStoreOption())`. Every other command only
+ * mounts an existing store.
+ */
+export const storeSizeOption = () =>
+  new Option(
+    "--store-size <size>",
+    "size of the sparse XFS image made for instant branches on a filesystem without reflink (default: half the free space, at most 64G)",
+  ).argParser(parseSize);
+
+export const noStoreOption = () =>
+  new Option("--no-store", "never make that image on this home (branches stay full copies)");
+
+function storeOptionsOf(cmd: Command): Pick<OpenOptions, "store" | "storeSizeBytes"> {
+  if (!cmd.options.some((o) => o.long === "--no-store")) return {};
+  // commander makes `--no-store` into `store: false`.
+  const o = cmd.opts() as { store: boolean; storeSize?: number };
+  return { store: o.store ? "create" : "off", storeSizeBytes: o.storeSize };
+}
+
+const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** "64G", "512M", "1.5T", "100GiB" or bytes, as commander parses an option. */
+export function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("a size such as 64G, 512M or 1T");
+  return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
 }
 
 /** Asks before destructive work; without a terminal to ask on, -y is required. */

@@ -1,16 +1,7 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { growStore, removeStore, type StoreReport } from "../../../branches/store.ts";
 import { formatBytes } from "../output.ts";
-import { confirm, type Session, withSession } from "../session.ts";
-
-const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** "64G", "512M", "1.5T", "100GiB" or bytes, as commander parses an option. */
-export function parseSize(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
-  if (!m) throw new InvalidArgumentError("a size such as 64G, 512M or 1T");
-  return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
-}
+import { confirm, parseSize, type Session, withSession } from "../session.ts";
 
 /** The store line of `bough status` and `bough store grow`. */
 export function storeLine(r: StoreReport | null): string {

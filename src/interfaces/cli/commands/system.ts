@@ -14,29 +14,8 @@ import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
 import { loggedRequest } from "../../api/request-id.ts";
-import { type Session, withSession } from "../session.ts";
-import { parseSize, storeLine } from "./store.ts";
-
-/** init's and up's store options: commander makes `--no-store` into `store: false`. */
-interface StoreOptions {
-  store: boolean;
-  storeSize?: number;
-}
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      "--store-size <size>",
-      "size of the sparse XFS image made for instant branches on a filesystem without reflink (default: half the free space, at most 64G)",
-      parseSize,
-    )
-    .option("--no-store", "never make that image on this home (branches stay full copies)");
-}
-
-const openStore = (o: StoreOptions) => ({
-  store: o.store ? ("create" as const) : ("off" as const),
-  storeSizeBytes: o.storeSize,
-});
+import { noStoreOption, type Session, storeSizeOption, withSession } from "../session.ts";
+import { storeLine } from "./store.ts";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -46,32 +25,37 @@ function parsePort(v: string): number {
 }
 
 export function registerSystem(program: Command): void {
-  storeOptions(
-    program
-      .command("init")
-      .description("create the data directory and the default project (idempotent)"),
-  ).action(
-    withSession(async (s) => {
-      const { project, created } = await ensureDefaultProject(s.ctx);
-      const adminKey = issueInitialAdminKey(s.ctx.db);
-      const result = {
-        home: s.ctx.paths.home,
-        project: project.name,
-        created,
-        cloneDriver: s.ctx.driver.name,
-        storeHint: s.ctx.storeHint,
-      };
-      s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
-        s.out.line(
-          created
-            ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
-            : `already initialised: ${s.ctx.paths.home}`,
+  program
+    .command("init")
+    .description("create the data directory and the default project (idempotent)")
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
+    .action(
+      withSession(async (s) => {
+        const { project, created } = await ensureDefaultProject(s.ctx);
+        const adminKey = issueInitialAdminKey(s.ctx.db);
+        const { driver, storeHint } = s.ctx;
+        s.out.result(
+          {
+            home: s.ctx.paths.home,
+            project: project.name,
+            created,
+            cloneDriver: driver.name,
+            storeHint,
+            ...(adminKey && { adminKey }),
+          },
+          () => {
+            s.out.line(
+              created
+                ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
+                : `already initialised: ${s.ctx.paths.home}`,
+            );
+            if (storeHint) s.out.line(storeHint);
+            if (adminKey) printAdminKey(s, adminKey);
+          },
         );
-        printStoreHint(s);
-        if (adminKey) printAdminKey(s, adminKey);
-      });
-    }, openStore),
-  );
+      }),
+    );
 
   program
     .command("status")
@@ -98,13 +82,13 @@ export function registerSystem(program: Command): void {
       }),
     );
 
-  storeOptions(
-    program
-      .command("up")
-      .description(
-        "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
-      ),
-  )
+  program
+    .command("up")
+    .description(
+      "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
+    )
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
     .option("--port <n>", "HTTP API port (default: the last one used, else 8420)", parsePort)
     .option(
       "--db-schemas <list>",
@@ -116,109 +100,97 @@ export function registerSystem(program: Command): void {
       "log every request as JSON on stderr, with its request id (default: errors only)",
     )
     .action(
-      withSession(
-        async (s, o: StoreOptions & { port?: number; dbSchemas?: string[]; log?: boolean }) => {
-          const project = s.opts.project;
-          // What this command starts (main of a project it creates included) it stops on Ctrl-C.
-          const started: string[] = [];
-          // Built first: its options (--db-schemas) are checked before anything starts.
-          const app = buildApp(s.ctx, {
-            // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
-            logger: {
-              level: o.log ? "info" : "error",
-              stream: process.stderr,
-              serializers: { req: loggedRequest },
-            },
-            restSchemas: o.dbSchemas,
-            schedules: true,
-            dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
-            onStarted: (p, b) => {
-              if (p === project && !started.includes(b)) started.push(b);
-            },
-          });
-          if (!findProject(s.ctx, project)) {
-            if (project !== "default") {
-              throw new BoughError(
-                "PROJECT_NOT_FOUND",
-                `project "${project}" does not exist`,
-                `create it with \`bough project create ${project}\``,
-              );
-            }
-            await ensureDefaultProject(s.ctx);
-            started.push("main");
-          }
-          for (const b of await startProject(s.ctx, { project })) started.push(b.name);
-          await preparePlatform(s.ctx, { project });
-          if (o.port !== undefined) setApiPort(s.ctx, o.port);
-          const port = apiPort(s.ctx);
-          await app.listen({ port, host: "127.0.0.1" }).catch((err: NodeJS.ErrnoException) => {
+      withSession(async (s, o: { port?: number; dbSchemas?: string[]; log?: boolean }) => {
+        const project = s.opts.project;
+        // What this command starts (main of a project it creates included) it stops on Ctrl-C.
+        const started: string[] = [];
+        // Built first: its options (--db-schemas) are checked before anything starts.
+        const app = buildApp(s.ctx, {
+          // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
+          logger: {
+            level: o.log ? "info" : "error",
+            stream: process.stderr,
+            serializers: { req: loggedRequest },
+          },
+          restSchemas: o.dbSchemas,
+          schedules: true,
+          dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
+          onStarted: (p, b) => {
+            if (p === project && !started.includes(b)) started.push(b);
+          },
+        });
+        if (!findProject(s.ctx, project)) {
+          if (project !== "default") {
             throw new BoughError(
-              "ENVIRONMENT",
-              `cannot serve the HTTP API on 127.0.0.1:${port}: ${err.code ?? err.message}`,
-              "pick another port with `bough up --port N`",
-            );
-          });
-          const serverUrl = `http://127.0.0.1:${port}`;
-          recordServer(s.ctx.db, serverUrl);
-          const apiUrl = `${serverUrl}${branchPathPrefix(project, "main")}`;
-          const adminKey = issueInitialAdminKey(s.ctx.db);
-          const branches = await listBranchInfos(s.ctx, { project });
-          const info = await status(s.ctx);
-          const result = {
-            project,
-            cloneDriver: info.cloneDriver,
-            store: info.store,
-            storeHint: s.ctx.storeHint,
-            apiUrl,
-            serverUrl,
-            branches,
-          };
-          s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
-            s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
-            s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
-            if (info.store) s.out.line(`store: ${storeLine(info.store)}`);
-            printStoreHint(s);
-            for (const b of branches.filter((x) => x.running)) {
-              s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
-            }
-            s.out.line(`api: ${apiUrl}`);
-            s.out.line(`dashboard: ${serverUrl}/ (sign in with an admin key)`);
-            s.out.line(`management API: ${serverUrl}/v1 (docs: ${serverUrl}/docs)`);
-            if (adminKey) printAdminKey(s, adminKey);
-            s.out.line('connect:  psql "$(npx bough branch url main)"');
-            s.out.line("keys:     npx bough branch keys main");
-            s.out.line("branch:   npx bough branch create my-feature");
-            s.out.line(
-              "Ctrl-C stops the clusters this command started (not those other commands start).",
-            );
-          });
-          // Storage gc, hourly: blobs of deleted branches and replaced files go away.
-          const gc = setInterval(
-            () => void storageGc(s.ctx, { project }).catch(() => {}),
-            3_600_000,
-          );
-          gc.unref();
-          // Mail whose delivery failed right after its request is retried from here.
-          const stopMail = startMailWorker(s.ctx, { project });
-          await waitForSignal();
-          clearServer(s.ctx.db);
-          clearInterval(gc);
-          stopMail();
-          s.out.progress("stopping");
-          await app.close();
-          const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
-          if (s.opts.json) return;
-          s.out.line(
-            `stopped ${started.length ? started.join(", ") : "nothing (it started nothing)"}`,
-          );
-          if (leftRunning.length > 0) {
-            s.out.line(
-              `still running (started by other commands): ${leftRunning.join(", ")}; \`bough branch stop NAME\` stops one`,
+              "PROJECT_NOT_FOUND",
+              `project "${project}" does not exist`,
+              `create it with \`bough project create ${project}\``,
             );
           }
-        },
-        openStore,
-      ),
+          await ensureDefaultProject(s.ctx);
+          started.push("main");
+        }
+        for (const b of await startProject(s.ctx, { project })) started.push(b.name);
+        await preparePlatform(s.ctx, { project });
+        if (o.port !== undefined) setApiPort(s.ctx, o.port);
+        const port = apiPort(s.ctx);
+        await app.listen({ port, host: "127.0.0.1" }).catch((err: NodeJS.ErrnoException) => {
+          throw new BoughError(
+            "ENVIRONMENT",
+            `cannot serve the HTTP API on 127.0.0.1:${port}: ${err.code ?? err.message}`,
+            "pick another port with `bough up --port N`",
+          );
+        });
+        const serverUrl = `http://127.0.0.1:${port}`;
+        recordServer(s.ctx.db, serverUrl);
+        const apiUrl = `${serverUrl}${branchPathPrefix(project, "main")}`;
+        const adminKey = issueInitialAdminKey(s.ctx.db);
+        const branches = await listBranchInfos(s.ctx, { project });
+        const info = await status(s.ctx);
+        const { storeHint } = s.ctx;
+        const { cloneDriver, store } = info;
+        const result = { project, cloneDriver, store, storeHint, apiUrl, serverUrl, branches };
+        s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
+          s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
+          s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
+          if (store) s.out.line(`store: ${storeLine(store)}`);
+          if (storeHint) s.out.line(storeHint);
+          for (const b of branches.filter((x) => x.running)) {
+            s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
+          }
+          s.out.line(`api: ${apiUrl}`);
+          s.out.line(`dashboard: ${serverUrl}/ (sign in with an admin key)`);
+          s.out.line(`management API: ${serverUrl}/v1 (docs: ${serverUrl}/docs)`);
+          if (adminKey) printAdminKey(s, adminKey);
+          s.out.line('connect:  psql "$(npx bough branch url main)"');
+          s.out.line("keys:     npx bough branch keys main");
+          s.out.line("branch:   npx bough branch create my-feature");
+          s.out.line(
+            "Ctrl-C stops the clusters this command started (not those other commands start).",
+          );
+        });
+        // Storage gc, hourly: blobs of deleted branches and replaced files go away.
+        const gc = setInterval(() => void storageGc(s.ctx, { project }).catch(() => {}), 3_600_000);
+        gc.unref();
+        // Mail whose delivery failed right after its request is retried from here.
+        const stopMail = startMailWorker(s.ctx, { project });
+        await waitForSignal();
+        clearServer(s.ctx.db);
+        clearInterval(gc);
+        stopMail();
+        s.out.progress("stopping");
+        await app.close();
+        const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
+        if (s.opts.json) return;
+        s.out.line(
+          `stopped ${started.length ? started.join(", ") : "nothing (it started nothing)"}`,
+        );
+        if (leftRunning.length > 0) {
+          s.out.line(
+            `still running (started by other commands): ${leftRunning.join(", ")}; \`bough branch stop NAME\` stops one`,
+          );
+        }
+      }),
     );
 
   program
@@ -249,10 +221,6 @@ export function registerSystem(program: Command): void {
         }
       }),
     );
-}
-
-function printStoreHint(s: Session): void {
-  if (s.ctx.storeHint) s.out.line(s.ctx.storeHint);
 }
 
 function printAdminKey(s: Session, k: { name: string; key: string }): void {
