@@ -3,8 +3,10 @@
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
- * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
- * (full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
+ * on a loop-mounted XFS image with reflink (as root), on the default install of this
+ * machine (a home in the temp dir as `bough init` makes it: the store image as root on a
+ * filesystem without reflink) and on the plain filesystem (the copy driver, as before the
+ * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
  * data API against direct pg queries.
  * Prints tables and writes bench/results/<time>.json.
  */
@@ -86,7 +88,20 @@ async function benchCreate(): Promise<SizeResult[]> {
     }
   }
   const plainDir = tmpdir();
-  const label = `${await fsName(plainDir)} plain`;
+  const fs = await fsName(plainDir);
+  if (sizes.length > 0) {
+    results.push(
+      ...(await benchFilesystem({
+        label: `${fs} default install`,
+        baseDir: plainDir,
+        sizesGb: sizes,
+        repeat,
+        log,
+        store: "create",
+      })),
+    );
+  }
+  const label = `${fs} plain`;
   results.push(
     ...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })),
   );

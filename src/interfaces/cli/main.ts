@@ -12,6 +12,7 @@ import { registerProject } from "./commands/project.ts";
 import { registerSchedules } from "./commands/schedules.ts";
 import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
+import { registerStore } from "./commands/store.ts";
 import { registerSystem } from "./commands/system.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
 
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerBranch(program);
   registerMigrate(program);
   registerStorage(program);
+  registerStore(program);
   registerFunctions(program);
   registerSecrets(program);
   registerMask(program);

@@ -235,6 +235,23 @@ export const Status = Type.Object({
   home: Type.String(),
   cloneDriver: Type.Union([Type.Literal("reflink"), Type.Literal("copy")]),
   cloneDriverReason: Type.String(),
+  store: Nullable(
+    Type.Object(
+      {
+        image: Type.String(),
+        mountpoint: Type.String(),
+        mounted: Type.Boolean(),
+        loopDevice: Nullable(Type.String()),
+        sizeBytes: Type.Integer(),
+        allocatedBytes: Type.Integer(),
+        usedBytes: Nullable(Type.Integer()),
+      },
+      {
+        description:
+          "the sparse XFS image (reflink) the branches live in, on filesystems without reflink",
+      },
+    ),
+  ),
   postgresVersion: Type.String(),
   postgresBinDir: Type.String(),
   runAsUser: Nullable(Type.String()),
