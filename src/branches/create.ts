@@ -30,6 +30,8 @@ export interface CreateBranchOptions {
   mode?: BranchMode;
   /** Make it the CLI's current branch (default true). */
   switchTo?: boolean;
+  /** Idle timeout of scale to zero (ms, 0 never; default DEFAULT_SUSPEND_AFTER_MS). */
+  suspendAfterMs?: number;
 }
 
 export interface CreateBranchResult {
@@ -75,6 +77,9 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         mode,
         port,
       });
+      if (o.suspendAfterMs !== undefined) {
+        updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });
+      }
       const op = beginOperation(ctx.db, {
         projectId: project.id,
         kind: "branch-create",

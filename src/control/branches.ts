@@ -14,10 +14,12 @@ interface BranchRow {
   forked_at: string | null;
   fork_lsn: string | null;
   last_error: string | null;
+  suspend_after_ms: number | null;
+  suspended_at: string | null;
 }
 
 const COLUMNS =
-  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error";
+  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, suspend_after_ms, suspended_at";
 
 const toBranch = (r: BranchRow): Branch => ({
   id: r.id,
@@ -32,6 +34,8 @@ const toBranch = (r: BranchRow): Branch => ({
   forkedAt: r.forked_at,
   forkLsn: r.fork_lsn,
   lastError: r.last_error,
+  suspendAfterMs: r.suspend_after_ms,
+  suspendedAt: r.suspended_at,
 });
 
 export function findBranch(db: Db, projectId: number, name: string): Branch | null {
@@ -92,6 +96,8 @@ type BranchPatch = Partial<{
   mergeBase: string | null;
   t0Fingerprint: string | null;
   baseFingerprint: string | null;
+  suspendAfterMs: number | null;
+  suspendedAt: string | null;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -105,6 +111,8 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   mergeBase: "merge_base",
   t0Fingerprint: "t0_fingerprint",
   baseFingerprint: "base_fingerprint",
+  suspendAfterMs: "suspend_after_ms",
+  suspendedAt: "suspended_at",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {

@@ -136,6 +136,10 @@ const MIGRATIONS: Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // Scale to zero: a branch's idle timeout (NULL: the default, 0: never) and when the
+  // proxy last stopped it for idleness (cleared when it starts), shown as `idle`.
+  `ALTER TABLE branches ADD COLUMN suspend_after_ms INTEGER;
+   ALTER TABLE branches ADD COLUMN suspended_at TEXT;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

@@ -54,6 +54,8 @@ export async function startRestApp(o: {
     forkedAt: null,
     forkLsn: null,
     lastError: null,
+    suspendAfterMs: null,
+    suspendedAt: null,
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {

@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import type { BranchInfo } from "../../../branches/info.ts";
@@ -6,13 +6,28 @@ import { type BranchKeysResult, branchKeys } from "../../../branches/keys.ts";
 import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
+import { setSuspendAfter } from "../../../branches/suspend-after.ts";
 import { switchBranch } from "../../../branches/switch.ts";
+import { parseDuration } from "../../../core/duration.ts";
+import { BoughError } from "../../../core/errors.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
 import { registerMerge } from "./merge.ts";
 
-const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
+const runningLabel = (b: BranchInfo) =>
+  b.crashed ? "crashed" : b.running ? "yes" : b.idle ? "idle" : "no";
+
+const SUSPEND_AFTER_HELP =
+  "stop it after this long without connections (30s, 5m, 2h, never; default 5m, never for main)";
+
+function durationArg(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
@@ -25,7 +40,7 @@ function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`parent:   ${b.parent ?? "-"}`);
   s.out.line(`mode:     ${b.mode}`);
   s.out.line(`state:    ${b.state}`);
-  s.out.line(`running:  ${runningLabel(b)}`);
+  s.out.line(`running:  ${runningLabel(b)} (stops after ${b.suspendAfter} idle)`);
   s.out.line(`url:      ${b.connectionString}`);
 }
 
@@ -42,15 +57,21 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
     .action(
       withSession(
-        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: { from: string; mode: BranchMode; switch: boolean; suspendAfter?: number },
+        ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
             name,
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            suspendAfterMs: o.suspendAfter,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -180,6 +201,28 @@ export function registerBranch(program: Command): void {
         s.out.result({ name: d.name, connectionString: d.connectionString }, () =>
           s.out.line(d.connectionString),
         );
+      }),
+    );
+
+  branch
+    .command("set <name>")
+    .description("change a branch's settings")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
+    .action(
+      withSession(async (s, name: string, o: { suspendAfter?: number }) => {
+        if (o.suspendAfter === undefined) {
+          throw new BoughError(
+            "INVALID_INPUT",
+            "nothing to set",
+            "pass --suspend-after DURATION|never",
+          );
+        }
+        const b = await setSuspendAfter(s.ctx, {
+          project: s.opts.project,
+          name,
+          suspendAfterMs: o.suspendAfter,
+        });
+        s.out.result(b, () => s.out.line(`${b.name}: stops after ${b.suspendAfter} idle`));
       }),
     );
 
