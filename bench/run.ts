@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|proxy] [--rest-seconds 5]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
  * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
  * (full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
- * data API against direct pg queries.
+ * data API against direct pg queries, storage, functions, realtime, and the Postgres proxy
+ * against direct connections.
  * Prints tables and writes bench/results/<time>.json.
  */
 import { execFile } from "node:child_process";
@@ -22,6 +23,7 @@ import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMerge } from "./merge.ts";
+import { benchProxy, proxyTable } from "./proxy.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
@@ -151,6 +153,10 @@ async function main() {
   if (runs("realtime")) {
     out.realtime = await benchRealtime();
     say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
+  }
+  if (runs("proxy")) {
+    out.proxy = await benchProxy();
+    say(proxyTable(out.proxy as Awaited<ReturnType<typeof benchProxy>>));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());
