@@ -6,8 +6,8 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { bough, boughJson, freePort, type RunningUp, startUp, tempHome } from "./helpers/cli.ts";
 
-// One home, one `bough up` (with its proxy) for the whole file. Branches: feat (never idles),
-// nap (idles after 1 s), and the main branch of a second project.
+// One home, one `bough up` (with its proxy) for the whole file. Branches: main, feat (never
+// idles) and nap (idles after 1 s). Other projects route the same way (`role.branch.project`).
 let home: string;
 let remove: () => Promise<void>;
 let up: RunningUp;
@@ -57,8 +57,7 @@ async function withProxy<T>(
 
 const portOf = async (c: pg.Client) => Number((await c.query("SHOW port")).rows[0].port);
 const audit = (branch: string) => boughJson<AuditRow[]>(home, ["audit", "--branch", branch]);
-const list = (project = "default") =>
-  boughJson<Info[]>(home, ["--project", project, "branch", "list"]);
+const list = () => boughJson<Info[]>(home, ["branch", "list"]);
 // Branches as listed once `bough up` runs (their ports do not move while it runs).
 let branches: Record<string, Info>;
 
@@ -86,13 +85,10 @@ before(async () => {
   await boughJson(home, ["init"]);
   await boughJson(home, ["branch", "create", "feat", "--suspend-after", "never", "--no-switch"]);
   await boughJson(home, ["branch", "create", "nap", "--suspend-after", "1s", "--no-switch"]);
-  await boughJson(home, ["project", "create", "other"]);
   proxyPort = await freePort();
   up = await startUp(home, ["--port", String(await freePort()), "--proxy-port", String(proxyPort)]);
   assert.ok(up.output().includes(`127.0.0.1:${proxyPort}`), up.output());
-  const own = await list();
-  const [other] = await list("other");
-  branches = { ...Object.fromEntries(own.map((b) => [b.name, b])), other };
+  branches = Object.fromEntries((await list()).map((b) => [b.name, b]));
   password = decodeURIComponent(new URL(branches.main.connectionString).password);
 });
 
@@ -112,10 +108,6 @@ describe("Postgres proxy", () => {
     assert.equal(
       url.connectionString,
       `postgres://postgres.feat:${encodeURIComponent(password)}@127.0.0.1:${proxyPort}/postgres`,
-    );
-    assert.match(
-      branches.other.connectionString,
-      new RegExp(`//postgres\\.main\\.other:.*:${proxyPort}/`),
     );
     assert.equal(branches.nap.suspendAfter, "1s");
     assert.equal(branches.main.suspendAfter, "never");
@@ -143,14 +135,8 @@ describe("Postgres proxy", () => {
   });
 
   test("role.branch.project and options=-c bough.branch= pick the target; other options pass", async () => {
-    const otherPort = branches.other.port;
-    // Each project has its own superuser password.
-    const otherPassword = decodeURIComponent(new URL(branches.other.connectionString).password);
-    assert.equal(
-      await withProxy("postgres.main.other", portOf, { password: otherPassword }),
-      otherPort,
-    );
     const featPort = branches.feat.port;
+    assert.equal(await withProxy("postgres.feat.default", portOf), featPort);
     const r = await withProxy(
       "postgres",
       async (c) => ({
@@ -162,10 +148,9 @@ describe("Postgres proxy", () => {
     );
     assert.deepEqual(r, { port: featPort, path: "feat_path", leaked: null });
     const o = await withProxy("postgres", portOf, {
-      options: "-c bough.project=other -c bough.branch=main",
-      password: otherPassword,
+      options: "-c bough.project=default -c bough.branch=feat",
     });
-    assert.equal(o, otherPort);
+    assert.equal(o, featPort);
   });
 
   test("unknown branch: a FATAL ErrorResponse with SQLSTATE 3D000 and a hint, for pg and psql", async () => {
