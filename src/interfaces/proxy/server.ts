@@ -29,6 +29,7 @@ export interface ProxyOptions {
 
 /** Ports tried in order when `--proxy-port` is not given (after the last one used). */
 const DEFAULT_PORTS = [5432, 6543, 0];
+const STARTUP_TIMEOUT_MS = 60_000;
 const PORT_SETTING = "proxy:port";
 
 /**
@@ -104,6 +105,8 @@ export function startProxy(ctx: Ctx, o: ProxyOptions): Promise<RunningProxy> {
     client.setNoDelay(true);
     client.on("error", () => {});
     client.on("close", () => sockets.delete(client));
+    // As Postgres' authentication_timeout: a client that never says who it is goes away.
+    client.setTimeout(STARTUP_TIMEOUT_MS, () => client.destroy());
     let buf: Buffer = Buffer.alloc(0);
     const fail = (e: { code: string; message: string; hint?: string }) => {
       client.end(errorResponse(e));
@@ -152,6 +155,7 @@ export function startProxy(ctx: Ctx, o: ProxyOptions): Promise<RunningProxy> {
           upstream.destroy();
           return;
         }
+        client.setTimeout(0);
         relay(client, upstream, encodeStartup(version, startup), rest, cancelKeys);
         sockets.add(upstream);
         upstream.on("close", () => sockets.delete(upstream));
@@ -169,6 +173,8 @@ export function startProxy(ctx: Ctx, o: ProxyOptions): Promise<RunningProxy> {
     server.once("error", reject);
     server.listen({ port: o.port, host: o.host ?? "127.0.0.1", exclusive: true }, () => {
       server.off("error", reject);
+      // Accept errors (EMFILE) cost that one client, never the server.
+      server.on("error", () => {});
       const address = server.address();
       resolve({
         port: typeof address === "object" && address ? address.port : o.port,

@@ -61,7 +61,7 @@ export function registerSystem(program: Command): void {
           if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
           s.out.line(`projects:     ${r.projects}`);
           s.out.line(`server:       ${r.serverUrl ?? "not running (start it with `bough up`)"}`);
-          if (r.proxyPort !== null) s.out.line(`postgres:     127.0.0.1:${r.proxyPort} (proxy)`);
+          if (r.proxyPort !== null) s.out.line(`proxy:        127.0.0.1:${r.proxyPort} (Postgres)`);
           const rows = r.clusters.map((c) => [
             c.project,
             c.branch,
