@@ -90,7 +90,8 @@ async function suspendIfIdle(
         return false;
       }
       if (activity.idleForMs(branch.id) < timeout) return false;
-      // A query running or a transaction open on a direct connection is use too.
+      // A query running or a transaction open on a direct connection is use too, and so is
+      // a realtime subscription to changes (its walsender streams).
       if (await busyDirectly(project, branch)) {
         activity.touch(branch.id);
         return false;
@@ -114,7 +115,7 @@ async function busyDirectly(project: Project, branch: Branch): Promise<boolean> 
   const { rows } = await withClient(branchUrl(project, branch), (c) =>
     c.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+        WHERE backend_type IN ('client backend', 'walsender') AND pid <> pg_backend_pid()
           AND state IS DISTINCT FROM 'idle'`,
     ),
   );
