@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask] [--rest-seconds 5] [--mask-mb 300]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|proxy] [--rest-seconds 5] [--mask-mb 300]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -7,7 +7,8 @@
  * machine (a home in the temp dir as `bough init` makes it: the store image as root on a
  * filesystem without reflink) and on the plain filesystem (the copy driver, as before the
  * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
- * data API against direct pg queries.
+ * data API against direct pg queries, storage, functions, realtime, masking, and the Postgres
+ * proxy against direct connections.
  * Prints tables and writes bench/results/<time>.json.
  */
 import { execFile } from "node:child_process";
@@ -25,6 +26,7 @@ import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMask, maskTable } from "./mask.ts";
 import { benchMerge } from "./merge.ts";
+import { benchProxy, proxyTable } from "./proxy.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
@@ -173,6 +175,10 @@ async function main() {
     const mask = await benchMask({ sizeMb: Number(values["mask-mb"]) || 300 });
     out.mask = mask;
     say(maskTable(mask));
+  }
+  if (runs("proxy")) {
+    out.proxy = await benchProxy();
+    say(proxyTable(out.proxy as Awaited<ReturnType<typeof benchProxy>>));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

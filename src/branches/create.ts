@@ -34,6 +34,8 @@ export interface CreateBranchOptions {
   switchTo?: boolean;
   /** Mask the copy with the parent's rules (and auth's users) before anyone can see it. */
   mask?: boolean;
+  /** Idle timeout of scale to zero (ms, 0 never; default DEFAULT_SUSPEND_AFTER_MS). */
+  suspendAfterMs?: number;
 }
 
 export interface CreateBranchResult {
@@ -81,6 +83,9 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         // A copy of masked data is masked data.
         masked: o.mask === true || parent.masked,
       });
+      if (o.suspendAfterMs !== undefined) {
+        updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });
+      }
       const op = beginOperation(ctx.db, {
         projectId: project.id,
         kind: "branch-create",

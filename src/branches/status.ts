@@ -1,6 +1,6 @@
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
-import { runningServerUrl } from "../control/server.ts";
+import { runningProxy, runningServerUrl } from "../control/server.ts";
 import { hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { readOnly } from "./exclusive.ts";
@@ -18,6 +18,8 @@ export interface StatusReport {
   projects: number;
   /** Base URL of the running `bough up` (management API under /v1), or null when none runs. */
   serverUrl: string | null;
+  /** Port of the running `bough up`'s Postgres proxy (every branch on one port), or null. */
+  proxyPort: number | null;
   clusters: { project: string; branch: string; port: number; running: boolean; crashed: boolean }[];
 }
 
@@ -47,6 +49,7 @@ export function status(ctx: Ctx): Promise<StatusReport> {
       runAsUser: ctx.cluster.runAs?.name ?? null,
       projects: projects.length,
       serverUrl: runningServerUrl(ctx.db),
+      proxyPort: runningProxy(ctx.db)?.port ?? null,
       clusters,
     };
   });

@@ -15,10 +15,12 @@ interface BranchRow {
   fork_lsn: string | null;
   last_error: string | null;
   masked: number;
+  suspend_after_ms: number | null;
+  suspended_at: string | null;
 }
 
 const COLUMNS =
-  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, masked";
+  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, masked, suspend_after_ms, suspended_at";
 
 const toBranch = (r: BranchRow): Branch => ({
   id: r.id,
@@ -34,6 +36,8 @@ const toBranch = (r: BranchRow): Branch => ({
   forkLsn: r.fork_lsn,
   lastError: r.last_error,
   masked: r.masked === 1,
+  suspendAfterMs: r.suspend_after_ms,
+  suspendedAt: r.suspended_at,
 });
 
 export function findBranch(db: Db, projectId: number, name: string): Branch | null {
@@ -101,6 +105,8 @@ type BranchPatch = Partial<{
   mergeBase: string | null;
   t0Fingerprint: string | null;
   baseFingerprint: string | null;
+  suspendAfterMs: number | null;
+  suspendedAt: string | null;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -114,6 +120,8 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   mergeBase: "merge_base",
   t0Fingerprint: "t0_fingerprint",
   baseFingerprint: "base_fingerprint",
+  suspendAfterMs: "suspend_after_ms",
+  suspendedAt: "suspended_at",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {

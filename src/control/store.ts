@@ -148,6 +148,10 @@ const MIGRATIONS: Migration[] = [
    );`,
   // Masked branches (branch create --mask): their user data was anonymized before T0.
   "ALTER TABLE branches ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;",
+  // Scale to zero: a branch's idle timeout (NULL: the default, 0: never) and when the
+  // proxy last stopped it for idleness (cleared when it starts), shown as `idle`.
+  `ALTER TABLE branches ADD COLUMN suspend_after_ms INTEGER;
+   ALTER TABLE branches ADD COLUMN suspended_at TEXT;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

@@ -55,6 +55,8 @@ export async function startRestApp(o: {
     forkLsn: null,
     lastError: null,
     masked: false,
+    suspendAfterMs: null,
+    suspendedAt: null,
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {

@@ -71,7 +71,11 @@ const branchFields = {
   forkedAt: Nullable(Type.String()),
   forkLsn: Nullable(Type.String()),
   lastError: Nullable(Type.String()),
-  connectionString: Type.String(),
+  connectionString: Type.String({
+    description: "through bough up's Postgres proxy while it runs, else the cluster's own port",
+  }),
+  idle: Type.Boolean({ description: "stopped by scale to zero; the next connection starts it" }),
+  suspendAfter: Type.String({ description: "idle timeout: 5m, 30s, never, ..." }),
 };
 
 export const BranchInfo = Type.Object(branchFields);

@@ -1,14 +1,13 @@
 import type { Command } from "commander";
 import { readAudit } from "../../../control/audit.ts";
+import { durationMs } from "../../../core/duration.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { withSession } from "../session.ts";
 
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `--since`: an ISO instant, or an age such as 30m, 1h, 7d. */
 export function sinceInstant(t: string, now = Date.now()): string {
-  const age = /^(\d+)([smhd])$/u.exec(t);
-  if (age) return new Date(now - Number(age[1]) * UNITS[age[2]]).toISOString();
+  const age = durationMs(t);
+  if (age !== null) return new Date(now - age).toISOString();
   const at = Date.parse(t);
   if (Number.isNaN(at)) {
     throw new BoughError(

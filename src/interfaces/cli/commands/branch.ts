@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import type { BranchInfo } from "../../../branches/info.ts";
@@ -6,14 +6,29 @@ import { type BranchKeysResult, branchKeys } from "../../../branches/keys.ts";
 import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
+import { setSuspendAfter } from "../../../branches/suspend-after.ts";
 import { switchBranch } from "../../../branches/switch.ts";
+import { parseDuration } from "../../../core/duration.ts";
+import { BoughError } from "../../../core/errors.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
 import { registerMerge } from "./merge.ts";
 
-const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
 const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
+const runningLabel = (b: BranchInfo) =>
+  b.crashed ? "crashed" : b.running ? "yes" : b.idle ? "idle" : "no";
+
+const SUSPEND_AFTER_HELP =
+  "stop it after this long without connections (30s, 5m, 2h, never; default 5m, never for main)";
+
+function durationArg(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
@@ -26,7 +41,7 @@ function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`parent:   ${b.parent ?? "-"}`);
   s.out.line(`mode:     ${modeLabel(b)}`);
   s.out.line(`state:    ${b.state}`);
-  s.out.line(`running:  ${runningLabel(b)}`);
+  s.out.line(`running:  ${runningLabel(b)} (stops after ${b.suspendAfter} idle)`);
   s.out.line(`url:      ${b.connectionString}`);
 }
 
@@ -44,12 +59,19 @@ export function registerBranch(program: Command): void {
     )
     .option("--no-switch", "do not make it the current branch")
     .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
     .action(
       withSession(
         async (
           s,
           name: string,
-          o: { from: string; mode: BranchMode; switch: boolean; mask?: boolean },
+          o: {
+            from: string;
+            mode: BranchMode;
+            switch: boolean;
+            mask?: boolean;
+            suspendAfter?: number;
+          },
         ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
@@ -58,6 +80,7 @@ export function registerBranch(program: Command): void {
             mode: o.mode,
             switchTo: o.switch,
             mask: o.mask,
+            suspendAfterMs: o.suspendAfter,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -187,6 +210,28 @@ export function registerBranch(program: Command): void {
         s.out.result({ name: d.name, connectionString: d.connectionString }, () =>
           s.out.line(d.connectionString),
         );
+      }),
+    );
+
+  branch
+    .command("set <name>")
+    .description("change a branch's settings")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
+    .action(
+      withSession(async (s, name: string, o: { suspendAfter?: number }) => {
+        if (o.suspendAfter === undefined) {
+          throw new BoughError(
+            "INVALID_INPUT",
+            "nothing to set",
+            "pass --suspend-after DURATION|never",
+          );
+        }
+        const b = await setSuspendAfter(s.ctx, {
+          project: s.opts.project,
+          name,
+          suspendAfterMs: o.suspendAfter,
+        });
+        s.out.result(b, () => s.out.line(`${b.name}: stops after ${b.suspendAfter} idle`));
       }),
     );
 
