@@ -11,6 +11,8 @@ import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
+import { type DdlRef, linkChanges } from "../platform/ddl-log/links.ts";
+import { readDdlLog } from "../platform/ddl-log/read.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -61,6 +63,8 @@ export interface MergeReport {
   secretsMissingOnParent: string[];
   /** The reviewable SQL preview (what --save-sql writes). */
   preview: string;
+  /** Change id → the branch's recorded DDL statements that touched its object, oldest first. */
+  changeHistory: Record<string, DdlRef[]>;
 }
 
 const MAX_REPLANS = 3;
@@ -129,9 +133,13 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
   const branch = await startBranch(ctx, project, found.branch);
   const parent = await startBranch(ctx, project, found.parent);
   const prepared = await prepareMerge(ctx, { project, branch, parent });
+  const history = linkChanges(
+    prepared.diff.changes,
+    await withClient(branchUrl(project, branch), (c) => readDdlLog(c)),
+  );
   const report = (merged: boolean): Round => ({
     kind: "done",
-    report: toReport(branch, parent, prepared, o, merged),
+    report: toReport(branch, parent, { ...prepared, history }, o, merged),
   });
   if (o.dryRun) return report(false);
   if (isBlocked(prepared)) {
@@ -157,13 +165,13 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
       `run \`bough branch merge ${branch.name} --dry-run\` to see the new plan, then merge again`,
     );
   }
-  return applyRound(ctx, { o, project, branch, parent, prepared });
+  return applyRound(ctx, { o, project, branch, parent, prepared: { ...prepared, history } });
 }
 
 /** Rehearses and applies one confirmed plan; "stale" when the parent moved since planning. */
 async function applyRound(
   ctx: Ctx,
-  r: { o: MergeOptions; project: Project; branch: Branch; parent: Branch; prepared: PreparedMerge },
+  r: { o: MergeOptions; project: Project; branch: Branch; parent: Branch; prepared: Reviewed },
 ): Promise<Round> {
   const { project, branch, parent, prepared } = r;
   const op = beginBranchOperation(ctx, {
@@ -188,7 +196,9 @@ async function applyRound(
       migrations: prepared.migrations.map((m) => m.name),
     };
     advance(ctx.db, op, "applying", { ...landing });
-    const outcome = await withClient(branchUrl(project, parent), (c) =>
+    // The parent's DDL log tells the merge's statements by their application_name.
+    const applyUrl = `${branchUrl(project, parent)}?application_name=${encodeURIComponent(`bough merge ${branch.name}`)}`;
+    const outcome = await withClient(applyUrl, (c) =>
       applyInTransaction(c, {
         migrations: prepared.migrations,
         statements: prepared.runnable,
@@ -224,10 +234,13 @@ async function applyRound(
   }
 }
 
+/** A prepared merge with the branch's DDL statements linked to its changes. */
+type Reviewed = PreparedMerge & { history: Record<string, DdlRef[]> };
+
 function toReport(
   branch: Branch,
   parent: Branch,
-  p: PreparedMerge,
+  p: Reviewed,
   o: MergeOptions,
   merged: boolean,
 ): MergeReport {
@@ -248,6 +261,7 @@ function toReport(
     platformChanges: p.platform,
     secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
+    changeHistory: p.history,
   };
 }
 

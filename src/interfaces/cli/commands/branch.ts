@@ -10,6 +10,7 @@ import { switchBranch } from "../../../branches/switch.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
+import { registerHistory } from "./history.ts";
 import { registerMerge } from "./merge.ts";
 
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
@@ -213,4 +214,5 @@ export function registerBranch(program: Command): void {
     );
 
   registerMerge(branch);
+  registerHistory(branch);
 }
