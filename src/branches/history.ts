@@ -1,3 +1,4 @@
+import { sinceInstant } from "../core/since.ts";
 import { type DdlEntry, readDdlLog } from "../platform/ddl-log/read.ts";
 import { ensurePlatformSchema, hasPlatformSchema } from "../platform/schema.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
@@ -10,7 +11,7 @@ import { withClient } from "./sql.ts";
 export interface BranchHistoryOptions {
   project: string;
   name: string;
-  /** Only statements at or after this ISO instant. */
+  /** Only statements at or after this ISO instant or age (30m, 1h, 7d). */
   since?: string;
 }
 
@@ -35,7 +36,7 @@ export function branchHistory(ctx: Ctx, o: BranchHistoryOptions): Promise<Branch
     const live = await startBranch(ctx, project, branch);
     const entries = await withClient(branchUrl(project, live), async (c) => {
       if (!(await hasPlatformSchema(c))) await ensurePlatformSchema(c);
-      return readDdlLog(c, { since: o.since });
+      return readDdlLog(c, { since: o.since === undefined ? undefined : sinceInstant(o.since) });
     });
     return { project: project.name, branch: branch.name, forkedAt: branch.forkedAt, entries };
   });

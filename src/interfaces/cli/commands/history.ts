@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { branchHistory } from "../../../branches/history.ts";
 import type { DdlEntry } from "../../../platform/ddl-log/read.ts";
 import { branchOrCurrent, withSession } from "../session.ts";
-import { sinceInstant } from "./audit.ts";
 
 /** "alice" or "alice as app_owner", and the client when it said who it is. */
 export function ddlActor(e: Pick<DdlEntry, "sessionUser" | "currentUser" | "applicationName">) {
@@ -27,7 +26,7 @@ export function registerHistory(branch: Command): void {
         const h = await branchHistory(s.ctx, {
           project: s.opts.project,
           name: await branchOrCurrent(s, name),
-          since: o.since === undefined ? undefined : sinceInstant(o.since),
+          since: o.since,
         });
         s.out.result(h, () => {
           if (h.entries.length === 0) {
