@@ -87,3 +87,9 @@ const ddlRef = (e: DdlEntry): DdlRef => ({
   statement:
     e.statement.length > MAX_STATEMENT ? `${e.statement.slice(0, MAX_STATEMENT - 1)}…` : e.statement,
 });
+
+/** The first line of a statement, shortened for a table cell or a review line. */
+export function statementLine(sql: string, max = 100): string {
+  const line = sql.trim().split("\n")[0];
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

@@ -8,8 +8,8 @@ export interface DdlObject {
   /** Postgres' object type: `table`, `index`, `table column`, `function`, ... */
   type: string;
   schema: string | null;
-  /** Postgres' object identity, e.g. `public.orders` or `public.orders.note`. */
-  identity: string;
+  /** Postgres' object identity, e.g. `public.orders` or `public.orders.note` (null for a GRANT). */
+  identity: string | null;
   /** Names of the object it belongs to (a relation, a function, a type, a schema). */
   target: string[] | null;
 }

@@ -201,7 +201,7 @@ export const DdlEntry = Type.Object({
       action: Type.String({ description: "the command that touched it, or `dropped`" }),
       type: Type.String(),
       schema: Nullable(Type.String()),
-      identity: Type.String(),
+      identity: Nullable(Type.String()),
       target: Nullable(Type.Array(Type.String())),
     }),
   ),

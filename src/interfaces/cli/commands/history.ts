@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { branchHistory } from "../../../branches/history.ts";
+import { statementLine } from "../../../platform/ddl-log/links.ts";
 import type { DdlEntry } from "../../../platform/ddl-log/read.ts";
 import { branchOrCurrent, withSession } from "../session.ts";
 
@@ -9,12 +10,6 @@ export function ddlActor(e: Pick<DdlEntry, "sessionUser" | "currentUser" | "appl
     e.currentUser === e.sessionUser ? e.sessionUser : `${e.sessionUser} as ${e.currentUser}`;
   return e.applicationName ? `${who} (${e.applicationName})` : who;
 }
-
-/** The first line of a statement, shortened for a table cell. */
-export const statementLine = (sql: string, max = 100) => {
-  const line = sql.trim().split("\n")[0];
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-};
 
 export function registerHistory(branch: Command): void {
   branch
@@ -41,7 +36,7 @@ export function registerHistory(branch: Command): void {
               ddlActor(e),
               e.commandTag,
               statementLine(e.statement),
-              e.objects.map((x) => x.identity).join(", "),
+              e.objects.map((x) => x.identity ?? x.type).join(", "),
             ]),
           );
         });
