@@ -29,10 +29,7 @@ export function renderAudit(project: string, rows: AuditEntry[]): SafeHtml {
 }
 
 /** The page body: a branch filter (a GET form, so the URL says what is shown) and the live table. */
-export function auditBody(
-  project: string,
-  o: { branch?: string; rows: AuditEntry[] },
-): SafeHtml {
+export function auditBody(project: string, o: { branch?: string; rows: AuditEntry[] }): SafeHtml {
   const live = `${paths.auditFragment(project)}${o.branch ? `?branch=${encodeURIComponent(o.branch)}` : ""}`;
   return html`<h1>Audit log of ${project}</h1>
 <p id="audit-about" class="muted">Every action on the project's branches, from the CLI, the API, MCP and this dashboard: who, what, how it ended. The newest ${AUDIT_PAGE_LIMIT}, oldest first; updates live as branches change.</p>

@@ -85,7 +85,9 @@ const ddlRef = (e: DdlEntry): DdlRef => ({
   applicationName: e.applicationName,
   commandTag: e.commandTag,
   statement:
-    e.statement.length > MAX_STATEMENT ? `${e.statement.slice(0, MAX_STATEMENT - 1)}…` : e.statement,
+    e.statement.length > MAX_STATEMENT
+      ? `${e.statement.slice(0, MAX_STATEMENT - 1)}…`
+      : e.statement,
 });
 
 /** The first line of a statement, shortened for a table cell or a review line. */

@@ -193,7 +193,9 @@ export const DdlEntry = Type.Object({
   at: Type.String(),
   sessionUser: Type.String(),
   currentUser: Type.String({ description: "the role in effect (after SET ROLE)" }),
-  applicationName: Type.String({ description: "e.g. `bough merge feature-x` for a merge's statements" }),
+  applicationName: Type.String({
+    description: "e.g. `bough merge feature-x` for a merge's statements",
+  }),
   commandTag: Type.String(),
   statement: Type.String(),
   objects: Type.Array(
