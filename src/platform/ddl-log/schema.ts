@@ -23,6 +23,12 @@ import { ensureBookkeeping } from "../../merge/bookkeeping.ts";
  *   bookkeeping) is not recorded. `target` is the names of the object a change belongs
  *   to (a column's or an index's relation, a function), for linking merge changes.
  */
+/** SQL: [schema, relation] of the `catalog` row the command touched, by its `rel` column. */
+const relationOf = (catalog: string, rel: string) =>
+  `(SELECT ARRAY[n.nspname, r.relname]::text[] FROM ${catalog} x
+      JOIN pg_class r ON r.oid = x.${rel}
+      JOIN pg_namespace n ON n.oid = r.relnamespace WHERE x.oid = c.objid)`;
+
 const DDL_LOG_SQL = `
 CREATE TABLE IF NOT EXISTS bough.ddl_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -76,17 +82,11 @@ BEGIN
                       JOIN pg_namespace n ON n.oid = coalesce(r.relnamespace, t.typnamespace)
                      WHERE k.oid = c.objid)
                  WHEN 'pg_trigger'::regclass THEN
-                   (SELECT ARRAY[n.nspname, r.relname]::text[] FROM pg_trigger g
-                      JOIN pg_class r ON r.oid = g.tgrelid
-                      JOIN pg_namespace n ON n.oid = r.relnamespace WHERE g.oid = c.objid)
+                   ${relationOf("pg_trigger", "tgrelid")}
                  WHEN 'pg_policy'::regclass THEN
-                   (SELECT ARRAY[n.nspname, r.relname]::text[] FROM pg_policy p
-                      JOIN pg_class r ON r.oid = p.polrelid
-                      JOIN pg_namespace n ON n.oid = r.relnamespace WHERE p.oid = c.objid)
+                   ${relationOf("pg_policy", "polrelid")}
                  WHEN 'pg_rewrite'::regclass THEN
-                   (SELECT ARRAY[n.nspname, r.relname]::text[] FROM pg_rewrite w
-                      JOIN pg_class r ON r.oid = w.ev_class
-                      JOIN pg_namespace n ON n.oid = r.relnamespace WHERE w.oid = c.objid)
+                   ${relationOf("pg_rewrite", "ev_class")}
                  WHEN 'pg_proc'::regclass THEN
                    (SELECT ARRAY[n.nspname, p.proname]::text[] FROM pg_proc p
                       JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = c.objid)

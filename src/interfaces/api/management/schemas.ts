@@ -234,7 +234,9 @@ export const AuditEntry = Type.Object({
   action: Type.String(),
   project: Nullable(Type.String()),
   branch: Nullable(Type.String()),
-  args: Type.Object({}, { additionalProperties: true }),
+  args: Type.Record(Type.String(), Type.Unknown(), {
+    description: "the call's options, secrets left out",
+  }),
   result: Type.String({ description: "ok, or the error code" }),
   durationMs: Nullable(Type.Integer()),
 });
