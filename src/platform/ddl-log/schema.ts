@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { ensureBookkeeping } from "../../merge/bookkeeping.ts";
+import { ddlEventTriggersSql } from "../event-triggers.ts";
 
 /**
  * The DDL audit of a branch: an event trigger records every DDL statement into
@@ -127,18 +128,7 @@ BEGIN
 END
 $f$;
 REVOKE ALL ON FUNCTION bough.ddl_log_record() FROM PUBLIC;
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'bough_ddl_log_end') THEN
-    CREATE EVENT TRIGGER bough_ddl_log_end ON ddl_command_end
-      EXECUTE FUNCTION bough.ddl_log_record();
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'bough_ddl_log_drop') THEN
-    CREATE EVENT TRIGGER bough_ddl_log_drop ON sql_drop
-      EXECUTE FUNCTION bough.ddl_log_record();
-  END IF;
-END
-$$;
+${ddlEventTriggersSql({ end: "bough_ddl_log_end", drop: "bough_ddl_log_drop", fn: "bough.ddl_log_record" })}
 `;
 
 /** Installs bough.ddl_log and its event triggers (idempotent; superuser). */
