@@ -279,6 +279,7 @@ describe("management API", () => {
       sdk.branches,
       sdk.migrations,
       sdk.operations,
+      sdk.audit,
       { status: sdk.status },
     ]) {
       for (const fn of Object.values(group) as ((...a: unknown[]) => Promise<unknown>)[]) {

@@ -13,6 +13,8 @@ import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprin
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
 import { REBASE_LABELS } from "../merge/render/conflicts.ts";
+import { type DdlRef, linkChanges } from "../platform/ddl-log/links.ts";
+import { readDdlLog } from "../platform/ddl-log/read.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -83,6 +85,8 @@ export interface MergeReport {
   secretsMissingOnParent: string[];
   /** The reviewable SQL preview (what --save-sql writes). */
   preview: string;
+  /** Change id → the source branch's recorded DDL statements that touched its object, oldest first. */
+  changeHistory: Record<string, DdlRef[]>;
 }
 
 const MAX_REPLANS = 3;
@@ -176,9 +180,16 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     recorded: route.recorded,
     labels: o.rebase ? REBASE_LABELS : undefined,
   });
+  const reviewed: Reviewed = {
+    ...prepared,
+    history: linkChanges(
+      prepared.diff.changes,
+      await withClient(branchUrl(project, source), (c) => readDdlLog(c)),
+    ),
+  };
   const report = (merged: boolean): Round => ({
     kind: "done",
-    report: toReport(route, prepared, o, merged),
+    report: toReport(route, reviewed, o, merged),
   });
   if (o.dryRun) return report(false);
   if (isBlocked(prepared)) {
@@ -215,13 +226,13 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
       `run \`bough branch ${o.rebase ? "rebase" : "merge"} ${route.owner.name} --dry-run\` to see the new plan, then try again`,
     );
   }
-  return applyRound(ctx, { o, route: { ...route, source, target }, prepared });
+  return applyRound(ctx, { o, route: { ...route, source, target }, prepared: reviewed });
 }
 
 /** Rehearses and applies one confirmed plan; "stale" when the target moved since planning. */
 async function applyRound(
   ctx: Ctx,
-  r: { o: MergeOptions; route: MergeRoute; prepared: PreparedMerge },
+  r: { o: MergeOptions; route: MergeRoute; prepared: Reviewed },
 ): Promise<Round> {
   const { route, prepared } = r;
   const { project, target, owner } = route;
@@ -249,7 +260,9 @@ async function applyRound(
       landedState: route.landedState,
     };
     advance(ctx.db, op, "applying", { ...landing });
-    const outcome = await withClient(branchUrl(project, target), (c) =>
+    // The target's DDL log tells the merge's statements by their application_name.
+    const applyUrl = `${branchUrl(project, target)}?application_name=${encodeURIComponent(`bough ${route.kind === "rebase" ? "rebase" : "merge"} ${route.source.name}`)}`;
+    const outcome = await withClient(applyUrl, (c) =>
       applyInTransaction(c, {
         migrations: prepared.migrations,
         statements: prepared.runnable,
@@ -281,12 +294,10 @@ async function applyRound(
   }
 }
 
-function toReport(
-  route: MergeRoute,
-  p: PreparedMerge,
-  o: MergeOptions,
-  merged: boolean,
-): MergeReport {
+/** A prepared merge with the source's DDL statements linked to its changes. */
+type Reviewed = PreparedMerge & { history: Record<string, DdlRef[]> };
+
+function toReport(route: MergeRoute, p: Reviewed, o: MergeOptions, merged: boolean): MergeReport {
   return {
     kind: route.kind,
     branch: route.owner.name,
@@ -308,6 +319,7 @@ function toReport(
     platformChanges: p.platform,
     secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
+    changeHistory: p.history,
   };
 }
 

@@ -1,6 +1,9 @@
 import type {
   AppliedMigrationT,
+  AuditEntryT,
+  AuditQueryT,
   BranchDetailT,
+  BranchHistoryT,
   BranchInfoT,
   BranchKeysT,
   BranchListItemT,
@@ -21,7 +24,10 @@ import type {
 
 export type {
   AppliedMigrationT as AppliedMigration,
+  AuditEntryT as AuditEntry,
+  AuditQueryT as AuditQuery,
   BranchDetailT as BranchDetail,
+  BranchHistoryT as BranchHistory,
   BranchInfoT as BranchInfo,
   BranchKeysT as BranchKeys,
   BranchListItemT as BranchListItem,
@@ -62,6 +68,11 @@ export class BoughApiError extends Error {
 }
 
 const seg = encodeURIComponent;
+/** `?a=1&b=x` of the options that are set, or "". */
+const query = (o: Record<string, string | number | undefined>) => {
+  const set = Object.entries(o).filter((e): e is [string, string | number] => e[1] !== undefined);
+  return set.length === 0 ? "" : `?${new URLSearchParams(set.map(([k, v]) => [k, String(v)]))}`;
+};
 const branchPath = (project: string, branch: string) =>
   `/v1/projects/${seg(project)}/branches/${seg(branch)}`;
 
@@ -128,6 +139,9 @@ export class Bough {
     /** Records which side wins one conflict; the branch's next merge uses it. */
     resolve: (project: string, branch: string, r: ResolveBodyT) =>
       this.call<ResolveReportT>("POST", `${branchPath(project, branch)}/resolutions`, r),
+    /** The DDL statements run on the branch since its fork, oldest first. */
+    history: (project: string, branch: string, o: { since?: string } = {}) =>
+      this.call<BranchHistoryT>("GET", `${branchPath(project, branch)}/history${query(o)}`),
   };
 
   readonly migrations = {
@@ -139,6 +153,11 @@ export class Bough {
 
   readonly operations = {
     get: (id: string) => this.call<OperationInfoT>("GET", `/v1/operations/${seg(id)}`),
+  };
+
+  readonly audit = {
+    /** The newest `limit` (default 100) audit lines matching the filters, oldest first. */
+    list: (q: AuditQueryT = {}) => this.call<AuditEntryT[]>("GET", `/v1/audit${query(q)}`),
   };
 
   readonly status = () => this.call<StatusT>("GET", "/v1/status");

@@ -7,6 +7,7 @@ import { deleteBranch } from "../../branches/delete.ts";
 import { diffBranch } from "../../branches/diff.ts";
 import { emailOutbox } from "../../branches/email.ts";
 import { deployFunction } from "../../branches/functions.ts";
+import { branchHistory } from "../../branches/history.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/merge.ts";
@@ -180,6 +181,17 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     "What a branch changed since T0, and what its parent changed meanwhile (read-only). Run before merge_branch.",
     { project, name: branch },
     (c, a) => diffBranch(c, { project: p(a.project), name: a.name }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "branch_history",
+    "The DDL statements run on a branch since its fork (T0), oldest first: who (role, application_name), when, the statement and the objects it touched. Read-only.",
+    {
+      project,
+      name: branch,
+      since: z.string().optional().describe("only since an ISO time or an age (30m, 1h, 7d)"),
+    },
+    (c, a) => branchHistory(c, { project: p(a.project), name: a.name, since: a.since }),
     { readOnlyHint: true },
   );
   tool(

@@ -7,6 +7,7 @@ import { BoughError } from "../../../core/errors.ts";
 import { branchRoutes } from "./branches.ts";
 import type { ManagementDeps } from "./context.ts";
 import { managementError, sendError } from "./errors.ts";
+import { historyRoutes } from "./history.ts";
 import { mergeRoutes } from "./merge.ts";
 import { migrationRoutes } from "./migrations.ts";
 import { operations } from "./operations.ts";
@@ -73,6 +74,7 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
         mergeRoutes,
         migrationRoutes,
         systemRoutes,
+        historyRoutes,
       ]) {
         v1.register(routes(deps));
       }

@@ -196,6 +196,16 @@ export const ResolveReport = Type.Object({
   remaining: Type.Array(Type.String()),
 });
 
+/** A DDL log row as the merge review cites it under a change (src/platform/ddl-log/links.ts). */
+export const DdlRef = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String({ description: "the role in effect when it ran" }),
+  applicationName: Type.String(),
+  commandTag: Type.String(),
+  statement: Type.String({ description: "cut at 500 characters" }),
+});
+
 export const MergeReport = Type.Object({
   kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
   branch: Type.String(),
@@ -217,7 +227,70 @@ export const MergeReport = Type.Object({
   fingerprintSkipped: Nullable(Type.String()),
   statements: EngineObjects,
   preview: Type.String({ description: "the reviewable SQL preview" }),
+  changeHistory: Type.Record(Type.String(), Type.Array(DdlRef), {
+    description: "change id → the branch's recorded DDL statements that touched its object",
+  }),
 });
+
+export const SinceQuery = Type.Object({
+  since: Type.Optional(
+    Type.String({ maxLength: 64, description: "an ISO time or an age (30m, 1h, 7d)" }),
+  ),
+});
+
+export const DdlEntry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  sessionUser: Type.String(),
+  currentUser: Type.String({ description: "the role in effect (after SET ROLE)" }),
+  applicationName: Type.String({
+    description: "e.g. `bough merge feature-x` for a merge's statements",
+  }),
+  commandTag: Type.String(),
+  statement: Type.String(),
+  objects: Type.Array(
+    Type.Object({
+      action: Type.String({ description: "the command that touched it, or `dropped`" }),
+      type: Type.String(),
+      schema: Nullable(Type.String()),
+      identity: Nullable(Type.String()),
+      target: Nullable(Type.Array(Type.String())),
+    }),
+  ),
+});
+
+export const BranchHistory = Type.Object({
+  project: Type.String(),
+  branch: Type.String(),
+  forkedAt: Nullable(Type.String({ description: "T0; null for a root branch" })),
+  entries: Type.Array(DdlEntry),
+});
+
+export const AuditQuery = Type.Object({
+  project: Type.Optional(Name),
+  branch: Type.Optional(Name),
+  since: SinceQuery.properties.since,
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1000, description: "the newest N lines (default 100)" }),
+  ),
+});
+
+export const AuditEntry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Nullable(
+    Type.Object({ kind: Type.String(), name: Type.String(), client: Nullable(Type.String()) }),
+  ),
+  action: Type.String(),
+  project: Nullable(Type.String()),
+  branch: Nullable(Type.String()),
+  args: Type.Record(Type.String(), Type.Unknown(), {
+    description: "the call's options, secrets left out",
+  }),
+  result: Type.String({ description: "ok, or the error code" }),
+  durationMs: Nullable(Type.Integer()),
+});
+export const AuditEntries = Type.Array(AuditEntry);
 
 export const MigrationItem = Type.Object({ name: Type.String(), checksum: Type.String() });
 export const Migrations = Type.Array(MigrationItem);
@@ -302,4 +375,7 @@ export type ResolveReportT = Static<typeof ResolveReport>;
 export type MigrationItemT = Static<typeof MigrationItem>;
 export type AppliedMigrationT = Static<typeof AppliedMigration>;
 export type StatusT = Static<typeof Status>;
+export type BranchHistoryT = Static<typeof BranchHistory>;
+export type AuditEntryT = Static<typeof AuditEntry>;
+export type AuditQueryT = Static<typeof AuditQuery>;
 export type OperationInfoT = Static<typeof OperationInfo>;

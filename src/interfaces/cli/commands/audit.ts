@@ -1,23 +1,7 @@
 import type { Command } from "commander";
 import { readAudit } from "../../../control/audit.ts";
-import { durationMs } from "../../../core/duration.ts";
-import { BoughError } from "../../../core/errors.ts";
+import { sinceInstant } from "../../../core/since.ts";
 import { withSession } from "../session.ts";
-
-/** `--since`: an ISO instant, or an age such as 30m, 1h, 7d. */
-export function sinceInstant(t: string, now = Date.now()): string {
-  const age = durationMs(t);
-  if (age !== null) return new Date(now - age).toISOString();
-  const at = Date.parse(t);
-  if (Number.isNaN(at)) {
-    throw new BoughError(
-      "INVALID_INPUT",
-      `--since "${t}" is neither an ISO time nor an age`,
-      "use e.g. --since 2026-01-31T12:00:00Z or --since 1h (s, m, h, d)",
-    );
-  }
-  return new Date(at).toISOString();
-}
 
 export function registerAudit(program: Command): void {
   program

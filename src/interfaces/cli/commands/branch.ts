@@ -13,6 +13,7 @@ import { BoughError } from "../../../core/errors.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
+import { registerHistory } from "./history.ts";
 import { registerMerge } from "./merge.ts";
 
 const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
@@ -265,4 +266,5 @@ export function registerBranch(program: Command): void {
     );
 
   registerMerge(branch);
+  registerHistory(branch);
 }
