@@ -70,6 +70,12 @@ export function registerMetrics(app: FastifyInstance, ctx: Ctx): void {
     buckets: OPERATION_BUCKETS,
     registers: [registry],
   });
+  const statementsApplied = new Counter({
+    name: "bough_merge_statements_applied_total",
+    help: "Statements merges applied to their parent (migrations included), by project",
+    labelNames: ["project"],
+    registers: [registry],
+  });
   const requests = new Counter({
     name: "bough_platform_requests_total",
     help: "HTTP requests by service (auth, rest, storage, functions, realtime, email, management, dashboard) and status",
@@ -102,6 +108,11 @@ export function registerMetrics(app: FastifyInstance, ctx: Ctx): void {
     for (const e of readAudit(ctx.db, { afterId: lastAuditId })) {
       operations.inc({ kind: e.action, outcome: e.result });
       if (e.durationMs !== null) operationSeconds.observe({ kind: e.action }, e.durationMs / 1000);
+      // Recorded by the merge on its audit line (src/branches/merge.ts), 0 for a dry run.
+      const applied = e.args.statementsApplied;
+      if (e.action === "branch.merge" && typeof applied === "number" && applied > 0) {
+        statementsApplied.inc({ project: e.project ?? "" }, applied);
+      }
       lastAuditId = e.id;
     }
   };
