@@ -88,6 +88,7 @@ test("/metrics exposes branches, clusters, operations and platform requests", as
     ["bough_platform_requests_total", "counter"],
     ["bough_platform_request_duration_seconds", "histogram"],
     ["bough_merge_statements_applied_total", "counter"],
+    ["bough_clone_bytes_total", "counter"],
     ["process_cpu_seconds_total", "counter"],
   ]) {
     assert.equal(m.types.get(name), type, name);
@@ -110,6 +111,8 @@ test("/metrics exposes branches, clusters, operations and platform requests", as
   assert.ok((m.value("bough_operation_duration_seconds_sum", { kind: "branch.create" }) ?? 0) > 0);
   assert.ok(mergedStatements > 0);
   assert.equal(m.value("bough_merge_statements_applied_total", { project: "m" }), mergedStatements);
+  // One branch created: its data directory, WAL and T0, several MB of a fresh cluster.
+  assert.ok((m.value("bough_clone_bytes_total", { project: "m" }) ?? 0) > 1 << 20);
 
   const requests = (service: string, status: string) =>
     m.value("bough_platform_requests_total", { service, status });

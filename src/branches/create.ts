@@ -37,6 +37,8 @@ export interface CreateBranchResult {
   /** Wall time of the whole create, in milliseconds. */
   elapsedMs: number;
   cloneDriver: string;
+  /** Logical bytes cloned: the data directory, its WAL and T0 (reflink shares them on disk). */
+  clonedBytes: number;
 }
 
 /**
@@ -83,8 +85,9 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
       });
       return { branch, op };
     })();
+    let clonedBytes: number;
     try {
-      await runCreate(ctx, { project, parent, branch, op, mode });
+      clonedBytes = await runCreate(ctx, { project, parent, branch, op, mode });
     } catch (err) {
       await rollbackCreate(ctx, op, project);
       throw err;
@@ -96,16 +99,20 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
       branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
       elapsedMs: performance.now() - started,
       cloneDriver: ctx.driver.name,
+      clonedBytes,
     };
   });
 }
 
-export const createBranch = audited("branch.create", createBranchNow);
+/** The bytes cloned go on the audit line, which /metrics counts. */
+export const createBranch = audited("branch.create", createBranchNow, {
+  measure: (r) => ({ clonedBytes: r.clonedBytes }),
+});
 
 async function runCreate(
   ctx: Ctx,
   s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
-): Promise<void> {
+): Promise<number> {
   const { project, parent, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
@@ -122,8 +129,14 @@ async function runCreate(
   });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
+  let cloned = fork.bytes;
   if (s.mode === "full") {
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     faultPoint("create:after-t0");
   }
   const schemaOnly = s.mode === "schema-only";
@@ -148,7 +161,12 @@ async function runCreate(
     }
     // T0 of a schema-only branch is its emptied state, so reset returns there.
     await stopCluster(ctx.cluster, { dataDir });
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
   }
   const { base, fingerprint } = await captureBase(url);
@@ -167,6 +185,7 @@ async function runCreate(
     });
     finishOperation(ctx.db, op, "done");
   })();
+  return cloned;
 }
 
 /**
