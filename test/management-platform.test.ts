@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { type Ctx, openContext } from "../src/branches/context.ts";
 import { readAudit } from "../src/control/audit.ts";
 import { Bough } from "../src/sdk/index.ts";
 import { type ManagementServer, managementServer } from "./helpers/management.ts";
+import { call } from "./helpers/mcp.ts";
 
 // One `bough up` for the file; everything happens on main of the default project.
 let server: ManagementServer;
@@ -365,5 +368,49 @@ describe("management API: functions, schedules, secrets, email", () => {
       branch: "main",
     });
     assert.ok(!server.up.output().includes(SECRET_VALUE));
+  });
+
+  test("MCP over /mcp: deploy_function, list_functions, list_schedules, read_outbox, audited as the agent", async () => {
+    const mcp = new Client({ name: "platform-agent", version: "1.0.0" });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL("/mcp", server.base), {
+        requestInit: { headers: { Authorization: `Bearer ${server.key}` } },
+      }),
+    );
+    try {
+      const source = 'Deno.serve(() => new Response("from mcp"));';
+      const d = await call(mcp, "deploy_function", {
+        branch: "main",
+        name: "mcp-fn",
+        source,
+        verifyJwt: false,
+      });
+      assert.equal(d.isError, false, JSON.stringify(d.body));
+      const res = await fetch(`${server.base}/p/default/b/main/functions/v1/mcp-fn`);
+      assert.equal(await res.text(), "from mcp");
+      const fns = await call(mcp, "list_functions", { branch: "main" });
+      assert.deepEqual(
+        rows<{ name: string }>(fns.body.functions).map((f) => f.name),
+        ["mcp-fn"],
+      );
+      const jobs = await call(mcp, "list_schedules", { branch: "main" });
+      assert.deepEqual(jobs.body.schedules, []);
+      const outbox = await call(mcp, "read_outbox", { branch: "main" });
+      assert.equal(rows(outbox.body.outbox).length, 1);
+      const nope = await call(mcp, "list_functions", { branch: "nope" });
+      assert.equal(nope.isError, true);
+      assert.equal(nope.body.code, "BRANCH_NOT_FOUND");
+    } finally {
+      await mcp.close();
+    }
+    const agent = { kind: "mcp", name: "admin", client: "platform-agent" };
+    const log = audit("main");
+    const deploy = log.find((r) => r.action === "function.deploy" && r.args.function === "mcp-fn");
+    assert.deepEqual(deploy?.actor, agent);
+    assert.equal(deploy?.result, "ok");
+    assert.ok(!JSON.stringify(deploy).includes("from mcp"), "the source is not audited");
+    assert.ok(
+      log.some((r) => r.action === "email.outbox.read" && r.actor?.client === "platform-agent"),
+    );
   });
 });
