@@ -43,6 +43,8 @@ export interface CreateBranchResult {
   /** Wall time of the whole create, in milliseconds. */
   elapsedMs: number;
   cloneDriver: string;
+  /** Logical bytes cloned: the data directory, its WAL and T0 (reflink shares them on disk). */
+  clonedBytes: number;
 }
 
 /**
@@ -94,8 +96,16 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
       });
       return { branch, op };
     })();
+    let clonedBytes: number;
     try {
-      await runCreate(ctx, { project, parent, branch, op, mode, mask: o.mask === true });
+      clonedBytes = await runCreate(ctx, {
+        project,
+        parent,
+        branch,
+        op,
+        mode,
+        mask: o.mask === true,
+      });
     } catch (err) {
       await rollbackCreate(ctx, op, project);
       throw err;
@@ -107,11 +117,15 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
       branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
       elapsedMs: performance.now() - started,
       cloneDriver: ctx.driver.name,
+      clonedBytes,
     };
   });
 }
 
-export const createBranch = audited("branch.create", createBranchNow);
+/** The bytes cloned go on the audit line, which /metrics counts. */
+export const createBranch = audited("branch.create", createBranchNow, {
+  measure: (r) => ({ clonedBytes: r.clonedBytes }),
+});
 
 async function runCreate(
   ctx: Ctx,
@@ -123,7 +137,7 @@ async function runCreate(
     mode: BranchMode;
     mask: boolean;
   },
-): Promise<void> {
+): Promise<number> {
   const { project, parent, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
@@ -143,8 +157,14 @@ async function runCreate(
   const schemaOnly = s.mode === "schema-only";
   // Emptied or masked: T0 is taken after, so no reset ever brings the parent's values back.
   const rewritten = schemaOnly || s.mask;
+  let cloned = fork.bytes;
   if (!rewritten) {
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     faultPoint("create:after-t0");
   }
   await startCluster(ctx.cluster, {
@@ -181,7 +201,12 @@ async function runCreate(
   }
   if (rewritten) {
     await stopCluster(ctx.cluster, { dataDir });
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
   }
   const { base, fingerprint } = await captureBase(url);
@@ -200,6 +225,7 @@ async function runCreate(
     });
     finishOperation(ctx.db, op, "done");
   })();
+  return cloned;
 }
 
 /**

@@ -136,9 +136,13 @@ export function mergeBlockedError(r: MergeReport): BoughError {
     r,
   );
 }
-/** Audited as refused (MERGE_CONFLICT) when blocked, dry runs included. */
+/**
+ * Audited as refused (MERGE_CONFLICT) when blocked, dry runs included; a merge that landed
+ * records how many statements it applied (migrations included), which /metrics counts.
+ */
 export const mergeBranch = audited("branch.merge", mergeBranchNow, {
   outcome: (r) => (r.blocked ? "MERGE_CONFLICT" : null),
+  measure: (r) => ({ statementsApplied: r.merged ? r.statements.length : 0 }),
 });
 
 /**

@@ -6,7 +6,7 @@ import { createBranch } from "../../branches/create.ts";
 import { deleteBranch } from "../../branches/delete.ts";
 import { diffBranch } from "../../branches/diff.ts";
 import { emailOutbox } from "../../branches/email.ts";
-import { deployFunction } from "../../branches/functions.ts";
+import { deployFunction, listFunctionsOp } from "../../branches/functions.ts";
 import { branchHistory } from "../../branches/history.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
@@ -14,6 +14,7 @@ import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/mer
 import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
+import { scheduleList } from "../../branches/schedules.ts";
 import { toBoughError } from "../../core/errors.ts";
 
 export interface McpOptions {
@@ -275,6 +276,24 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
         source: a.source,
         verifyJwt: a.verifyJwt,
       }),
+  );
+  tool(
+    "list_functions",
+    "The edge functions deployed on a branch (name, files, size, whether they need a key).",
+    { project, branch },
+    async (c, a) => ({
+      functions: await listFunctionsOp(c, { project: p(a.project), branch: a.branch }),
+    }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "list_schedules",
+    "The cron jobs of a branch and whether each fires there (a copied job is paused until resumed on the branch).",
+    { project, branch },
+    async (c, a) => ({
+      schedules: await scheduleList(c, { project: p(a.project), branch: a.branch }),
+    }),
+    { readOnlyHint: true },
   );
   tool(
     "read_outbox",

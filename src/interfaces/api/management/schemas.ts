@@ -3,10 +3,10 @@ import { type Static, type TSchema, Type } from "typebox";
 // Inputs and outputs of the management API (/v1). They validate requests, shape responses
 // and are the OpenAPI document (/openapi.json); the SDK's types are derived from them.
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 // Names are checked by the operations (src/core/names.ts), so a bad one gets INVALID_NAME,
 // the code the CLI gives; the schema only bounds the length.
-const Name = Type.String({ minLength: 1, maxLength: 256 });
+export const Name = Type.String({ minLength: 1, maxLength: 256 });
 
 export const ErrorBody = Type.Object(
   {
