@@ -195,56 +195,56 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     (c, a) => branchHistory(c, { project: p(a.project), name: a.name, since: a.since }),
     { readOnlyHint: true },
   );
+  const takeArgs = {
+    dryRun: z.boolean().optional(),
+    takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+    takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+    acceptDataLoss: z.boolean().optional(),
+  };
+  /** The merge engine either way; a blocked run is an error carrying the conflicts. */
+  const mergeTool = async (
+    c: Ctx,
+    a: {
+      project?: string;
+      name: string;
+      dryRun?: boolean;
+      takeBranch?: string[];
+      takeParent?: string[];
+      acceptDataLoss?: boolean;
+      into?: string;
+    },
+    rebase: boolean,
+  ) => {
+    const o = {
+      project: p(a.project),
+      name: a.name,
+      dryRun: a.dryRun,
+      take: { branch: a.takeBranch, parent: a.takeParent },
+      acceptDataLoss: a.acceptDataLoss ?? false,
+    };
+    const r = rebase ? await rebaseBranch(c, o) : await mergeBranch(c, { ...o, into: a.into });
+    if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+    return r;
+  };
   tool(
     "merge_branch",
     "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged. Settle conflicts with takeBranch/takeParent (conflict ids from the report) only after reading both definitions; a plan that deletes data needs acceptDataLoss.",
     {
       project,
       name: branch,
-      dryRun: z.boolean().optional(),
-      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
-      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
-      acceptDataLoss: z.boolean().optional(),
+      ...takeArgs,
       into: z
         .string()
         .optional()
         .describe("merge into this branch instead of the parent (a sibling, an ancestor)"),
     },
-    async (c, a) => {
-      const r = await mergeBranch(c, {
-        project: p(a.project),
-        name: a.name,
-        into: a.into,
-        dryRun: a.dryRun,
-        take: { branch: a.takeBranch, parent: a.takeParent },
-        acceptDataLoss: a.acceptDataLoss ?? false,
-      });
-      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
-      return r;
-    },
+    (c, a) => mergeTool(c, a, false),
   );
   tool(
     "rebase_branch",
     "Bring the parent's schema and config changes since the last merge onto a branch (its data and own changes are kept), so that its next merge holds only its own work. Call with dryRun: true first; conflicts are as in merge_branch (takeBranch keeps the branch's version).",
-    {
-      project,
-      name: branch,
-      dryRun: z.boolean().optional(),
-      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
-      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
-      acceptDataLoss: z.boolean().optional(),
-    },
-    async (c, a) => {
-      const r = await rebaseBranch(c, {
-        project: p(a.project),
-        name: a.name,
-        dryRun: a.dryRun,
-        take: { branch: a.takeBranch, parent: a.takeParent },
-        acceptDataLoss: a.acceptDataLoss ?? false,
-      });
-      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
-      return r;
-    },
+    { project, name: branch, ...takeArgs },
+    (c, a) => mergeTool(c, a, true),
   );
   tool(
     "migrate_apply",

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
+import type { Ctx } from "../../../branches/context.ts";
 import { diffBranch } from "../../../branches/diff.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
 import { resolveConflict } from "../../../branches/merge-resolve.ts";
@@ -9,6 +11,36 @@ const tags = ["merge"];
 
 /** `bough branch diff` and `bough branch merge [--dry-run]`. */
 export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncTypebox {
+  /** Both run the one engine: dry runs answer at once, the rest as an operation. */
+  const mergeOrRebase = async (
+    ctx: Ctx,
+    req: { params: { project: string; branch: string }; body: S.MergeBodyT; wait?: boolean },
+    reply: FastifyReply,
+    rebase: boolean,
+  ) => {
+    const b = req.body;
+    const plan = {
+      project: req.params.project,
+      name: req.params.branch,
+      take: b.take,
+      acceptDataLoss: b.acceptDataLoss ?? false,
+    };
+    const go = (dryRun: boolean) =>
+      rebase
+        ? rebaseBranch(ctx, { ...plan, dryRun })
+        : mergeBranch(ctx, { ...plan, into: b.into, dryRun });
+    if (b.dryRun) return go(true);
+    return ops.run(reply, {
+      kind: rebase ? "branch.rebase" : "branch.merge",
+      wait: req.wait,
+      okStatus: 200,
+      work: async () => {
+        const r = await go(false);
+        if (r.blocked) throw mergeBlockedError(r);
+        return r;
+      },
+    });
+  };
   return async (app) => {
     app.get(
       "/projects/:project/branches/:branch/diff",
@@ -40,26 +72,7 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
           response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
         },
       },
-      async (req, reply) => {
-        const ctx = ctxOf(req);
-        const target = { project: req.params.project, name: req.params.branch };
-        const plan = {
-          ...target,
-          take: req.body.take,
-          acceptDataLoss: req.body.acceptDataLoss ?? false,
-        };
-        if (req.body.dryRun) return mergeBranch(ctx, { ...plan, dryRun: true });
-        return ops.run(reply, {
-          kind: "branch.merge",
-          wait: req.query.wait,
-          okStatus: 200,
-          work: async () => {
-            const r = await mergeBranch(ctx, plan);
-            if (r.blocked) throw mergeBlockedError(r);
-            return r;
-          },
-        });
-      },
+      (req, reply) => mergeOrRebase(ctxOf(req), { ...req, wait: req.query.wait }, reply, false),
     );
 
     app.post(
@@ -76,26 +89,7 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
           response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
         },
       },
-      async (req, reply) => {
-        const ctx = ctxOf(req);
-        const plan = {
-          project: req.params.project,
-          name: req.params.branch,
-          take: req.body.take,
-          acceptDataLoss: req.body.acceptDataLoss ?? false,
-        };
-        if (req.body.dryRun) return rebaseBranch(ctx, { ...plan, dryRun: true });
-        return ops.run(reply, {
-          kind: "branch.rebase",
-          wait: req.query.wait,
-          okStatus: 200,
-          work: async () => {
-            const r = await rebaseBranch(ctx, plan);
-            if (r.blocked) throw mergeBlockedError(r);
-            return r;
-          },
-        });
-      },
+      (req, reply) => mergeOrRebase(ctxOf(req), { ...req, wait: req.query.wait }, reply, true),
     );
 
     app.post(
