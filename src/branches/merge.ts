@@ -36,6 +36,11 @@ export interface MergeOptions {
   confirm?: (preview: string, o: { again: boolean }) => Promise<void>;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
+  /**
+   * Merge into a protected parent other than the root: refused without it. Merges into
+   * the root (main) never need it: merging into main is the reviewed way to change it.
+   */
+  allowProtected?: boolean;
 }
 
 export interface MergeReport {
@@ -115,6 +120,15 @@ export const mergeBranch = audited("branch.merge", mergeBranchNow, {
   outcome: (r) => (r.blocked ? "MERGE_CONFLICT" : null),
 });
 
+function requireMergeAllowed(parent: Branch, o: MergeOptions): void {
+  if (!parent.protected || parent.parentId === null || o.allowProtected) return;
+  throw new BoughError(
+    "BRANCH_PROTECTED",
+    `branch "${parent.name}" is protected: merging into it needs an explicit yes`,
+    `pass --allow-protected (API/MCP: allowProtected), or \`bough branch unprotect ${parent.name}\``,
+  );
+}
+
 /** What the user agreed to: every planned statement, migrations included, in order. */
 const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
 
@@ -125,6 +139,7 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     hint: "merge a branch created with `bough branch create`",
   });
   const { project } = found;
+  if (!o.dryRun) requireMergeAllowed(found.parent, o);
   for (const b of [found.branch, found.parent]) requireSettled(b, "merge");
   const branch = await startBranch(ctx, project, found.branch);
   const parent = await startBranch(ctx, project, found.parent);

@@ -14,10 +14,13 @@ interface BranchRow {
   forked_at: string | null;
   fork_lsn: string | null;
   last_error: string | null;
+  protected: number;
+  expires_at: string | null;
+  dir_name: string | null;
 }
 
 const COLUMNS =
-  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error";
+  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, protected, expires_at, dir_name";
 
 const toBranch = (r: BranchRow): Branch => ({
   id: r.id,
@@ -32,6 +35,9 @@ const toBranch = (r: BranchRow): Branch => ({
   forkedAt: r.forked_at,
   forkLsn: r.fork_lsn,
   lastError: r.last_error,
+  protected: r.protected === 1,
+  expiresAt: r.expires_at,
+  dirName: r.dir_name ?? r.name,
 });
 
 export function findBranch(db: Db, projectId: number, name: string): Branch | null {
@@ -74,8 +80,9 @@ export function insertBranch(
 ): Branch {
   const id = freshId(db, "branches");
   db.prepare(
-    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?)",
-  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso());
+    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, protected) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?)",
+    // A root branch (main) is protected from the start.
+  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso(), o.parentId === null ? 1 : 0);
   const branch = branchById(db, id);
   if (!branch) throw new Error("branch row vanished after insert");
   return branch;
@@ -92,6 +99,10 @@ type BranchPatch = Partial<{
   mergeBase: string | null;
   t0Fingerprint: string | null;
   baseFingerprint: string | null;
+  protected: boolean;
+  expiresAt: string | null;
+  name: string;
+  dirName: string;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -105,6 +116,10 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   mergeBase: "merge_base",
   t0Fingerprint: "t0_fingerprint",
   baseFingerprint: "base_fingerprint",
+  protected: "protected",
+  expiresAt: "expires_at",
+  name: "name",
+  dirName: "dir_name",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {
@@ -151,4 +166,14 @@ export function mergeBaseOf(
     t0Fingerprint: row?.t0_fingerprint ?? null,
     baseFingerprint: row?.base_fingerprint ?? null,
   };
+}
+
+/** Branches whose expiry time has passed (oldest expiry first), in every project. */
+export function expiredBranches(db: Db, now: string): Branch[] {
+  const rows = db
+    .prepare(
+      `SELECT ${COLUMNS} FROM branches WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id`,
+    )
+    .all(now) as BranchRow[];
+  return rows.map(toBranch);
 }

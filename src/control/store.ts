@@ -136,6 +136,12 @@ const MIGRATIONS: Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // Protection and expiry (src/branches/protect.ts, expiry.ts); every root branch (main) starts
+  // protected. dir_name: the name its directories were made under, so a rename moves nothing.
+  `ALTER TABLE branches ADD COLUMN protected INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE branches ADD COLUMN expires_at TEXT;
+   ALTER TABLE branches ADD COLUMN dir_name TEXT;
+   UPDATE branches SET protected = 1 WHERE parent_id IS NULL;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

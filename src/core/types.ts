@@ -40,4 +40,10 @@ export interface Branch {
   forkLsn: string | null;
   /** Last error of a failed operation (merge, start), shown by `branch show`. */
   lastError: string | null;
+  /** Refuses reset, restore and delete (`bough branch unprotect`); main starts protected. */
+  protected: boolean;
+  /** When the server (or the next command) deletes it, ISO 8601; null: never. */
+  expiresAt: string | null;
+  /** The name its directories were made under (a rename keeps them where they are). */
+  dirName: string;
 }

@@ -54,6 +54,9 @@ export async function startRestApp(o: {
     forkedAt: null,
     forkLsn: null,
     lastError: null,
+    protected: true,
+    expiresAt: null,
+    dirName: "main",
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {
