@@ -18,7 +18,7 @@ import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
  * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
  * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user.
  */
-export type Actor = { kind: "cli" | "api" | "mcp"; name: string; client?: string };
+export type Actor = { kind: "cli" | "api" | "mcp" | "expiry"; name: string; client?: string };
 
 /** Everything an operation needs, passed in (no singletons) so tests can point it anywhere. */
 export interface Ctx {

@@ -20,9 +20,10 @@ import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
+import { type ExpiryInput, expiryOf } from "./set.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
 
-export interface CreateBranchOptions {
+export interface CreateBranchOptions extends Omit<ExpiryInput, "noExpiry"> {
   project: string;
   name: string;
   /** Parent branch; default main. */
@@ -66,6 +67,7 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
     }
     const parent = requireBranch(ctx, project, o.from ?? "main");
     requireSettled(parent, "branch from it");
+    const expiresAt = expiryOf(o, { name: o.name, parentId: parent.id, protected: false });
     const port = await pickFreePort(reservedPorts(ctx.db));
     const { branch, op } = ctx.db.transaction(() => {
       const branch = insertBranch(ctx.db, {
@@ -74,6 +76,7 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         parentId: parent.id,
         mode,
         port,
+        expiresAt,
       });
       const op = beginOperation(ctx.db, {
         projectId: project.id,

@@ -19,6 +19,10 @@ export interface BranchInfo {
   forkLsn: string | null;
   lastError: string | null;
   connectionString: string;
+  /** Reset, restore and delete are refused (`bough branch unprotect`); main starts protected. */
+  protected: boolean;
+  /** When it is deleted (ISO 8601), null: never. */
+  expiresAt: string | null;
 }
 
 export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Branch[]): BranchInfo {
@@ -39,5 +43,7 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     forkLsn: branch.forkLsn,
     lastError: branch.lastError,
     connectionString: branchUrl(project, branch),
+    protected: branch.protected,
+    expiresAt: branch.expiresAt,
   };
 }

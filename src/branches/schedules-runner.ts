@@ -86,6 +86,8 @@ export function fireContextOf(
 
 interface Watched {
   port: number;
+  /** A renamed branch is watched again: function targets are called by its name. */
+  name: string;
   pool: pg.Pool;
   stop(): void;
 }
@@ -118,7 +120,7 @@ export function startScheduleRunner(ctx: Ctx, o: RunnerOptions): { stop(): Promi
         if (BUSY.has(branch.state) || !isRunning(ctx, project, branch)) continue;
         live.add(branch.id);
         const w = watched.get(branch.id);
-        if (w && w.port === branch.port) continue;
+        if (w && w.port === branch.port && w.name === branch.name) continue;
         if (w) await unwatch(branch.id);
         const pool = new pg.Pool({ connectionString: branchUrl(project, branch), max: 3 });
         // The branch stopping under an idle connection must not crash the server.
@@ -134,7 +136,12 @@ export function startScheduleRunner(ctx: Ctx, o: RunnerOptions): { stop(): Promi
           reloadMs: o.reloadMs ?? 2_000,
           onError: report,
         });
-        watched.set(branch.id, { port: branch.port, pool, stop: () => scheduler.stop() });
+        watched.set(branch.id, {
+          port: branch.port,
+          name: branch.name,
+          pool,
+          stop: () => scheduler.stop(),
+        });
       }
     }
     for (const id of [...watched.keys()]) if (!live.has(id)) await unwatch(id);

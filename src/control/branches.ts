@@ -76,13 +76,30 @@ export function reservedPorts(db: Db): Set<number> {
 
 export function insertBranch(
   db: Db,
-  o: { projectId: number; name: string; parentId: number | null; mode: BranchMode; port: number },
+  o: {
+    projectId: number;
+    name: string;
+    parentId: number | null;
+    mode: BranchMode;
+    port: number;
+    expiresAt?: string | null;
+  },
 ): Branch {
   const id = freshId(db, "branches");
   db.prepare(
-    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, protected) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?)",
+    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, protected, expires_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?)",
+  ).run(
+    id,
+    o.projectId,
+    o.name,
+    o.parentId,
+    o.mode,
+    o.port,
+    nowIso(),
     // A root branch (main) is protected from the start.
-  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso(), o.parentId === null ? 1 : 0);
+    o.parentId === null ? 1 : 0,
+    o.expiresAt ?? null,
+  );
   const branch = branchById(db, id);
   if (!branch) throw new Error("branch row vanished after insert");
   return branch;

@@ -13,6 +13,7 @@ import type {
   OperationInfoT,
   ProjectDetailT,
   ProjectT,
+  SetBranchBodyT,
   StatusT,
 } from "../interfaces/api/management/schemas.ts";
 
@@ -102,8 +103,20 @@ export class Bough {
       this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/start`),
     stop: (project: string, branch: string) =>
       this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/stop`),
-    reset: (project: string, branch: string) =>
-      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/reset?wait=true`),
+    reset: (project: string, branch: string, o: { toParent?: boolean } = {}) =>
+      this.call<BranchInfoT>(
+        "POST",
+        `${branchPath(project, branch)}/reset?wait=true${o.toParent ? "&toParent=true" : ""}`,
+      ),
+    /** Expiry: `{ expiresIn: "2h" }`, `{ expiresAt: ISO }` or `{ noExpiry: true }`. */
+    set: (project: string, branch: string, o: SetBranchBodyT) =>
+      this.call<BranchInfoT>("PATCH", branchPath(project, branch), o),
+    protect: (project: string, branch: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/protect`),
+    unprotect: (project: string, branch: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/unprotect`),
+    rename: (project: string, branch: string, newName: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/rename`, { newName }),
     keys: (project: string, branch: string) =>
       this.call<BranchKeysT>("GET", `${branchPath(project, branch)}/keys`),
     rotateKeys: (project: string, branch: string) =>
@@ -111,9 +124,14 @@ export class Bough {
     diff: (project: string, branch: string) =>
       this.call<DiffReportT>("GET", `${branchPath(project, branch)}/diff`),
     /** A blocked merge throws BoughApiError 409 MERGE_CONFLICT, the report in `details`. */
-    merge: (project: string, branch: string, o: { dryRun?: boolean } = {}) =>
+    merge: (
+      project: string,
+      branch: string,
+      o: { dryRun?: boolean; allowProtected?: boolean } = {},
+    ) =>
       this.call<MergeReportT>("POST", `${branchPath(project, branch)}/merge?wait=true`, {
         dryRun: o.dryRun ?? false,
+        ...(o.allowProtected && { allowProtected: true }),
       }),
   };
 

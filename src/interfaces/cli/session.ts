@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { type Ctx, openContext } from "../../branches/context.ts";
+import { expireDue } from "../../branches/expiry.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
 import { BoughError, toBoughError } from "../../core/errors.ts";
@@ -42,6 +43,7 @@ export function withSession<A extends unknown[]>(
     // The audit log names the OS user who ran the command.
     const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
     try {
+      await expireBranches(ctx);
       await handler({ opts, out, ctx }, ...args);
     } catch (err) {
       const e = toBoughError(err);
@@ -52,6 +54,18 @@ export function withSession<A extends unknown[]>(
       ctx.close();
     }
   };
+}
+
+/**
+ * Branches whose expiry passed while no server ran are deleted by the next command. A
+ * failure here (a full disk) is reported and does not stop the command asked for.
+ */
+async function expireBranches(ctx: Ctx): Promise<void> {
+  try {
+    await expireDue(ctx, { by: "cli" });
+  } catch (err) {
+    ctx.progress(`expired branches not deleted: ${toBoughError(err).message}`);
+  }
 }
 
 /** Asks before destructive work; without a terminal to ask on, -y is required. */

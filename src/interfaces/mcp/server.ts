@@ -116,9 +116,16 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "reset_branch",
-    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong.",
-    { project, name: branch },
-    (c, a) => resetBranch(c, { project: p(a.project), name: a.name }),
+    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong. With toParent: true it becomes a fresh copy of its parent as it is now instead (same name, port and keys). Refused on protected branches.",
+    {
+      project,
+      name: branch,
+      toParent: z
+        .boolean()
+        .optional()
+        .describe("copy the parent's current state instead of going back to T0"),
+    },
+    (c, a) => resetBranch(c, { project: p(a.project), name: a.name, toParent: a.toParent }),
     { destructiveHint: true },
   );
   tool(

@@ -48,7 +48,10 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
           wait: req.query.wait,
           okStatus: 200,
           work: async () => {
-            const r = await mergeBranch(ctx, target);
+            const r = await mergeBranch(ctx, {
+              ...target,
+              allowProtected: req.body.allowProtected,
+            });
             if (r.blocked) throw mergeBlockedError(r);
             return r;
           },

@@ -71,6 +71,8 @@ const branchFields = {
   forkLsn: Nullable(Type.String()),
   lastError: Nullable(Type.String()),
   connectionString: Type.String(),
+  protected: Type.Boolean({ description: "reset, restore and delete are refused" }),
+  expiresAt: Nullable(Type.String({ description: "when it is deleted; null: never" })),
 };
 
 export const BranchInfo = Type.Object(branchFields);
@@ -106,14 +108,37 @@ export const ProjectDetail = Type.Object({
   branches: Type.Array(BranchListItem),
 });
 
+const expiryFields = {
+  expiresIn: Type.Optional(Type.String({ maxLength: 16, description: "e.g. 30m, 2h, 7d" })),
+  expiresAt: Type.Optional(Type.String({ maxLength: 64, description: "ISO 8601" })),
+};
+
 export const CreateBranchBody = Type.Object(
   {
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
+    ...expiryFields,
   },
   { additionalProperties: false },
 );
+
+export const SetBranchBody = Type.Object(
+  {
+    ...expiryFields,
+    noExpiry: Type.Optional(Type.Boolean({ description: "remove the expiry" })),
+  },
+  { additionalProperties: false },
+);
+
+export const RenameBranchBody = Type.Object({ newName: Name }, { additionalProperties: false });
+
+export const ResetQuery = Type.Object({
+  ...WaitQuery.properties,
+  toParent: Type.Optional(
+    Type.Boolean({ description: "become a fresh copy of the parent as it is now" }),
+  ),
+});
 
 export const CreatedBranch = Type.Object({
   ...branchFields,
@@ -147,6 +172,9 @@ export const MergeBody = Type.Object(
   {
     dryRun: Type.Optional(
       Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
+    ),
+    allowProtected: Type.Optional(
+      Type.Boolean({ description: "merge into a protected parent other than the root" }),
     ),
   },
   { additionalProperties: false },
@@ -226,6 +254,7 @@ export type BranchListItemT = Static<typeof BranchListItem>;
 export type BranchDetailT = Static<typeof BranchDetail>;
 export type BranchKeysT = Static<typeof BranchKeys>;
 export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
+export type SetBranchBodyT = Static<typeof SetBranchBody>;
 export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;

@@ -10,8 +10,10 @@ import { switchBranch } from "../../../branches/switch.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
+import { registerBranchSettings } from "./branch-settings.ts";
 import { registerMerge } from "./merge.ts";
 
+const shortTime = (iso: string) => iso.replace("T", " ").slice(0, 19);
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
 
 function printKeys(s: Session, k: BranchKeysResult) {
@@ -20,13 +22,15 @@ function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`secret key:      ${k.secretKey}`);
 }
 
-function printBranch(s: Session, b: BranchInfo) {
+export function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
   s.out.line(`parent:   ${b.parent ?? "-"}`);
   s.out.line(`mode:     ${b.mode}`);
   s.out.line(`state:    ${b.state}`);
   s.out.line(`running:  ${runningLabel(b)}`);
   s.out.line(`url:      ${b.connectionString}`);
+  s.out.line(`protected: ${b.protected ? "yes" : "no"}`);
+  s.out.line(`expires:  ${b.expiresAt ?? "never"}`);
 }
 
 export function registerBranch(program: Command): void {
@@ -42,15 +46,29 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option("--expires-in <duration>", "delete it after this long: 30m, 2h, 7d")
+    .option("--expires-at <time>", "delete it at this time (ISO 8601)")
     .action(
       withSession(
-        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: {
+            from: string;
+            mode: BranchMode;
+            switch: boolean;
+            expiresIn?: string;
+            expiresAt?: string;
+          },
+        ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
             name,
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            expiresIn: o.expiresIn,
+            expiresAt: o.expiresAt,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -75,15 +93,27 @@ export function registerBranch(program: Command): void {
         const items = await listBranchInfos(s.ctx, { project: s.opts.project });
         s.out.result(items, () =>
           s.out.table(
-            ["Name", "Parent", "Mode", "State", "Running", "Created", "Disk"],
+            [
+              "Name",
+              "Parent",
+              "Mode",
+              "State",
+              "Running",
+              "Created",
+              "Disk",
+              "Protected",
+              "Expires",
+            ],
             items.map((b) => [
               b.name,
               b.parent ?? "-",
               b.mode,
               b.state,
               runningLabel(b),
-              b.createdAt.replace("T", " ").slice(0, 19),
+              shortTime(b.createdAt),
               formatBytes(b.diskBytes),
+              b.protected ? "yes" : "-",
+              b.expiresAt ? shortTime(b.expiresAt) : "-",
             ]),
           ),
         );
@@ -186,13 +216,21 @@ export function registerBranch(program: Command): void {
   branch
     .command("reset [name]")
     .description("throw the branch's work away: back to exactly its T0 state")
+    .option("--to-parent", "become a fresh copy of the parent as it is now (new T0 and merge base)")
     .action(
-      withSession(async (s, name: string | undefined) => {
+      withSession(async (s, name: string | undefined, o: { toParent?: boolean }) => {
         const b = await resetBranch(s.ctx, {
           project: s.opts.project,
           name: await branchOrCurrent(s, name),
+          toParent: o.toParent,
         });
-        s.out.result(b, () => s.out.line(`${b.name} reset to T0 (${b.forkedAt})`));
+        s.out.result(b, () =>
+          s.out.line(
+            o.toParent
+              ? `${b.name} reset to ${b.parent} as of ${b.forkedAt}`
+              : `${b.name} reset to T0 (${b.forkedAt})`,
+          ),
+        );
       }),
     );
 
@@ -213,4 +251,5 @@ export function registerBranch(program: Command): void {
     );
 
   registerMerge(branch);
+  registerBranchSettings(branch);
 }
