@@ -7,6 +7,7 @@ import type { Ctx } from "./context.ts";
 import { deleteBranchLocked } from "./delete.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
+import { periodic } from "./periodic.ts";
 
 const SETTLED = new Set(["ready", "merged", "conflicted"]);
 
@@ -72,21 +73,9 @@ export function startExpiryWorker(
   o: { intervalMs?: number; onError?: (err: Error) => void } = {},
 ): { stop(): Promise<void> } {
   const warned = new Set<number>();
-  let running = Promise.resolve();
-  const tick = () => {
-    running = running
-      .then(async () => {
-        await expireDue(ctx, { by: "server", warned });
-      })
-      .catch((err) => o.onError?.(err as Error));
-  };
-  const timer = setInterval(tick, o.intervalMs ?? 2_000);
-  timer.unref();
-  tick();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic(
+    () => expireDue(ctx, { by: "server", warned }),
+    o.intervalMs ?? 2_000,
+    (err) => o.onError?.(err as Error),
+  );
 }

@@ -8,6 +8,7 @@ import { startBranchScheduler } from "../platform/schedules/scheduler.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { branchPathPrefix, currentBranchKeys } from "./keys.ts";
+import { periodic } from "./periodic.ts";
 
 export interface RunnerOptions {
   /** Base URL of this process's HTTP server (function targets), null while not listening. */
@@ -147,17 +148,10 @@ export function startScheduleRunner(ctx: Ctx, o: RunnerOptions): { stop(): Promi
     for (const id of [...watched.keys()]) if (!live.has(id)) await unwatch(id);
   };
 
-  let running = Promise.resolve();
-  const tick = () => {
-    running = running.then(sweep).catch(report);
-  };
-  const timer = setInterval(tick, o.sweepMs ?? 2_000);
-  timer.unref();
-  tick();
+  const timer = periodic(sweep, o.sweepMs ?? 2_000, report);
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await timer.stop();
       for (const id of [...watched.keys()]) await unwatch(id);
     },
   };

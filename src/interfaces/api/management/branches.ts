@@ -125,6 +125,8 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
     for (const [action, op, summary] of [
       ["start", startBranchOp, "Start a branch's Postgres (recovers it after a crash)"],
       ["stop", stopBranchOp, "Stop a branch's Postgres"],
+      ["protect", protectBranch, "Protect a branch: reset, restore and delete are refused"],
+      ["unprotect", unprotectBranch, "Allow reset, restore and delete of a branch again"],
     ] as const) {
       app.post(
         `/projects/:project/branches/:branch/${action}`,
@@ -181,24 +183,6 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
           ...req.body,
         }),
     );
-
-    for (const [action, op, summary] of [
-      ["protect", protectBranch, "Protect a branch: reset, restore and delete are refused"],
-      ["unprotect", unprotectBranch, "Allow reset, restore and delete of a branch again"],
-    ] as const) {
-      app.post(
-        `/projects/:project/branches/:branch/${action}`,
-        {
-          schema: {
-            tags,
-            summary,
-            params: S.BranchParams,
-            response: { 200: S.BranchInfo, ...S.ERRORS },
-          },
-        },
-        async (req) => op(ctxOf(req), { project: req.params.project, name: req.params.branch }),
-      );
-    }
 
     app.post(
       "/projects/:project/branches/:branch/rename",
