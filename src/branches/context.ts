@@ -16,7 +16,8 @@ import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
 
 /**
  * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
- * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user.
+ * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user;
+ * branches deleted because they expired are deleted by `expiry` (name: server or cli).
  */
 export type Actor = { kind: "cli" | "api" | "mcp" | "expiry"; name: string; client?: string };
 
