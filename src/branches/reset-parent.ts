@@ -8,7 +8,7 @@ import { advance, finishOperation, type Operation } from "../control/journal.ts"
 import { projectById } from "../control/projects.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
-import type { Branch, Project } from "../core/types.ts";
+import type { Branch, BranchState, Project } from "../core/types.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
@@ -46,7 +46,8 @@ export async function resetToParent(
     branch,
     kind: "branch-reset-parent",
     state: "resetting",
-    args: { parentId: parent.id },
+    // A rollback gives it back its state (merged, conflicted) as well as its data.
+    args: { parentId: parent.id, previousState: branch.state },
   });
   try {
     await stage(ctx, { project, branch, parent, op });
@@ -97,7 +98,11 @@ async function unstage(ctx: Ctx, op: Operation): Promise<void> {
     }
   }
   ctx.db.transaction(() => {
-    if (branch) updateBranch(ctx.db, branch.id, { state: "ready" });
+    if (branch) {
+      updateBranch(ctx.db, branch.id, {
+        state: (op.args.previousState as BranchState | undefined) ?? "ready",
+      });
+    }
     finishOperation(ctx.db, op, "rolled-back");
   })();
 }
