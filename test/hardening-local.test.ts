@@ -166,9 +166,10 @@ test("a home made by the old layout is tightened and its passwords move out of c
       db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
     }
     db.exec("DROP TABLE id_sequences");
-    // Later migrations again: secrets policy, admin keys, audit actor (triggers first).
+    // Later migrations again: secrets policy, admin keys, audit actor, protection and expiry (triggers first).
     db.exec(`DROP TRIGGER branches_secrets_policy; DROP TRIGGER audit_no_update;
-      DROP TRIGGER audit_no_delete; DROP INDEX audit_at; DROP TABLE admin_keys`);
+      DROP TRIGGER audit_no_delete; DROP INDEX audit_at; DROP TABLE admin_keys;
+      DROP TABLE merge_resolutions`);
     for (const [table, column] of [
       ["projects", "secrets_policy"],
       ["branches", "secrets_policy"],
@@ -177,6 +178,14 @@ test("a home made by the old layout is tightened and its passwords move out of c
       ["audit", "actor_client"],
       ["audit", "result"],
       ["audit", "duration_ms"],
+      // Masking, scale to zero.
+      ["branches", "masked"],
+      ["branches", "suspend_after_ms"],
+      ["branches", "suspended_at"],
+      // Protection, expiry, rename.
+      ["branches", "protected"],
+      ["branches", "expires_at"],
+      ["branches", "dir_name"],
     ]) {
       db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
     }
@@ -188,8 +197,13 @@ test("a home made by the old layout is tightened and its passwords move out of c
     await chmod(join(home, "projects/default-1/branches/main-1/postgres.log"), 0o644);
     assert.ok(readFileSync(join(home, "control.db")).includes(password));
 
-    const main = await boughJson<{ connectionString: string }>(home, ["branch", "show", "main"]);
+    const main = await boughJson<{ connectionString: string; protected: boolean }>(home, [
+      "branch",
+      "show",
+      "main",
+    ]);
     assert.deepEqual(await rows(main.connectionString, "SELECT 1 AS one"), [{ one: 1 }]);
+    assert.equal(main.protected, true, "the migration protects main");
     assert.equal(passwordOf(home), password);
     assert.equal(mode(join(home, "secrets/projects/default-1/postgres-password")), 0o600);
     for (const f of ["control.db", "control.db-wal", "control.db-shm"]) {

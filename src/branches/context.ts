@@ -18,9 +18,14 @@ import { prepareStore, type StoreMode } from "./store.ts";
 /**
  * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
  * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user;
- * `bough up`'s Postgres proxy acts as `proxy` (lazy starts, idle stops).
+ * `bough up`'s Postgres proxy acts as `proxy` (lazy starts, idle stops); branches deleted
+ * because they expired are deleted by `expiry` (name: server or cli).
  */
-export type Actor = { kind: "cli" | "api" | "mcp" | "proxy"; name: string; client?: string };
+export type Actor = {
+  kind: "cli" | "api" | "mcp" | "proxy" | "expiry";
+  name: string;
+  client?: string;
+};
 
 /** Everything an operation needs, passed in (no singletons) so tests can point it anywhere. */
 export interface Ctx {

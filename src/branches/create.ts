@@ -22,9 +22,10 @@ import { projectMaskKey } from "./mask.ts";
 import { maskBranchData } from "./mask-data.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
+import { type ExpiryInput, expiryOf } from "./set.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
 
-export interface CreateBranchOptions {
+export interface CreateBranchOptions extends Omit<ExpiryInput, "noExpiry"> {
   project: string;
   name: string;
   /** Parent branch; default main. */
@@ -74,6 +75,7 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
     }
     const parent = requireBranch(ctx, project, o.from ?? "main");
     requireSettled(parent, "branch from it");
+    const expiresAt = expiryOf(o, { name: o.name, parentId: parent.id, protected: false });
     const port = await pickFreePort(reservedPorts(ctx.db));
     const { branch, op } = ctx.db.transaction(() => {
       const branch = insertBranch(ctx.db, {
@@ -84,6 +86,7 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         port,
         // A copy of masked data is masked data.
         masked: o.mask === true || parent.masked,
+        expiresAt,
       });
       if (o.suspendAfterMs !== undefined) {
         updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });

@@ -18,33 +18,46 @@ import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation } from "./journaled.ts";
 import { removeBranchKeys } from "./keys.ts";
 import { currentKey, requireChildBranch } from "./lookup.ts";
+import { assertNotProtected } from "./protect.ts";
+
+export interface DeleteOptions {
+  project: string;
+  name: string;
+  recursive?: boolean;
+}
 
 /** Deletes a branch: stops its cluster, removes data, T0 clone and port. Returns deleted names. */
-function deleteBranchNow(
-  ctx: Ctx,
-  o: { project: string; name: string; recursive?: boolean },
-): Promise<string[]> {
-  return exclusive(ctx, async () => {
-    const { project, branch } = requireChildBranch(ctx, {
-      ...o,
-      what: "deleted",
-      hint: `delete the whole project with \`bough project delete ${o.project}\``,
-    });
-    const children = childrenOf(ctx.db, branch.id);
-    if (children.length > 0 && !o.recursive) {
-      throw new BoughError(
-        "BRANCH_HAS_CHILDREN",
-        `branch "${branch.name}" has child branches: ${children.map((c) => c.name).join(", ")}`,
-        "delete them first, or pass --recursive to delete the whole subtree",
-      );
-    }
-    const deleted: string[] = [];
-    await deleteSubtree(ctx, project, branch, deleted);
-    return deleted;
-  });
+function deleteBranchNow(ctx: Ctx, o: DeleteOptions): Promise<string[]> {
+  return exclusive(ctx, () => deleteBranchLocked(ctx, o));
 }
 
 export const deleteBranch = audited("branch.delete", deleteBranchNow);
+
+/** deleteBranch's work, for operations that already hold the lock (expiry). */
+export async function deleteBranchLocked(ctx: Ctx, o: DeleteOptions): Promise<string[]> {
+  const { project, branch } = requireChildBranch(ctx, {
+    ...o,
+    what: "deleted",
+    hint: `delete the whole project with \`bough project delete ${o.project}\``,
+  });
+  const children = childrenOf(ctx.db, branch.id);
+  if (children.length > 0 && !o.recursive) {
+    throw new BoughError(
+      "BRANCH_HAS_CHILDREN",
+      `branch "${branch.name}" has child branches: ${children.map((c) => c.name).join(", ")}`,
+      "delete them first, or pass --recursive to delete the whole subtree",
+    );
+  }
+  // Checked for the whole subtree first, so a protected descendant stops it before anything goes.
+  for (const b of subtree(ctx, branch)) assertNotProtected(b, "deleted");
+  const deleted: string[] = [];
+  await deleteSubtree(ctx, project, branch, deleted);
+  return deleted;
+}
+
+function subtree(ctx: Ctx, branch: Branch): Branch[] {
+  return [branch, ...childrenOf(ctx.db, branch.id).flatMap((c) => subtree(ctx, c))];
+}
 
 async function deleteSubtree(ctx: Ctx, project: Project, branch: Branch, deleted: string[]) {
   for (const child of childrenOf(ctx.db, branch.id)) {

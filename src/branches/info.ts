@@ -30,6 +30,10 @@ export interface BranchInfo {
   idle: boolean;
   /** Its idle timeout: `5m`, `never`, ... */
   suspendAfter: string;
+  /** Reset, restore and delete are refused (`bough branch unprotect`); main starts protected. */
+  protected: boolean;
+  /** When it is deleted (ISO 8601), null: never. */
+  expiresAt: string | null;
 }
 
 /** Idle timeout of branches that set none; main never stops for idleness unless told to. */
@@ -76,5 +80,7 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     connectionString: publicUrl(ctx, project, branch),
     idle: !running && branch.suspendedAt !== null,
     suspendAfter: formatDuration(suspendAfterMs(branch)),
+    protected: branch.protected,
+    expiresAt: branch.expiresAt,
   };
 }

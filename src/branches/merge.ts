@@ -4,6 +4,7 @@ import { advance, finishOperation } from "../control/journal.ts";
 import { clearResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
+import type { Branch } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
@@ -51,6 +52,11 @@ export interface MergeOptions {
   acceptDataLoss?: boolean;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
+  /**
+   * Merge into a protected target other than the root: refused without it. Merges into
+   * the root (main) never need it: merging into main is the reviewed way to change it.
+   */
+  allowProtected?: boolean;
 }
 
 export interface MergeReport {
@@ -165,12 +171,22 @@ function swapSides(t: TakeOptions | undefined): TakeOptions | undefined {
   return { branch: t.parent, parent: t.branch, all: other(t.all) };
 }
 
+function requireMergeAllowed(target: Branch, o: MergeOptions): void {
+  if (!target.protected || target.parentId === null || o.allowProtected) return;
+  throw new BoughError(
+    "BRANCH_PROTECTED",
+    `branch "${target.name}" is protected: ${o.rebase ? "rebasing" : "merging into"} it needs an explicit yes`,
+    `pass --allow-protected (API/MCP: allowProtected), or \`bough branch unprotect ${target.name}\``,
+  );
+}
+
 /** What the user agreed to: every planned statement, migrations included, in order. */
 const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
 
 async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): Promise<Round> {
   const route = o.rebase ? rebaseRouteOf(ctx, o) : mergeRouteOf(ctx, o);
   const { project } = route;
+  if (!o.dryRun) requireMergeAllowed(route.target, o);
   for (const b of [route.source, route.target]) requireSettled(b, o.rebase ? "rebase" : "merge");
   const source = await startBranch(ctx, project, route.source);
   const target = await startBranch(ctx, project, route.target);

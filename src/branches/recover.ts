@@ -13,6 +13,7 @@ import { finishDelete } from "./delete.ts";
 import { recoverMerge } from "./merge-recover.ts";
 import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
 import { finishReset } from "./reset.ts";
+import { recoverResetToParent } from "./reset-parent.ts";
 import { recoverScratchClone } from "./scratch-clone.ts";
 
 /** What became of one interrupted operation. */
@@ -78,6 +79,8 @@ async function recoverOne(ctx: Ctx, op: Operation): Promise<void> {
     }
     case "branch-reset":
       return finishReset(ctx, op);
+    case "branch-reset-parent":
+      return recoverResetToParent(ctx, op);
     case "branch-delete":
       return finishDelete(ctx, op);
     case "branch-merge":

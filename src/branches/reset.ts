@@ -17,19 +17,34 @@ import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireBranch, requireChildBranch } from "./lookup.ts";
+import { assertNotProtected } from "./protect.ts";
+import { resetToParent } from "./reset-parent.ts";
+
+export interface ResetOptions {
+  project: string;
+  name: string;
+  /** Become a fresh copy of the parent's current state instead of going back to T0. */
+  toParent?: boolean;
+}
 
 /**
  * Returns a branch to exactly its T0 state: its data directory is replaced by a fresh
- * copy-on-write clone of the frozen T0 clone (O(1) on reflink), then started.
+ * copy-on-write clone of the frozen T0 clone (O(1) on reflink), then started. With
+ * `toParent`, it becomes a copy of its parent as it is now (reset-parent.ts).
  */
-function resetBranchNow(ctx: Ctx, o: { project: string; name: string }): Promise<BranchInfo> {
+function resetBranchNow(ctx: Ctx, o: ResetOptions): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
-    const { project, branch } = requireChildBranch(ctx, {
+    const { project, branch, parent } = requireChildBranch(ctx, {
       ...o,
       what: "reset (it has no T0)",
       hint: "reset a branch created with `bough branch create`",
     });
+    assertNotProtected(branch, o.toParent ? "reset from its parent" : "reset");
     requireSettled(branch, "reset");
+    if (o.toParent) {
+      await resetToParent(ctx, { project, branch, parent });
+      return branchInfo(ctx, project, requireBranch(ctx, project, o.name));
+    }
     // Checked before the branch is touched, so a branch without T0 keeps working.
     requireT0(ctx, project, branch);
     const op = beginBranchOperation(ctx, {

@@ -19,8 +19,9 @@ export interface SqlResult {
 const MAX_ROWS = 500;
 
 /**
- * Runs SQL on a branch in one transaction: READ ONLY unless `allowWrite`, and writes
- * on a root branch (main) only with `allowRootWrites` (the MCP server's --allow-main-writes).
+ * Runs SQL on a branch in one transaction: READ ONLY unless `allowWrite`; writes on a
+ * protected branch are refused, except on the root (main) with `allowRootWrites` (the MCP
+ * server's --allow-main-writes).
  */
 async function runSqlNow(
   ctx: Ctx,
@@ -34,11 +35,14 @@ async function runSqlNow(
 ): Promise<SqlResult> {
   const project = requireProject(ctx, o.project);
   const branch = requireBranch(ctx, project, o.branch);
-  if (o.allowWrite && branch.parentId === null && !o.allowRootWrites) {
+  // Protected branches (main by default) take writes only by merge; --allow-main-writes exempts the root.
+  if (o.allowWrite && branch.protected && !(o.allowRootWrites && branch.parentId === null)) {
     throw new BoughError(
       "BRANCH_PROTECTED",
-      `writes on the root branch "${branch.name}" are refused`,
-      "create a branch, write there, then merge it (or start the server with --allow-main-writes)",
+      `writes on the protected branch "${branch.name}" are refused`,
+      branch.parentId === null
+        ? "create a branch, write there, then merge it (or start the server with --allow-main-writes)"
+        : `write on a branch of it and merge, or \`bough branch unprotect ${branch.name}\``,
     );
   }
   const live = await exclusive(ctx, () => startBranch(ctx, project, branch));

@@ -8,6 +8,7 @@ import { startBranchScheduler } from "../platform/schedules/scheduler.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { branchPathPrefix, currentBranchKeys } from "./keys.ts";
+import { periodic } from "./periodic.ts";
 
 export interface RunnerOptions {
   /** Base URL of this process's HTTP server (function targets), null while not listening. */
@@ -86,6 +87,8 @@ export function fireContextOf(
 
 interface Watched {
   port: number;
+  /** A renamed branch is watched again: function targets are called by its name. */
+  name: string;
   pool: pg.Pool;
   stop(): void;
 }
@@ -118,7 +121,7 @@ export function startScheduleRunner(ctx: Ctx, o: RunnerOptions): { stop(): Promi
         if (BUSY.has(branch.state) || !isRunning(ctx, project, branch)) continue;
         live.add(branch.id);
         const w = watched.get(branch.id);
-        if (w && w.port === branch.port) continue;
+        if (w && w.port === branch.port && w.name === branch.name) continue;
         if (w) await unwatch(branch.id);
         const pool = new pg.Pool({ connectionString: branchUrl(project, branch), max: 3 });
         // The branch stopping under an idle connection must not crash the server.
@@ -134,23 +137,21 @@ export function startScheduleRunner(ctx: Ctx, o: RunnerOptions): { stop(): Promi
           reloadMs: o.reloadMs ?? 2_000,
           onError: report,
         });
-        watched.set(branch.id, { port: branch.port, pool, stop: () => scheduler.stop() });
+        watched.set(branch.id, {
+          port: branch.port,
+          name: branch.name,
+          pool,
+          stop: () => scheduler.stop(),
+        });
       }
     }
     for (const id of [...watched.keys()]) if (!live.has(id)) await unwatch(id);
   };
 
-  let running = Promise.resolve();
-  const tick = () => {
-    running = running.then(sweep).catch(report);
-  };
-  const timer = setInterval(tick, o.sweepMs ?? 2_000);
-  timer.unref();
-  tick();
+  const timer = periodic(sweep, o.sweepMs ?? 2_000, report);
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await timer.stop();
       for (const id of [...watched.keys()]) await unwatch(id);
     },
   };

@@ -17,10 +17,13 @@ interface BranchRow {
   masked: number;
   suspend_after_ms: number | null;
   suspended_at: string | null;
+  protected: number;
+  expires_at: string | null;
+  dir_name: string | null;
 }
 
 const COLUMNS =
-  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, masked, suspend_after_ms, suspended_at";
+  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, masked, suspend_after_ms, suspended_at, protected, expires_at, dir_name";
 
 const toBranch = (r: BranchRow): Branch => ({
   id: r.id,
@@ -38,6 +41,9 @@ const toBranch = (r: BranchRow): Branch => ({
   masked: r.masked === 1,
   suspendAfterMs: r.suspend_after_ms,
   suspendedAt: r.suspended_at,
+  protected: r.protected === 1,
+  expiresAt: r.expires_at,
+  dirName: r.dir_name ?? r.name,
 });
 
 export function findBranch(db: Db, projectId: number, name: string): Branch | null {
@@ -83,12 +89,25 @@ export function insertBranch(
     mode: BranchMode;
     port: number;
     masked?: boolean;
+    expiresAt?: string | null;
   },
 ): Branch {
   const id = freshId(db, "branches");
   db.prepare(
-    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, masked) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?)",
-  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso(), o.masked ? 1 : 0);
+    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, masked, protected, expires_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, ?, ?)",
+  ).run(
+    id,
+    o.projectId,
+    o.name,
+    o.parentId,
+    o.mode,
+    o.port,
+    nowIso(),
+    o.masked ? 1 : 0,
+    // A root branch (main) is protected from the start.
+    o.parentId === null ? 1 : 0,
+    o.expiresAt ?? null,
+  );
   const branch = branchById(db, id);
   if (!branch) throw new Error("branch row vanished after insert");
   return branch;
@@ -107,6 +126,10 @@ type BranchPatch = Partial<{
   baseFingerprint: string | null;
   suspendAfterMs: number | null;
   suspendedAt: string | null;
+  protected: boolean;
+  expiresAt: string | null;
+  name: string;
+  dirName: string;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -122,6 +145,10 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   baseFingerprint: "base_fingerprint",
   suspendAfterMs: "suspend_after_ms",
   suspendedAt: "suspended_at",
+  protected: "protected",
+  expiresAt: "expires_at",
+  name: "name",
+  dirName: "dir_name",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {
@@ -168,4 +195,14 @@ export function mergeBaseOf(
     t0Fingerprint: row?.t0_fingerprint ?? null,
     baseFingerprint: row?.base_fingerprint ?? null,
   };
+}
+
+/** Branches whose expiry time has passed (oldest expiry first), in every project. */
+export function expiredBranches(db: Db, now: string): Branch[] {
+  const rows = db
+    .prepare(
+      `SELECT ${COLUMNS} FROM branches WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id`,
+    )
+    .all(now) as BranchRow[];
+  return rows.map(toBranch);
 }

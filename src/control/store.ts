@@ -152,6 +152,12 @@ const MIGRATIONS: Migration[] = [
   // proxy last stopped it for idleness (cleared when it starts), shown as `idle`.
   `ALTER TABLE branches ADD COLUMN suspend_after_ms INTEGER;
    ALTER TABLE branches ADD COLUMN suspended_at TEXT;`,
+  // Protection and expiry (src/branches/protect.ts, expiry.ts); every root branch (main) starts
+  // protected. dir_name: the name its directories were made under, so a rename moves nothing.
+  `ALTER TABLE branches ADD COLUMN protected INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE branches ADD COLUMN expires_at TEXT;
+   ALTER TABLE branches ADD COLUMN dir_name TEXT;
+   UPDATE branches SET protected = 1 WHERE parent_id IS NULL;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

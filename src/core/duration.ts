@@ -34,3 +34,29 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** Parses an instant (ISO 8601, or anything Date understands with a zone) into ISO 8601 UTC. */
+export function parseInstant(text: string): string {
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `invalid time ${JSON.stringify(text)}`,
+      "give an ISO 8601 time, e.g. 2030-01-31T18:00:00Z",
+    );
+  }
+  return new Date(t).toISOString();
+}
+
+/** A duration that must be a real length of time (`never` is refused): an expiry. */
+export function positiveDuration(text: string, what: string): number {
+  const ms = parseDuration(text);
+  if (ms === 0) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      `${what} needs a length of time, not "never"`,
+      "give e.g. 30m, 2h, 7d (use --no-expiry for none)",
+    );
+  }
+  return ms;
+}

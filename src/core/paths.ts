@@ -6,6 +6,8 @@ import { BoughError } from "./errors.ts";
 export interface DirRef {
   id: number;
   name: string;
+  /** A renamed branch's directories keep the name they were made under. */
+  dirName?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export function requireShellSafePath(what: string, path: string): string {
   return path;
 }
 
-const dirName = (r: DirRef) => `${r.name}-${r.id}`;
+const dirName = (r: DirRef) => `${r.dirName ?? r.name}-${r.id}`;
 
 /** Every path of a home derives from here, so checking the home checks them all (names are validated). */
 export function makePaths(home: string): Paths {

@@ -46,4 +46,10 @@ export interface Branch {
   suspendAfterMs: number | null;
   /** When `bough up` stopped it for idleness (null once it starts again): shown as `idle`. */
   suspendedAt: string | null;
+  /** Refuses reset, restore and delete (`bough branch unprotect`); main starts protected. */
+  protected: boolean;
+  /** When the server (or the next command) deletes it, ISO 8601; null: never. */
+  expiresAt: string | null;
+  /** The name its directories were made under (a rename keeps them where they are). */
+  dirName: string;
 }

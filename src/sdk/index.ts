@@ -39,6 +39,7 @@ import type {
   ProjectT,
   ResolveBodyT,
   ResolveReportT,
+  SetBranchBodyT,
   StatusT,
 } from "../interfaces/api/management/schemas.ts";
 
@@ -151,8 +152,20 @@ export class Bough {
       this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/start`),
     stop: (project: string, branch: string) =>
       this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/stop`),
-    reset: (project: string, branch: string) =>
-      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/reset?wait=true`),
+    reset: (project: string, branch: string, o: { toParent?: boolean } = {}) =>
+      this.call<BranchInfoT>(
+        "POST",
+        `${branchPath(project, branch)}/reset?wait=true${o.toParent ? "&toParent=true" : ""}`,
+      ),
+    /** Expiry: `{ expiresIn: "2h" }`, `{ expiresAt: ISO }` or `{ noExpiry: true }`. */
+    set: (project: string, branch: string, o: SetBranchBodyT) =>
+      this.call<BranchInfoT>("PATCH", branchPath(project, branch), o),
+    protect: (project: string, branch: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/protect`),
+    unprotect: (project: string, branch: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/unprotect`),
+    rename: (project: string, branch: string, newName: string) =>
+      this.call<BranchInfoT>("POST", `${branchPath(project, branch)}/rename`, { newName }),
     keys: (project: string, branch: string) =>
       this.call<BranchKeysT>("GET", `${branchPath(project, branch)}/keys`),
     rotateKeys: (project: string, branch: string) =>

@@ -57,6 +57,9 @@ export async function startRestApp(o: {
     masked: false,
     suspendAfterMs: null,
     suspendedAt: null,
+    protected: true,
+    expiresAt: null,
+    dirName: "main",
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {

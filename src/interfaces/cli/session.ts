@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Ctx, type OpenOptions, openContext } from "../../branches/context.ts";
+import { expireDue } from "../../branches/expiry.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
 import { BoughError, toBoughError } from "../../core/errors.ts";
@@ -46,6 +47,7 @@ export function withSession<A extends unknown[]>(
     // The audit log names the OS user who ran the command.
     const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
     try {
+      await expireBranches(ctx);
       await handler({ opts, out, ctx }, ...args);
     } catch (err) {
       const e = toBoughError(err);
@@ -86,6 +88,18 @@ export function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
   if (!m) throw new InvalidArgumentError("a size such as 64G, 512M or 1T");
   return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+}
+
+/**
+ * Branches whose expiry passed while no server ran are deleted by the next command. A
+ * failure here (a full disk) is reported and does not stop the command asked for.
+ */
+async function expireBranches(ctx: Ctx): Promise<void> {
+  try {
+    await expireDue(ctx, { by: "cli" });
+  } catch (err) {
+    ctx.progress(`expired branches not deleted: ${toBoughError(err).message}`);
+  }
 }
 
 /** Asks before destructive work; without a terminal to ask on, -y is required. */

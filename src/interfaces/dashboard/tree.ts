@@ -45,6 +45,15 @@ export function stateBadge(b: { state: string; lastError: string | null }): Safe
   }`;
 }
 
+/** Protection and expiry, beside the state. */
+function lifecycleBadges(b: TreeBranch): SafeHtml {
+  return html`${b.protected ? html` <span class="badge">protected</span>` : ""}${
+    b.expiresAt
+      ? html` <span class="badge">expires <time datetime="${b.expiresAt}" title="${b.expiresAt}">${b.expiresAt}</time></span>`
+      : ""
+  }`;
+}
+
 /** Reset, delete and merge review for a branch that has a parent; main has none of them. */
 export function branchActions(
   project: string,
@@ -79,7 +88,7 @@ export function renderTree(project: string, branches: TreeBranch[]): SafeHtml {
   <th scope="row"><span class="d${Math.min(depth, MAX_INDENT)}"><a href="${paths.branch(project, b.name)}">${b.name}</a></span>${
     b.parent ? html`<span class="sr-only">, child of ${b.parent}</span>` : ""
   }</th>
-  <td>${stateBadge(b)}</td>
+  <td>${stateBadge(b)}${lifecycleBadges(b)}</td>
   <td>${b.mode}</td>
   <td>${runningBadge(b)}</td>
   <td><time datetime="${b.createdAt}" data-age title="${b.createdAt}">${b.createdAt}</time></td>

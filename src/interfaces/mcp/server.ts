@@ -128,9 +128,16 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "reset_branch",
-    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong.",
-    { project, name: branch },
-    (c, a) => resetBranch(c, { project: p(a.project), name: a.name }),
+    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong. With toParent: true it becomes a fresh copy of its parent as it is now instead (same name, port and keys). Refused on protected branches.",
+    {
+      project,
+      name: branch,
+      toParent: z
+        .boolean()
+        .optional()
+        .describe("copy the parent's current state instead of going back to T0"),
+    },
+    (c, a) => resetBranch(c, { project: p(a.project), name: a.name, toParent: a.toParent }),
     { destructiveHint: true },
   );
   tool(
@@ -200,6 +207,10 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
     takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
     acceptDataLoss: z.boolean().optional(),
+    allowProtected: z
+      .boolean()
+      .optional()
+      .describe("needed to write into a protected branch other than main"),
   };
   /** The merge engine either way; a blocked run is an error carrying the conflicts. */
   const mergeTool = async (
@@ -211,6 +222,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       takeBranch?: string[];
       takeParent?: string[];
       acceptDataLoss?: boolean;
+      allowProtected?: boolean;
       into?: string;
     },
     rebase: boolean,
@@ -221,6 +233,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       dryRun: a.dryRun,
       take: { branch: a.takeBranch, parent: a.takeParent },
       acceptDataLoss: a.acceptDataLoss ?? false,
+      allowProtected: a.allowProtected,
     };
     const r = rebase ? await rebaseBranch(c, o) : await mergeBranch(c, { ...o, into: a.into });
     if (r.blocked && !r.dryRun) throw mergeBlockedError(r);

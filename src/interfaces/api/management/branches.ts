@@ -3,7 +3,10 @@ import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import { branchKeys } from "../../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../../branches/list.ts";
+import { protectBranch, unprotectBranch } from "../../../branches/protect.ts";
+import { renameBranch } from "../../../branches/rename.ts";
 import { resetBranch } from "../../../branches/reset.ts";
+import { setBranch } from "../../../branches/set.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
 import { BoughError } from "../../../core/errors.ts";
 import type { ManagementDeps } from "./context.ts";
@@ -11,7 +14,7 @@ import * as S from "./schemas.ts";
 
 const tags = ["branches"];
 
-/** `bough branch create|list|show|delete|start|stop|reset|keys`, one route each. */
+/** `bough branch create|list|show|delete|start|stop|reset|keys|set|protect|unprotect|rename`, one route each. */
 export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncTypebox {
   // Names being created by this server: a second create of one is refused at once (409),
   // before either is queued, so an asynchronous create cannot accept both.
@@ -45,7 +48,7 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
       async (req, reply) => {
         const ctx = ctxOf(req);
         const { project } = req.params;
-        const { name, parent, mode, mask } = req.body;
+        const { name, parent, mode, mask, expiresIn, expiresAt } = req.body;
         const key = JSON.stringify([project, name]);
         if (creating.has(key)) {
           throw new BoughError(
@@ -63,6 +66,8 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
               from: parent,
               mode,
               mask,
+              expiresIn,
+              expiresAt,
               // The CLI's current branch is the local user's, not the API caller's.
               switchTo: false,
             });
@@ -121,6 +126,8 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
     for (const [action, op, summary] of [
       ["start", startBranchOp, "Start a branch's Postgres (recovers it after a crash)"],
       ["stop", stopBranchOp, "Stop a branch's Postgres"],
+      ["protect", protectBranch, "Protect a branch: reset, restore and delete are refused"],
+      ["unprotect", unprotectBranch, "Allow reset, restore and delete of a branch again"],
     ] as const) {
       app.post(
         `/projects/:project/branches/:branch/${action}`,
@@ -143,7 +150,7 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
           tags,
           summary: "Throw the branch's work away: back to exactly its T0 state",
           params: S.BranchParams,
-          querystring: S.WaitQuery,
+          querystring: S.ResetQuery,
           response: { 200: S.BranchInfo, 202: S.OperationInfo, ...S.ERRORS },
         },
       },
@@ -154,9 +161,47 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
           kind: "branch.reset",
           wait: req.query.wait,
           okStatus: 200,
-          work: () => resetBranch(ctx, target),
+          work: () => resetBranch(ctx, { ...target, toParent: req.query.toParent }),
         });
       },
+    );
+
+    app.patch(
+      "/projects/:project/branches/:branch",
+      {
+        schema: {
+          tags,
+          summary: "Change a branch's settings (expiry)",
+          params: S.BranchParams,
+          body: S.SetBranchBody,
+          response: { 200: S.BranchInfo, ...S.ERRORS },
+        },
+      },
+      async (req) =>
+        setBranch(ctxOf(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          ...req.body,
+        }),
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/rename",
+      {
+        schema: {
+          tags,
+          summary: "Rename a branch (same cluster, port, data and keys)",
+          params: S.BranchParams,
+          body: S.RenameBranchBody,
+          response: { 200: S.BranchInfo, ...S.ERRORS },
+        },
+      },
+      async (req) =>
+        renameBranch(ctxOf(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          newName: req.body.newName,
+        }),
     );
 
     app.get(

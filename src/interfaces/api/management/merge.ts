@@ -24,6 +24,7 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       name: req.params.branch,
       take: b.take,
       acceptDataLoss: b.acceptDataLoss ?? false,
+      allowProtected: b.allowProtected,
     };
     const go = (dryRun: boolean) =>
       rebase

@@ -76,6 +76,8 @@ const branchFields = {
   }),
   idle: Type.Boolean({ description: "stopped by scale to zero; the next connection starts it" }),
   suspendAfter: Type.String({ description: "idle timeout: 5m, 30s, never, ..." }),
+  protected: Type.Boolean({ description: "reset, restore and delete are refused" }),
+  expiresAt: Nullable(Type.String({ description: "when it is deleted; null: never" })),
 };
 
 export const BranchInfo = Type.Object(branchFields);
@@ -111,15 +113,38 @@ export const ProjectDetail = Type.Object({
   branches: Type.Array(BranchListItem),
 });
 
+const expiryFields = {
+  expiresIn: Type.Optional(Type.String({ maxLength: 16, description: "e.g. 30m, 2h, 7d" })),
+  expiresAt: Type.Optional(Type.String({ maxLength: 64, description: "ISO 8601" })),
+};
+
 export const CreateBranchBody = Type.Object(
   {
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
     mask: Type.Optional(Type.Boolean({ description: "apply the parent's masking rules" })),
+    ...expiryFields,
   },
   { additionalProperties: false },
 );
+
+export const SetBranchBody = Type.Object(
+  {
+    ...expiryFields,
+    noExpiry: Type.Optional(Type.Boolean({ description: "remove the expiry" })),
+  },
+  { additionalProperties: false },
+);
+
+export const RenameBranchBody = Type.Object({ newName: Name }, { additionalProperties: false });
+
+export const ResetQuery = Type.Object({
+  ...WaitQuery.properties,
+  toParent: Type.Optional(
+    Type.Boolean({ description: "become a fresh copy of the parent as it is now" }),
+  ),
+});
 
 export const CreatedBranch = Type.Object({
   ...branchFields,
@@ -179,6 +204,9 @@ export const MergeBody = Type.Object(
         minLength: 1,
         description: "merge into this branch instead of the parent (a sibling, an ancestor)",
       }),
+    ),
+    allowProtected: Type.Optional(
+      Type.Boolean({ description: "merge into a protected parent other than the root" }),
     ),
   },
   { additionalProperties: false },
@@ -366,6 +394,7 @@ export type BranchListItemT = Static<typeof BranchListItem>;
 export type BranchDetailT = Static<typeof BranchDetail>;
 export type BranchKeysT = Static<typeof BranchKeys>;
 export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
+export type SetBranchBodyT = Static<typeof SetBranchBody>;
 export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;

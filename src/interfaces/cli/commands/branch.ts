@@ -31,19 +31,25 @@ function durationArg(v: string): number {
   }
 }
 
+import { registerBranchSettings } from "./branch-settings.ts";
+
+const shortTime = (iso: string) => iso.replace("T", " ").slice(0, 19);
+
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
   s.out.line(`publishable key: ${k.publishableKey}`);
   s.out.line(`secret key:      ${k.secretKey}`);
 }
 
-function printBranch(s: Session, b: BranchInfo) {
+export function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
   s.out.line(`parent:   ${b.parent ?? "-"}`);
   s.out.line(`mode:     ${modeLabel(b)}`);
   s.out.line(`state:    ${b.state}`);
   s.out.line(`running:  ${runningLabel(b)} (stops after ${b.suspendAfter} idle)`);
   s.out.line(`url:      ${b.connectionString}`);
+  s.out.line(`protected: ${b.protected ? "yes" : "no"}`);
+  s.out.line(`expires:  ${b.expiresAt ?? "never"}`);
 }
 
 export function registerBranch(program: Command): void {
@@ -61,6 +67,8 @@ export function registerBranch(program: Command): void {
     .option("--no-switch", "do not make it the current branch")
     .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
     .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
+    .option("--expires-in <duration>", "delete it after this long: 30m, 2h, 7d")
+    .option("--expires-at <time>", "delete it at this time (ISO 8601)")
     .action(
       withSession(
         async (
@@ -72,6 +80,8 @@ export function registerBranch(program: Command): void {
             switch: boolean;
             mask?: boolean;
             suspendAfter?: number;
+            expiresIn?: string;
+            expiresAt?: string;
           },
         ) => {
           const r = await createBranch(s.ctx, {
@@ -82,6 +92,8 @@ export function registerBranch(program: Command): void {
             switchTo: o.switch,
             mask: o.mask,
             suspendAfterMs: o.suspendAfter,
+            expiresIn: o.expiresIn,
+            expiresAt: o.expiresAt,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -106,15 +118,27 @@ export function registerBranch(program: Command): void {
         const items = await listBranchInfos(s.ctx, { project: s.opts.project });
         s.out.result(items, () =>
           s.out.table(
-            ["Name", "Parent", "Mode", "State", "Running", "Created", "Disk"],
+            [
+              "Name",
+              "Parent",
+              "Mode",
+              "State",
+              "Running",
+              "Created",
+              "Disk",
+              "Protected",
+              "Expires",
+            ],
             items.map((b) => [
               b.name,
               b.parent ?? "-",
               modeLabel(b),
               b.state,
               runningLabel(b),
-              b.createdAt.replace("T", " ").slice(0, 19),
+              shortTime(b.createdAt),
               formatBytes(b.diskBytes),
+              b.protected ? "yes" : "-",
+              b.expiresAt ? shortTime(b.expiresAt) : "-",
             ]),
           ),
         );
@@ -239,13 +263,21 @@ export function registerBranch(program: Command): void {
   branch
     .command("reset [name]")
     .description("throw the branch's work away: back to exactly its T0 state")
+    .option("--to-parent", "become a fresh copy of the parent as it is now (new T0 and merge base)")
     .action(
-      withSession(async (s, name: string | undefined) => {
+      withSession(async (s, name: string | undefined, o: { toParent?: boolean }) => {
         const b = await resetBranch(s.ctx, {
           project: s.opts.project,
           name: await branchOrCurrent(s, name),
+          toParent: o.toParent,
         });
-        s.out.result(b, () => s.out.line(`${b.name} reset to T0 (${b.forkedAt})`));
+        s.out.result(b, () =>
+          s.out.line(
+            o.toParent
+              ? `${b.name} reset to ${b.parent} as of ${b.forkedAt}`
+              : `${b.name} reset to T0 (${b.forkedAt})`,
+          ),
+        );
       }),
     );
 
@@ -267,4 +299,5 @@ export function registerBranch(program: Command): void {
 
   registerMerge(branch);
   registerHistory(branch);
+  registerBranchSettings(branch);
 }

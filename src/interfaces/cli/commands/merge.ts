@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { diffBranch } from "../../../branches/diff.ts";
+import { getBranch } from "../../../branches/list.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
 import type { TakeOptions } from "../../../branches/merge-prepare.ts";
 import {
@@ -93,7 +94,8 @@ export function registerMerge(branch: Command): void {
       .option(
         "--accept-data-loss",
         "with -y: go on even though a statement deletes data (nobody saw the preview)",
-      );
+      )
+      .option("--allow-protected", "write into a protected branch (merges into main need no flag)");
 
   common(
     branch
@@ -125,18 +127,43 @@ interface MergeFlags {
   take?: string[];
   takeAll?: string;
   acceptDataLoss?: boolean;
+  allowProtected?: boolean;
   into?: string;
   rebase?: boolean;
 }
 
+/**
+ * On a terminal, writing into a protected branch other than the root is asked about
+ * (without one, --allow-protected is needed; into main no question is asked: merging is how main changes).
+ */
+async function askProtected(
+  s: Session,
+  o: MergeFlags,
+  target: { project: string; name: string },
+): Promise<boolean> {
+  if (o.allowProtected) return true;
+  if (o.dryRun || s.opts.yes || !process.stdin.isTTY) return false;
+  const branch = await getBranch(s.ctx, target);
+  const into = o.rebase ? branch.name : (o.into ?? branch.parent);
+  if (into === null) return false;
+  const t = into === branch.name ? branch : await getBranch(s.ctx, { ...target, name: into });
+  if (!t.protected || t.parent === null) return false;
+  await confirm(
+    s,
+    `branch "${t.name}" is protected: write the ${o.rebase ? "rebase" : "merge"} into it?`,
+  );
+  return true;
+}
+
 async function runMerge(s: Session, name: string | undefined, o: MergeFlags): Promise<void> {
   const what = o.rebase ? "rebase" : "merge";
+  const target = { project: s.opts.project, name: await branchOrCurrent(s, name) };
   const options = {
-    project: s.opts.project,
-    name: await branchOrCurrent(s, name),
+    ...target,
     dryRun: o.dryRun,
     take: takeOptions(o.take, o.takeAll),
     acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
+    allowProtected: await askProtected(s, o, target),
     // Under -y nothing is shown, so a re-planned merge that differs is refused.
     confirm: s.opts.yes
       ? undefined

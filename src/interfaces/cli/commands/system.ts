@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { createActivity } from "../../../branches/activity.ts";
 import { startMailWorker } from "../../../branches/email.ts";
 import { repairInterrupted } from "../../../branches/exclusive.ts";
+import { startExpiryWorker } from "../../../branches/expiry.ts";
 import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
 import { preparePlatform } from "../../../branches/platform.ts";
@@ -209,7 +210,10 @@ export function registerSystem(program: Command): void {
         gc.unref();
         // Mail whose delivery failed right after its request is retried from here.
         const stopMail = startMailWorker(s.ctx, { project });
+        // Expired branches of every project are deleted from here while the server runs.
+        const expiry = startExpiryWorker(s.ctx);
         await waitForSignal();
+        await expiry.stop();
         clearServer(s.ctx.db);
         clearInterval(gc);
         stopMail();
