@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { RecoveryTarget } from "../clusters/archive.ts";
 import { startCluster, stopCluster } from "../clusters/cluster.ts";
 import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
@@ -11,14 +12,16 @@ import { validateName } from "../core/names.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
-import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
+import { branchArchiving, branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { currentLsn, recordT0Base } from "./history.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
 import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { captureBase } from "./merge-base.ts";
+import { recoverInto, resolveTarget } from "./pitr.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
 
@@ -30,6 +33,10 @@ export interface CreateBranchOptions {
   mode?: BranchMode;
   /** Make it the CLI's current branch (default true). */
   switchTo?: boolean;
+  /** The parent as it was at this time (ISO 8601 or `date -d` text) instead of now. */
+  at?: string;
+  /** The parent as it was just before this LSN. */
+  lsn?: string;
 }
 
 export interface CreateBranchResult {
@@ -55,83 +62,102 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
     );
   }
   const started = performance.now();
-  return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    if (findBranch(ctx.db, project.id, o.name)) {
-      throw new BoughError(
-        "BRANCH_EXISTS",
-        `branch "${o.name}" already exists in project "${project.name}"`,
-        "pick another name, or delete the existing branch first",
-      );
-    }
-    const parent = requireBranch(ctx, project, o.from ?? "main");
-    requireSettled(parent, "branch from it");
-    const port = await pickFreePort(reservedPorts(ctx.db));
-    const { branch, op } = ctx.db.transaction(() => {
-      const branch = insertBranch(ctx.db, {
-        projectId: project.id,
-        name: o.name,
-        parentId: parent.id,
-        mode,
-        port,
-      });
-      const op = beginOperation(ctx.db, {
-        projectId: project.id,
-        kind: "branch-create",
-        branchName: o.name,
-        args: { branchId: branch.id, parent: parent.name, mode },
-      });
-      return { branch, op };
-    })();
-    try {
-      await runCreate(ctx, { project, parent, branch, op, mode });
-    } catch (err) {
-      await rollbackCreate(ctx, op, project);
-      throw err;
-    }
-    // Its own keys: the parent's are refused here, and these are refused on the parent.
-    await ensureBranchKeys(ctx, project, branch);
-    if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
-    return {
-      branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
-      elapsedMs: performance.now() - started,
-      cloneDriver: ctx.driver.name,
-    };
-  });
+  const target = o.at !== undefined || o.lsn !== undefined ? await resolveTarget(o) : undefined;
+  if (target && mode !== "full") {
+    throw new BoughError(
+      "INVALID_INPUT",
+      "a schema-only branch cannot start from a point in time",
+      "drop --mode schema-only, or --at/--lsn",
+    );
+  }
+  return exclusive(ctx, () => createBranchLocked(ctx, { ...o, mode, target, started }));
 }
 
 export const createBranch = audited("branch.create", createBranchNow);
 
+/** A create inside an operation that already holds the lock (restore makes its backup so). */
+export async function createBranchLocked(
+  ctx: Ctx,
+  o: CreateBranchOptions & { mode: BranchMode; target?: RecoveryTarget; started: number },
+): Promise<CreateBranchResult> {
+  const { mode, started } = o;
+  const project = requireProject(ctx, o.project);
+  if (findBranch(ctx.db, project.id, o.name)) {
+    throw new BoughError(
+      "BRANCH_EXISTS",
+      `branch "${o.name}" already exists in project "${project.name}"`,
+      "pick another name, or delete the existing branch first",
+    );
+  }
+  const parent = requireBranch(ctx, project, o.from ?? "main");
+  requireSettled(parent, "branch from it");
+  const port = await pickFreePort(reservedPorts(ctx.db));
+  const { branch, op } = ctx.db.transaction(() => {
+    const branch = insertBranch(ctx.db, {
+      projectId: project.id,
+      name: o.name,
+      parentId: parent.id,
+      mode,
+      port,
+    });
+    const op = beginOperation(ctx.db, {
+      projectId: project.id,
+      kind: "branch-create",
+      branchName: o.name,
+      args: { branchId: branch.id, parent: parent.name, mode },
+    });
+    return { branch, op };
+  })();
+  try {
+    await runCreate(ctx, { project, parent, branch, op, mode, target: o.target });
+  } catch (err) {
+    await rollbackCreate(ctx, op, project);
+    throw err;
+  }
+  // Its own keys: the parent's are refused here, and these are refused on the parent.
+  await ensureBranchKeys(ctx, project, branch);
+  if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
+  return {
+    branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
+    elapsedMs: performance.now() - started,
+    cloneDriver: ctx.driver.name,
+  };
+}
+
 async function runCreate(
   ctx: Ctx,
-  s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
+  s: {
+    project: Project;
+    parent: Branch;
+    branch: Branch;
+    op: Operation;
+    mode: BranchMode;
+    target?: RecoveryTarget;
+  },
 ): Promise<void> {
-  const { project, parent, branch, op } = s;
+  const { project, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
   const logFile = ctx.paths.branchLog(project, branch);
-  // An online clone needs the parent's backup functions: a stopped parent is started.
-  const liveParent = await startBranch(ctx, project, parent);
-  advance(ctx.db, op, "cloning");
-  ctx.progress(`cloning ${parent.name} (${ctx.driver.name})`);
-  const fork = await cloneRunning(ctx.cluster, {
-    sourceDataDir: ctx.paths.branchData(project, parent),
-    sourceUrl: branchUrl(project, liveParent),
-    targetDataDir: dataDir,
-    driver: ctx.driver,
-  });
+  const archiving = await branchArchiving(ctx, project, branch);
+  const fork = s.target
+    ? await forkAt(ctx, { ...s, target: s.target, dataDir, logFile, archiving })
+    : await forkNow(ctx, { ...s, dataDir });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
   if (s.mode === "full") {
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    await recordT0Base(ctx, project, branch, fork.base);
     faultPoint("create:after-t0");
   }
   const schemaOnly = s.mode === "schema-only";
+  // The emptying run must not archive: its WAL carries the parent's rows.
   await startCluster(ctx.cluster, {
     dataDir,
     port: branch.port,
     logFile,
     settings: schemaOnly ? EMPTYING_RUN_SETTINGS : undefined,
+    verbatim: schemaOnly ? undefined : archiving,
   });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
@@ -147,9 +173,12 @@ async function runCreate(
       );
     }
     // T0 of a schema-only branch is its emptied state, so reset returns there.
+    const lsn = await currentLsn(url);
     await stopCluster(ctx.cluster, { dataDir });
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
-    await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
+    const at = new Date().toISOString();
+    await recordT0Base(ctx, project, branch, { at, lsn, startLsn: lsn });
+    await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile, verbatim: archiving });
   }
   const { base, fingerprint } = await captureBase(url);
   await recordT0Blobs(ctx, project, branch, url);
@@ -167,6 +196,63 @@ async function runCreate(
     });
     finishOperation(ctx.db, op, "done");
   })();
+}
+
+type Fork = { at: string; lsn: string; base: { at: string; lsn: string; startLsn: string } };
+
+/** The parent now: an online clone (the parent keeps serving), replayed when it starts. */
+async function forkNow(
+  ctx: Ctx,
+  s: { project: Project; parent: Branch; op: Operation; dataDir: string },
+): Promise<Fork> {
+  // An online clone needs the parent's backup functions: a stopped parent is started.
+  const liveParent = await startBranch(ctx, s.project, s.parent);
+  advance(ctx.db, s.op, "cloning");
+  ctx.progress(`cloning ${s.parent.name} (${ctx.driver.name})`);
+  const fork = await cloneRunning(ctx.cluster, {
+    sourceDataDir: ctx.paths.branchData(s.project, s.parent),
+    sourceUrl: branchUrl(s.project, liveParent),
+    targetDataDir: s.dataDir,
+    driver: ctx.driver,
+  });
+  // Consistent once the backup's end is replayed; every later commit is the branch's own.
+  const base = { at: new Date().toISOString(), lsn: fork.stopLsn, startLsn: fork.lsn };
+  return { at: fork.at, lsn: fork.lsn, base };
+}
+
+/**
+ * The parent as it was at a point in time: recovered from its base and archive into the
+ * branch's data directory (the parent is only read), promoted, then stopped so T0 is
+ * taken from it as from any new branch.
+ */
+async function forkAt(
+  ctx: Ctx,
+  s: {
+    project: Project;
+    parent: Branch;
+    branch: Branch;
+    op: Operation;
+    target: RecoveryTarget;
+    dataDir: string;
+    logFile: string;
+    archiving: Record<string, string>;
+  },
+): Promise<Fork> {
+  advance(ctx.db, s.op, "recovering");
+  await recoverInto(ctx, {
+    project: s.project,
+    source: s.parent,
+    target: s.target,
+    dataDir: s.dataDir,
+    port: s.branch.port,
+    logFile: s.logFile,
+    archive: s.archiving,
+  });
+  const lsn = await currentLsn(branchUrl(s.project, s.branch));
+  await stopCluster(ctx.cluster, { dataDir: s.dataDir });
+  const base = { at: new Date().toISOString(), lsn, startLsn: lsn };
+  const at = "time" in s.target ? s.target.time.toISOString() : base.at;
+  return { at, lsn: "lsn" in s.target ? s.target.lsn : lsn, base };
 }
 
 /**

@@ -28,6 +28,7 @@ import { ensureBookkeeping } from "../merge/bookkeeping.ts";
 import { ensurePlatformSchema } from "../platform/schema.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
+import { takeBase } from "./history.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive, readOnly } from "./exclusive.ts";
 import { ensureBranchKeys, projectJwtSecret } from "./keys.ts";
@@ -93,6 +94,8 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
       // Roles and platform schemas live in main; every branch inherits them by cloning.
       await ensurePlatformSchema(c);
     });
+    // main's first base: its history (branch create --at) starts here.
+    await takeBase(ctx, project, started);
     await projectJwtSecret(ctx, project);
     await ensureBranchKeys(ctx, project, started);
     faultPoint("project-create:before-ready");

@@ -13,6 +13,7 @@ import { audited } from "./audited.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { restartHistory } from "./history.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireBranch, requireChildBranch } from "./lookup.ts";
@@ -83,6 +84,7 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   });
   faultPoint("reset:after-clone");
   advance(ctx.db, op, "cloned");
+  await restartHistory(ctx, project, branch);
   await startBranch(ctx, project, branch);
   const { t0Base, t0Fingerprint } = mergeBaseOf(ctx.db, branch.id);
   ctx.db.transaction(() => {

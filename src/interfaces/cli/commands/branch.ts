@@ -42,15 +42,23 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option("--at <time>", 'the parent as it was then (ISO 8601, or `date -d` text: "10 minutes ago")')
+    .option("--lsn <lsn>", "the parent as it was just before this WAL position")
     .action(
       withSession(
-        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: { from: string; mode: BranchMode; switch: boolean; at?: string; lsn?: string },
+        ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
             name,
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            at: o.at,
+            lsn: o.lsn,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
