@@ -102,19 +102,13 @@ export async function recordT0Base(
   branch: DirRef,
   rec: Omit<BaseRecord, "kind">,
 ): Promise<void> {
-  await writeRecord(ctx, project, branch, T0_RECORD, { kind: "t0", ...rec });
+  const dir = await basesDir(ctx, project, branch);
+  await writeRecordAt(join(dir, T0_RECORD), { kind: "t0", ...rec });
 }
 
-async function writeRecord(
-  ctx: Ctx,
-  project: DirRef,
-  branch: DirRef,
-  name: string,
-  rec: BaseRecord,
-): Promise<void> {
-  const dir = await basesDir(ctx, project, branch);
-  await writeFile(join(dir, `${name}.tmp`), JSON.stringify(rec), { mode: 0o600 });
-  await rename(join(dir, `${name}.tmp`), join(dir, name));
+async function writeRecordAt(file: string, rec: BaseRecord): Promise<void> {
+  await writeFile(`${file}.tmp`, JSON.stringify(rec), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 /** Root-only: bases are cloned from and never started in place. */
@@ -123,6 +117,27 @@ async function basesDir(ctx: Ctx, project: DirRef, branch: DirRef): Promise<stri
   await mkdir(dirname(dir), { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/**
+ * Where a periodic base named id goes; null when it is recorded already (a repeated
+ * step). A leftover of an interrupted clone there is removed.
+ */
+export async function prepareBase(
+  ctx: Ctx,
+  project: DirRef,
+  branch: DirRef,
+  id: string,
+): Promise<string | null> {
+  const dir = join(await basesDir(ctx, project, branch), id);
+  if (existsSync(`${dir}.json`)) return null;
+  await removeTree(dir, ctx.cluster.runAs);
+  return dir;
+}
+
+/** Records a complete periodic base clone at dir. */
+export async function recordBase(dir: string, rec: Omit<BaseRecord, "kind">): Promise<void> {
+  await writeRecordAt(`${dir}.json`, { kind: "periodic", ...rec });
 }
 
 /** An online base of a running branch (cheap on reflink); it keeps serving meanwhile. */
@@ -136,14 +151,9 @@ export async function takeBase(ctx: Ctx, project: Project, branch: Branch): Prom
     targetDataDir: dir,
     driver: ctx.driver,
   });
-  const rec: BaseRecord = {
-    kind: "periodic",
-    at: new Date().toISOString(),
-    lsn: clone.stopLsn,
-    startLsn: clone.lsn,
-  };
-  await writeRecord(ctx, project, branch, `${id}.json`, rec);
-  return { ...rec, dir };
+  const rec = { at: new Date().toISOString(), lsn: clone.stopLsn, startLsn: clone.lsn };
+  await recordBase(dir, rec);
+  return { kind: "periodic", ...rec, dir };
 }
 
 /**

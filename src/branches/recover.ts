@@ -13,6 +13,7 @@ import { finishDelete } from "./delete.ts";
 import { recoverMerge } from "./merge-recover.ts";
 import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
 import { finishReset } from "./reset.ts";
+import { finishRestore, rollbackRestore } from "./restore.ts";
 import { recoverScratchClone } from "./scratch-clone.ts";
 
 /** What became of one interrupted operation. */
@@ -78,6 +79,11 @@ async function recoverOne(ctx: Ctx, op: Operation): Promise<void> {
     }
     case "branch-reset":
       return finishReset(ctx, op);
+    case "branch-restore":
+      // Before the swap the branch was never touched: undo; from the swap on, finish.
+      return ["swapping", "swapped"].includes(op.step)
+        ? finishRestore(ctx, op)
+        : rollbackRestore(ctx, op);
     case "branch-delete":
       return finishDelete(ctx, op);
     case "branch-merge":

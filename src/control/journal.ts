@@ -11,6 +11,7 @@ export type OperationKind =
   | "project-delete"
   | "branch-create"
   | "branch-reset"
+  | "branch-restore"
   | "branch-delete"
   | "branch-merge"
   | "scratch-clone";

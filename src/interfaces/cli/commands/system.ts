@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { startMailWorker } from "../../../branches/email.ts";
 import { repairInterrupted } from "../../../branches/exclusive.ts";
+import { takeDueBases } from "../../../branches/history.ts";
 import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
 import { preparePlatform } from "../../../branches/platform.ts";
@@ -153,11 +154,19 @@ export function registerSystem(program: Command): void {
         // Storage gc, hourly: blobs of deleted branches and replaced files go away.
         const gc = setInterval(() => void storageGc(s.ctx, { project }).catch(() => {}), 3_600_000);
         gc.unref();
+        // Base snapshots for branch create --at / restore, and pruning past the window.
+        const bases = setInterval(
+          () => void takeDueBases(s.ctx, { project }).catch(() => {}),
+          300_000,
+        );
+        bases.unref();
+        void takeDueBases(s.ctx, { project }).catch(() => {});
         // Mail whose delivery failed right after its request is retried from here.
         const stopMail = startMailWorker(s.ctx, { project });
         await waitForSignal();
         clearServer(s.ctx.db);
         clearInterval(gc);
+        clearInterval(bases);
         stopMail();
         s.out.progress("stopping");
         await app.close();
