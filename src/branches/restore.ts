@@ -7,11 +7,11 @@ import { cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
 import { branchById, findBranch, reservedPorts, updateBranch } from "../control/branches.ts";
-import { advance, finishOperation, type Operation } from "../control/journal.ts";
+import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
-import type { Branch, Project } from "../core/types.ts";
+import type { Branch, BranchState, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -19,7 +19,7 @@ import { createBranchLocked } from "./create.ts";
 import { exclusive } from "./exclusive.ts";
 import { currentLsn, prepareBase, recordBase } from "./history.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
-import { beginBranchOperation, requireSettled } from "./journaled.ts";
+import { requireSettled } from "./journaled.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 import { type PointInTime, recoverInto, resolveTarget } from "./pitr.ts";
 
@@ -50,11 +50,12 @@ async function restoreBranchNow(
     requireSettled(branch, "restore it");
     refuseProtected(branch);
     const port = await pickFreePort(reservedPorts(ctx.db));
-    const op = beginBranchOperation(ctx, {
-      project,
-      branch,
+    // The branch stays ready (and is the backup's parent) until the swap.
+    const op = beginOperation(ctx.db, {
+      projectId: project.id,
       kind: "branch-restore",
-      state: "restoring",
+      branchName: branch.name,
+      args: { branchId: branch.id, state: branch.state },
     });
     const dir = restoreDir(ctx, project, branch, op);
     try {
@@ -87,7 +88,10 @@ async function restoreBranchNow(
         });
         faultPoint("restore:after-backup");
       }
-      advance(ctx.db, op, "swapping");
+      ctx.db.transaction(() => {
+        updateBranch(ctx.db, branch.id, { state: "restoring" });
+        advance(ctx.db, op, "swapping");
+      })();
     } catch (err) {
       await rollbackRestore(ctx, op);
       throw err;
@@ -142,7 +146,7 @@ export async function rollbackRestore(ctx: Ctx, op: Operation): Promise<void> {
     ctx.db.prepare("DELETE FROM branches WHERE id = ?").run(made.id);
   }
   ctx.db.transaction(() => {
-    if (branch) updateBranch(ctx.db, branch.id, { state: "ready" });
+    if (branch) updateBranch(ctx.db, branch.id, { state: op.args.state as BranchState });
     finishOperation(ctx.db, op, "rolled-back");
   })();
 }
@@ -180,7 +184,7 @@ export async function finishRestore(ctx: Ctx, op: Operation): Promise<void> {
   }
   await startBranch(ctx, project, branch);
   ctx.db.transaction(() => {
-    updateBranch(ctx.db, branch.id, { state: "ready", lastError: null });
+    updateBranch(ctx.db, branch.id, { state: op.args.state as BranchState, lastError: null });
     finishOperation(ctx.db, op, "done");
   })();
 }
