@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|pitr] [--rest-seconds 5] [--wal-sizes 16,128,512]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -22,6 +22,7 @@ import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMerge } from "./merge.ts";
+import { benchPitr, pitrTable } from "./pitr.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "5" },
     only: { type: "string" },
     "rest-seconds": { type: "string", default: "5" },
+    "wal-sizes": { type: "string", default: "16,128,512" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -151,6 +153,11 @@ async function main() {
   if (runs("realtime")) {
     out.realtime = await benchRealtime();
     say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
+  }
+  if (runs("pitr")) {
+    const pitr = await benchPitr({ walSizesMb: parseSizes(values["wal-sizes"]), log });
+    out.pitr = pitr;
+    say(pitrTable(pitr));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());
