@@ -124,17 +124,17 @@ export async function createBranchLocked(
   };
 }
 
-async function runCreate(
-  ctx: Ctx,
-  s: {
-    project: Project;
-    parent: Branch;
-    branch: Branch;
-    op: Operation;
-    mode: BranchMode;
-    target?: RecoveryTarget;
-  },
-): Promise<void> {
+/** What the steps of one create work on. */
+interface CreateRun {
+  project: Project;
+  parent: Branch;
+  branch: Branch;
+  op: Operation;
+  mode: BranchMode;
+  target?: RecoveryTarget;
+}
+
+async function runCreate(ctx: Ctx, s: CreateRun): Promise<void> {
   const { project, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
@@ -227,11 +227,7 @@ async function forkNow(
  */
 async function forkAt(
   ctx: Ctx,
-  s: {
-    project: Project;
-    parent: Branch;
-    branch: Branch;
-    op: Operation;
+  s: CreateRun & {
     target: RecoveryTarget;
     dataDir: string;
     logFile: string;
