@@ -16,6 +16,7 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
   let home: string;
   let remove: () => Promise<void>;
   let workUrl: string;
+  let workPort: number;
   /** Between the two writes: the first is before it, the second after. */
   let between: Date;
   let betweenLsn: string;
