@@ -23,8 +23,9 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
 
   before(async () => {
     ({ home, remove } = await initialisedHome("SELECT 1"));
-    workUrl = (await boughJson<BranchDetail>(home, ["branch", "create", "work", "--no-switch"]))
-      .connectionString;
+    const work = await boughJson<BranchDetail>(home, ["branch", "create", "work", "--no-switch"]);
+    workUrl = work.connectionString;
+    workPort = work.port;
     await query(workUrl, "CREATE TABLE t (v int); INSERT INTO t VALUES (1), (2)");
     await sleep(20);
     between = new Date();
@@ -97,9 +98,7 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
       d.changes.some((c) => c.type === "create" && c.id.includes("added")),
       JSON.stringify(d.changes.map((c) => c.id)),
     );
-    const human = await bough(home, ["branch", "diff", "past", "work"]);
-    assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /\+ create .*added/);
+    assert.match(d.summary, /\+ create .*added/);
     // `date -d` syntax (@epoch): work back then had no table "added".
     const then = await boughJson<CompareReport>(home, [
       "branch",
@@ -113,7 +112,6 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
   });
 
   test("restore returns the branch to its past and keeps its present as a backup", async () => {
-    const before = await boughJson<BranchDetail>(home, ["branch", "show", "work"]);
     const keys = await boughJson<{ secretKey: string }>(home, ["branch", "keys", "work"]);
     const r = await boughJson<RestoreResult>(home, [
       "branch",
@@ -123,7 +121,7 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
       `@${between.getTime() / 1000}`,
     ]);
     assert.ok(r.backup?.startsWith("work-before-restore-"));
-    assert.equal(r.branch.port, before.port);
+    assert.equal(r.branch.port, workPort);
     assert.deepEqual(await values(workUrl), [1, 2]);
     const backup = await boughJson<BranchDetail>(home, ["branch", "show", String(r.backup)]);
     assert.deepEqual(await values(backup.connectionString), [1, 2, 3, 4]);
