@@ -111,6 +111,26 @@ describe("point in time: branch create --at/--lsn, restore, diff", () => {
     assert.ok(then.changes.some((c) => c.type === "drop" && c.id.includes("added")));
   });
 
+  test("a restore killed after its backup is rolled back: branch as it was, no backup", async () => {
+    const killed = await bough(
+      home,
+      ["-y", "branch", "restore", "work", "--at", `@${between.getTime() / 1000}`],
+      { env: { BOUGH_FAULT: "restore:after-backup" } },
+    );
+    assert.equal(killed.code, 137, killed.stderr);
+    // The next command recovers: the restore is undone and its backup removed.
+    const list = await boughJson<{ name: string; state: string }[]>(home, ["branch", "list"]);
+    assert.deepEqual(list.map((b) => b.name).sort(), ["main", "past", "past-lsn", "work"]);
+    assert.equal(list.find((b) => b.name === "work")?.state, "ready");
+    assert.deepEqual(await values(workUrl), [1, 2, 3, 4]);
+    const branchesDir = join(home, "projects", readdirSync(join(home, "projects"))[0], "branches");
+    const workDir = readdirSync(branchesDir).find((d) => d.startsWith("work-")) ?? "";
+    assert.deepEqual(
+      readdirSync(join(branchesDir, workDir)).filter((d) => d.startsWith("restore-")),
+      [],
+    );
+  });
+
   test("restore returns the branch to its past and keeps its present as a backup", async () => {
     const keys = await boughJson<{ secretKey: string }>(home, ["branch", "keys", "work"]);
     const r = await boughJson<RestoreResult>(home, [
