@@ -13,13 +13,14 @@ import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, BranchState, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
-import { branchArchiving, removeBranchFiles, startBranch } from "./branch-cluster.ts";
+import { branchArchiving, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { createBranchLocked } from "./create.ts";
+import { finishDelete } from "./delete.ts";
 import { exclusive } from "./exclusive.ts";
 import { currentLsn, prepareBase, recordBase } from "./history.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
-import { requireSettled } from "./journaled.ts";
+import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 import { type PointInTime, recoverInto, resolveTarget } from "./pitr.ts";
 
@@ -142,8 +143,13 @@ export async function rollbackRestore(ctx: Ctx, op: Operation): Promise<void> {
   const made = project && backup ? findBranch(ctx.db, project.id, backup) : null;
   if (project && made) {
     // Made by this restore, moments ago: nothing can have branched from it.
-    await removeBranchFiles(ctx, project, made);
-    ctx.db.prepare("DELETE FROM branches WHERE id = ?").run(made.id);
+    const del = beginBranchOperation(ctx, {
+      project,
+      branch: made,
+      kind: "branch-delete",
+      state: "deleting",
+    });
+    await finishDelete(ctx, del);
   }
   ctx.db.transaction(() => {
     if (branch) updateBranch(ctx.db, branch.id, { state: op.args.state as BranchState });
