@@ -11,6 +11,7 @@ import type { Branch, Project } from "../core/types.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
+import { SETTLED } from "./journaled.ts";
 import { requireProject } from "./lookup.ts";
 import { withClient } from "./sql.ts";
 
@@ -262,7 +263,7 @@ export function takeDueBases(ctx: Ctx, o: { project: string }): Promise<string[]
     const { baseEveryMs } = historyConfig(ctx, project);
     const taken: string[] = [];
     for (const branch of listBranches(ctx.db, project.id)) {
-      if (branch.state !== "ready" || !isRunning(ctx, project, branch)) continue;
+      if (!SETTLED.includes(branch.state) || !isRunning(ctx, project, branch)) continue;
       const newest = listBases(ctx, project, branch).at(-1);
       if (!newest || Date.now() - Date.parse(newest.at) >= baseEveryMs) {
         await takeBase(ctx, project, branch);
