@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|pitr] [--rest-seconds 5] [--wal-sizes 16,128,512]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|pitr] [--rest-seconds 5] [--mask-mb 300] [--wal-sizes 16,128,512]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
- * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
- * (full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
+ * on a loop-mounted XFS image with reflink (as root), on the default install of this
+ * machine (a home in the temp dir as `bough init` makes it: the store image as root on a
+ * filesystem without reflink) and on the plain filesystem (the copy driver, as before the
+ * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
  * data API against direct pg queries.
  * Prints tables and writes bench/results/<time>.json.
  */
@@ -21,6 +23,7 @@ import { mountLoopXfs } from "../test/helpers/xfs.ts";
 import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
+import { benchMask, maskTable } from "./mask.ts";
 import { benchMerge } from "./merge.ts";
 import { benchPitr, pitrTable } from "./pitr.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     "rest-seconds": { type: "string", default: "5" },
     "wal-sizes": { type: "string", default: "16,128,512" },
+    "mask-mb": { type: "string", default: "300" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -86,7 +90,20 @@ async function benchCreate(): Promise<SizeResult[]> {
     }
   }
   const plainDir = tmpdir();
-  const label = `${await fsName(plainDir)} plain`;
+  const fs = await fsName(plainDir);
+  if (sizes.length > 0) {
+    results.push(
+      ...(await benchFilesystem({
+        label: `${fs} default install`,
+        baseDir: plainDir,
+        sizesGb: sizes,
+        repeat,
+        log,
+        store: "create",
+      })),
+    );
+  }
+  const label = `${fs} plain`;
   results.push(
     ...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })),
   );
@@ -158,6 +175,11 @@ async function main() {
     const pitr = await benchPitr({ walSizesMb: parseSizes(values["wal-sizes"]), log });
     out.pitr = pitr;
     say(pitrTable(pitr));
+  }
+  if (runs("mask")) {
+    const mask = await benchMask({ sizeMb: Number(values["mask-mb"]) || 300 });
+    out.mask = mask;
+    say(maskTable(mask));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

@@ -20,6 +20,8 @@ import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
 import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+import { projectMaskKey } from "./mask.ts";
+import { maskBranchData } from "./mask-data.ts";
 import { captureBase } from "./merge-base.ts";
 import { recoverInto, resolveTarget } from "./pitr.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
@@ -37,6 +39,8 @@ export interface CreateBranchOptions {
   at?: string;
   /** The parent as it was just before this LSN. */
   lsn?: string;
+  /** Mask the copy with the parent's rules (and auth's users) before anyone can see it. */
+  mask?: boolean;
 }
 
 export interface CreateBranchResult {
@@ -99,17 +103,27 @@ export async function createBranchLocked(
       parentId: parent.id,
       mode,
       port,
+      // A copy of masked data is masked data.
+      masked: o.mask === true || parent.masked,
     });
     const op = beginOperation(ctx.db, {
       projectId: project.id,
       kind: "branch-create",
       branchName: o.name,
-      args: { branchId: branch.id, parent: parent.name, mode },
+      args: { branchId: branch.id, parent: parent.name, mode, mask: o.mask === true },
     });
     return { branch, op };
   })();
   try {
-    await runCreate(ctx, { project, parent, branch, op, mode, target: o.target });
+    await runCreate(ctx, {
+      project,
+      parent,
+      branch,
+      op,
+      mode,
+      mask: o.mask === true,
+      target: o.target,
+    });
   } catch (err) {
     await rollbackCreate(ctx, op, project);
     throw err;
@@ -131,6 +145,7 @@ interface CreateRun {
   branch: Branch;
   op: Operation;
   mode: BranchMode;
+  mask: boolean;
   target?: RecoveryTarget;
 }
 
@@ -145,19 +160,21 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<void> {
     : await forkNow(ctx, { ...s, dataDir });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
-  if (s.mode === "full") {
+  const schemaOnly = s.mode === "schema-only";
+  // Emptied or masked: T0 is taken after, so no reset ever brings the parent's values back.
+  const rewritten = schemaOnly || s.mask;
+  if (!rewritten) {
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
     await recordT0Base(ctx, project, branch, fork.base);
     faultPoint("create:after-t0");
   }
-  const schemaOnly = s.mode === "schema-only";
-  // The emptying run must not archive: its WAL carries the parent's rows.
+  // The rewriting run must not archive: its WAL carries the parent's values.
   await startCluster(ctx.cluster, {
     dataDir,
     port: branch.port,
     logFile,
-    settings: schemaOnly ? EMPTYING_RUN_SETTINGS : undefined,
-    verbatim: schemaOnly ? undefined : archiving,
+    settings: rewritten ? EMPTYING_RUN_SETTINGS : undefined,
+    verbatim: rewritten ? undefined : archiving,
   });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
@@ -172,7 +189,21 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<void> {
         `schema-only: materialized views left unpopulated (their refresh fails on empty tables; REFRESH them to query): ${emptied.matviewsUnpopulated.join(", ")}`,
       );
     }
-    // T0 of a schema-only branch is its emptied state, so reset returns there.
+  }
+  if (s.mask) {
+    const masked = await maskBranchData(url, projectMaskKey(ctx, project));
+    faultPoint("create:after-mask");
+    ctx.progress(
+      `masked ${Object.keys(masked.columns).length} columns in ${masked.tables} tables, refreshed ${masked.matviewsRefreshed} materialized views`,
+    );
+    if (masked.matviewsUnpopulated.length > 0) {
+      ctx.progress(
+        `masked: materialized views left unpopulated: ${masked.matviewsUnpopulated.join(", ")}`,
+      );
+    }
+  }
+  if (rewritten) {
+    // T0 is the emptied or masked state, so reset returns there.
     const lsn = await currentLsn(url);
     await stopCluster(ctx.cluster, { dataDir });
     await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });

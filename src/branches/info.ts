@@ -9,6 +9,8 @@ export interface BranchInfo {
   project: string;
   parent: string | null;
   mode: BranchMode;
+  /** Its user data and auth users were masked (`branch create --mask`). */
+  masked: boolean;
   state: BranchState;
   running: boolean;
   /** Wanted running but its postmaster died (not stopped cleanly); `branch start` recovers it. */
@@ -30,6 +32,7 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     project: project.name,
     parent: parent?.name ?? null,
     mode: branch.mode,
+    masked: branch.masked,
     state: branch.state,
     running,
     crashed: hasCrashed(ctx, project, branch, running),

@@ -30,13 +30,17 @@ const keyFile = (project: Project) => `${projectSecrets(project)}/secrets-key`;
 
 /** The project's secrets key (0600 file beside its JWT secret), created on first use. */
 export function projectSecretKey(ctx: Ctx, project: Project): SecretKey {
-  const name = keyFile(project);
+  return { projectId: project.id, key: projectRandomKey(ctx, keyFile(project)) };
+}
+
+/** A random 256-bit key kept in a secret file (control/secrets.ts), created on first use. */
+export function projectRandomKey(ctx: Ctx, name: string): Buffer {
   let text = readSecret(ctx.paths.secretsDir, name);
   if (text === null) {
     text = randomBytes(32).toString("base64");
     writeSecret(ctx.paths.secretsDir, name, text);
   }
-  return { projectId: project.id, key: Buffer.from(text, "base64") };
+  return Buffer.from(text, "base64");
 }
 
 /**

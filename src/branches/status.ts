@@ -4,11 +4,14 @@ import { runningServerUrl } from "../control/server.ts";
 import { hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { readOnly } from "./exclusive.ts";
+import { type StoreReport, storeReport } from "./store.ts";
 
 export interface StatusReport {
   home: string;
   cloneDriver: "reflink" | "copy";
   cloneDriverReason: string;
+  /** The XFS image the branches live in (src/branches/store.ts), or null when the home has none. */
+  store: StoreReport | null;
   postgresVersion: string;
   postgresBinDir: string;
   runAsUser: string | null;
@@ -38,6 +41,7 @@ export function status(ctx: Ctx): Promise<StatusReport> {
       home: ctx.paths.home,
       cloneDriver: ctx.driver.name,
       cloneDriverReason: ctx.driver.reason,
+      store: await storeReport(ctx.paths),
       postgresVersion: ctx.cluster.install.version,
       postgresBinDir: ctx.cluster.install.binDir,
       runAsUser: ctx.cluster.runAs?.name ?? null,

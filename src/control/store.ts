@@ -136,6 +136,18 @@ const MIGRATIONS: Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // Conflict resolutions recorded on a branch (`bough branch resolve`), each bound to the
+  // conflict as it was (digest), used by the branch's next merge.
+  `CREATE TABLE merge_resolutions (
+     branch_id INTEGER NOT NULL REFERENCES branches(id) ON DELETE CASCADE,
+     conflict_id TEXT NOT NULL,
+     take TEXT NOT NULL CHECK (take IN ('branch', 'parent')),
+     digest TEXT NOT NULL,
+     recorded_at TEXT NOT NULL,
+     PRIMARY KEY (branch_id, conflict_id)
+   );`,
+  // Masked branches (branch create --mask): their user data was anonymized before T0.
+  "ALTER TABLE branches ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;",
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

@@ -42,4 +42,6 @@ export interface Branch {
   forkLsn: string | null;
   /** Last error of a failed operation (merge, start), shown by `branch show`. */
   lastError: string | null;
+  /** Its data was masked (`branch create --mask`, or cloned from a masked branch). */
+  masked: boolean;
 }

@@ -8,11 +8,14 @@ import type {
   CreatedBranchT,
   DiffReportT,
   ErrorBodyT,
+  MergeBodyT,
   MergeReportT,
   MigrationItemT,
   OperationInfoT,
   ProjectDetailT,
   ProjectT,
+  ResolveBodyT,
+  ResolveReportT,
   StatusT,
 } from "../interfaces/api/management/schemas.ts";
 
@@ -111,10 +114,20 @@ export class Bough {
     diff: (project: string, branch: string) =>
       this.call<DiffReportT>("GET", `${branchPath(project, branch)}/diff`),
     /** A blocked merge throws BoughApiError 409 MERGE_CONFLICT, the report in `details`. */
-    merge: (project: string, branch: string, o: { dryRun?: boolean } = {}) =>
+    merge: (project: string, branch: string, o: MergeBodyT = {}) =>
       this.call<MergeReportT>("POST", `${branchPath(project, branch)}/merge?wait=true`, {
+        ...o,
         dryRun: o.dryRun ?? false,
       }),
+    /** The parent's changes since the last merge, onto the branch. */
+    rebase: (project: string, branch: string, o: Omit<MergeBodyT, "into"> = {}) =>
+      this.call<MergeReportT>("POST", `${branchPath(project, branch)}/rebase?wait=true`, {
+        ...o,
+        dryRun: o.dryRun ?? false,
+      }),
+    /** Records which side wins one conflict; the branch's next merge uses it. */
+    resolve: (project: string, branch: string, r: ResolveBodyT) =>
+      this.call<ResolveReportT>("POST", `${branchPath(project, branch)}/resolutions`, r),
   };
 
   readonly migrations = {

@@ -54,6 +54,7 @@ export async function startRestApp(o: {
     forkedAt: null,
     forkLsn: null,
     lastError: null,
+    masked: false,
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {

@@ -5,12 +5,14 @@ import { registerAudit } from "./commands/audit.ts";
 import { registerBranch } from "./commands/branch.ts";
 import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
+import { registerMask } from "./commands/mask.ts";
 import { registerMcp } from "./commands/mcp.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSchedules } from "./commands/schedules.ts";
 import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
+import { registerStore } from "./commands/store.ts";
 import { registerSystem } from "./commands/system.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
 
@@ -31,8 +33,10 @@ function buildProgram(): Command {
   registerBranch(program);
   registerMigrate(program);
   registerStorage(program);
+  registerStore(program);
   registerFunctions(program);
   registerSecrets(program);
+  registerMask(program);
   registerEmail(program);
   registerSchedules(program);
   registerAdminKey(program);

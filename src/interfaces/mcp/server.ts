@@ -9,7 +9,7 @@ import { emailOutbox } from "../../branches/email.ts";
 import { deployFunction } from "../../branches/functions.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
-import { mergeBlockedError, mergeBranch } from "../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/merge.ts";
 import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
@@ -95,10 +95,20 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       name: branch,
       from: z.string().optional().describe("parent branch (default main)"),
       mode: z.enum(["full", "schema-only"]).optional(),
+      mask: z
+        .boolean()
+        .optional()
+        .describe("anonymize the copy with the parent's masking rules (and its auth users)"),
     },
     async (c, a) => {
       const target = { project: p(a.project), name: a.name };
-      const r = await createBranch(c, { ...target, from: a.from, mode: a.mode, switchTo: false });
+      const r = await createBranch(c, {
+        ...target,
+        from: a.from,
+        mode: a.mode,
+        mask: a.mask,
+        switchTo: false,
+      });
       return { ...r.branch, ...(await branchKeys(c, target)) };
     },
   );
@@ -174,10 +184,51 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "merge_branch",
-    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged.",
-    { project, name: branch, dryRun: z.boolean().optional() },
+    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged. Settle conflicts with takeBranch/takeParent (conflict ids from the report) only after reading both definitions; a plan that deletes data needs acceptDataLoss.",
+    {
+      project,
+      name: branch,
+      dryRun: z.boolean().optional(),
+      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+      acceptDataLoss: z.boolean().optional(),
+      into: z
+        .string()
+        .optional()
+        .describe("merge into this branch instead of the parent (a sibling, an ancestor)"),
+    },
     async (c, a) => {
-      const r = await mergeBranch(c, { project: p(a.project), name: a.name, dryRun: a.dryRun });
+      const r = await mergeBranch(c, {
+        project: p(a.project),
+        name: a.name,
+        into: a.into,
+        dryRun: a.dryRun,
+        take: { branch: a.takeBranch, parent: a.takeParent },
+        acceptDataLoss: a.acceptDataLoss ?? false,
+      });
+      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+      return r;
+    },
+  );
+  tool(
+    "rebase_branch",
+    "Bring the parent's schema and config changes since the last merge onto a branch (its data and own changes are kept), so that its next merge holds only its own work. Call with dryRun: true first; conflicts are as in merge_branch (takeBranch keeps the branch's version).",
+    {
+      project,
+      name: branch,
+      dryRun: z.boolean().optional(),
+      takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+      takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+      acceptDataLoss: z.boolean().optional(),
+    },
+    async (c, a) => {
+      const r = await rebaseBranch(c, {
+        project: p(a.project),
+        name: a.name,
+        dryRun: a.dryRun,
+        take: { branch: a.takeBranch, parent: a.takeParent },
+        acceptDataLoss: a.acceptDataLoss ?? false,
+      });
       if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
       return r;
     },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { diffBranch } from "../../../branches/diff.ts";
-import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
+import { resolveConflict } from "../../../branches/merge-resolve.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
 
@@ -42,18 +43,81 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       async (req, reply) => {
         const ctx = ctxOf(req);
         const target = { project: req.params.project, name: req.params.branch };
-        if (req.body.dryRun) return mergeBranch(ctx, { ...target, dryRun: true });
+        const plan = {
+          ...target,
+          take: req.body.take,
+          acceptDataLoss: req.body.acceptDataLoss ?? false,
+        };
+        if (req.body.dryRun) return mergeBranch(ctx, { ...plan, dryRun: true });
         return ops.run(reply, {
           kind: "branch.merge",
           wait: req.query.wait,
           okStatus: 200,
           work: async () => {
-            const r = await mergeBranch(ctx, target);
+            const r = await mergeBranch(ctx, plan);
             if (r.blocked) throw mergeBlockedError(r);
             return r;
           },
         });
       },
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/rebase",
+      {
+        schema: {
+          tags,
+          summary: "Bring the parent's schema and config changes onto the branch",
+          description:
+            "The merge engine the other way round: the parent's changes since the merge base are rehearsed on a clone of the branch and applied to it in one transaction; the branch keeps its data and own changes, and its merge base becomes the parent now. Same body as merge (`into` aside); `take` sides are as the user sees them (branch = this branch).",
+          params: S.BranchParams,
+          querystring: S.WaitQuery,
+          body: S.MergeBody,
+          response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
+        },
+      },
+      async (req, reply) => {
+        const ctx = ctxOf(req);
+        const plan = {
+          project: req.params.project,
+          name: req.params.branch,
+          take: req.body.take,
+          acceptDataLoss: req.body.acceptDataLoss ?? false,
+        };
+        if (req.body.dryRun) return rebaseBranch(ctx, { ...plan, dryRun: true });
+        return ops.run(reply, {
+          kind: "branch.rebase",
+          wait: req.query.wait,
+          okStatus: 200,
+          work: async () => {
+            const r = await rebaseBranch(ctx, plan);
+            if (r.blocked) throw mergeBlockedError(r);
+            return r;
+          },
+        });
+      },
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/resolutions",
+      {
+        schema: {
+          tags,
+          summary: "Record which side wins one conflict of the branch's merge",
+          description:
+            "Used by the branch's next merge (and shown in its preview) while the conflict stays as it is now.",
+          params: S.BranchParams,
+          body: S.ResolveBody,
+          response: { 200: S.ResolveReport, ...S.ERRORS },
+        },
+      },
+      async (req) =>
+        resolveConflict(ctxOf(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          id: req.body.id,
+          take: req.body.take,
+        }),
     );
   };
 }

@@ -63,6 +63,7 @@ const branchFields = {
   project: Type.String(),
   parent: Nullable(Type.String()),
   mode: BranchMode,
+  masked: Type.Boolean({ description: "user data and auth users anonymized at creation" }),
   state: BranchState,
   running: Type.Boolean(),
   crashed: Type.Boolean(),
@@ -112,6 +113,7 @@ export const CreateBranchBody = Type.Object(
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
+    mask: Type.Optional(Type.Boolean({ description: "apply the parent's masking rules" })),
   },
   { additionalProperties: false },
 );
@@ -131,6 +133,7 @@ export const DeletedProject = Type.Object({ deleted: Type.String() });
 // Changes, conflicts and planned statements are the merge engine's own JSON (src/merge):
 // documented as objects, passed through unchanged.
 const EngineObjects = Type.Array(Type.Object({}, { additionalProperties: true }));
+const Side = Type.Union([Type.Literal("branch"), Type.Literal("parent")]);
 
 export const DiffReport = Type.Object({
   branch: Type.String(),
@@ -149,21 +152,64 @@ export const MergeBody = Type.Object(
     dryRun: Type.Optional(
       Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
     ),
+    take: Type.Optional(
+      Type.Object(
+        {
+          branch: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          parent: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          all: Type.Optional(Side),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "settle conflicts by taking a side (ids as the report's conflicts have them)",
+        },
+      ),
+    ),
+    acceptDataLoss: Type.Optional(
+      Type.Boolean({
+        description: "required when a statement of the plan deletes data (nobody sees a prompt)",
+      }),
+    ),
+    into: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "merge into this branch instead of the parent (a sibling, an ancestor)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-export const MergeReport = Type.Object({
+export const ResolveBody = Type.Object(
+  { id: Type.String({ minLength: 1, description: "the conflict id" }), take: Side },
+  { additionalProperties: false },
+);
+export const ResolveReport = Type.Object({
   branch: Type.String(),
   parent: Type.String(),
+  id: Type.String(),
+  take: Side,
+  remaining: Type.Array(Type.String()),
+});
+
+export const MergeReport = Type.Object({
+  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
+  branch: Type.String(),
+  parent: Type.String(),
+  into: Type.String({ description: "the branch the statements ran on" }),
   dryRun: Type.Boolean(),
   blocked: Type.Boolean(),
   merged: Type.Boolean(),
   migrations: Type.Array(Type.String()),
   changes: EngineObjects,
   conflicts: EngineObjects,
+  resolved: EngineObjects,
+  staleResolutions: EngineObjects,
   parentChanges: EngineObjects,
   unmergeable: EngineObjects,
+  platformChanges: EngineObjects,
+  secretsMissingOnParent: Type.Array(Type.String()),
   blockedReason: Nullable(Type.String()),
   fingerprintSkipped: Nullable(Type.String()),
   statements: EngineObjects,
@@ -190,6 +236,23 @@ export const Status = Type.Object({
   home: Type.String(),
   cloneDriver: Type.Union([Type.Literal("reflink"), Type.Literal("copy")]),
   cloneDriverReason: Type.String(),
+  store: Nullable(
+    Type.Object(
+      {
+        image: Type.String(),
+        mountpoint: Type.String(),
+        mounted: Type.Boolean(),
+        loopDevice: Nullable(Type.String()),
+        sizeBytes: Type.Integer(),
+        allocatedBytes: Type.Integer(),
+        usedBytes: Nullable(Type.Integer()),
+      },
+      {
+        description:
+          "the sparse XFS image (reflink) the branches live in, on filesystems without reflink",
+      },
+    ),
+  ),
   postgresVersion: Type.String(),
   postgresBinDir: Type.String(),
   runAsUser: Nullable(Type.String()),
@@ -230,6 +293,9 @@ export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
 export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;
+export type MergeBodyT = Static<typeof MergeBody>;
+export type ResolveBodyT = Static<typeof ResolveBody>;
+export type ResolveReportT = Static<typeof ResolveReport>;
 export type MigrationItemT = Static<typeof MigrationItem>;
 export type AppliedMigrationT = Static<typeof AppliedMigration>;
 export type StatusT = Static<typeof Status>;

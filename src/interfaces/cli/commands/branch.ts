@@ -14,6 +14,7 @@ import { branchOrCurrent, confirm, type Session, withSession } from "../session.
 import { registerMerge } from "./merge.ts";
 
 const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
+const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
 
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
@@ -24,7 +25,7 @@ function printKeys(s: Session, k: BranchKeysResult) {
 function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
   s.out.line(`parent:   ${b.parent ?? "-"}`);
-  s.out.line(`mode:     ${b.mode}`);
+  s.out.line(`mode:     ${modeLabel(b)}`);
   s.out.line(`state:    ${b.state}`);
   s.out.line(`running:  ${runningLabel(b)}`);
   s.out.line(`url:      ${b.connectionString}`);
@@ -48,12 +49,20 @@ export function registerBranch(program: Command): void {
       'the parent as it was then (ISO 8601, or `date -d` text: "10 minutes ago")',
     )
     .option("--lsn <lsn>", "the parent as it was just before this WAL position")
+    .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
     .action(
       withSession(
         async (
           s,
           name: string,
-          o: { from: string; mode: BranchMode; switch: boolean; at?: string; lsn?: string },
+          o: {
+            from: string;
+            mode: BranchMode;
+            switch: boolean;
+            at?: string;
+            lsn?: string;
+            mask?: boolean;
+          },
         ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
@@ -63,6 +72,7 @@ export function registerBranch(program: Command): void {
             switchTo: o.switch,
             at: o.at,
             lsn: o.lsn,
+            mask: o.mask,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -91,7 +101,7 @@ export function registerBranch(program: Command): void {
             items.map((b) => [
               b.name,
               b.parent ?? "-",
-              b.mode,
+              modeLabel(b),
               b.state,
               runningLabel(b),
               b.createdAt.replace("T", " ").slice(0, 19),

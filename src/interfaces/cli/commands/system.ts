@@ -15,7 +15,8 @@ import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
 import { loggedRequest } from "../../api/request-id.ts";
-import { type Session, withSession } from "../session.ts";
+import { noStoreOption, type Session, storeSizeOption, withSession } from "../session.ts";
+import { storeLine } from "./store.ts";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -28,18 +29,29 @@ export function registerSystem(program: Command): void {
   program
     .command("init")
     .description("create the data directory and the default project (idempotent)")
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
     .action(
       withSession(async (s) => {
         const { project, created } = await ensureDefaultProject(s.ctx);
         const adminKey = issueInitialAdminKey(s.ctx.db);
+        const { driver, storeHint } = s.ctx;
         s.out.result(
-          { home: s.ctx.paths.home, project: project.name, created, ...(adminKey && { adminKey }) },
+          {
+            home: s.ctx.paths.home,
+            project: project.name,
+            created,
+            cloneDriver: driver.name,
+            storeHint,
+            ...(adminKey && { adminKey }),
+          },
           () => {
             s.out.line(
               created
                 ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
                 : `already initialised: ${s.ctx.paths.home}`,
             );
+            if (storeHint) s.out.line(storeHint);
             if (adminKey) printAdminKey(s, adminKey);
           },
         );
@@ -55,6 +67,7 @@ export function registerSystem(program: Command): void {
         s.out.result(r, () => {
           s.out.line(`home:         ${r.home}`);
           s.out.line(`clone driver: ${r.cloneDriver} (${r.cloneDriverReason})`);
+          s.out.line(`store:        ${storeLine(r.store)}`);
           s.out.line(`postgres:     ${r.postgresVersion} (${r.postgresBinDir})`);
           if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
           s.out.line(`projects:     ${r.projects}`);
@@ -75,6 +88,8 @@ export function registerSystem(program: Command): void {
     .description(
       "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
     )
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
     .option("--port <n>", "HTTP API port (default: the last one used, else 8420)", parsePort)
     .option(
       "--db-schemas <list>",
@@ -133,10 +148,14 @@ export function registerSystem(program: Command): void {
         const adminKey = issueInitialAdminKey(s.ctx.db);
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
-        const result = { project, cloneDriver: info.cloneDriver, apiUrl, serverUrl, branches };
+        const { storeHint } = s.ctx;
+        const { cloneDriver, store } = info;
+        const result = { project, cloneDriver, store, storeHint, apiUrl, serverUrl, branches };
         s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
           s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
           s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
+          if (store) s.out.line(`store: ${storeLine(store)}`);
+          if (storeHint) s.out.line(storeHint);
           for (const b of branches.filter((x) => x.running)) {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
