@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|proxy] [--rest-seconds 5] [--mask-mb 300]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|proxy|pitr] [--rest-seconds 5] [--mask-mb 300] [--wal-sizes 16,128,512]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
@@ -26,6 +26,7 @@ import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
 import { benchMask, maskTable } from "./mask.ts";
 import { benchMerge } from "./merge.ts";
+import { benchPitr, pitrTable } from "./pitr.ts";
 import { benchProxy, proxyTable } from "./proxy.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "5" },
     only: { type: "string" },
     "rest-seconds": { type: "string", default: "5" },
+    "wal-sizes": { type: "string", default: "16,128,512" },
     "mask-mb": { type: "string", default: "300" },
   },
 });
@@ -170,6 +172,11 @@ async function main() {
   if (runs("realtime")) {
     out.realtime = await benchRealtime();
     say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
+  }
+  if (runs("pitr")) {
+    const pitr = await benchPitr({ walSizesMb: parseSizes(values["wal-sizes"]), log });
+    out.pitr = pitr;
+    say(pitrTable(pitr));
   }
   if (runs("mask")) {
     const mask = await benchMask({ sizeMb: Number(values["mask-mb"]) || 300 });

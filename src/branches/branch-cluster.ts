@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { chown, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { archiveSettings } from "../clusters/archive.ts";
 import {
   clusterPid,
   connectionString,
@@ -50,11 +52,33 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
       dataDir,
       port,
       logFile: ctx.paths.branchLog(project, branch),
+      verbatim: await branchArchiving(ctx, project, branch),
     });
     branch = { ...branch, port };
   }
   updateBranch(ctx.db, branch.id, { wantRunning: true, suspendedAt: null });
   return { ...branch, wantRunning: true, suspendedAt: null };
+}
+
+/**
+ * Settings that make a branch's postmaster archive every finished WAL segment into the
+ * branch's own archive (created here, owned by the postmaster user, who runs the copy).
+ * Passed at every start, not written to postgresql.conf: clones copy that file, and a
+ * clone must never archive into its parent's directory.
+ */
+export async function branchArchiving(
+  ctx: Ctx,
+  project: DirRef,
+  branch: DirRef,
+): Promise<Record<string, string>> {
+  const dir = ctx.paths.branchArchive(project, branch);
+  if (!existsSync(dir)) {
+    // The branch directory as every other step makes it: the postmaster user traverses it.
+    await mkdir(dirname(dir), { recursive: true });
+    await mkdir(dir, { mode: 0o700 });
+    if (ctx.cluster.runAs) await chown(dir, ctx.cluster.runAs.uid, ctx.cluster.runAs.gid);
+  }
+  return archiveSettings(dir);
 }
 
 export async function stopBranch(ctx: Ctx, project: Project, branch: Branch): Promise<void> {

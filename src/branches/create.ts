@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { RecoveryTarget } from "../clusters/archive.ts";
 import { startCluster, stopCluster } from "../clusters/cluster.ts";
 import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
@@ -11,7 +12,7 @@ import { validateName } from "../core/names.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
-import { branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
+import { branchArchiving, branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
@@ -21,6 +22,8 @@ import { currentKey, requireBranch, requireProject } from "./lookup.ts";
 import { projectMaskKey } from "./mask.ts";
 import { maskBranchData } from "./mask-data.ts";
 import { captureBase } from "./merge-base.ts";
+import { recoverInto, resolveTarget } from "./pitr.ts";
+import { currentLsn, recordT0Base } from "./pitr-bases.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
 import { type ExpiryInput, expiryOf } from "./set.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
@@ -33,6 +36,10 @@ export interface CreateBranchOptions extends Omit<ExpiryInput, "noExpiry"> {
   mode?: BranchMode;
   /** Make it the CLI's current branch (default true). */
   switchTo?: boolean;
+  /** The parent as it was at this time (ISO 8601 or `date -d` text) instead of now. */
+  at?: string;
+  /** The parent as it was just before this LSN. */
+  lsn?: string;
   /** Mask the copy with the parent's rules (and auth's users) before anyone can see it. */
   mask?: boolean;
   /** Idle timeout of scale to zero (ms, 0 never; default DEFAULT_SUSPEND_AFTER_MS). */
@@ -64,65 +71,15 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
     );
   }
   const started = performance.now();
-  return exclusive(ctx, async () => {
-    const project = requireProject(ctx, o.project);
-    if (findBranch(ctx.db, project.id, o.name)) {
-      throw new BoughError(
-        "BRANCH_EXISTS",
-        `branch "${o.name}" already exists in project "${project.name}"`,
-        "pick another name, or delete the existing branch first",
-      );
-    }
-    const parent = requireBranch(ctx, project, o.from ?? "main");
-    requireSettled(parent, "branch from it");
-    const expiresAt = expiryOf(o, { name: o.name, parentId: parent.id, protected: false });
-    const port = await pickFreePort(reservedPorts(ctx.db));
-    const { branch, op } = ctx.db.transaction(() => {
-      const branch = insertBranch(ctx.db, {
-        projectId: project.id,
-        name: o.name,
-        parentId: parent.id,
-        mode,
-        port,
-        // A copy of masked data is masked data.
-        masked: o.mask === true || parent.masked,
-        expiresAt,
-      });
-      if (o.suspendAfterMs !== undefined) {
-        updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });
-      }
-      const op = beginOperation(ctx.db, {
-        projectId: project.id,
-        kind: "branch-create",
-        branchName: o.name,
-        args: { branchId: branch.id, parent: parent.name, mode, mask: o.mask === true },
-      });
-      return { branch, op };
-    })();
-    let clonedBytes: number;
-    try {
-      clonedBytes = await runCreate(ctx, {
-        project,
-        parent,
-        branch,
-        op,
-        mode,
-        mask: o.mask === true,
-      });
-    } catch (err) {
-      await rollbackCreate(ctx, op, project);
-      throw err;
-    }
-    // Its own keys: the parent's are refused here, and these are refused on the parent.
-    await ensureBranchKeys(ctx, project, branch);
-    if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
-    return {
-      branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
-      elapsedMs: performance.now() - started,
-      cloneDriver: ctx.driver.name,
-      clonedBytes,
-    };
-  });
+  const target = o.at !== undefined || o.lsn !== undefined ? await resolveTarget(o) : undefined;
+  if (target && mode !== "full") {
+    throw new BoughError(
+      "INVALID_INPUT",
+      "a schema-only branch cannot start from a point in time",
+      "drop --mode schema-only, or --at/--lsn",
+    );
+  }
+  return exclusive(ctx, () => createBranchLocked(ctx, { ...o, mode, target, started }));
 }
 
 /** The bytes cloned go on the audit line, which /metrics counts. */
@@ -130,31 +87,92 @@ export const createBranch = audited("branch.create", createBranchNow, {
   measure: (r) => ({ clonedBytes: r.clonedBytes }),
 });
 
-async function runCreate(
+/** A create inside an operation that already holds the lock (restore makes its backup so). */
+export async function createBranchLocked(
   ctx: Ctx,
-  s: {
-    project: Project;
-    parent: Branch;
-    branch: Branch;
-    op: Operation;
-    mode: BranchMode;
-    mask: boolean;
-  },
-): Promise<number> {
-  const { project, parent, branch, op } = s;
+  o: CreateBranchOptions & { mode: BranchMode; target?: RecoveryTarget; started: number },
+): Promise<CreateBranchResult> {
+  const { mode, started } = o;
+  const project = requireProject(ctx, o.project);
+  if (findBranch(ctx.db, project.id, o.name)) {
+    throw new BoughError(
+      "BRANCH_EXISTS",
+      `branch "${o.name}" already exists in project "${project.name}"`,
+      "pick another name, or delete the existing branch first",
+    );
+  }
+  const parent = requireBranch(ctx, project, o.from ?? "main");
+  requireSettled(parent, "branch from it");
+  const expiresAt = expiryOf(o, { name: o.name, parentId: parent.id, protected: false });
+  const port = await pickFreePort(reservedPorts(ctx.db));
+  const { branch, op } = ctx.db.transaction(() => {
+    const branch = insertBranch(ctx.db, {
+      projectId: project.id,
+      name: o.name,
+      parentId: parent.id,
+      mode,
+      port,
+      // A copy of masked data is masked data.
+      masked: o.mask === true || parent.masked,
+      expiresAt,
+    });
+    if (o.suspendAfterMs !== undefined) {
+      updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });
+    }
+    const op = beginOperation(ctx.db, {
+      projectId: project.id,
+      kind: "branch-create",
+      branchName: o.name,
+      args: { branchId: branch.id, parent: parent.name, mode, mask: o.mask === true },
+    });
+    return { branch, op };
+  })();
+  let clonedBytes: number;
+  try {
+    clonedBytes = await runCreate(ctx, {
+      project,
+      parent,
+      branch,
+      op,
+      mode,
+      mask: o.mask === true,
+      target: o.target,
+    });
+  } catch (err) {
+    await rollbackCreate(ctx, op, project);
+    throw err;
+  }
+  // Its own keys: the parent's are refused here, and these are refused on the parent.
+  await ensureBranchKeys(ctx, project, branch);
+  if (o.switchTo !== false) setSetting(ctx.db, currentKey(project), o.name);
+  return {
+    branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
+    elapsedMs: performance.now() - started,
+    cloneDriver: ctx.driver.name,
+    clonedBytes,
+  };
+}
+
+/** What the steps of one create work on. */
+interface CreateRun {
+  project: Project;
+  parent: Branch;
+  branch: Branch;
+  op: Operation;
+  mode: BranchMode;
+  mask: boolean;
+  target?: RecoveryTarget;
+}
+
+async function runCreate(ctx: Ctx, s: CreateRun): Promise<number> {
+  const { project, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
   const logFile = ctx.paths.branchLog(project, branch);
-  // An online clone needs the parent's backup functions: a stopped parent is started.
-  const liveParent = await startBranch(ctx, project, parent);
-  advance(ctx.db, op, "cloning");
-  ctx.progress(`cloning ${parent.name} (${ctx.driver.name})`);
-  const fork = await cloneRunning(ctx.cluster, {
-    sourceDataDir: ctx.paths.branchData(project, parent),
-    sourceUrl: branchUrl(project, liveParent),
-    targetDataDir: dataDir,
-    driver: ctx.driver,
-  });
+  const archiving = await branchArchiving(ctx, project, branch);
+  const fork = s.target
+    ? await forkAt(ctx, { ...s, target: s.target, dataDir, logFile, archiving })
+    : await forkNow(ctx, { ...s, dataDir });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
   const schemaOnly = s.mode === "schema-only";
@@ -168,13 +186,16 @@ async function runCreate(
       dst: t0Dir,
       runAs: ctx.cluster.runAs,
     });
+    await recordT0Base(ctx, project, branch, fork.base);
     faultPoint("create:after-t0");
   }
+  // The rewriting run must not archive: its WAL carries the parent's values.
   await startCluster(ctx.cluster, {
     dataDir,
     port: branch.port,
     logFile,
     settings: rewritten ? EMPTYING_RUN_SETTINGS : undefined,
+    verbatim: rewritten ? undefined : archiving,
   });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
@@ -203,6 +224,8 @@ async function runCreate(
     }
   }
   if (rewritten) {
+    // T0 is the emptied or masked state, so reset returns there.
+    const lsn = await currentLsn(url);
     await stopCluster(ctx.cluster, { dataDir });
     cloned += await cloneStopped({
       driver: ctx.driver,
@@ -210,7 +233,9 @@ async function runCreate(
       dst: t0Dir,
       runAs: ctx.cluster.runAs,
     });
-    await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
+    const at = new Date().toISOString();
+    await recordT0Base(ctx, project, branch, { at, lsn, startLsn: lsn });
+    await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile, verbatim: archiving });
   }
   const { base, fingerprint } = await captureBase(url);
   await recordT0Blobs(ctx, project, branch, url);
@@ -229,6 +254,65 @@ async function runCreate(
     finishOperation(ctx.db, op, "done");
   })();
   return cloned;
+}
+
+type Fork = {
+  at: string;
+  lsn: string;
+  base: { at: string; lsn: string; startLsn: string };
+  /** Logical bytes the fork copied (the recovered base of a point-in-time fork counts too). */
+  bytes: number;
+};
+
+/** The parent now: an online clone (the parent keeps serving), replayed when it starts. */
+async function forkNow(
+  ctx: Ctx,
+  s: { project: Project; parent: Branch; op: Operation; dataDir: string },
+): Promise<Fork> {
+  // An online clone needs the parent's backup functions: a stopped parent is started.
+  const liveParent = await startBranch(ctx, s.project, s.parent);
+  advance(ctx.db, s.op, "cloning");
+  ctx.progress(`cloning ${s.parent.name} (${ctx.driver.name})`);
+  const fork = await cloneRunning(ctx.cluster, {
+    sourceDataDir: ctx.paths.branchData(s.project, s.parent),
+    sourceUrl: branchUrl(s.project, liveParent),
+    targetDataDir: s.dataDir,
+    driver: ctx.driver,
+  });
+  // Consistent once the backup's end is replayed; every later commit is the branch's own.
+  const base = { at: new Date().toISOString(), lsn: fork.stopLsn, startLsn: fork.lsn };
+  return { at: fork.at, lsn: fork.lsn, base, bytes: fork.bytes };
+}
+
+/**
+ * The parent as it was at a point in time: recovered from its base and archive into the
+ * branch's data directory (the parent is only read), promoted, then stopped so T0 is
+ * taken from it as from any new branch.
+ */
+async function forkAt(
+  ctx: Ctx,
+  s: CreateRun & {
+    target: RecoveryTarget;
+    dataDir: string;
+    logFile: string;
+    archiving: Record<string, string>;
+  },
+): Promise<Fork> {
+  advance(ctx.db, s.op, "recovering");
+  const recovered = await recoverInto(ctx, {
+    project: s.project,
+    source: s.parent,
+    target: s.target,
+    dataDir: s.dataDir,
+    port: s.branch.port,
+    logFile: s.logFile,
+    archive: s.archiving,
+  });
+  const lsn = await currentLsn(branchUrl(s.project, s.branch));
+  await stopCluster(ctx.cluster, { dataDir: s.dataDir });
+  const base = { at: new Date().toISOString(), lsn, startLsn: lsn };
+  const at = "time" in s.target ? s.target.time.toISOString() : base.at;
+  return { at, lsn: "lsn" in s.target ? s.target.lsn : lsn, base, bytes: recovered.bytes };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Branch, BranchState, Project } from "../core/types.ts";
 import type { Ctx } from "./context.ts";
 
 /** States in which no operation is under way on a branch. */
-const SETTLED: BranchState[] = ["ready", "merged", "conflicted"];
+export const SETTLED: BranchState[] = ["ready", "merged", "conflicted"];
 
 /** Refuses to act on a branch another operation is still working on. */
 export function requireSettled(branch: Branch, action: string): void {

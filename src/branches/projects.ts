@@ -32,6 +32,7 @@ import type { Ctx } from "./context.ts";
 import { exclusive, readOnly } from "./exclusive.ts";
 import { ensureBranchKeys, projectJwtSecret } from "./keys.ts";
 import { currentKey, requireProject } from "./lookup.ts";
+import { takeBase } from "./pitr-bases.ts";
 import { withClient } from "./sql.ts";
 
 export const DEFAULT_PROJECT = "default";
@@ -93,6 +94,8 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
       // Roles and platform schemas live in main; every branch inherits them by cloning.
       await ensurePlatformSchema(c);
     });
+    // main's first base: its history (branch create --at) starts here.
+    await takeBase(ctx, project, started);
     await projectJwtSecret(ctx, project);
     await ensureBranchKeys(ctx, project, started);
     faultPoint("project-create:before-ready");

@@ -14,6 +14,7 @@ import { recoverMerge } from "./merge-recover.ts";
 import { finishProjectDelete, rollbackProjectCreate } from "./projects.ts";
 import { finishReset } from "./reset.ts";
 import { recoverResetToParent } from "./reset-parent.ts";
+import { finishRestore, rollbackRestore } from "./restore.ts";
 import { recoverScratchClone } from "./scratch-clone.ts";
 
 /** What became of one interrupted operation. */
@@ -81,6 +82,11 @@ async function recoverOne(ctx: Ctx, op: Operation): Promise<void> {
       return finishReset(ctx, op);
     case "branch-reset-parent":
       return recoverResetToParent(ctx, op);
+    case "branch-restore":
+      // Before the swap the branch was never touched: undo; from the swap on, finish.
+      return ["swapping", "swapped"].includes(op.step)
+        ? finishRestore(ctx, op)
+        : rollbackRestore(ctx, op);
     case "branch-delete":
       return finishDelete(ctx, op);
     case "branch-merge":

@@ -17,6 +17,7 @@ import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { requireBranch, requireChildBranch } from "./lookup.ts";
+import { restartHistory } from "./pitr-bases.ts";
 import { assertNotProtected } from "./protect.ts";
 import { resetToParent } from "./reset-parent.ts";
 
@@ -99,6 +100,7 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
   });
   faultPoint("reset:after-clone");
   advance(ctx.db, op, "cloned");
+  await restartHistory(ctx, project, branch);
   await startBranch(ctx, project, branch);
   const { t0Base, t0Fingerprint } = mergeBaseOf(ctx.db, branch.id);
   ctx.db.transaction(() => {

@@ -94,7 +94,7 @@ interface Watched {
 }
 
 // Branches mid-operation are left alone: their cluster is being cloned, replaced or removed.
-const BUSY = new Set(["creating", "resetting", "deleting"]);
+const BUSY = new Set(["creating", "resetting", "restoring", "deleting"]);
 
 /**
  * The schedule runner of `bough up`: every sweepMs it looks for the RUNNING branches of

@@ -20,7 +20,13 @@ import type { Ctx } from "./context.ts";
  */
 export async function withScratchClone<T>(
   ctx: Ctx,
-  o: { project: Project; source: Branch; purpose: string },
+  o: {
+    project: Project;
+    source: Branch;
+    purpose: string;
+    /** Makes the running clone in dir (default: an online clone of source, started). */
+    make?: (t: { dir: string; port: number; logFile: string }) => Promise<void>;
+  },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
   const op = beginOperation(ctx.db, {
@@ -32,14 +38,8 @@ export async function withScratchClone<T>(
   const dir = join(ctx.paths.scratchDir(o.project), `${o.purpose}-${op.id}`);
   advance(ctx.db, op, "cloning", { dir });
   try {
-    await cloneRunning(ctx.cluster, {
-      sourceDataDir: ctx.paths.branchData(o.project, o.source),
-      sourceUrl: branchUrl(o.project, o.source),
-      targetDataDir: dir,
-      driver: ctx.driver,
-    });
     const port = await pickFreePort(reservedPorts(ctx.db));
-    await startCluster(ctx.cluster, { dataDir: dir, port, logFile: scratchLog(dir) });
+    await (o.make ?? ((t) => cloneAndStart(ctx, o, t)))({ dir, port, logFile: scratchLog(dir) });
     faultPoint("scratch:after-start");
     const result = await fn(connectionString({ port, password: o.project.password }));
     await removeScratch(dir, ctx.cluster.runAs);
@@ -50,6 +50,20 @@ export async function withScratchClone<T>(
     finishOperation(ctx.db, op, "failed", (err as Error).message);
     throw err;
   }
+}
+
+async function cloneAndStart(
+  ctx: Ctx,
+  o: { project: Project; source: Branch },
+  t: { dir: string; port: number; logFile: string },
+): Promise<void> {
+  await cloneRunning(ctx.cluster, {
+    sourceDataDir: ctx.paths.branchData(o.project, o.source),
+    sourceUrl: branchUrl(o.project, o.source),
+    targetDataDir: t.dir,
+    driver: ctx.driver,
+  });
+  await startCluster(ctx.cluster, { dataDir: t.dir, port: t.port, logFile: t.logFile });
 }
 
 /** A scratch clone left by a killed process: stop it and remove its files. */

@@ -41,12 +41,20 @@ export async function startCluster(
     logFile: string;
     /** Settings for this run only (`-c name=value`, above every config file). */
     settings?: Readonly<Record<string, string>>;
+    /**
+     * Settings whose values bough built itself with their quoting (archive.ts: shell lines,
+     * timestamps): each is one argument of the vector, never read by a shell of bough's.
+     */
+    verbatim?: Readonly<Record<string, string>>;
   },
 ): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
     throw new BoughError("INVALID_INPUT", `invalid port ${o.port}`, "use a port in 1-65535");
   }
-  const settings = runSettings({ ...ALWAYS, ...o.settings });
+  const settings = [
+    ...runSettings({ ...ALWAYS, ...o.settings }),
+    ...verbatimSettings(o.verbatim ?? {}),
+  ];
   const running = clusterPid(o.dataDir);
   if (running !== null) {
     const port = clusterPort(o.dataDir);
@@ -98,6 +106,15 @@ function runSettings(settings: Readonly<Record<string, string>>): string[] {
         `invalid setting ${name}=${value}`,
         "settings passed at start are lowercase names with plain values",
       );
+    }
+    return ["-c", `${name}=${value}`];
+  });
+}
+
+function verbatimSettings(settings: Readonly<Record<string, string>>): string[] {
+  return Object.entries(settings).flatMap(([name, value]) => {
+    if (!/^[a-z_]+$/.test(name) || /[\0\n\r]/.test(value)) {
+      throw new BoughError("INVALID_INPUT", `invalid setting ${name}`, "this is a bug in bough");
     }
     return ["-c", `${name}=${value}`];
   });

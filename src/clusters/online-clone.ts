@@ -49,14 +49,15 @@ export function skipInClone(rel: string, isDir: boolean): boolean {
  * Online copy-on-write clone of a running cluster, which keeps serving reads and writes:
  * on ONE session, pg_backup_start, clone PGDATA, pg_backup_stop, write backup_label,
  * clone the WAL from the start to the stop segment. The target starts with startCluster
- * (recovery replays that WAL) and holds everything committed before the call.
+ * (recovery replays that WAL) and holds everything committed before the call; it is
+ * consistent from stopLsn on (the backup's end).
  *
  * @example const { lsn } = await cloneRunning(ctx, { sourceDataDir, sourceUrl, targetDataDir, driver })
  */
 export async function cloneRunning(
   ctx: ClusterCtx,
   o: { sourceDataDir: string; sourceUrl: string; targetDataDir: string; driver: CloneDriver },
-): Promise<{ lsn: string; at: string; bytes: number }> {
+): Promise<{ lsn: string; at: string; stopLsn: string; bytes: number }> {
   if (existsSync(o.targetDataDir)) {
     throw new BoughError(
       "CLONE_FAILED",
@@ -68,6 +69,7 @@ export async function cloneRunning(
   // An error on an idle client must not crash the process: the next query reports it.
   client.on("error", () => {});
   let connected = false;
+  let stopLsn = "";
   try {
     await client.connect();
     connected = true;
@@ -104,6 +106,7 @@ export async function cloneRunning(
         );
         const segSize = await walSegmentSize(client);
         const { labelfile, spcmapfile } = stop.rows[0];
+        stopLsn = stop.rows[0].lsn;
         target.writeFile("backup_label", labelfile);
         if (spcmapfile) target.writeFile("tablespace_map", spcmapfile);
         // pg_backup_stop switched to a new segment: the stop segment is complete and flushed.
@@ -115,7 +118,7 @@ export async function cloneRunning(
         });
       },
     });
-    return { lsn: start.rows[0].lsn, at, bytes };
+    return { lsn: start.rows[0].lsn, at, stopLsn, bytes };
   } catch (err) {
     // Ending the session aborts the backup and drops the slot.
     if (connected) await client.end().catch(() => {});

@@ -12,6 +12,7 @@ export type OperationKind =
   | "branch-create"
   | "branch-reset"
   | "branch-reset-parent"
+  | "branch-restore"
   | "branch-delete"
   | "branch-merge"
   | "scratch-clone";

@@ -35,6 +35,10 @@ export interface Paths {
   /** Frozen T0 clone of a branch, never started in place. */
   branchT0(project: DirRef, branch: DirRef): string;
   branchLog(project: DirRef, branch: DirRef): string;
+  /** The branch's archived WAL (its own: a clone shares its parent's segment names). */
+  branchArchive(project: DirRef, branch: DirRef): string;
+  /** Base snapshots for point-in-time recovery (clones plus one JSON record each). */
+  branchBases(project: DirRef, branch: DirRef): string;
   /** Scratch clones (merge rehearsals). */
   scratchDir(project: DirRef): string;
 }
@@ -96,6 +100,8 @@ export function makePaths(home: string): Paths {
     branchData: (p, b) => join(branchDir(p, b), "data"),
     branchT0: (p, b) => join(branchDir(p, b), "t0"),
     branchLog: (p, b) => join(branchDir(p, b), "postgres.log"),
+    branchArchive: (p, b) => join(branchDir(p, b), "wal-archive"),
+    branchBases: (p, b) => join(branchDir(p, b), "bases"),
     scratchDir: (p) => join(projectDir(p), "scratch"),
   };
 }

@@ -7,6 +7,8 @@ export type BranchState =
   | "merged"
   | "conflicted"
   | "resetting"
+  /** Being returned to a point in its past (branch restore). */
+  | "restoring"
   | "deleting"
   /** The recovery of an interrupted operation on it failed (see lastError): `bough repair`. */
   | "failed";

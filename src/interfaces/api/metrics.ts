@@ -15,6 +15,7 @@ const noBranches = (): Record<BranchState, number> => ({
   merged: 0,
   conflicted: 0,
   resetting: 0,
+  restoring: 0,
   deleting: 0,
   failed: 0,
 });

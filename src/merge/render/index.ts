@@ -2,4 +2,4 @@ export { renderConflict } from "./conflicts.ts";
 export { describeObject, describePolicy, describeRow } from "./describe.ts";
 export { renderPreview, renderStatement } from "./preview.ts";
 export { alterSql, converter, createSql, dropSql, impactOf } from "./sql/index.ts";
-export { describeChange, renderDiffSummary } from "./summary.ts";
+export { describeChange, renderCompareSummary, renderDiffSummary } from "./summary.ts";

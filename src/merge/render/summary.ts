@@ -67,3 +67,16 @@ export function renderDiffSummary(diff: DiffResult): string {
     lines.push("The merge is blocked until the conflicts are resolved.");
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * `bough branch diff A B` for people: a two-way diff (A as base and parent, B as branch),
+ * so every change is what B has that A has not.
+ */
+export function renderCompareSummary(title: string, changes: Change[]): string {
+  const lines = [
+    title,
+    ...section("Schema", changes.filter(isSchema).map(describeChange)),
+    ...section("Config rows", changes.filter((c) => !isSchema(c)).map(describeChange)),
+  ];
+  return `${lines.join("\n")}\n`;
+}

@@ -53,6 +53,7 @@ export const BranchState = Type.Union([
   Type.Literal("merged"),
   Type.Literal("conflicted"),
   Type.Literal("resetting"),
+  Type.Literal("restoring"),
   Type.Literal("deleting"),
   Type.Literal("failed"),
 ]);

@@ -5,6 +5,7 @@ import type { BranchInfo } from "../../../branches/info.ts";
 import { type BranchKeysResult, branchKeys } from "../../../branches/keys.ts";
 import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
+import { restoreBranch } from "../../../branches/restore.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
 import { setSuspendAfter } from "../../../branches/suspend-after.ts";
 import { switchBranch } from "../../../branches/switch.ts";
@@ -65,6 +66,11 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option(
+      "--at <time>",
+      'the parent as it was then (ISO 8601, or `date -d` text: "10 minutes ago")',
+    )
+    .option("--lsn <lsn>", "the parent as it was just before this WAL position")
     .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
     .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
     .option("--expires-in <duration>", "delete it after this long: 30m, 2h, 7d")
@@ -82,6 +88,8 @@ export function registerBranch(program: Command): void {
             suspendAfter?: number;
             expiresIn?: string;
             expiresAt?: string;
+            at?: string;
+            lsn?: string;
           },
         ) => {
           const r = await createBranch(s.ctx, {
@@ -90,6 +98,8 @@ export function registerBranch(program: Command): void {
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            at: o.at,
+            lsn: o.lsn,
             mask: o.mask,
             suspendAfterMs: o.suspendAfter,
             expiresIn: o.expiresIn,
@@ -278,6 +288,29 @@ export function registerBranch(program: Command): void {
               : `${b.name} reset to T0 (${b.forkedAt})`,
           ),
         );
+      }),
+    );
+
+  branch
+    .command("restore <name>")
+    .description(
+      "the branch back to its own past, in place (name, port, keys kept); its current state is kept as a new child branch",
+    )
+    .option("--at <time>", 'ISO 8601, or `date -d` text ("10 minutes ago")')
+    .option("--lsn <lsn>", "just before this WAL position")
+    .option("--no-backup", "do not keep the current state as NAME-before-restore-<time>")
+    .action(
+      withSession(async (s, name: string, o: { at?: string; lsn?: string; backup: boolean }) => {
+        await confirm(s, `restore branch "${name}" to ${o.at ?? o.lsn}?`);
+        const r = await restoreBranch(s.ctx, { project: s.opts.project, name, ...o });
+        s.out.result({ ...r, elapsedMs: Math.round(r.elapsedMs) }, () => {
+          s.out.line(`${name} restored to ${o.at ?? `LSN ${o.lsn}`}`);
+          s.out.line(
+            r.backup
+              ? `its state before the restore is branch ${r.backup}`
+              : "its state before the restore was not kept (--no-backup)",
+          );
+        });
       }),
     );
 

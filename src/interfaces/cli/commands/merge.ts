@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { compareBranches } from "../../../branches/compare.ts";
 import { diffBranch } from "../../../branches/diff.ts";
 import { getBranch } from "../../../branches/list.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
@@ -15,19 +16,34 @@ import { branchOrCurrent, confirm, type Session, withSession } from "../session.
 
 export function registerMerge(branch: Command): void {
   branch
-    .command("diff [name]")
-    .description("what the branch changed since T0 (and what its parent changed), read-only")
+    .command("diff [name] [other]")
+    .description(
+      "what the branch changed since T0 (and what its parent changed); with two branches, what the second has that the first has not; read-only",
+    )
+    .option("--at <time>", "the second branch as it was then (ISO 8601 or `date -d` text)")
     .action(
-      withSession(async (s, name: string | undefined) => {
-        const d = await diffBranch(s.ctx, {
-          project: s.opts.project,
-          name: await branchOrCurrent(s, name),
-        });
-        s.out.result(d, () => {
-          if (d.migrations.length) s.out.line(`migrations to replay: ${d.migrations.join(", ")}`);
-          s.out.line(d.summary);
-        });
-      }),
+      withSession(
+        async (s, name: string | undefined, other: string | undefined, o: { at?: string }) => {
+          if (other !== undefined || o.at !== undefined) {
+            const c = await compareBranches(s.ctx, {
+              project: s.opts.project,
+              a: await branchOrCurrent(s, name),
+              b: other ?? (await branchOrCurrent(s, name)),
+              at: o.at,
+            });
+            s.out.result(c, () => s.out.line(c.summary));
+            return;
+          }
+          const d = await diffBranch(s.ctx, {
+            project: s.opts.project,
+            name: await branchOrCurrent(s, name),
+          });
+          s.out.result(d, () => {
+            if (d.migrations.length) s.out.line(`migrations to replay: ${d.migrations.join(", ")}`);
+            s.out.line(d.summary);
+          });
+        },
+      ),
     );
 
   branch

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { setHistoryConfig } from "../../../branches/pitr-bases.ts";
 import { createProject, deleteProject, listAllProjects } from "../../../branches/projects.ts";
 import { confirm, withSession } from "../session.ts";
 
@@ -31,6 +32,23 @@ export function registerProject(program: Command): void {
           ),
         );
       }),
+    );
+
+  project
+    .command("set [name]")
+    .description("project settings: how much history branches keep (branch create --at, restore)")
+    .option("--history <duration>", "history window, e.g. 24h or 7d (default 24h)")
+    .option("--base-every <duration>", "how often `bough up` takes a base snapshot (default 6h)")
+    .action(
+      withSession(
+        async (s, name: string | undefined, o: { history?: string; baseEvery?: string }) => {
+          const c = await setHistoryConfig(s.ctx, { project: name ?? s.opts.project, ...o });
+          const h = (ms: number) => `${Math.round(ms / 60_000) / 60} h`;
+          s.out.result(c, () =>
+            s.out.line(`history window ${h(c.retentionMs)}, a base every ${h(c.baseEveryMs)}`),
+          );
+        },
+      ),
     );
 
   project

@@ -5,6 +5,7 @@ import { repairInterrupted } from "../../../branches/exclusive.ts";
 import { startExpiryWorker } from "../../../branches/expiry.ts";
 import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
 import { listBranchInfos } from "../../../branches/list.ts";
+import { takeDueBases } from "../../../branches/pitr-bases.ts";
 import { preparePlatform } from "../../../branches/platform.ts";
 import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
@@ -208,6 +209,13 @@ export function registerSystem(program: Command): void {
         // Storage gc, hourly: blobs of deleted branches and replaced files go away.
         const gc = setInterval(() => void storageGc(s.ctx, { project }).catch(() => {}), 3_600_000);
         gc.unref();
+        // Base snapshots for branch create --at / restore, and pruning past the window.
+        const bases = setInterval(
+          () => void takeDueBases(s.ctx, { project }).catch(() => {}),
+          300_000,
+        );
+        bases.unref();
+        void takeDueBases(s.ctx, { project }).catch(() => {});
         // Mail whose delivery failed right after its request is retried from here.
         const stopMail = startMailWorker(s.ctx, { project });
         // Expired branches of every project are deleted from here while the server runs.
@@ -216,6 +224,7 @@ export function registerSystem(program: Command): void {
         await expiry.stop();
         clearServer(s.ctx.db);
         clearInterval(gc);
+        clearInterval(bases);
         stopMail();
         s.out.progress("stopping");
         await suspender.stop();
