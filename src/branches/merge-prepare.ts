@@ -42,8 +42,8 @@ export interface PreparedMerge {
   /** The plan's DDL and data statements; its [MIGRATION] ones run as `migrations`, recorded. */
   runnable: Statement[];
   diff: DiffResult;
-  /** Catalog fingerprints at the base (null for a branch from an older bough) and of the branch now. */
-  fingerprints: { base: Fingerprint | null; branch: Fingerprint | null };
+  /** Catalog fingerprints at the base (null for a branch from an older bough), of the branch and of the parent (with migrations) now. */
+  fingerprints: { base: Fingerprint | null; branch: Fingerprint | null; parent: Fingerprint | null };
   /** Changes the snapshot does not model: they block the merge like conflicts. */
   fingerprint: FingerprintCheck;
   plan: Plan;
@@ -94,12 +94,9 @@ export async function prepareMerge(
   const fingerprints = {
     base: fingerprintJson ? (JSON.parse(fingerprintJson) as Fingerprint) : null,
     branch: branchFingerprint,
+    parent: parentSide.fingerprint,
   };
-  const fingerprint = checkFingerprints({
-    base,
-    branch: branchSnapshot,
-    fingerprints: { ...fingerprints, parent: parentSide.fingerprint },
-  });
+  const fingerprint = checkFingerprints({ base, branch: branchSnapshot, fingerprints });
   const planned = plan(diff, {
     base,
     parent: parentSide.snapshot,

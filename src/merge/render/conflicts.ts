@@ -3,7 +3,11 @@ import { describeObject, describePolicy, describeRow } from "./describe.ts";
 
 /** A block of `-- ` lines describing one conflict: what, the three definitions, what to do. */
 export function renderConflict(c: Conflict, n: number, total: number): string[] {
-  const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}`];
+  const attrs =
+    c.type === "both-modified" && c.attributes && c.attributes[0] !== "definition"
+      ? ` (${c.attributes.join(", ")})`
+      : "";
+  const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}${attrs}`];
   const sides = (base: string, parent: string, branch: string) => [
     ...definition("T0", base),
     ...definition("parent now", parent),

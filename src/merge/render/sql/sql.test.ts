@@ -18,7 +18,8 @@ import {
 import { binaryCoercible } from "./column.ts";
 import { sqlContext } from "./context.ts";
 import { alterSql, createSql, dropSql, impactOf } from "./index.ts";
-import { addedLabels, isSubsequence } from "./types.ts";
+import { isSubsequence } from "../../diff/attributes.ts";
+import { addedLabels } from "./types.ts";
 import { onlyAppendsColumns } from "./view.ts";
 
 const snap = snapshot([
