@@ -9,7 +9,7 @@ export function objectHint(o: {
   attributes?: string[];
 }): string {
   const what =
-    o.attributes && o.attributes.length > 0 && o.attributes[0] !== "definition"
+    o.attributes && o.attributes.length > 0
       ? `the ${o.attributes.join(", ")} of this object`
       : "this object";
   switch (o.type) {

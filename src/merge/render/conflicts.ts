@@ -4,7 +4,7 @@ import { describeObject, describePolicy, describeRow } from "./describe.ts";
 /** A block of `-- ` lines describing one conflict: what, the three definitions, what to do. */
 export function renderConflict(c: Conflict, n: number, total: number): string[] {
   const attrs =
-    c.type === "both-modified" && c.attributes && c.attributes[0] !== "definition"
+    c.type === "both-modified" && c.attributes && c.attributes.length > 0
       ? ` (${c.attributes.join(", ")})`
       : "";
   const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}${attrs}`];
