@@ -39,9 +39,12 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
       generated: of("generated", "generatedKind"),
       inherited: of("inherited"),
     },
-    // A default is re-canonicalised for a new type, and one column has at most one of
-    // a default, an identity or a generation expression.
-    coupled: [["type", "collation", "default", "identity", "generated"]],
+    // A default is re-canonicalised for a new type, one column has at most one of a
+    // default, an identity or a generation expression, and an identity is NOT NULL.
+    coupled: [
+      ["type", "collation", "default", "identity", "generated"],
+      ["identity", "not null"],
+    ],
   },
   table: {
     attributes: {

@@ -172,17 +172,14 @@ function planRetypes(actions: ActionMap, snaps: { parent: Snapshot; branch: Snap
       return !ownersOf(c, snaps.parent).some((o) => columns.includes(o));
     });
     for (const id of columns) {
+      // The column's own change when it has one (merged with the parent's attributes).
+      const own = actions.get(id);
+      const after = own && "after" in own ? own.after : snaps.branch.objects[id];
       if (!a.columns.includes(id)) {
-        actions.set(id, { mode: "implied", id, after: snaps.branch.objects[id], by: a.id });
+        actions.set(id, { mode: "implied", id, after, by: a.id });
         continue;
       }
-      actions.set(id, {
-        mode: "converted",
-        id,
-        before: snaps.parent.objects[id],
-        after: snaps.branch.objects[id],
-        by: a.id,
-      });
+      actions.set(id, { mode: "converted", id, before: snaps.parent.objects[id], after, by: a.id });
     }
   }
 }
