@@ -43,7 +43,11 @@ export interface PreparedMerge {
   runnable: Statement[];
   diff: DiffResult;
   /** Catalog fingerprints at the base (null for a branch from an older bough), of the branch and of the parent (with migrations) now. */
-  fingerprints: { base: Fingerprint | null; branch: Fingerprint | null; parent: Fingerprint | null };
+  fingerprints: {
+    base: Fingerprint | null;
+    branch: Fingerprint | null;
+    parent: Fingerprint | null;
+  };
   /** Changes the snapshot does not model: they block the merge like conflicts. */
   fingerprint: FingerprintCheck;
   plan: Plan;

@@ -45,11 +45,25 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
       identity: [
         {
           identity: "always",
-          identityOptions: { start: "1", increment: "1", min: "1", max: "9", cache: "1", cycle: false },
+          identityOptions: {
+            start: "1",
+            increment: "1",
+            min: "1",
+            max: "9",
+            cache: "1",
+            cycle: false,
+          },
         },
         {
           identity: "by-default",
-          identityOptions: { start: "1", increment: "1", min: "1", max: "9", cache: "1", cycle: false },
+          identityOptions: {
+            start: "1",
+            increment: "1",
+            min: "1",
+            max: "9",
+            cache: "1",
+            cycle: false,
+          },
         },
       ],
       generated: [
@@ -84,7 +98,11 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
     },
   },
   {
-    subject: { ...view("public.m", " SELECT 1 AS one;", []), kind: "matview", id: "matview:public.m" },
+    subject: {
+      ...view("public.m", " SELECT 1 AS one;", []),
+      kind: "matview",
+      id: "matview:public.m",
+    },
     others: [],
     values: {
       definition: [{ definition: " SELECT 2 AS one;" }, { definition: " SELECT 3 AS one;" }],
@@ -138,8 +156,14 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
     others: [table("public.t"), func("public.f")],
     values: {
       definition: [
-        { definition: "CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()" },
-        { definition: "CREATE TRIGGER tr BEFORE UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()" },
+        {
+          definition:
+            "CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()",
+        },
+        {
+          definition:
+            "CREATE TRIGGER tr BEFORE UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()",
+        },
       ],
       enabled: [{ enabled: "D" }, { enabled: "A" }],
     },
@@ -228,7 +252,9 @@ const branchOnly = (s: { base: Snapshot; branch: Snapshot }) =>
   plan(diff3(s.base, s.base, s.branch), { ...s, parent: s.base }).statements.map((x) => x.sql);
 
 test("every attribute of every split kind has fixture values", () => {
-  const split = Object.keys(KIND_ATTRIBUTES).filter((k) => k !== "enum").sort();
+  const split = Object.keys(KIND_ATTRIBUTES)
+    .filter((k) => k !== "enum")
+    .sort();
   assert.deepEqual(SUBJECTS.map((s) => s.subject.kind).sort(), split);
   for (const s of SUBJECTS) {
     const spec = KIND_ATTRIBUTES[s.subject.kind];
@@ -259,7 +285,10 @@ for (const { subject, others, values } of SUBJECTS) {
         assert.equal(stableStringify(got), stableStringify(want));
         // The plan changes only what the branch changed: the statements it would run alone.
         const parentNow = s.parent.objects[subject.id];
-        if (impactOf(parentNow, after) === "in-place" && impactOf(s.base.objects[subject.id], s.branch.objects[subject.id]) === "in-place") {
+        if (
+          impactOf(parentNow, after) === "in-place" &&
+          impactOf(s.base.objects[subject.id], s.branch.objects[subject.id]) === "in-place"
+        ) {
           const p = plan(d, s).statements.map((x) => x.sql);
           assert.deepEqual(p, branchOnly(s));
         }
@@ -277,7 +306,12 @@ for (const { subject, others, values } of SUBJECTS) {
 }
 
 test("column: default on the branch, NOT NULL on the parent → SET DEFAULT only", () => {
-  const s = snaps(column("public.t.c", "integer"), [table("public.t")], { notNull: true }, { default: "5" });
+  const s = snaps(
+    column("public.t.c", "integer"),
+    [table("public.t")],
+    { notNull: true },
+    { default: "5" },
+  );
   const d = diff3(s.base, s.parent, s.branch);
   assert.deepEqual(
     plan(d, s).statements.map((x) => x.sql),
@@ -287,7 +321,12 @@ test("column: default on the branch, NOT NULL on the parent → SET DEFAULT only
 
 test("an atomic kind (a function's definition) changed on both sides conflicts as its definition", () => {
   const f = func("public.f", { returns: "integer", body: "SELECT 1" });
-  const s = snaps(f, [], { definition: `${f.definition}--a` }, { definition: `${f.definition}--b` });
+  const s = snaps(
+    f,
+    [],
+    { definition: `${f.definition}--a` },
+    { definition: `${f.definition}--b` },
+  );
   const d = diff3(s.base, s.parent, s.branch);
   assert.deepEqual(conflictsOf(d), ["both-modified function:public.f() definition"]);
   assert.match(d.conflicts[0].hint, /changed the definition of this object differently/);
@@ -304,7 +343,10 @@ test("a definition on one side and the object's comment or grant on the other me
       name: "function body",
       base: [func("public.f", { returns: "integer", body: "SELECT 1" })],
       def: func("public.f", { returns: "integer", body: "SELECT 2" }),
-      extras: [comment("function:public.f()", "doc"), grant("function:public.f()", "a", ["EXECUTE"], "function")],
+      extras: [
+        comment("function:public.f()", "doc"),
+        grant("function:public.f()", "a", ["EXECUTE"], "function"),
+      ],
     },
     {
       name: "view definition",
@@ -314,7 +356,11 @@ test("a definition on one side and the object's comment or grant on the other me
     },
     {
       name: "index definition",
-      base: [t, column("public.t.x", "integer"), index("public.i", "public.t", "CREATE INDEX i ON public.t USING btree (id)")],
+      base: [
+        t,
+        column("public.t.x", "integer"),
+        index("public.i", "public.t", "CREATE INDEX i ON public.t USING btree (id)"),
+      ],
       def: index("public.i", "public.t", "CREATE INDEX i ON public.t USING btree (x)"),
       extras: [comment("index:public.i", "doc")],
     },
@@ -336,7 +382,11 @@ test("a definition on one side and the object's comment or grant on the other me
         const branch = edit(base, { add: [r] });
         const d = diff3(base, parent, branch);
         assert.deepEqual(conflictsOf(d), [], `${c.name} vs ${extra.id}`);
-        assert.deepEqual(d.changes.map((x) => x.id), [r.id], `${c.name} vs ${extra.id}`);
+        assert.deepEqual(
+          d.changes.map((x) => x.id),
+          [r.id],
+          `${c.name} vs ${extra.id}`,
+        );
       }
     }
   }
@@ -351,11 +401,36 @@ test("a comment on an object the other side dropped still conflicts", () => {
 
 test("enum labels of both sides: the parent's first in each slot", () => {
   const cases: [string[], string[], string[], string[] | null][] = [
-    [["a", "c"], ["a", "x", "c"], ["a", "y", "c"], ["a", "x", "y", "c"]],
-    [["a", "c"], ["a", "c", "x"], ["y", "a", "c"], ["y", "a", "c", "x"]],
-    [["a", "c"], ["x", "a", "c"], ["y", "a", "c"], ["x", "y", "a", "c"]],
-    [["a", "c"], ["a", "x", "c"], ["a", "y", "x", "c"], ["a", "y", "x", "c"]],
-    [["a", "c"], ["a", "x", "c", "z"], ["a", "x", "c", "w"], ["a", "x", "c", "z", "w"]],
+    [
+      ["a", "c"],
+      ["a", "x", "c"],
+      ["a", "y", "c"],
+      ["a", "x", "y", "c"],
+    ],
+    [
+      ["a", "c"],
+      ["a", "c", "x"],
+      ["y", "a", "c"],
+      ["y", "a", "c", "x"],
+    ],
+    [
+      ["a", "c"],
+      ["x", "a", "c"],
+      ["y", "a", "c"],
+      ["x", "y", "a", "c"],
+    ],
+    [
+      ["a", "c"],
+      ["a", "x", "c"],
+      ["a", "y", "x", "c"],
+      ["a", "y", "x", "c"],
+    ],
+    [
+      ["a", "c"],
+      ["a", "x", "c", "z"],
+      ["a", "x", "c", "w"],
+      ["a", "x", "c", "z", "w"],
+    ],
     [[], ["x"], ["y"], ["x", "y"]],
     // The same new label in two places.
     [["a", "c"], ["a", "x", "c"], ["a", "c", "x"], null],

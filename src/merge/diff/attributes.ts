@@ -116,7 +116,11 @@ export type AttributeMerge =
  * differently is a conflict, named. Deps are merged as sets: what either side added,
  * without what either removed.
  */
-export function mergeAttributes(base: DbObject, parent: DbObject, branch: DbObject): AttributeMerge {
+export function mergeAttributes(
+  base: DbObject,
+  parent: DbObject,
+  branch: DbObject,
+): AttributeMerge {
   const spec = KIND_ATTRIBUTES[base.kind];
   if (!spec || parent.kind !== base.kind || branch.kind !== base.kind) {
     return { merged: null, conflicts: ["definition"] };
@@ -142,7 +146,10 @@ export function mergeAttributes(base: DbObject, parent: DbObject, branch: DbObje
       for (const f of a.fields) merged[f] = r[f];
       continue;
     }
-    const combined = a.merge && a.fields.length === 1 ? a.merge(b[a.fields[0]], p[a.fields[0]], r[a.fields[0]]) : null;
+    const combined =
+      a.merge && a.fields.length === 1
+        ? a.merge(b[a.fields[0]], p[a.fields[0]], r[a.fields[0]])
+        : null;
     if (combined !== null) merged[a.fields[0]] = combined;
     else conflicts.push(name);
   }
@@ -152,7 +159,8 @@ export function mergeAttributes(base: DbObject, parent: DbObject, branch: DbObje
     if (ps.length === 0 || rs.length === 0) continue;
     // Both sides touched the group: only identical results of the same attributes pass.
     const fields = group.flatMap((n) => spec.attributes[n].fields);
-    if (!same(p, r, fields)) conflicts.push(...[...new Set([...ps, ...rs])].filter((n) => !conflicts.includes(n)));
+    if (!same(p, r, fields))
+      conflicts.push(...[...new Set([...ps, ...rs])].filter((n) => !conflicts.includes(n)));
   }
   if (conflicts.length > 0) return { merged: null, conflicts: order(spec, conflicts) };
   merged.deps = mergeSets(base.deps, parent.deps, branch.deps);
