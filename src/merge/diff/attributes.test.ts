@@ -22,7 +22,7 @@ import {
 } from "../fixtures/builders.ts";
 import { plan } from "../plan/plan.ts";
 import { impactOf } from "../render/sql/index.ts";
-import { KIND_ATTRIBUTES, mergeLabels } from "./attributes.ts";
+import { KIND_ATTRIBUTES, mergeLabels, mergeOptions } from "./attributes.ts";
 import type { ObjectConflict } from "./changes.ts";
 import { diff3 } from "./diff3.ts";
 
@@ -94,7 +94,7 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
     others: [],
     values: {
       definition: [{ definition: " SELECT 2 AS one;" }, { definition: " SELECT 3 AS one;" }],
-      options: [{ options: ["security_barrier=true"] }, { options: ["check_option=local"] }],
+      options: [{ options: ["security_barrier=true"] }, { options: ["security_barrier=false"] }],
     },
   },
   {
@@ -218,6 +218,12 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
       columns: [{ columns: ["id"] }, { columns: ["id", "x"] }],
       "row filter": [{ rowFilter: "(id > 0)" }, { rowFilter: "(id > 1)" }],
     },
+  },
+  {
+    // Privileges merge as a set: no value of one side conflicts with the other's.
+    subject: grant("table:public.t", "a", ["SELECT"]),
+    others: [table("public.t")],
+    values: { privileges: [{ privileges: ["INSERT", "SELECT"] }] },
   },
   {
     subject: {
@@ -464,4 +470,28 @@ test("enum labels of both sides merge into ADD VALUE statements that reproduce t
   const renamed = edit(base, { add: [enumType("public.e", ["a", "cc"])] });
   const c = diff3(base, parent, renamed);
   assert.deepEqual(conflictsOf(c), ["both-modified enum:public.e labels"]);
+});
+
+test("options merge by name; grants merge their privileges as sets", () => {
+  assert.deepEqual(mergeOptions(["a=1"], ["a=1", "b=2"], ["c=3"]), ["b=2", "c=3"]);
+  assert.deepEqual(mergeOptions(["a=1"], ["a=2"], ["a=1", "b=1"]), ["a=2", "b=1"]);
+  assert.equal(mergeOptions(["a=1"], ["a=2"], ["a=3"]), null);
+  const t = table("public.t");
+  const base = snapshot([schema("public"), t, grant("table:public.t", "a", ["SELECT"])]);
+  const parent = edit(base, { add: [grant("table:public.t", "a", ["SELECT*", "UPDATE"])] });
+  const branch = edit(base, { add: [grant("table:public.t", "a", ["INSERT", "SELECT"])] });
+  const d = diff3(base, parent, branch);
+  assert.deepEqual(d.conflicts, []);
+  const g = expectedAfterMerge(parent, d.changes).objects["grant:table:public.t:a"];
+  assert.deepEqual(g?.kind === "grant" && g.privileges, ["INSERT", "SELECT*", "UPDATE"]);
+  const options = diff3(
+    edit(base, { add: [table("public.t", { options: [] })] }),
+    edit(base, { add: [table("public.t", { options: ["fillfactor=70"] })] }),
+    edit(base, { add: [table("public.t", { options: ["autovacuum_enabled=false"] })] }),
+  );
+  assert.deepEqual(options.conflicts, []);
+  assert.deepEqual(
+    options.changes.map((c) => c.type === "alter" && c.after.kind === "table" && c.after.options),
+    [["autovacuum_enabled=false", "fillfactor=70"]],
+  );
 });

@@ -20,11 +20,17 @@ interface KindSpec {
 
 const of = (...fields: string[]): Attribute => ({ fields });
 
-const VIEW: KindSpec = { attributes: { definition: of("definition"), options: of("options") } };
+/** reloptions ("name=value", sorted): merged by option name. */
+const OPTIONS: Attribute = {
+  fields: ["options"],
+  merge: (b, p, r) => mergeOptions(b as string[], p as string[], r as string[]),
+};
+
+const VIEW: KindSpec = { attributes: { definition: of("definition"), options: OPTIONS } };
 
 /**
  * Kinds split into attributes. A kind not listed (constraints, functions, composites,
- * collations, grants, comments, ...) is one atomic value: its definition text is all
+ * collations, comments, ...) is one atomic value: its definition text is all
  * there is to it. Grants and comments are objects of their own, so a function's body and
  * its grants or comment already merge separately.
  */
@@ -54,7 +60,7 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
       inherits: of("inherits"),
       "row level security": of("rlsEnabled"),
       "forced row level security": of("rlsForced"),
-      options: of("options"),
+      options: OPTIONS,
     },
   },
   view: VIEW,
@@ -100,6 +106,15 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
   },
   publication_table: { attributes: { columns: of("columns"), "row filter": of("rowFilter") } },
   extension: { attributes: { version: of("version"), schema: of("schema") } },
+  // Privileges are a set: SELECT granted on one side and INSERT on the other are both kept.
+  grant: {
+    attributes: {
+      privileges: {
+        fields: ["privileges"],
+        merge: (b, p, r) => mergeSets(b as string[], p as string[], r as string[]),
+      },
+    },
+  },
 };
 
 /** Fields never merged as attributes: the identity (equal on all sides) and bookkeeping. */
@@ -178,6 +193,21 @@ function same(x: Record<string, unknown>, y: Record<string, unknown>, fields: re
 function mergeSets(base: string[], parent: string[], branch: string[]): string[] {
   const removed = new Set(base.filter((x) => !parent.includes(x) || !branch.includes(x)));
   return [...new Set([...parent, ...branch])].filter((x) => !removed.has(x)).sort();
+}
+
+/** Options by name, three-way; null when both sides set one option to different values. */
+export function mergeOptions(base: string[], parent: string[], branch: string[]): string[] | null {
+  const byName = (list: string[]) =>
+    new Map(list.map((o) => [o.includes("=") ? o.slice(0, o.indexOf("=")) : o, o]));
+  const [b, p, r] = [byName(base), byName(parent), byName(branch)];
+  const out: string[] = [];
+  for (const name of new Set([...p.keys(), ...r.keys(), ...b.keys()])) {
+    const [x, y, z] = [b.get(name), p.get(name), r.get(name)];
+    const pick = y === x ? z : z === x || z === y ? y : null;
+    if (pick === null) return null;
+    if (pick !== undefined) out.push(pick);
+  }
+  return out.sort();
 }
 
 function mergeLabelsValue(base: unknown, parent: unknown, branch: unknown): string[] | null {
