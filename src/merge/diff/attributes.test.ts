@@ -484,6 +484,11 @@ test("options merge by name; grants merge their privileges as sets", () => {
   assert.deepEqual(d.conflicts, []);
   const g = expectedAfterMerge(parent, d.changes).objects["grant:table:public.t:a"];
   assert.deepEqual(g?.kind === "grant" && g.privileges, ["INSERT", "SELECT*", "UPDATE"]);
+  const granted = edit(base, { add: [grant("table:public.t", "a", ["UPDATE"])] });
+  const created = diff3(edit(base, { remove: ["grant:table:public.t:a"] }), granted, branch);
+  assert.deepEqual(created.conflicts, []);
+  const both = expectedAfterMerge(granted, created.changes).objects["grant:table:public.t:a"];
+  assert.deepEqual(both?.kind === "grant" && both.privileges, ["INSERT", "SELECT", "UPDATE"]);
   const options = diff3(
     edit(base, { add: [table("public.t", { options: [] })] }),
     edit(base, { add: [table("public.t", { options: ["fillfactor=70"] })] }),

@@ -117,6 +117,15 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
   },
 };
 
+/**
+ * What an object both sides created is merged from: a grant of no privileges (one side
+ * granting SELECT and the other INSERT to one role keeps both). Null: created twice
+ * differently is a conflict.
+ */
+export function createdFrom(o: DbObject): DbObject | null {
+  return o.kind === "grant" ? { ...o, privileges: [] } : null;
+}
+
 /** Fields never merged as attributes: the identity (equal on all sides) and bookkeeping. */
 const NOT_ATTRIBUTES = new Set(["deps", "position"]);
 

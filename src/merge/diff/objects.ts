@@ -1,6 +1,6 @@
 import { sameObject } from "../catalog/equality.ts";
 import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
-import { mergeAttributes } from "./attributes.ts";
+import { createdFrom, mergeAttributes } from "./attributes.ts";
 import { byString, type ObjectChange, type ObjectConflict } from "./changes.ts";
 import { objectHint } from "./hints.ts";
 
@@ -41,7 +41,8 @@ export function diffObjects(base: Snapshot, parent: Snapshot, branch: Snapshot):
     }
     if (sameObject(p, r)) continue;
     const type = !b ? "both-created" : !p || !r ? "modify-drop" : "both-modified";
-    const attrs = b && p && r ? mergeAttributes(b, p, r) : null;
+    const from = b ?? (p && r ? createdFrom(p) : null);
+    const attrs = from && p && r ? mergeAttributes(from, p, r) : null;
     if (attrs?.merged) {
       // Different attributes on each side: the branch's part goes on top of the parent's.
       out.parent.push(change(id, b, p));
