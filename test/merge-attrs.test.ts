@@ -103,6 +103,15 @@ const SUBJECTS: { kind: string; base: string; changes: Record<string, string[]> 
     },
   },
   {
+    // A definition that only appends columns is replaced in place, options kept.
+    kind: "view",
+    base: "CREATE TABLE S.t (id int, x int); CREATE VIEW S.v AS SELECT id FROM S.t;",
+    changes: {
+      definition: ["CREATE OR REPLACE VIEW S.v AS SELECT id, x FROM S.t"],
+      options: ["ALTER VIEW S.v SET (security_barrier = true)"],
+    },
+  },
+  {
     kind: "function",
     base: "CREATE FUNCTION S.f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
     changes: {
