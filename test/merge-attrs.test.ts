@@ -5,8 +5,8 @@ import { withClient } from "../src/branches/sql.ts";
 import { quoteIdent } from "../src/core/names.ts";
 import { applyInTransaction } from "../src/merge/apply.ts";
 import { differingIds, snapshotHash } from "../src/merge/catalog/equality.ts";
-import type { Snapshot } from "../src/merge/catalog/snapshot.ts";
-import { KIND_ATTRIBUTES } from "../src/merge/diff/attributes.ts";
+import type { ObjectKind, Snapshot } from "../src/merge/catalog/snapshot.ts";
+import { coupled } from "../src/merge/diff/attributes.ts";
 import type { ObjectConflict } from "../src/merge/diff/changes.ts";
 import { diff3 } from "../src/merge/diff/diff3.ts";
 import { expectedAfterMerge } from "../src/merge/expected.ts";
@@ -24,7 +24,7 @@ const ROLE = "bough_attrs_reader";
  * Every pair of attributes is one schema: the parent runs the first attribute's change,
  * the branch the second's. One database each for base, parent and branch holds them all.
  */
-const SUBJECTS: { kind: string; base: string; changes: Record<string, string[]> }[] = [
+const SUBJECTS: { kind: ObjectKind; base: string; changes: Record<string, string[]> }[] = [
   {
     kind: "column",
     base: "CREATE TABLE S.t (id int, c text);",
@@ -156,10 +156,6 @@ const SUBJECTS: { kind: string; base: string; changes: Record<string, string[]> 
     },
   },
 ];
-
-/** Attributes that are objects of their own (comments, grants) or kinds kept atomic. */
-const coupled = (kind: string, a: string, b: string) =>
-  (KIND_ATTRIBUTES[kind as "column"]?.coupled ?? []).some((g) => g.includes(a) && g.includes(b));
 
 interface Fixture {
   schema: string;

@@ -22,7 +22,7 @@ import {
 } from "../fixtures/builders.ts";
 import { plan } from "../plan/plan.ts";
 import { impactOf } from "../render/sql/index.ts";
-import { KIND_ATTRIBUTES, mergeLabels, mergeOptions } from "./attributes.ts";
+import { coupled, KIND_ATTRIBUTES, mergeLabels, mergeOptions } from "./attributes.ts";
 import type { ObjectConflict } from "./changes.ts";
 import { diff3 } from "./diff3.ts";
 
@@ -238,11 +238,6 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
     values: { version: [{ version: "1.1" }, { version: "1.2" }], schema: [{ schema: "other" }] },
   },
 ];
-
-const coupled = (kind: string, a: string, b: string) =>
-  (KIND_ATTRIBUTES[kind as DbObject["kind"]]?.coupled ?? []).some(
-    (g) => g.includes(a) && g.includes(b),
-  );
 
 const conflictsOf = (d: ReturnType<typeof diff3>) =>
   d.conflicts.map((c) => `${c.type} ${c.id} ${(c as ObjectConflict).attributes?.join(",") ?? ""}`);

@@ -117,6 +117,11 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
   },
 };
 
+/** Whether two attributes of a kind conflict when each side changes one of them. */
+export function coupled(kind: ObjectKind, a: string, b: string): boolean {
+  return (KIND_ATTRIBUTES[kind]?.coupled ?? []).some((g) => g.includes(a) && g.includes(b));
+}
+
 /**
  * What an object both sides created is merged from: a grant of no privileges (one side
  * granting SELECT and the other INSERT to one role keeps both). Null: created twice
