@@ -57,8 +57,12 @@ export interface PreparedMerge {
   /** Conflicts a resolution settled, and recorded ones no longer matching their conflict. */
   resolved: ResolvedConflict[];
   staleResolutions: Resolution[];
-  /** Catalog fingerprints at the base (null for a branch from an older bough) and of the branch now. */
-  fingerprints: { base: Fingerprint | null; branch: Fingerprint | null };
+  /** Catalog fingerprints at the base (null for a branch from an older bough), of the branch and of the parent (with migrations) now. */
+  fingerprints: {
+    base: Fingerprint | null;
+    branch: Fingerprint | null;
+    parent: Fingerprint | null;
+  };
   /** Changes the snapshot does not model: they block the merge like conflicts. */
   fingerprint: FingerprintCheck;
   plan: Plan;
@@ -129,12 +133,9 @@ export async function prepareMerge(
   const fingerprints = {
     base: fingerprintJson ? (JSON.parse(fingerprintJson) as Fingerprint) : null,
     branch: branchFingerprint,
+    parent: parentSide.fingerprint,
   };
-  const fingerprint = checkFingerprints({
-    base,
-    branch: branchSnapshot,
-    fingerprints: { ...fingerprints, parent: parentSide.fingerprint },
-  });
+  const fingerprint = checkFingerprints({ base, branch: branchSnapshot, fingerprints });
   const planned = plan(diff, {
     base,
     parent: parentSide.snapshot,

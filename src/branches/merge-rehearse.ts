@@ -91,9 +91,9 @@ function proveWithFingerprint(
   rehearsed: Fingerprint | null,
   parentName: string,
 ): void {
-  const { base, branch } = prepared.fingerprints;
+  const { base, branch, parent } = prepared.fingerprints;
   if (!base || !branch || !rehearsed) return;
-  const lost = lostChanges({ base, branch, rehearsed });
+  const lost = lostChanges({ base, branch, rehearsed, parent });
   if (lost.length === 0) return;
   const lines = problemLines(lost);
   throw new BoughError(

@@ -24,7 +24,6 @@ const HAZARDS: Record<Hazard, string> = {
   "drops-dependents": "drops dependents first and recreates them after",
   "overwrites-data": "replaces the parent's value of a config row",
   "populates-materialized-view": "runs the view's query to fill it",
-  "new-enum-value-used-in-transaction": "uses an enum value added in the same transaction",
 };
 
 const LAYERS: { layer: Layer; title: string; about: string }[] = [

@@ -89,6 +89,8 @@ export interface ObjectConflict {
   base: DbObject | null;
   parent: DbObject | null;
   branch: DbObject | null;
+  /** both-modified: the attributes (diff/attributes.ts) both sides changed differently; "definition" for a kind that is one value. */
+  attributes?: string[];
   hint: string;
 }
 

@@ -6,27 +6,37 @@ import { dependencyHint } from "./hints.ts";
 
 /**
  * What one change touches: the identity it writes, the identities it reads (must exist,
- * as they were, for it to work) and whether its write breaks readers of that identity.
+ * as they were, for it to work), those it only names (must exist, whatever becomes of
+ * them: a comment or a grant follows its object through a new definition and is rebuilt
+ * with it) and whether its write breaks readers of that identity.
  * Conflict rules are written once over footprints, whatever the kinds involved.
  */
 export interface Footprint {
   writes: string;
   reads: string[];
+  names: string[];
   breaks: boolean;
+}
+
+/** Kinds attached to their object by identity alone. */
+const ATTACHED = new Set(["comment", "grant"]);
+
+function depsOf(o: DbObject): { reads: string[]; names: string[] } {
+  return ATTACHED.has(o.kind) ? { reads: [], names: o.deps } : { reads: o.deps, names: [] };
 }
 
 export function footprint(change: Change): Footprint {
   switch (change.type) {
     case "create":
-      return { writes: change.id, reads: change.after.deps, breaks: false };
+      return { writes: change.id, ...depsOf(change.after), breaks: false };
     case "alter":
       return {
         writes: change.id,
-        reads: change.after.deps,
+        ...depsOf(change.after),
         breaks: breaksReaders(change.before, change.after),
       };
     case "drop":
-      return { writes: change.id, reads: [], breaks: true };
+      return { writes: change.id, reads: [], names: [], breaks: true };
     case "row-upsert":
       // A row needs its table and every column it sets.
       return {
@@ -35,13 +45,14 @@ export function footprint(change: Change): Footprint {
           configTableId(change.table),
           ...Object.keys(change.after).map((c) => configColumnId(change.table, c)),
         ],
+        names: [],
         breaks: false,
       };
     case "row-delete":
-      return { writes: change.id, reads: [configTableId(change.table)], breaks: false };
+      return { writes: change.id, reads: [configTableId(change.table)], names: [], breaks: false };
     case "policy-set":
     case "policy-delete":
-      return { writes: change.id, reads: [configTableId(change.table)], breaks: false };
+      return { writes: change.id, reads: [configTableId(change.table)], names: [], breaks: false };
     default:
       return assertNever(change);
   }
@@ -69,8 +80,13 @@ export function dependencyConflicts(o: {
     for (const w of side.writers) if (footprint(w).breaks) breaking.set(footprint(w).writes, w);
     for (const change of side.readers) {
       const fp = footprint(change);
-      const broken = [...new Set(fp.reads)]
-        .filter((r) => breaking.has(r) && r !== fp.writes)
+      const broken = [
+        ...new Set([
+          ...fp.reads.filter((r) => breaking.has(r)),
+          ...fp.names.filter((r) => breaking.get(r)?.type === "drop"),
+        ]),
+      ]
+        .filter((r) => r !== fp.writes)
         .sort();
       for (const read of broken) {
         const writer = breaking.get(read) as Change;

@@ -6,10 +6,15 @@ export function objectHint(o: {
   type: "both-modified" | "both-created" | "modify-drop";
   parentDropped: boolean;
   branchDropped: boolean;
+  attributes?: string[];
 }): string {
+  const what =
+    o.attributes && o.attributes.length > 0
+      ? `the ${o.attributes.join(", ")} of this object`
+      : "this object";
   switch (o.type) {
     case "both-modified":
-      return `both sides changed this object differently: make the branch match the parent's definition (keeping your change on top if you still need it), or reset the branch, ${AGAIN}`;
+      return `both sides changed ${what} differently: make the branch match the parent's definition (keeping your change on top if you still need it), or reset the branch, ${AGAIN}`;
     case "both-created":
       return `both sides created this object with different definitions: rename yours or make it match the parent's, ${AGAIN}`;
     case "modify-drop":

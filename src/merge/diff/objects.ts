@@ -1,5 +1,6 @@
 import { sameObject } from "../catalog/equality.ts";
 import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
+import { createdFrom, mergeAttributes } from "./attributes.ts";
 import { byString, type ObjectChange, type ObjectConflict } from "./changes.ts";
 import { objectHint } from "./hints.ts";
 
@@ -13,7 +14,8 @@ export interface ObjectDiff {
  * Three-way comparison of every identity in the three snapshots. A side "changed" an
  * object when it differs from T0 in its comparable fields. Changed on the branch only:
  * a change to apply. On the parent only: kept. On both, to the same result: nothing to
- * do. On both, differently: a conflict.
+ * do. On both, differently: merged attribute by attribute (attributes.ts), and a conflict
+ * naming the attributes both sides changed differently.
  */
 export function diffObjects(base: Snapshot, parent: Snapshot, branch: Snapshot): ObjectDiff {
   const ids = new Set([
@@ -39,7 +41,16 @@ export function diffObjects(base: Snapshot, parent: Snapshot, branch: Snapshot):
     }
     if (sameObject(p, r)) continue;
     const type = !b ? "both-created" : !p || !r ? "modify-drop" : "both-modified";
+    const from = b ?? (p && r ? createdFrom(p) : null);
+    const attrs = from && p && r ? mergeAttributes(from, p, r) : null;
+    if (attrs?.merged) {
+      // Different attributes on each side: the branch's part goes on top of the parent's.
+      out.parent.push(change(id, b, p));
+      if (!sameObject(p, attrs.merged)) out.branch.push(change(id, p, attrs.merged));
+      continue;
+    }
     const kind = (r ?? p ?? b).kind;
+    const attributes = attrs?.conflicts ?? [];
     out.conflicts.push({
       type,
       id,
@@ -47,7 +58,8 @@ export function diffObjects(base: Snapshot, parent: Snapshot, branch: Snapshot):
       base: b ?? null,
       parent: p ?? null,
       branch: r ?? null,
-      hint: objectHint({ type, parentDropped: !p, branchDropped: !r }),
+      ...(type === "both-modified" ? { attributes } : {}),
+      hint: objectHint({ type, parentDropped: !p, branchDropped: !r, attributes }),
     });
   }
   return out;

@@ -128,3 +128,24 @@ test("a config row changed on both sides: the branch's row is upserted by its ke
   assert.equal(ch.after.name, "starter");
   assert.equal(ch.before?.name, "basic");
 });
+
+test("an attribute conflict settled either way keeps the other attributes both sides changed", () => {
+  const note = (o: { default?: string | null; notNull?: boolean }) =>
+    column("public.orders.note", "text", { position: 4, ...o });
+  const b = edit(base, { add: [note({})] });
+  const p = edit(base, { add: [note({ default: "'p'::text", notNull: true })] });
+  const r = edit(base, { add: [note({ default: "'r'::text" })] });
+  const d = diff3(b, p, r);
+  const c = d.conflicts[0];
+  assert.ok(c.type === "both-modified");
+  assert.deepEqual(c.attributes, ["default"]);
+  const branch = resolveConflicts(d, [flag(c.id, "branch")], { parent: p, branch: r });
+  const ch = branch.diff.changes.find((x) => x.id === c.id);
+  assert.ok(ch?.type === "alter" && ch.after.kind === "column");
+  assert.equal(ch.after.default, "'r'::text");
+  assert.equal(ch.after.notNull, true, "the parent's NOT NULL is kept");
+  // The parent's side: its default stays, and the branch changed nothing else.
+  const parent = resolveConflicts(d, [flag(c.id, "parent")], { parent: p, branch: r });
+  assert.deepEqual(parent.diff.changes, []);
+  assert.deepEqual(parent.diff.conflicts, []);
+});

@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import { stableStringify } from "../catalog/equality.ts";
-import type { Snapshot } from "../catalog/snapshot.ts";
+import { sameObject, stableStringify } from "../catalog/equality.ts";
+import type { DbObject, Snapshot } from "../catalog/snapshot.ts";
+import { createdFrom, KIND_ATTRIBUTES, mergeAttributes } from "./attributes.ts";
 import {
   byString,
   type Change,
   type Conflict,
   type DataChange,
   type DiffResult,
+  type ObjectConflict,
   type Row,
   type RowConflict,
 } from "./changes.ts";
@@ -76,7 +78,7 @@ export function resolveConflicts(
       continue;
     }
     used.add(r);
-    const changes = r.take === "branch" ? branchSide(c, sides) : [];
+    const changes = r.take === "branch" ? branchSide(c, sides) : parentSide(c);
     for (const ch of changes) added.set(ch.id, ch);
     resolved.push({
       id: c.id,
@@ -106,7 +108,14 @@ export function resolveConflicts(
 function branchSide(c: Conflict, sides: { parent: Snapshot; branch: Snapshot }): Change[] {
   switch (c.type) {
     case "both-modified":
-    case "both-created":
+    case "both-created": {
+      const won = winner(c, "branch");
+      if (won)
+        return sameObject(c.parent ?? undefined, won)
+          ? []
+          : [change(c.id, c.parent ?? undefined, won)];
+      return [change(c.id, c.parent ?? undefined, c.branch ?? undefined)];
+    }
     case "modify-drop":
       return c.parent || c.branch
         ? [change(c.id, c.parent ?? undefined, c.branch ?? undefined)]
@@ -129,6 +138,35 @@ function branchSide(c: Conflict, sides: { parent: Snapshot; branch: Snapshot }):
         return [{ type: "policy-delete", id: c.id, table: c.table, before: c.parent, after: null }];
       return [];
   }
+}
+
+/**
+ * The parent's side of an object both changed: its version of the attributes in
+ * conflict, with the branch's other attribute changes still on top (they did not clash).
+ */
+function parentSide(c: Conflict): Change[] {
+  if ((c.type !== "both-modified" && c.type !== "both-created") || !c.parent) return [];
+  const won = winner(c, "parent");
+  return won && !sameObject(c.parent, won) ? [change(c.id, c.parent, won)] : [];
+}
+
+/**
+ * The object merged attribute by attribute with the conflicting attributes taken from
+ * one side: those are read as unchanged by the other side (the base gets its values),
+ * so the attribute merge keeps every other change of both. Null when the kind is one value.
+ */
+function winner(c: ObjectConflict, side: Side): DbObject | null {
+  const { parent, branch } = c;
+  if (!parent || !branch || !c.attributes || c.attributes.includes("definition")) return null;
+  const base = c.base ?? createdFrom(parent);
+  const spec = base ? KIND_ATTRIBUTES[base.kind] : undefined;
+  if (!base || !spec) return null;
+  const loser = (side === "branch" ? parent : branch) as unknown as Record<string, unknown>;
+  const adjusted = { ...base } as unknown as Record<string, unknown>;
+  for (const name of c.attributes) {
+    for (const f of spec.attributes[name]?.fields ?? []) adjusted[f] = loser[f];
+  }
+  return mergeAttributes(adjusted as unknown as DbObject, parent, branch).merged;
 }
 
 function rowSide(c: RowConflict, sides: { parent: Snapshot; branch: Snapshot }): DataChange {

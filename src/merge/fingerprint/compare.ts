@@ -94,20 +94,31 @@ export function unexplainedChanges(o: {
 
 /**
  * What the branch changed since the base that the rehearsed parent does not have as the
- * branch has it: the plan lost (part of) a change, whatever the snapshot says.
+ * branch has it: the plan lost (part of) a change, whatever the snapshot says. A modelled
+ * field the parent changed too was merged three-way by the diff (enum labels of both
+ * sides): it is the snapshot's convergence check that proves it, not the branch's value.
  */
 export function lostChanges(o: {
   base: Fingerprint;
   branch: Fingerprint;
   rehearsed: Fingerprint;
+  parent?: Fingerprint | null;
 }): FingerprintProblem[] {
   const out: FingerprintProblem[] = [];
+  const { parent } = o;
+  const merged = (key: string, f: string) =>
+    parent !== undefined &&
+    parent !== null &&
+    isModelled(key, f) &&
+    !sameAs(parent, o.base, key, f);
   for (const change of changedEntries(o.base, o.branch)) {
     const created = change.fields[0] === CREATED || replaced(change.key, o.base, o.branch);
     // A created entry must arrive whole: every field, not only the ones that changed.
     const fields = created
       ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
-      : change.fields.filter((f) => !sameAs(o.rehearsed, o.branch, change.key, f));
+      : change.fields.filter(
+          (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
+        );
     if (fields.length === 0) continue;
     out.push({
       key: change.key,

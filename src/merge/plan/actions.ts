@@ -94,9 +94,14 @@ const TYPE_READERS: ReadonlySet<ObjectKind> = new Set([
   "index",
 ]);
 
+const NEW_LABEL_NOTE =
+  "a label it adds is used later in this merge, which Postgres allows only for a type created in the same transaction: the type is renamed away, created again with every label, its columns converted, and the old one dropped";
+
+/** `rebuild`: types to rebuild even where ALTER could reach them (see plan.ts). */
 export function buildActions(
   changes: Change[],
   snaps: { parent: Snapshot; branch: Snapshot },
+  rebuild: ReadonlySet<string> = new Set(),
 ): ActionMap {
   const actions: ActionMap = new Map();
   for (const c of changes) {
@@ -115,7 +120,7 @@ export function buildActions(
         });
         break;
       case "alter": {
-        const impact = impactOf(c.before, c.after);
+        const impact = rebuild.has(c.id) ? "retype" : impactOf(c.before, c.after);
         const base = { id: c.id, before: c.before, after: c.after, label: "alter" };
         if (impact === "in-place" || impact === "reshape") {
           actions.set(c.id, { mode: "alter", ...base, reshape: impact === "reshape", notes: [] });
@@ -127,7 +132,8 @@ export function buildActions(
             notes: [RECREATE_NOTE],
           });
         } else {
-          actions.set(c.id, { mode: "retype", ...base, columns: [], notes: [RETYPE_NOTE] });
+          const note = rebuild.has(c.id) ? NEW_LABEL_NOTE : RETYPE_NOTE;
+          actions.set(c.id, { mode: "retype", ...base, columns: [], notes: [note] });
         }
         break;
       }
@@ -166,17 +172,14 @@ function planRetypes(actions: ActionMap, snaps: { parent: Snapshot; branch: Snap
       return !ownersOf(c, snaps.parent).some((o) => columns.includes(o));
     });
     for (const id of columns) {
+      // The column's own change when it has one (merged with the parent's attributes).
+      const own = actions.get(id);
+      const after = own && "after" in own ? own.after : snaps.branch.objects[id];
       if (!a.columns.includes(id)) {
-        actions.set(id, { mode: "implied", id, after: snaps.branch.objects[id], by: a.id });
+        actions.set(id, { mode: "implied", id, after, by: a.id });
         continue;
       }
-      actions.set(id, {
-        mode: "converted",
-        id,
-        before: snaps.parent.objects[id],
-        after: snaps.branch.objects[id],
-        by: a.id,
-      });
+      actions.set(id, { mode: "converted", id, before: snaps.parent.objects[id], after, by: a.id });
     }
   }
 }

@@ -23,15 +23,12 @@ import type { Plan, PlanContext, Statement } from "./types.ts";
  */
 export function plan(diff: DiffResult, ctx: PlanContext): Plan {
   const snaps = { parent: ctx.parent, branch: ctx.branch };
-  const actions = buildActions(diff.changes, snaps);
-  const edges = cascade(actions, snaps);
-  markImplied(actions, snaps);
-  const ordered = orderNodes({ nodes: toNodes(actions, snaps), actions, cascade: edges, snaps });
-  const ddl = ordered.map(toStatement);
-  markDropsDependents(ddl, ordered, actions);
-  markNewTables(ddl, ordered, actions);
-  const data = dataStatements(diff.changes, snaps);
-  markNewEnumLabels([...ddl, ...data], ordered, snaps.branch);
+  let built = build(diff, snaps, new Set());
+  // Labels Postgres cannot use before a commit: such enums are rebuilt instead (one
+  // transaction, and the labels of a type created in it are usable at once).
+  const rebuild = enumsUsingNewLabels(built, snaps);
+  if (rebuild.size > 0) built = build(diff, snaps, rebuild);
+  const { ddl, data } = built;
   const migrations: Statement[] = (ctx.migrations ?? []).map((m) => ({
     layer: "migration",
     sql: m.sql,
@@ -45,6 +42,27 @@ export function plan(diff: DiffResult, ctx: PlanContext): Plan {
     parentHash: snapshotHash(ctx.parent),
     blocked: diff.conflicts.length > 0,
   };
+}
+
+interface Built {
+  ddl: Statement[];
+  data: Statement[];
+  ordered: Node[];
+}
+
+function build(
+  diff: DiffResult,
+  snaps: { parent: Snapshot; branch: Snapshot },
+  rebuild: ReadonlySet<string>,
+): Built {
+  const actions = buildActions(diff.changes, snaps, rebuild);
+  const edges = cascade(actions, snaps);
+  markImplied(actions, snaps);
+  const ordered = orderNodes({ nodes: toNodes(actions, snaps), actions, cascade: edges, snaps });
+  const ddl = ordered.map(toStatement);
+  markDropsDependents(ddl, ordered, actions);
+  markNewTables(ddl, ordered, actions);
+  return { ddl, data: dataStatements(diff.changes, snaps), ordered };
 }
 
 function toStatement(n: Node): Statement {
@@ -113,35 +131,45 @@ function markNewTables(ddl: Statement[], nodes: Node[], actions: ActionMap) {
   });
 }
 
-/** ALTER TYPE ... ADD VALUE cannot be used in the transaction that adds it: flag later uses. */
-function markNewEnumLabels(statements: Statement[], nodes: Node[], branch: Snapshot) {
-  nodes.forEach((n, i) => {
+/**
+ * Enums whose label added by `ALTER TYPE ... ADD VALUE` a later statement of the merge
+ * uses (a cast of it in a default, check, view or row, or a column converted to the
+ * type, whose rows may hold it): Postgres refuses such a use until the label commits.
+ */
+function enumsUsingNewLabels(
+  built: Built,
+  snaps: { parent: Snapshot; branch: Snapshot },
+): Set<string> {
+  const statements = [...built.ddl, ...built.data];
+  const out = new Set<string>();
+  built.ordered.forEach((n, i) => {
     const label = n.step.addsLabel;
-    const e = branch.objects[n.objectId];
+    const e = snaps.branch.objects[n.objectId];
     if (label === undefined || e?.kind !== "enum") return;
     const casts = [
       `${lit(label)}::${e.schema}.${e.name}`,
       `${lit(label)}::${qname(e.schema, e.name)}`,
     ];
-    const users = enumColumns(branch, e.id);
-    const later = statements.slice(i + 1).filter((s) => {
-      if (casts.some((c) => s.sql.includes(c))) return true;
+    const users = enumColumns(snaps.branch, e.id);
+    const converted = new Set(
+      users.filter((c) => !snaps.parent.objects[c.id]?.deps.includes(e.id)).map((c) => c.id),
+    );
+    const used = statements.slice(i + 1).some((s) => {
+      if (casts.some((c) => s.sql.includes(c)) || converted.has(s.objectId)) return true;
       return (
         s.layer === "data" &&
         users.some((col) => s.sql.includes(col.table) && s.sql.includes(lit(label)))
       );
     });
-    if (later.length === 0) return;
-    const s = statements[i];
-    s.hazards.push("new-enum-value-used-in-transaction");
-    s.notes.push(
-      `${later.map((x) => x.objectId).join(", ")} use${later.length === 1 ? "s" : ""} it in the same transaction`,
-    );
+    if (used) out.add(e.id);
   });
+  return out;
 }
 
-function enumColumns(branch: Snapshot, enumId: string): { table: string }[] {
-  return Object.values(branch.objects)
-    .filter((o) => o.kind === "column" && o.deps.includes(enumId))
-    .map((o) => ({ table: o.kind === "column" ? qname(o.schema, o.table) : "" }));
+function enumColumns(branch: Snapshot, enumId: string): { id: string; table: string }[] {
+  return Object.values(branch.objects).flatMap((o) =>
+    o.kind === "column" && o.deps.includes(enumId)
+      ? [{ id: o.id, table: qname(o.schema, o.table) }]
+      : [],
+  );
 }

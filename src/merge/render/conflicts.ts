@@ -8,7 +8,11 @@ export function renderConflict(
   total: number,
   labels: SideLabels = DEFAULT_LABELS,
 ): string[] {
-  const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}`];
+  const attrs =
+    c.type === "both-modified" && c.attributes && c.attributes.length > 0
+      ? ` (${c.attributes.join(", ")})`
+      : "";
+  const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}${attrs}`];
   const sides = (base: string, parent: string, branch: string) => [
     ...definition("T0", base),
     ...definition(labels.parent, parent),

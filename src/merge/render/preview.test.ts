@@ -70,7 +70,7 @@ test("a blocked merge starts with the banner and every conflict's three definiti
   const text = preview(base, parent, branch);
   const lines = text.split("\n");
   assert.equal(lines[0], "-- ⚠️ MERGE BLOCKED: 1 conflict(s)");
-  assert.ok(lines.includes("-- conflict 1 of 1: both-modified column:public.orders.total"));
+  assert.ok(lines.includes("-- conflict 1 of 1: both-modified column:public.orders.total (type)"));
   assert.ok(lines.includes(`--   T0: ALTER TABLE "public"."orders" ADD COLUMN "total" integer;`));
   assert.ok(
     lines.includes(`--   parent now: ALTER TABLE "public"."orders" ADD COLUMN "total" bigint;`),

@@ -47,7 +47,7 @@ test("publications: CREATE with its options, SET in place, FOR ALL TABLES recrea
   const after = pub({ publish: ["insert", "delete"] });
   assert.equal(impactOf(pub(), after), "in-place");
   assert.deepEqual(sql(alterSql(pub(), after, ctx)), [
-    `ALTER PUBLICATION "supabase_realtime" SET (publish = 'insert, delete', publish_via_partition_root = false);`,
+    `ALTER PUBLICATION "supabase_realtime" SET (publish = 'insert, delete');`,
   ]);
   assert.equal(impactOf(pub(), pub({ allTables: true })), "recreate");
   assert.deepEqual(sql(dropSql(feed, ctx)), [`DROP PUBLICATION "Feed";`]);

@@ -7,8 +7,15 @@ import type {
 import { lit, qname } from "./refs.ts";
 import { type Converter, step } from "./step.ts";
 
-const options = (p: PublicationObject) =>
-  `(publish = ${lit(p.publish.join(", "))}, publish_via_partition_root = ${p.viaRoot})`;
+/** The WITH options; against `before`, only those that differ from it. */
+function options(p: PublicationObject, before?: PublicationObject): string {
+  const out: string[] = [];
+  if (!before || before.publish.join() !== p.publish.join())
+    out.push(`publish = ${lit(p.publish.join(", "))}`);
+  if (!before || before.viaRoot !== p.viaRoot)
+    out.push(`publish_via_partition_root = ${p.viaRoot}`);
+  return `(${out.join(", ")})`;
+}
 
 export const publicationSql: Converter<PublicationObject> = {
   create: (p) => [
@@ -17,8 +24,8 @@ export const publicationSql: Converter<PublicationObject> = {
     ),
   ],
   drop: (p) => [step(`DROP PUBLICATION ${quoteIdent(p.name)};`)],
-  alter: (_before, after) => [
-    step(`ALTER PUBLICATION ${quoteIdent(after.name)} SET ${options(after)};`),
+  alter: (before, after) => [
+    step(`ALTER PUBLICATION ${quoteIdent(after.name)} SET ${options(after, before)};`),
   ],
   // FOR ALL TABLES cannot be altered: the publication is made again (with its memberships).
   impact: (before, after) => (before.allTables !== after.allTables ? "recreate" : "in-place"),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { EventTriggerObject } from "../../catalog/snapshot.ts";
+import { isSubsequence } from "../../diff/attributes.ts";
 import {
   column,
   comment,
@@ -18,7 +19,7 @@ import {
 import { binaryCoercible } from "./column.ts";
 import { sqlContext } from "./context.ts";
 import { alterSql, createSql, dropSql, impactOf } from "./index.ts";
-import { addedLabels, isSubsequence } from "./types.ts";
+import { addedLabels } from "./types.ts";
 import { onlyAppendsColumns } from "./view.ts";
 
 const snap = snapshot([

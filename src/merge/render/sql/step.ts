@@ -10,8 +10,6 @@ import type { ColumnObject, DbObject, TableObject } from "../../catalog/snapshot
  * - drops-dependents: dependents are dropped first and recreated after
  * - overwrites-data: replaces the parent's value of a config row
  * - populates-materialized-view: runs the view's query to fill it
- * - new-enum-value-used-in-transaction: a later statement of this merge uses an enum
- *   value added in the same transaction, which Postgres refuses until it is committed
  */
 export type Hazard =
   | "access-exclusive-lock"
@@ -21,8 +19,7 @@ export type Hazard =
   | "may-fail-on-existing-rows"
   | "drops-dependents"
   | "overwrites-data"
-  | "populates-materialized-view"
-  | "new-enum-value-used-in-transaction";
+  | "populates-materialized-view";
 
 /** One SQL statement made from one change, with what it risks. */
 export interface SqlStep {

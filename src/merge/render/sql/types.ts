@@ -1,5 +1,6 @@
 import { quoteIdent } from "../../../core/names.ts";
 import type { CompositeObject, DomainObject, EnumObject } from "../../catalog/snapshot.ts";
+import { isSubsequence } from "../../diff/attributes.ts";
 import { revokeDefaultPublic } from "./grant.ts";
 import { lit, qname } from "./refs.ts";
 import { type Converter, type SqlStep, step } from "./step.ts";
@@ -17,13 +18,6 @@ export const enumSql: Converter<EnumObject> = {
   // Postgres can add labels in place, never remove or reorder them.
   impact: (before, after) => (isSubsequence(before.values, after.values) ? "in-place" : "retype"),
 };
-
-/** True when `small` appears in `big` in the same order (labels only added). */
-export function isSubsequence(small: string[], big: string[]): boolean {
-  let i = 0;
-  for (const v of big) if (i < small.length && small[i] === v) i++;
-  return i === small.length;
-}
 
 /** ADD VALUE statements, in order, each placed next to a label that already exists. */
 export function addedLabels(

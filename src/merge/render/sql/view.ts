@@ -29,15 +29,13 @@ export const viewSql: Converter<ViewObject> = {
   ],
   drop: (v) => [step(`DROP VIEW ${qname(v.schema, v.name)};`)],
   alter: (before, after) => {
-    const out: SqlStep[] = [];
-    if (before.definition !== after.definition) {
-      out.push(
-        step(
-          `CREATE OR REPLACE VIEW ${qname(after.schema, after.name)} AS\n${bare(after.definition)};`,
-        ),
-      );
-    }
-    return [...out, ...optionSteps(before, after, "VIEW")];
+    if (before.definition === after.definition) return optionSteps(before, after, "VIEW");
+    // CREATE OR REPLACE replaces the options too: it names every one the view keeps.
+    return [
+      step(
+        `CREATE OR REPLACE VIEW ${qname(after.schema, after.name)}${withOptions(after)} AS\n${bare(after.definition)};`,
+      ),
+    ];
   },
   // CREATE OR REPLACE may only append columns; anything else is a drop and a create.
   impact: (before, after) =>
