@@ -64,9 +64,11 @@ export function expiryOf(
 export interface SetBranchOptions extends ExpiryInput {
   project: string;
   name: string;
+  /** Idle timeout of scale to zero in ms (0: never). */
+  suspendAfterMs?: number;
 }
 
-/** `bough branch set NAME --expires-in|--expires-at|--no-expiry`: changes a branch's settings. */
+/** `bough branch set NAME --expires-in|--expires-at|--no-expiry|--suspend-after`: changes a branch's settings. */
 function setBranchNow(ctx: Ctx, o: SetBranchOptions): Promise<BranchInfo> {
   return exclusive(ctx, async () => {
     const project = requireProject(ctx, o.project);
@@ -75,11 +77,12 @@ function setBranchNow(ctx: Ctx, o: SetBranchOptions): Promise<BranchInfo> {
     const patch: Parameters<typeof updateBranch>[2] = {};
     const expiresAt = expiryOf(o, branch);
     if (expiresAt !== undefined) patch.expiresAt = expiresAt;
+    if (o.suspendAfterMs !== undefined) patch.suspendAfterMs = o.suspendAfterMs;
     if (Object.keys(patch).length === 0) {
       throw new BoughError(
         "INVALID_INPUT",
         "nothing to set",
-        "pass --expires-in DURATION, --expires-at TIME or --no-expiry",
+        "pass --expires-in DURATION, --expires-at TIME, --no-expiry or --suspend-after DURATION|never",
       );
     }
     updateBranch(ctx.db, branch.id, patch);

@@ -3,25 +3,31 @@ import { protectBranch, unprotectBranch } from "../../../branches/protect.ts";
 import { renameBranch } from "../../../branches/rename.ts";
 import { setBranch } from "../../../branches/set.ts";
 import { withSession } from "../session.ts";
-import { printBranch } from "./branch.ts";
+import { durationArg, printBranch, SUSPEND_AFTER_HELP } from "./branch.ts";
 
 /** `bough branch set|protect|unprotect|rename`: a branch's settings and name. */
 export function registerBranchSettings(branch: Command): void {
   branch
     .command("set <name>")
-    .description("change a branch's settings (expiry)")
+    .description("change a branch's settings (expiry, idle timeout)")
     .option("--expires-in <duration>", "delete it after this long from now: 30m, 2h, 7d")
     .option("--expires-at <time>", "delete it at this time (ISO 8601)")
     .option("--no-expiry", "never delete it by expiry")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
     .action(
       withSession(
-        async (s, name: string, o: { expiresIn?: string; expiresAt?: string; expiry: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: { expiresIn?: string; expiresAt?: string; expiry: boolean; suspendAfter?: number },
+        ) => {
           const b = await setBranch(s.ctx, {
             project: s.opts.project,
             name,
             expiresIn: o.expiresIn,
             expiresAt: o.expiresAt,
             noExpiry: o.expiry === false,
+            suspendAfterMs: o.suspendAfter,
           });
           s.out.result(b, () => printBranch(s, b));
         },

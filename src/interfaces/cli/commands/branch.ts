@@ -7,10 +7,8 @@ import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.t
 import { resetBranch } from "../../../branches/reset.ts";
 import { restoreBranch } from "../../../branches/restore.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
-import { setSuspendAfter } from "../../../branches/suspend-after.ts";
 import { switchBranch } from "../../../branches/switch.ts";
 import { parseDuration } from "../../../core/duration.ts";
-import { BoughError } from "../../../core/errors.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
@@ -21,10 +19,10 @@ const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
 const runningLabel = (b: BranchInfo) =>
   b.crashed ? "crashed" : b.running ? "yes" : b.idle ? "idle" : "no";
 
-const SUSPEND_AFTER_HELP =
+export const SUSPEND_AFTER_HELP =
   "stop it after this long without connections (30s, 5m, 2h, never; default 5m, never for main)";
 
-function durationArg(v: string): number {
+export function durationArg(v: string): number {
   try {
     return parseDuration(v);
   } catch (err) {
@@ -245,28 +243,6 @@ export function registerBranch(program: Command): void {
         s.out.result({ name: d.name, connectionString: d.connectionString }, () =>
           s.out.line(d.connectionString),
         );
-      }),
-    );
-
-  branch
-    .command("set <name>")
-    .description("change a branch's settings")
-    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
-    .action(
-      withSession(async (s, name: string, o: { suspendAfter?: number }) => {
-        if (o.suspendAfter === undefined) {
-          throw new BoughError(
-            "INVALID_INPUT",
-            "nothing to set",
-            "pass --suspend-after DURATION|never",
-          );
-        }
-        const b = await setSuspendAfter(s.ctx, {
-          project: s.opts.project,
-          name,
-          suspendAfterMs: o.suspendAfter,
-        });
-        s.out.result(b, () => s.out.line(`${b.name}: stops after ${b.suspendAfter} idle`));
       }),
     );
 
