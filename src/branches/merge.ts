@@ -242,7 +242,7 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     if (o.confirm) return { kind: "confirm", prepared };
     throw new BoughError(
       "MERGE_FAILED",
-      `target moved, plan changed: review again ("${target.name}" changed since the merge was planned and the new plan differs)`,
+      `${route.kind === "merge" ? "parent" : "target"} moved, plan changed: review again (the ${route.kind === "merge" ? "parent" : "target"} "${target.name}" changed since the merge was planned and the new plan differs)`,
       `run \`bough branch ${o.rebase ? "rebase" : "merge"} ${route.owner.name} --dry-run\` to see the new plan, then try again`,
     );
   }
