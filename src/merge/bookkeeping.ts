@@ -16,12 +16,21 @@ CREATE TABLE IF NOT EXISTS bough.migrations (
 );
 CREATE TABLE IF NOT EXISTS bough.table_policies (
   table_name text PRIMARY KEY,
-  policy text NOT NULL CHECK (policy IN ('ignore', 'upsert')),
+  policy text NOT NULL CHECK (policy IN ('ignore', 'upsert', 'merge-rows')),
   key_columns text[] NOT NULL DEFAULT '{}',
   excluded_columns text[] NOT NULL DEFAULT '{}'
 );
 -- Tables that hold user data wherever they live (platform services register theirs, e.g.
 -- auth.users): schema-only branches empty them even if a policy or their schema says keep.
+-- Databases made before merge-rows existed get the wider CHECK (once: the ALTER locks the table).
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                  WHERE conrelid = 'bough.table_policies'::regclass AND contype = 'c'
+                    AND pg_get_constraintdef(oid) LIKE '%merge-rows%') THEN
+    ALTER TABLE bough.table_policies DROP CONSTRAINT IF EXISTS table_policies_policy_check,
+      ADD CONSTRAINT table_policies_policy_check CHECK (policy IN ('ignore', 'upsert', 'merge-rows'));
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS bough.user_data_tables (
   table_name text PRIMARY KEY
 );

@@ -35,8 +35,11 @@ export function dataStatements(
     data.filter((c) => c.table === table && c.type === type).sort((a, b) => byString(a.id, b.id));
   const upserts = (table: string) => {
     const shape = writable(table, snaps);
+    // merge-rows: an existing row gets only the cells that change, so the parent's own stay.
+    const cells = snaps.branch.policies[table]?.policy === "merge-rows";
     for (const c of rows(table, "row-upsert")) {
       if (c.type !== "row-upsert") continue;
+      const { before, after } = c;
       const sql = upsertRowSql({
         table: tableNameRef(table, [snaps.branch, snaps.parent]),
         keyColumns: c.keyColumns,
@@ -46,6 +49,8 @@ export function dataStatements(
         row: c.after,
         overriding: shape.overriding,
         fixed: shape.fixed,
+        update:
+          cells && before ? Object.keys(after).filter((col) => after[col] !== before[col]) : undefined,
       });
       out.push(statement(c, sql, c.before ? ["overwrites-data"] : []));
     }
