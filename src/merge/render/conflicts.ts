@@ -1,5 +1,4 @@
 import { assertNever, type Conflict } from "../diff/changes.ts";
-import { quoteIdent } from "../../core/names.ts";
 import { cellValue, describeObject, describePolicy, describeRow } from "./describe.ts";
 
 /** A block of `-- ` lines describing one conflict: what, the three definitions, what to do. */
@@ -38,7 +37,7 @@ export function renderConflict(c: Conflict, n: number, total: number): string[] 
         lines.push(`--   ${c.cells.length} cell(s) set differently on both sides:`);
         for (const cell of c.cells)
           lines.push(
-            `--     ${quoteIdent(cell.column)}: T0 ${cellValue(cell.base)}, parent now ${cellValue(cell.parent)}, branch now ${cellValue(cell.branch)}`,
+            `--     ${cell.column}: T0 ${cellValue(cell.base)}, parent now ${cellValue(cell.parent)}, branch now ${cellValue(cell.branch)}`,
           );
       } else
         lines.push(...sides(describeRow(c.base), describeRow(c.parent), describeRow(c.branch)));

@@ -1,4 +1,3 @@
-import { quoteIdent } from "../../core/names.ts";
 import { byString, type Change } from "../diff/changes.ts";
 import { describePlatformChange } from "../platform/describe.ts";
 import { cellValue } from "./describe.ts";
@@ -37,14 +36,14 @@ export function rowChangeLines(changes: Change[], shown = ROWS_SHOWN): string[] 
 
 function rowLine(c: RowChange): string {
   const values = JSON.parse(c.key) as (string | null)[];
-  const key = c.keyColumns.map((k, i) => `${quoteIdent(k)} = ${cellValue(values[i] ?? null)}`);
+  const key = c.keyColumns.map((k, i) => `${k} = ${cellValue(values[i] ?? null)}`);
   const at = key.join(", ");
   if (c.type === "row-delete") return `- ${at}`;
   const others = Object.keys(c.after)
     .filter((col) => !c.keyColumns.includes(col))
     .sort(byString);
   if (!c.before) {
-    const set = others.map((col) => `${quoteIdent(col)} = ${cellValue(c.after[col])}`);
+    const set = others.map((col) => `${col} = ${cellValue(c.after[col])}`);
     return `+ ${at}${set.length > 0 ? `: ${set.join(", ")}` : ""}`;
   }
   const before = c.before;
@@ -52,7 +51,7 @@ function rowLine(c: RowChange): string {
     .filter((col) => before[col] !== c.after[col])
     .map(
       (col) =>
-        `${quoteIdent(col)} ${col in before ? cellValue(before[col]) : "(new column)"} → ${cellValue(c.after[col])}`,
+        `${col} ${col in before ? cellValue(before[col]) : "(new column)"} → ${cellValue(c.after[col])}`,
     );
   return `~ ${at}: ${changed.join(", ")}`;
 }
