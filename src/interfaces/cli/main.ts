@@ -12,6 +12,7 @@ import { registerSchedules } from "./commands/schedules.ts";
 import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
 import { registerSystem } from "./commands/system.ts";
+import { registerTablePolicy } from "./commands/table-policy.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
 
 function buildProgram(): Command {
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerAdminKey(program);
   registerAudit(program);
   registerMcp(program);
+  registerTablePolicy(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -148,13 +148,18 @@ test("the preview lists row changes in words and counts what it leaves out", () 
 });
 
 test("merge-rows is refused without a primary key, over the row limit, or without T0 rows", () => {
-  const noPk = plans([], { refused: "it has no primary key (merge-rows matches rows by primary key)" });
+  const noPk = plans([], {
+    refused: "it has no primary key (merge-rows matches rows by primary key)",
+  });
   assert.throws(
     () => diff3(plans(base), plans(base), noPk),
     /cannot merge the rows of public\.plans \(policy merge-rows\): on the branch, it has no primary key/u,
   );
   const big = plans([], { refused: "it has more than 50000 rows" });
-  assert.throws(() => diff3(plans(base), big, plans(base)), /on the parent, it has more than 50000 rows/u);
+  assert.throws(
+    () => diff3(plans(base), big, plans(base)),
+    /on the parent, it has more than 50000 rows/u,
+  );
   const t0 = snapshot(objects);
   assert.throws(() => diff3(t0, plans(base), plans(base)), /rows at T0 are unknown/u);
   // A table created on the branch with its policy had no rows at T0: all are inserts.

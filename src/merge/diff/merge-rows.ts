@@ -37,7 +37,9 @@ export function mergeRow(o: {
   });
   // One side deleted what the other changed (or both deleted: no conflict, same result).
   if (b && (!p || !r)) return conflict(undefined, ROW_DELETE_HINT);
-  const columns = [...new Set([...Object.keys(b ?? {}), ...Object.keys(p ?? {}), ...Object.keys(r ?? {})])].sort();
+  const columns = [
+    ...new Set([...Object.keys(b ?? {}), ...Object.keys(p ?? {}), ...Object.keys(r ?? {})]),
+  ].sort();
   const merged: Row = {};
   const cells: CellConflict[] = [];
   for (const c of columns) {
@@ -57,7 +59,10 @@ export function mergeRow(o: {
  * set after the branch was made has no T0 rows to compare with, and treating them as
  * empty would overwrite every row the parent changed.
  */
-export function refuseMergeRows(table: string, snaps: Record<"T0" | "parent" | "branch", Snapshot>): void {
+export function refuseMergeRows(
+  table: string,
+  snaps: Record<"T0" | "parent" | "branch", Snapshot>,
+): void {
   for (const [side, s] of Object.entries(snaps)) {
     const refused = s.data[table]?.refused;
     if (refused) {

@@ -15,7 +15,6 @@ interface PolicyRow {
   pk: string[] | null;
 }
 
-
 export interface DataLayer {
   policies: Record<string, TablePolicy>;
   data: Record<string, DataTable>;
@@ -76,7 +75,11 @@ export async function readDataLayer(client: pg.ClientBase): Promise<DataLayer> {
     const empty = { table: r.table_name, key: r.pk ?? [], excluded: policy.excluded, columns: [] };
     data[r.table_name] = refused
       ? { ...empty, rows: {}, refused }
-      : await readRows(client, { ...at, policy: { ...policy, key: r.pk ?? [] }, limit: MERGE_ROWS_LIMIT });
+      : await readRows(client, {
+          ...at,
+          policy: { ...policy, key: r.pk ?? [] },
+          limit: MERGE_ROWS_LIMIT,
+        });
   }
   return { policies, data };
 }

@@ -50,7 +50,9 @@ export function dataStatements(
         overriding: shape.overriding,
         fixed: shape.fixed,
         update:
-          cells && before ? Object.keys(after).filter((col) => after[col] !== before[col]) : undefined,
+          cells && before
+            ? Object.keys(after).filter((col) => after[col] !== before[col])
+            : undefined,
       });
       out.push(statement(c, sql, c.before ? ["overwrites-data"] : []));
     }
