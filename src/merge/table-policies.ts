@@ -2,6 +2,7 @@ import type pg from "pg";
 import { BoughError } from "../core/errors.ts";
 import { ensureBookkeeping } from "./bookkeeping.ts";
 import type { TablePolicy } from "./catalog/snapshot.ts";
+import { PRIMARY_KEY_OF_C } from "./introspect/data.ts";
 import { setPolicySql } from "./render/sql/data.ts";
 
 export const TABLE_POLICIES: TablePolicy["policy"][] = ["upsert", "merge-rows", "ignore"];
@@ -17,10 +18,7 @@ async function tableShape(
     `SELECT array(SELECT a.attname::text FROM pg_attribute a
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                    ORDER BY a.attnum) AS columns,
-            (SELECT array_agg(a.attname::text ORDER BY k.n)
-               FROM pg_index x, unnest(x.indkey) WITH ORDINALITY k(attnum, n)
-               JOIN pg_attribute a ON a.attnum = k.attnum
-              WHERE x.indrelid = c.oid AND x.indisprimary AND a.attrelid = c.oid) AS pk
+            ${PRIMARY_KEY_OF_C} AS pk
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
     [schema, name],

@@ -20,6 +20,12 @@ export interface DataLayer {
   data: Record<string, DataTable>;
 }
 
+/** The primary key columns (index order) of the relation aliased `c`, or NULL: a SELECT-list expression. */
+export const PRIMARY_KEY_OF_C = `(SELECT array_agg(a.attname::text ORDER BY k.n)
+   FROM pg_index x, unnest(x.indkey) WITH ORDINALITY k(attnum, n)
+   JOIN pg_attribute a ON a.attnum = k.attnum
+  WHERE x.indrelid = c.oid AND x.indisprimary AND a.attrelid = c.oid)`;
+
 /**
  * The data layer: merge policies from bough.table_policies, and the rows of every table
  * whose policy is upsert or merge-rows, values as text, keyed by JSON.stringify(key values). Excluded
@@ -34,17 +40,14 @@ export async function readDataLayer(client: pg.ClientBase): Promise<DataLayer> {
   // "S.T" is split at each dot in turn and looked up by name (indexed); "a.b.c" could
   // split two ways, the shortest schema name wins, always the same.
   const { rows } = await client.query<PolicyRow>(
-    `SELECT p.table_name, p.policy, p.key_columns, p.excluded_columns, t.schema, t.name, t.columns
+    `SELECT p.table_name, p.policy, p.key_columns, p.excluded_columns, t.schema, t.name, t.columns, t.pk
        FROM bough.table_policies p
        LEFT JOIN LATERAL (
          SELECT n.nspname::text AS schema, c.relname::text AS name,
                 array(SELECT a.attname::text FROM pg_attribute a
                        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                        ORDER BY a.attnum) AS columns,
-                (SELECT array_agg(a.attname::text ORDER BY k.n)
-                   FROM pg_index x, unnest(x.indkey) WITH ORDINALITY k(attnum, n)
-                   JOIN pg_attribute a ON a.attnum = k.attnum
-                  WHERE x.indrelid = c.oid AND x.indisprimary AND a.attrelid = c.oid) AS pk
+                ${PRIMARY_KEY_OF_C} AS pk
            FROM generate_series(1, length(p.table_name)) i
            JOIN pg_namespace n ON n.nspname = left(p.table_name, i - 1)
            JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = substr(p.table_name, i + 1)
