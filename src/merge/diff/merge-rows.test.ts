@@ -163,6 +163,12 @@ test("merge-rows is refused without a primary key, over the row limit, or withou
   const t0 = snapshot(objects);
   assert.throws(() => diff3(t0, plans(base), plans(base)), /rows at T0 are unknown/u);
   // A table created on the branch with its policy had no rows at T0: all are inserts.
-  const d = diff3(snapshot([]), snapshot([]), plans(base));
+  const [empty, branch] = [snapshot([]), plans(base)];
+  const d = diff3(empty, empty, branch);
   assert.equal(d.changes.filter((c) => c.type === "row-upsert").length, 3);
+  // The policy row goes first, after widening an older bough's CHECK on the parent.
+  const data = plan(d, { base: empty, parent: empty, branch, migrations: [] }).statements.filter(
+    (s) => s.layer === "data",
+  );
+  assert.match(data[0].sql, /^DO \$\$ BEGIN[\s\S]*'merge-rows'\)\);\n {2}END IF;\nEND \$\$;\nINSERT INTO bough\.table_policies/u);
 });

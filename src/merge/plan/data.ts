@@ -1,3 +1,4 @@
+import { WIDEN_POLICY_CHECK_SQL } from "../bookkeeping.ts";
 import { qualified } from "../catalog/ids.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import { byString, type Change, type DataChange } from "../diff/changes.ts";
@@ -20,7 +21,12 @@ export function dataStatements(
   );
   const out: Statement[] = [];
   for (const c of data) {
-    if (c.type === "policy-set") out.push(statement(c, setPolicySql(c.after), []));
+    // A parent made by an older bough has a CHECK that does not know merge-rows yet.
+    const widen = c.type === "policy-set" && c.after.policy === "merge-rows";
+    if (c.type === "policy-set")
+      out.push(
+        statement(c, `${widen ? `${WIDEN_POLICY_CHECK_SQL}\n` : ""}${setPolicySql(c.after)}`, []),
+      );
     if (c.type === "policy-delete") out.push(statement(c, deletePolicySql(c.table), []));
   }
   const { order, referenced } = fkOrder(
