@@ -75,7 +75,10 @@ describe("merge-rows: reference tables merged row by row, cell by cell, on real 
     const b1 = await t.branch("p", "b1");
     await query(
       b1,
-      "UPDATE plans SET price = 15 WHERE id = 2; INSERT INTO plans VALUES (4, 'Scale', 99); DELETE FROM plans WHERE id = 3; INSERT INTO countries VALUES ('de', 'Germany')",
+      `UPDATE plans SET price = 15 WHERE id = 2; INSERT INTO plans VALUES (4, 'Scale', 99); DELETE FROM plans WHERE id = 3; INSERT INTO countries VALUES ('de', 'Germany');
+       CREATE TABLE flags (name text PRIMARY KEY, enabled boolean NOT NULL);
+       INSERT INTO flags VALUES ('beta', true);
+       INSERT INTO bough.table_policies VALUES ('public.flags', 'merge-rows', '{}', '{}')`,
     );
     await query(
       main,
@@ -109,6 +112,8 @@ describe("merge-rows: reference tables merged row by row, cell by cell, on real 
       countries.map((c) => c.code),
       ["de", "fr"],
     );
+    // A reference table new on the branch arrives with its policy and its rows.
+    assert.deepEqual(await rows(main, "SELECT * FROM flags"), [{ name: "beta", enabled: true }]);
   });
 
   test("the same cell changed on both sides blocks with its three values; main is unchanged", async () => {

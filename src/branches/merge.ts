@@ -181,7 +181,7 @@ async function applyRound(
     const landing: LandingRecord = {
       parentId: parent.id,
       postMergeHash: snapshotHash(
-        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes),
+        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes, prepared.branchSnapshot),
       ),
       mergeBase: JSON.stringify(prepared.branchSnapshot),
       baseFingerprint: baseFingerprintOf(prepared),

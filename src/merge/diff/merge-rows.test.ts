@@ -170,5 +170,8 @@ test("merge-rows is refused without a primary key, over the row limit, or withou
   const data = plan(d, { base: empty, parent: empty, branch, migrations: [] }).statements.filter(
     (s) => s.layer === "data",
   );
-  assert.match(data[0].sql, /^DO \$\$ BEGIN[\s\S]*'merge-rows'\)\);\n {2}END IF;\nEND \$\$;\nINSERT INTO bough\.table_policies/u);
+  assert.match(
+    data[0].sql,
+    /^DO \$\$ BEGIN[\s\S]*'merge-rows'\)\);\n {2}END IF;\nEND \$\$;\nINSERT INTO bough\.table_policies/u,
+  );
 });
