@@ -9,6 +9,7 @@ import { requireBranch, requireProject } from "../src/branches/lookup.ts";
 import { DEFAULT_PROJECT } from "../src/branches/projects.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { withClient } from "../src/branches/sql.ts";
+import type { StoreMode } from "../src/branches/store.ts";
 import { exclusiveBytes } from "../src/clusters/disk-usage.ts";
 import { dumpRestore, templateCopy } from "./baselines.ts";
 import { isAborting } from "./cleanup.ts";
@@ -58,11 +59,14 @@ export async function benchFilesystem(o: {
   sizesGb: number[];
   repeat: number;
   log: (line: string) => void;
+  /** "create": the home as `bough init` makes it (the store on a filesystem without reflink). */
+  store?: StoreMode;
 }): Promise<SizeResult[]> {
   const { ctx, close } = await openBenchHome({
     baseDir: o.baseDir,
     prefix: "bough-bench-",
     log: o.log,
+    store: o.store,
   });
   const results: SizeResult[] = [];
   try {

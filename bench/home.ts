@@ -3,8 +3,10 @@ import { mkdtemp, readdir, readlink, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Ctx, openContext } from "../src/branches/context.ts";
 import { DEFAULT_PROJECT, deleteProject, ensureDefaultProject } from "../src/branches/projects.ts";
+import { removeStore, type StoreMode } from "../src/branches/store.ts";
 import { killCluster } from "../src/clusters/cluster.ts";
 import { isPostgresProcess, signal, waitGone } from "../src/clusters/processes.ts";
+import { mountAt, unmountXfsImage } from "../src/clusters/xfs-image.ts";
 import { isAborting, registerCleanup } from "./cleanup.ts";
 
 export interface BenchHome {
@@ -15,12 +17,14 @@ export interface BenchHome {
 
 /**
  * A throwaway bough home under baseDir with the default project and its main branch
- * running. Removed by close(), or on Ctrl-C by the abort handler.
+ * running. Removed by close(), or on Ctrl-C by the abort handler. `store: "create"`
+ * opens it as `bough init` does (a store image on a filesystem without reflink, as root).
  */
 export async function openBenchHome(o: {
   baseDir: string;
   prefix: string;
   log: (line: string) => void;
+  store?: StoreMode;
 }): Promise<BenchHome> {
   const home = await mkdtemp(join(o.baseDir, o.prefix));
   let ctx: Ctx | null = null;
@@ -29,12 +33,14 @@ export async function openBenchHome(o: {
       await deleteProject(ctx, { name: DEFAULT_PROJECT }).catch((err) =>
         o.log(`project delete failed (${(err as Error).message}): killing its clusters`),
       );
+      if (existsSync(ctx.paths.storeImage)) await removeStore(ctx);
     }
     ctx?.close();
     await removeHome(home);
   });
   try {
-    ctx = await openContext({ home });
+    ctx = await openContext({ home, store: o.store });
+    if (ctx.storeHint) o.log(ctx.storeHint);
     await ensureDefaultProject(ctx);
     return { ctx, close };
   } catch (err) {
@@ -57,6 +63,10 @@ async function removeHome(home: string): Promise<void> {
     }
   }
   await killPostgresUnder(home);
+  // Interrupted with a store still mounted: rm could not remove its mount point.
+  if (existsSync(projects) && mountAt(projects)) {
+    await unmountXfsImage(projects, { lazyLastResort: true });
+  }
   await rm(home, { recursive: true, force: true });
   await killPostgresUnder(home);
 }

@@ -1,11 +1,14 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime] [--rest-seconds 5]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|proxy] [--rest-seconds 5] [--mask-mb 300]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
- * on a loop-mounted XFS image with reflink (as root) and on the plain filesystem
- * (full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
- * data API against direct pg queries.
+ * on a loop-mounted XFS image with reflink (as root), on the default install of this
+ * machine (a home in the temp dir as `bough init` makes it: the store image as root on a
+ * filesystem without reflink) and on the plain filesystem (the copy driver, as before the
+ * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
+ * data API against direct pg queries, storage, functions, realtime, masking, and the Postgres
+ * proxy against direct connections.
  * Prints tables and writes bench/results/<time>.json.
  */
 import { execFile } from "node:child_process";
@@ -21,7 +24,9 @@ import { mountLoopXfs } from "../test/helpers/xfs.ts";
 import { installSignalHandlers, isAborting, registerCleanup } from "./cleanup.ts";
 import { benchFilesystem, type SizeResult } from "./create-reset.ts";
 import { benchFunctions, functionsTable } from "./functions.ts";
+import { benchMask, maskTable } from "./mask.ts";
 import { benchMerge } from "./merge.ts";
+import { benchProxy, proxyTable } from "./proxy.ts";
 import { benchRealtime, realtimeTable } from "./realtime.ts";
 import { checkTargets, createTable, fmtS, targetsTable } from "./report.ts";
 import { benchRest } from "./rest.ts";
@@ -34,6 +39,7 @@ const { values } = parseArgs({
     repeat: { type: "string", default: "5" },
     only: { type: "string" },
     "rest-seconds": { type: "string", default: "5" },
+    "mask-mb": { type: "string", default: "300" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -84,7 +90,20 @@ async function benchCreate(): Promise<SizeResult[]> {
     }
   }
   const plainDir = tmpdir();
-  const label = `${await fsName(plainDir)} plain`;
+  const fs = await fsName(plainDir);
+  if (sizes.length > 0) {
+    results.push(
+      ...(await benchFilesystem({
+        label: `${fs} default install`,
+        baseDir: plainDir,
+        sizesGb: sizes,
+        repeat,
+        log,
+        store: "create",
+      })),
+    );
+  }
+  const label = `${fs} plain`;
   results.push(
     ...(await benchFilesystem({ label, baseDir: plainDir, sizesGb: plainSizes, repeat, log })),
   );
@@ -151,6 +170,15 @@ async function main() {
   if (runs("realtime")) {
     out.realtime = await benchRealtime();
     say(realtimeTable(out.realtime as Awaited<ReturnType<typeof benchRealtime>>));
+  }
+  if (runs("mask")) {
+    const mask = await benchMask({ sizeMb: Number(values["mask-mb"]) || 300 });
+    out.mask = mask;
+    say(maskTable(mask));
+  }
+  if (runs("proxy")) {
+    out.proxy = await benchProxy();
+    say(proxyTable(out.proxy as Awaited<ReturnType<typeof benchProxy>>));
   }
   // Timings on a shared machine mean little without how busy it was.
   say(load());

@@ -46,7 +46,9 @@ test("each CLI action appends an audit row naming the OS user, result and durati
     assert.equal(r.project, "default");
     assert.ok(typeof r.durationMs === "number" && r.durationMs >= 0);
   }
-  assert.deepEqual(rows[0].args, { from: "main", mode: "full", switchTo: true });
+  const { clonedBytes, ...createArgs } = rows[0].args;
+  assert.deepEqual(createArgs, { from: "main", mode: "full", switchTo: true });
+  assert.ok(typeof clonedBytes === "number" && clonedBytes > 0, "what the clone copied");
   assert.equal(rows[4].args.dryRun, true);
 });
 

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { lstat, readdir, readFile, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createBranch } from "../src/branches/create.ts";
 import { resetBranch } from "../src/branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../src/branches/start-stop.ts";
 import { isRoot } from "../src/clusters/os-user.ts";
+import { filesContaining } from "./helpers/files.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
@@ -106,22 +107,6 @@ const EMPTY = {
   stats: 0,
   ext_stats: 0,
 };
-
-/** Files under dir (not following links) whose bytes contain needle, relative to dir. */
-async function filesContaining(dir: string, needle: string): Promise<string[]> {
-  const bytes = Buffer.from(needle);
-  const hits: string[] = [];
-  const walk = async (path: string): Promise<void> => {
-    const st = await lstat(path);
-    if (st.isDirectory()) {
-      for (const e of await readdir(path)) await walk(join(path, e));
-    } else if (st.isFile() && (await readFile(path)).includes(bytes)) {
-      hits.push(relative(dir, path));
-    }
-  };
-  await walk(dir);
-  return hits.sort();
-}
 
 describe("schema-only branches hold none of the parent's user data", () => {
   let h: TestHome;

@@ -6,6 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { AuditEntry } from "../src/control/audit.ts";
 import { boughJson, freePort, initialisedHome, type RunningUp, startUp } from "./helpers/cli.ts";
+import { call, type ToolResult } from "./helpers/mcp.ts";
 import { rows } from "./helpers/sql.ts";
 
 const BIN = resolve(import.meta.dirname, "../bin/bough.js");
@@ -14,21 +15,6 @@ let home: string;
 let mainUrl: string;
 let remove: () => Promise<void>;
 let client: Client;
-
-interface ToolResult {
-  isError?: boolean;
-  content: { type: string; text: string }[];
-}
-
-/** Calls a tool; returns whether it failed and its JSON payload. */
-async function call(
-  c: Client,
-  name: string,
-  args: Record<string, unknown>,
-): Promise<{ isError: boolean; body: Record<string, unknown> }> {
-  const r = (await c.callTool({ name, arguments: args })) as ToolResult;
-  return { isError: r.isError === true, body: JSON.parse(r.content[0]?.text ?? "null") };
-}
 
 before(async () => {
   ({ home, mainUrl, remove } = await initialisedHome(

@@ -127,7 +127,8 @@ describe("publications merge (Realtime's enabled tables are merged config)", () 
     assert.equal(dry.stdout.match(/DROP TABLE "public"\."gone"/gu)?.length, 1, dry.stdout);
     assert.doesNotMatch(dry.stdout, /supabase_realtime" DROP TABLE/);
     const parentBefore = await snap(s.main);
-    const done = await merge(s.project, "-y");
+    // Dropping a table deletes its rows: under -y that needs its own yes.
+    const done = await merge(s.project, "-y", "--accept-data-loss");
     assert.equal(done.code, 0, done.stderr + done.stdout);
     assert.deepEqual(await published(s.main), ["public.items"]);
     assert.deepEqual(

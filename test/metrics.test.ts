@@ -55,12 +55,14 @@ async function scrape() {
   return { ...parsed, value };
 }
 
+let mergedStatements = 0;
 before(async () => {
   await s.start();
   await s.t.branch("m", "feat");
   await query(s.t.url("m", "feat"), "CREATE TABLE items (id int primary key, name text)");
   const r = await mergeBranch(s.t.ctx, { project: "m", name: "feat" });
   assert.equal(r.merged, true);
+  mergedStatements = r.statements.length;
 });
 after(() => s.stop());
 
@@ -85,6 +87,8 @@ test("/metrics exposes branches, clusters, operations and platform requests", as
     ["bough_operation_duration_seconds", "histogram"],
     ["bough_platform_requests_total", "counter"],
     ["bough_platform_request_duration_seconds", "histogram"],
+    ["bough_merge_statements_applied_total", "counter"],
+    ["bough_clone_bytes_total", "counter"],
     ["process_cpu_seconds_total", "counter"],
   ]) {
     assert.equal(m.types.get(name), type, name);
@@ -105,6 +109,10 @@ test("/metrics exposes branches, clusters, operations and platform requests", as
     1,
   );
   assert.ok((m.value("bough_operation_duration_seconds_sum", { kind: "branch.create" }) ?? 0) > 0);
+  assert.ok(mergedStatements > 0);
+  assert.equal(m.value("bough_merge_statements_applied_total", { project: "m" }), mergedStatements);
+  // One branch created: its data directory, WAL and T0, several MB of a fresh cluster.
+  assert.ok((m.value("bough_clone_bytes_total", { project: "m" }) ?? 0) > 1 << 20);
 
   const requests = (service: string, status: string) =>
     m.value("bough_platform_requests_total", { service, status });

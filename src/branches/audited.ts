@@ -14,6 +14,13 @@ export interface AuditedOptions<O, R> {
   outcome?: (r: R) => string | null;
   /** Project and branch acted on, when the options name them otherwise (`project create NAME`). */
   target?: (o: O) => { project: string | null; branch: string | null };
+  /**
+   * The arguments recorded instead of the options, chosen by the operation: big inputs
+   * (function sources) and secret values left out, so these are recorded as given.
+   */
+  args?: (o: O) => Record<string, unknown>;
+  /** Figures of the result added to the recorded arguments (what /metrics counts). */
+  measure?: (r: R) => Record<string, number>;
 }
 
 /**
@@ -32,16 +39,18 @@ export function audited<O extends object, R>(
   return async (ctx, o) => {
     if (opts.skip?.(o)) return run(ctx, o);
     const started = performance.now();
-    const record = (result: string) =>
+    const record = (result: string, measured?: Record<string, number>) =>
       auditCall(ctx, {
         action,
         o: opts.target ? { ...o, ...opts.target(o) } : o,
+        args: opts.args?.(o),
+        measured,
         result,
         durationMs: performance.now() - started,
       });
     try {
       const r = await run(ctx, o);
-      record(opts.outcome?.(r) ?? "ok");
+      record(opts.outcome?.(r) ?? "ok", opts.measure?.(r));
       return r;
     } catch (err) {
       record(toBoughError(err).code);
@@ -50,10 +59,20 @@ export function audited<O extends object, R>(
   };
 }
 
-/** Appends the audit row of one call (for interface-level actions such as MCP reads). */
+/**
+ * Appends the audit row of one call (for interface-level actions such as MCP reads):
+ * `o` names the target, `args` (when given) is recorded as is, else `o` redacted.
+ */
 export function auditCall(
   ctx: Ctx,
-  c: { action: string; o: object; result: string; durationMs: number },
+  c: {
+    action: string;
+    o: object;
+    args?: Record<string, unknown>;
+    measured?: Record<string, number>;
+    result: string;
+    durationMs: number;
+  },
 ): void {
   const fields = c.o as Record<string, unknown>;
   const target = (k: string) => (typeof fields[k] === "string" ? (fields[k] as string) : null);
@@ -62,7 +81,7 @@ export function auditCall(
       project: target("project"),
       branch: target("branch") ?? target("name"),
       action: c.action,
-      details: redacted(fields),
+      details: { ...(c.args ?? redacted(fields)), ...c.measured },
       actor: ctx.actor ?? null,
       result: c.result,
       durationMs: c.durationMs,

@@ -53,8 +53,8 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
     });
     branch = { ...branch, port };
   }
-  updateBranch(ctx.db, branch.id, { wantRunning: true });
-  return { ...branch, wantRunning: true };
+  updateBranch(ctx.db, branch.id, { wantRunning: true, suspendedAt: null });
+  return { ...branch, wantRunning: true, suspendedAt: null };
 }
 
 export async function stopBranch(ctx: Ctx, project: Project, branch: Branch): Promise<void> {

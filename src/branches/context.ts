@@ -13,12 +13,14 @@ import { tightenSecrets } from "../control/secrets.ts";
 import { getSetting, setSetting } from "../control/settings.ts";
 import { type Db, openStore } from "../control/store.ts";
 import { makePaths, type Paths, resolveHome } from "../core/paths.ts";
+import { prepareStore, type StoreMode } from "./store.ts";
 
 /**
  * Who asks for an operation, for the audit trail. The HTTP API and the MCP server set it
- * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user.
+ * per call on a shallow copy of the context (`{ ...ctx, actor }`); the CLI sets the OS user;
+ * `bough up`'s Postgres proxy acts as `proxy` (lazy starts, idle stops).
  */
-export type Actor = { kind: "cli" | "api" | "mcp"; name: string; client?: string };
+export type Actor = { kind: "cli" | "api" | "mcp" | "proxy"; name: string; client?: string };
 
 /** Everything an operation needs, passed in (no singletons) so tests can point it anywhere. */
 export interface Ctx {
@@ -31,19 +33,39 @@ export interface Ctx {
   progress: (line: string) => void;
   /** Who is acting (unset: bough itself, e.g. `bough up` starting branches). */
   actor?: Actor;
+  /** The one line saying how to get instant branches, when a command that may create the store did not (init, up). */
+  storeHint: string | null;
   close(): void;
 }
 
-export async function openContext(
-  o: { home?: string; progress?: (line: string) => void } = {},
-): Promise<Ctx> {
+export interface OpenOptions {
+  home?: string;
+  progress?: (line: string) => void;
+  /** Default "mount": an existing store is mounted, none is created. */
+  store?: StoreMode;
+  /** Size of a store created now (default: half the free space, at most 64 GB). */
+  storeSizeBytes?: number;
+}
+
+export async function openContext(o: OpenOptions = {}): Promise<Ctx> {
   const paths = makePaths(resolveHome(o.home));
   const runAs = await ensureRunAs();
   const projects = paths.projectsDir;
   mkdirSync(projects, { recursive: true, mode: 0o700 });
-  for (const dir of [paths.home, projects]) closeToOthers(dir, runAs);
+  closeToOthers(paths.home, runAs);
   tightenSecrets(paths.secretsDir);
   const db = openStore({ file: paths.controlDb, secretsDir: paths.secretsDir });
+  // Before anything reads the projects directory: after a reboot the branches are in the unmounted image.
+  const storeHint = await prepareStore({
+    paths,
+    db,
+    mode: o.store ?? "mount",
+    sizeBytes: o.storeSizeBytes,
+  }).catch((err) => {
+    db.close();
+    throw err;
+  });
+  closeToOthers(projects, runAs);
   tightenLogs(paths);
   const install = await resolveInstall(paths);
   const driver = await cloneDriverOf(db, projects);
@@ -53,6 +75,7 @@ export async function openContext(
     cluster: { install, runAs },
     driver,
     progress: o.progress ?? (() => {}),
+    storeHint,
     close: () => db.close(),
   };
 }

@@ -18,6 +18,8 @@ import { type BranchInfo, branchInfo } from "./info.ts";
 import { requireSettled } from "./journaled.ts";
 import { ensureBranchKeys } from "./keys.ts";
 import { currentKey, requireBranch, requireProject } from "./lookup.ts";
+import { projectMaskKey } from "./mask.ts";
+import { maskBranchData } from "./mask-data.ts";
 import { captureBase } from "./merge-base.ts";
 import { EMPTYING_RUN_SETTINGS, emptyBranchData } from "./schema-only.ts";
 import { recordT0Blobs } from "./storage-refs.ts";
@@ -30,6 +32,10 @@ export interface CreateBranchOptions {
   mode?: BranchMode;
   /** Make it the CLI's current branch (default true). */
   switchTo?: boolean;
+  /** Mask the copy with the parent's rules (and auth's users) before anyone can see it. */
+  mask?: boolean;
+  /** Idle timeout of scale to zero (ms, 0 never; default DEFAULT_SUSPEND_AFTER_MS). */
+  suspendAfterMs?: number;
 }
 
 export interface CreateBranchResult {
@@ -37,6 +43,8 @@ export interface CreateBranchResult {
   /** Wall time of the whole create, in milliseconds. */
   elapsedMs: number;
   cloneDriver: string;
+  /** Logical bytes cloned: the data directory, its WAL and T0 (reflink shares them on disk). */
+  clonedBytes: number;
 }
 
 /**
@@ -74,17 +82,30 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
         parentId: parent.id,
         mode,
         port,
+        // A copy of masked data is masked data.
+        masked: o.mask === true || parent.masked,
       });
+      if (o.suspendAfterMs !== undefined) {
+        updateBranch(ctx.db, branch.id, { suspendAfterMs: o.suspendAfterMs });
+      }
       const op = beginOperation(ctx.db, {
         projectId: project.id,
         kind: "branch-create",
         branchName: o.name,
-        args: { branchId: branch.id, parent: parent.name, mode },
+        args: { branchId: branch.id, parent: parent.name, mode, mask: o.mask === true },
       });
       return { branch, op };
     })();
+    let clonedBytes: number;
     try {
-      await runCreate(ctx, { project, parent, branch, op, mode });
+      clonedBytes = await runCreate(ctx, {
+        project,
+        parent,
+        branch,
+        op,
+        mode,
+        mask: o.mask === true,
+      });
     } catch (err) {
       await rollbackCreate(ctx, op, project);
       throw err;
@@ -96,16 +117,27 @@ async function createBranchNow(ctx: Ctx, o: CreateBranchOptions): Promise<Create
       branch: branchInfo(ctx, project, requireBranch(ctx, project, o.name)),
       elapsedMs: performance.now() - started,
       cloneDriver: ctx.driver.name,
+      clonedBytes,
     };
   });
 }
 
-export const createBranch = audited("branch.create", createBranchNow);
+/** The bytes cloned go on the audit line, which /metrics counts. */
+export const createBranch = audited("branch.create", createBranchNow, {
+  measure: (r) => ({ clonedBytes: r.clonedBytes }),
+});
 
 async function runCreate(
   ctx: Ctx,
-  s: { project: Project; parent: Branch; branch: Branch; op: Operation; mode: BranchMode },
-): Promise<void> {
+  s: {
+    project: Project;
+    parent: Branch;
+    branch: Branch;
+    op: Operation;
+    mode: BranchMode;
+    mask: boolean;
+  },
+): Promise<number> {
   const { project, parent, branch, op } = s;
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
@@ -122,16 +154,24 @@ async function runCreate(
   });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
-  if (s.mode === "full") {
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+  const schemaOnly = s.mode === "schema-only";
+  // Emptied or masked: T0 is taken after, so no reset ever brings the parent's values back.
+  const rewritten = schemaOnly || s.mask;
+  let cloned = fork.bytes;
+  if (!rewritten) {
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     faultPoint("create:after-t0");
   }
-  const schemaOnly = s.mode === "schema-only";
   await startCluster(ctx.cluster, {
     dataDir,
     port: branch.port,
     logFile,
-    settings: schemaOnly ? EMPTYING_RUN_SETTINGS : undefined,
+    settings: rewritten ? EMPTYING_RUN_SETTINGS : undefined,
   });
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
@@ -146,9 +186,27 @@ async function runCreate(
         `schema-only: materialized views left unpopulated (their refresh fails on empty tables; REFRESH them to query): ${emptied.matviewsUnpopulated.join(", ")}`,
       );
     }
-    // T0 of a schema-only branch is its emptied state, so reset returns there.
+  }
+  if (s.mask) {
+    const masked = await maskBranchData(url, projectMaskKey(ctx, project));
+    faultPoint("create:after-mask");
+    ctx.progress(
+      `masked ${Object.keys(masked.columns).length} columns in ${masked.tables} tables, refreshed ${masked.matviewsRefreshed} materialized views`,
+    );
+    if (masked.matviewsUnpopulated.length > 0) {
+      ctx.progress(
+        `masked: materialized views left unpopulated: ${masked.matviewsUnpopulated.join(", ")}`,
+      );
+    }
+  }
+  if (rewritten) {
     await stopCluster(ctx.cluster, { dataDir });
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, runAs: ctx.cluster.runAs });
+    cloned += await cloneStopped({
+      driver: ctx.driver,
+      src: dataDir,
+      dst: t0Dir,
+      runAs: ctx.cluster.runAs,
+    });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile });
   }
   const { base, fingerprint } = await captureBase(url);
@@ -167,6 +225,7 @@ async function runCreate(
     });
     finishOperation(ctx.db, op, "done");
   })();
+  return cloned;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { audit } from "../control/audit.ts";
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
 import { BoughError } from "../core/errors.ts";
@@ -22,6 +21,7 @@ import {
   setTemplate,
   type TemplateRow,
 } from "../platform/email/templates.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
 import { clientTx, withPlatformClient } from "./branch-service.ts";
 import type { Ctx } from "./context.ts";
@@ -97,19 +97,13 @@ export function emailTemplates(ctx: Ctx, o: On): Promise<TemplateRow[]> {
   return onBranch(ctx, o, (_s, inTx) => inTx(listTemplates));
 }
 
-export function emailTemplateSet(
+async function emailTemplateSetNow(
   ctx: Ctx,
   o: On & { type: string; subject: string; body: string },
 ): Promise<TemplateRow> {
   const type = requireTemplateType(o.type);
-  return onBranch(ctx, o, async ({ project, branch }, inTx) => {
+  return onBranch(ctx, o, async (_s, inTx) => {
     await inTx((c) => setTemplate(c, { type, subject: o.subject, body: o.body }));
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "email.template.set",
-      details: { type },
-    });
     return { type, subject: o.subject, body: o.body };
   });
 }
@@ -130,7 +124,7 @@ const show = (branch: Branch, smtp: SmtpSettings | null): SmtpShow => ({
   reason: smtp?.armed ? null : NOT_ARMED,
 });
 
-export function emailSmtpSet(
+function emailSmtpSetNow(
   ctx: Ctx,
   o: On & {
     host: string;
@@ -154,17 +148,6 @@ export function emailSmtpSet(
   return onBranch(ctx, o, async ({ project, branch }, inTx) => {
     const key = projectSecretKey(ctx, project);
     const smtp = await inTx((c) => setSmtp(c, key, { ...o, branchId: branch.id }));
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "email.smtp.set",
-      details: {
-        host: o.host,
-        port: o.port,
-        user: o.user ?? null,
-        password: o.password !== undefined,
-      },
-    });
     return show(branch, smtp);
   });
 }
@@ -175,16 +158,32 @@ export function emailSmtpShow(ctx: Ctx, o: On): Promise<SmtpShow> {
   );
 }
 
-export function emailSmtpUnset(ctx: Ctx, o: On): Promise<{ branch: string; removed: boolean }> {
-  return onBranch(ctx, o, async ({ project, branch }, inTx) => {
+function emailSmtpUnsetNow(ctx: Ctx, o: On): Promise<{ branch: string; removed: boolean }> {
+  return onBranch(ctx, o, async ({ branch }, inTx) => {
     const removed = await inTx(unsetSmtp);
-    audit(ctx.db, { project: project.name, branch: branch.name, action: "email.smtp.unset" });
     return { branch: branch.name, removed };
   });
 }
 
-export function emailOutbox(ctx: Ctx, o: On & { limit?: number }): Promise<OutboxItem[]> {
+function emailOutboxNow(ctx: Ctx, o: On & { limit?: number }): Promise<OutboxItem[]> {
   return onBranch(ctx, o, ({ branch }, inTx) =>
     inTx((c) => listOutbox(c, { branchId: branch.id, limit: o.limit })),
   );
 }
+
+// The template's type and subject are recorded (its body is config, kept by the row); SMTP
+// without its password, only whether one was given.
+export const emailTemplateSet = audited("email.template.set", emailTemplateSetNow, {
+  args: (o) => ({ type: o.type, subject: o.subject }),
+});
+export const emailSmtpSet = audited("email.smtp.set", emailSmtpSetNow, {
+  args: (o) => ({
+    host: o.host,
+    port: o.port,
+    user: o.user ?? null,
+    password: o.password !== undefined,
+  }),
+});
+export const emailSmtpUnset = audited("email.smtp.unset", emailSmtpUnsetNow);
+/** Reading the outbox is audited too: its mail carries sign-in and recovery links. */
+export const emailOutbox = audited("email.outbox.read", emailOutboxNow);

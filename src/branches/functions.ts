@@ -16,6 +16,7 @@ import {
   upsertFunction,
 } from "../platform/functions/store.ts";
 import { ensurePlatformSchema, hasPlatformSchema } from "../platform/schema.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -65,24 +66,28 @@ const unreadable = (path: string) => (err: NodeJS.ErrnoException) => {
   );
 };
 
+export interface DeployOptions extends Target {
+  name: string;
+  file?: string;
+  dir?: string;
+  /** One file's source as text (the MCP tool), stored as index.ts. */
+  source?: string;
+  /** Source files by relative path (the management API); entrypoint default index.ts. */
+  files?: Record<string, string>;
+  entrypoint?: string;
+  verifyJwt?: boolean;
+}
+
 /**
  * `bough functions deploy NAME`: one file, or a folder with relative imports (entrypoint
  * index.ts unless told). Refused before anything is stored if Deno cannot parse the code.
  */
-export async function deployFunction(
+async function deployFunctionNow(
   ctx: Ctx,
-  o: Target & {
-    name: string;
-    file?: string;
-    dir?: string;
-    /** One file's source as text (the MCP tool), stored as index.ts. */
-    source?: string;
-    entrypoint?: string;
-    verifyJwt?: boolean;
-  },
+  o: DeployOptions,
 ): Promise<{ name: string; branch: string; created: boolean; files: string[] }> {
   validateFunctionName(o.name);
-  if ([o.file, o.dir, o.source].filter((x) => x !== undefined).length !== 1) {
+  if ([o.file, o.dir, o.source, o.files].filter((x) => x !== undefined).length !== 1) {
     throw new BoughError(
       "INVALID_INPUT",
       "pass exactly one of --file F or --dir D",
@@ -94,6 +99,9 @@ export async function deployFunction(
   if (o.source !== undefined) {
     entrypoint = "index.ts";
     files = { [entrypoint]: o.source };
+  } else if (o.files !== undefined) {
+    entrypoint = o.entrypoint ?? "index.ts";
+    files = o.files;
   } else if (o.file) {
     entrypoint = basename(o.file);
     files = { [entrypoint]: await readFile(o.file, "utf8").catch(unreadable(o.file)) };
@@ -111,11 +119,23 @@ export async function deployFunction(
   return { name: o.name, branch: o.branch, created: r.created, files: Object.keys(files).sort() };
 }
 
+/** Audited with the file names, never the sources (the function row has them). */
+export const deployFunction = audited("function.deploy", deployFunctionNow, {
+  args: (o) => ({
+    function: o.name,
+    files: o.files ? Object.keys(o.files).sort() : undefined,
+    file: o.file,
+    dir: o.dir,
+    entrypoint: o.entrypoint,
+    verifyJwt: o.verifyJwt,
+  }),
+});
+
 export function listFunctionsOp(ctx: Ctx, o: Target): Promise<FunctionSummary[]> {
   return onBranch(ctx, o, listFunctions);
 }
 
-export async function deleteFunctionOp(
+async function deleteFunctionNow(
   ctx: Ctx,
   o: Target & { name: string },
 ): Promise<{ name: string; branch: string }> {
@@ -124,6 +144,10 @@ export async function deleteFunctionOp(
   if (!found) throw functionNotFound(o.name);
   return { name: o.name, branch: o.branch };
 }
+
+export const deleteFunctionOp = audited("function.delete", deleteFunctionNow, {
+  args: (o) => ({ function: o.name }),
+});
 
 /** `bough functions logs NAME`: the last invocations, newest first. */
 export function functionLogs(ctx: Ctx, o: Target & { name: string; limit?: number }) {

@@ -1,4 +1,8 @@
+import { connectionString } from "../clusters/cluster.ts";
 import { listBranches } from "../control/branches.ts";
+import { runningProxy } from "../control/server.ts";
+import { formatDuration } from "../core/duration.ts";
+import { proxyUser } from "../core/names.ts";
 import type { Branch, BranchMode, BranchState, Project } from "../core/types.ts";
 import { branchUrl, hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -9,6 +13,8 @@ export interface BranchInfo {
   project: string;
   parent: string | null;
   mode: BranchMode;
+  /** Its user data and auth users were masked (`branch create --mask`). */
+  masked: boolean;
   state: BranchState;
   running: boolean;
   /** Wanted running but its postmaster died (not stopped cleanly); `branch start` recovers it. */
@@ -18,7 +24,35 @@ export interface BranchInfo {
   forkedAt: string | null;
   forkLsn: string | null;
   lastError: string | null;
+  /** Through `bough up`'s Postgres proxy while it runs (`postgres.BRANCH@127.0.0.1:PROXYPORT`), else direct. */
   connectionString: string;
+  /** Stopped by scale to zero (no connection for suspendAfter); the next proxy connection starts it. */
+  idle: boolean;
+  /** Its idle timeout: `5m`, `never`, ... */
+  suspendAfter: string;
+}
+
+/** Idle timeout of branches that set none; main never stops for idleness unless told to. */
+export const DEFAULT_SUSPEND_AFTER_MS = 5 * 60_000;
+
+/** A branch's idle timeout in ms (0: never). */
+export function suspendAfterMs(branch: Branch): number {
+  return branch.suspendAfterMs ?? (branch.parentId === null ? 0 : DEFAULT_SUSPEND_AFTER_MS);
+}
+
+/**
+ * The connection string people are given: through the proxy while `bough up` runs (one
+ * port for every branch, and a stopped branch starts on connect), else the cluster's own.
+ */
+export function publicUrl(ctx: Ctx, project: Project, branch: Branch): string {
+  const proxy = runningProxy(ctx.db);
+  if (!proxy) return branchUrl(project, branch);
+  const user = proxyUser({
+    role: "postgres",
+    branch: branch.name,
+    project: project.name === proxy.project ? null : project.name,
+  });
+  return connectionString({ port: proxy.port, password: project.password, user });
 }
 
 export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Branch[]): BranchInfo {
@@ -30,6 +64,7 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     project: project.name,
     parent: parent?.name ?? null,
     mode: branch.mode,
+    masked: branch.masked,
     state: branch.state,
     running,
     crashed: hasCrashed(ctx, project, branch, running),
@@ -38,6 +73,8 @@ export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Bra
     forkedAt: branch.forkedAt,
     forkLsn: branch.forkLsn,
     lastError: branch.lastError,
-    connectionString: branchUrl(project, branch),
+    connectionString: publicUrl(ctx, project, branch),
+    idle: !running && branch.suspendedAt !== null,
+    suspendAfter: formatDuration(suspendAfterMs(branch)),
   };
 }

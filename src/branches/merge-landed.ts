@@ -1,6 +1,8 @@
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
+import { clearResolutions } from "../control/resolutions.ts";
+import type { BranchState } from "../core/types.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { listMigrations } from "../merge/migrations.ts";
@@ -22,6 +24,13 @@ export interface LandingRecord {
   baseFingerprint: string | null;
   /** Names of the migrations it records in the parent's bough.migrations, in the same transaction. */
   migrations: string[];
+  /**
+   * Whether the operation's branch takes mergeBase as its new base (a merge into the
+   * parent, a rebase; not a merge into another branch), and the state it lands in.
+   * Absent in records of older bough versions: true and "merged".
+   */
+  moveBase?: boolean;
+  landedState?: BranchState;
 }
 
 /** A merge is in: the branch's merge base moves to what was merged, the operation is done. */
@@ -32,15 +41,20 @@ export function finishMerged(
     branchId: number;
     mergeBase: string;
     baseFingerprint: string | null;
+    moveBase?: boolean;
+    landedState?: BranchState;
   },
 ): void {
   ctx.db.transaction(() => {
     updateBranch(ctx.db, o.branchId, {
-      state: "merged",
+      state: o.landedState ?? "merged",
       lastError: null,
-      mergeBase: o.mergeBase,
-      baseFingerprint: o.baseFingerprint,
+      ...(o.moveBase === false
+        ? {}
+        : { mergeBase: o.mergeBase, baseFingerprint: o.baseFingerprint }),
     });
+    // The merge base is the branch now: the conflicts those decisions were for are gone.
+    clearResolutions(ctx.db, o.branchId);
     finishOperation(ctx.db, o.op, "done");
   })();
 }

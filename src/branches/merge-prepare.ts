@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { mergeBaseOf } from "../control/branches.ts";
+import { recordedResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
@@ -7,6 +8,13 @@ import type { Snapshot } from "../merge/catalog/snapshot.ts";
 import { readSnapshot } from "../merge/catalog/upgrade.ts";
 import type { DiffResult } from "../merge/diff/changes.ts";
 import { diff3 } from "../merge/diff/diff3.ts";
+import {
+  conflictIds,
+  type Resolution,
+  type ResolvedConflict,
+  resolveConflicts,
+  type Side,
+} from "../merge/diff/resolve.ts";
 import {
   checkFingerprints,
   type Fingerprint,
@@ -24,6 +32,7 @@ import {
 import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
 import { readSecretKeys, secretsMissingOnParent } from "../merge/platform/secrets.ts";
+import type { SideLabels } from "../merge/render/conflicts.ts";
 import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -41,7 +50,13 @@ export interface PreparedMerge {
   migrations: Migration[];
   /** The plan's DDL and data statements; its [MIGRATION] ones run as `migrations`, recorded. */
   runnable: Statement[];
+  /** The diff with the conflicts settled by resolutions (flags given now, or recorded on the branch). */
   diff: DiffResult;
+  /** The diff as it is before any resolution: what `bough branch resolve` records against. */
+  rawDiff: DiffResult;
+  /** Conflicts a resolution settled, and recorded ones no longer matching their conflict. */
+  resolved: ResolvedConflict[];
+  staleResolutions: Resolution[];
   /** Catalog fingerprints at the base (null for a branch from an older bough) and of the branch now. */
   fingerprints: { base: Fingerprint | null; branch: Fingerprint | null };
   /** Changes the snapshot does not model: they block the merge like conflicts. */
@@ -62,11 +77,22 @@ export interface PreparedMerge {
  */
 export async function prepareMerge(
   ctx: Ctx,
-  o: { project: Project; branch: Branch; parent: Branch },
+  o: {
+    project: Project;
+    /** What is merged (the source): a child, or for a rebase the parent. */
+    branch: Branch;
+    /** What it is merged into (the target). */
+    parent: Branch;
+    take?: TakeOptions;
+    /** The three-way base; default: the branch's own merge base with its parent. */
+    base?: MergeBase;
+    /** Whether decisions recorded on the branch apply (only to merges into its parent). */
+    recorded?: boolean;
+    /** How conflicts name the two sides (a rebase swaps them). */
+    labels?: SideLabels;
+  },
 ): Promise<PreparedMerge> {
-  const stored = mergeBaseOf(ctx.db, o.branch.id);
-  const baseJson = stored.mergeBase ?? stored.t0Base;
-  const fingerprintJson = stored.mergeBase ? stored.baseFingerprint : stored.t0Fingerprint;
+  const { json: baseJson, fingerprintJson } = o.base ?? mergeBaseWithParent(ctx, o.branch.id);
   if (!baseJson) {
     throw new BoughError(
       "MERGE_FAILED",
@@ -90,7 +116,16 @@ export async function prepareMerge(
     branchMigrations,
     branchName: o.branch.name,
   });
-  const diff = diff3(base, parentSide.snapshot, branchSnapshot);
+  const rawDiff = diff3(base, parentSide.snapshot, branchSnapshot);
+  const resolution = resolveConflicts(
+    rawDiff,
+    [
+      ...(o.recorded === false ? [] : recordedResolutions(ctx.db, o.branch.id)),
+      ...takeFlags(rawDiff, o.take),
+    ],
+    { parent: parentSide.snapshot, branch: branchSnapshot },
+  );
+  const diff = resolution.diff;
   const fingerprints = {
     base: fingerprintJson ? (JSON.parse(fingerprintJson) as Fingerprint) : null,
     branch: branchFingerprint,
@@ -117,6 +152,9 @@ export async function prepareMerge(
     parent: o.parent.name,
     fingerprint,
     secretsMissingOnParent: missing,
+    resolved: resolution.resolved,
+    staleResolutions: resolution.stale,
+    labels: o.labels,
   });
   return {
     base,
@@ -126,6 +164,9 @@ export async function prepareMerge(
     migrations: parentSide.migrations,
     runnable: planned.statements.filter((st) => st.layer !== "migration"),
     diff,
+    rawDiff,
+    resolved: resolution.resolved,
+    staleResolutions: resolution.stale,
     fingerprints,
     fingerprint,
     plan: planned,
@@ -133,6 +174,26 @@ export async function prepareMerge(
     secretsMissingOnParent: missing,
     preview,
   };
+}
+
+/** A three-way base: a snapshot (JSON) and the catalog fingerprint taken with it. */
+export interface MergeBase {
+  json: string | null;
+  fingerprintJson: string | null;
+}
+
+/** The branch's base with its parent: the last merge (or rebase), else T0. */
+export function mergeBaseWithParent(ctx: Ctx, branchId: number): MergeBase {
+  const stored = mergeBaseOf(ctx.db, branchId);
+  return stored.mergeBase
+    ? { json: stored.mergeBase, fingerprintJson: stored.baseFingerprint }
+    : { json: stored.t0Base, fingerprintJson: stored.t0Fingerprint };
+}
+
+/** A branch's T0 snapshot as a base (for merges between branches that are not parent and child). */
+export function t0BaseOf(ctx: Ctx, branchId: number): MergeBase {
+  const stored = mergeBaseOf(ctx.db, branchId);
+  return { json: stored.t0Base, fingerprintJson: stored.t0Fingerprint };
 }
 
 /**
@@ -213,4 +274,34 @@ function pendingOf(branch: Migration[], parent: Migration[], branchName: string)
     );
   }
   return pending;
+}
+
+/** Conflicts settled on the command line: `--take branch|parent ID...` and `--take-all SIDE`. */
+export interface TakeOptions {
+  branch?: string[];
+  parent?: string[];
+  all?: Side;
+}
+
+/** The flags as resolutions; an id that is no conflict of this merge is refused, with the ones there are. */
+function takeFlags(diff: DiffResult, take: TakeOptions | undefined): Resolution[] {
+  if (!take) return [];
+  const ids = conflictIds(diff);
+  const out: Resolution[] = [];
+  if (take.all) for (const id of ids) out.push({ id, take: take.all, source: "flag" });
+  for (const side of ["branch", "parent"] as const) {
+    for (const id of take[side] ?? []) {
+      if (!ids.includes(id)) {
+        throw new BoughError(
+          "INVALID_INPUT",
+          `"${id}" is not a conflict of this merge`,
+          ids.length > 0
+            ? `the conflicts are: ${ids.join(", ")}`
+            : "this merge has no conflicts: drop --take",
+        );
+      }
+      out.push({ id, take: side, source: "flag" });
+    }
+  }
+  return out;
 }

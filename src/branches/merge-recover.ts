@@ -31,6 +31,8 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
       branchId: branch.id,
       mergeBase: landed.mergeBase,
       baseFingerprint: landed.baseFingerprint ?? null,
+      moveBase: landed.moveBase,
+      landedState: landed.landedState,
     });
     return;
   }

@@ -1,25 +1,29 @@
 import { join } from "node:path";
 import { updateBranch } from "../control/branches.ts";
 import { advance, finishOperation } from "../control/journal.ts";
+import { clearResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
-import type { Branch, Project } from "../core/types.ts";
 import { applyInTransaction } from "../merge/apply.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
+import type { Resolution, ResolvedConflict, Side } from "../merge/diff/resolve.ts";
 import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
+import { REBASE_LABELS } from "../merge/render/conflicts.ts";
+import { type DdlRef, linkChanges } from "../platform/ddl-log/links.ts";
+import { readDdlLog } from "../platform/ddl-log/read.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
-import { requireChildBranch } from "./lookup.ts";
 import { finishMerged, type LandingRecord } from "./merge-landed.ts";
-import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
+import { type PreparedMerge, prepareMerge, type TakeOptions } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
+import { type MergeRoute, mergeRouteOf, rebaseRouteOf } from "./merge-route.ts";
 import { withClient } from "./sql.ts";
 
 export interface MergeOptions {
@@ -34,19 +38,39 @@ export interface MergeOptions {
    * taken as confirmed and a changed re-plan is refused.
    */
   confirm?: (preview: string, o: { again: boolean }) => Promise<void>;
+  /** Merge into this branch instead of the parent (a sibling, an ancestor, any branch of the project). */
+  into?: string;
+  /** Internal: set by rebaseBranch. */
+  rebase?: boolean;
+  /** Conflicts settled by taking a side (`--take`, `--take-all`), beside those recorded on the branch. */
+  take?: TakeOptions;
+  /**
+   * false: a plan with a statement that deletes data is refused, since nobody saw the
+   * preview (-y, the API, MCP pass false unless the caller said yes); undefined: not asked.
+   */
+  acceptDataLoss?: boolean;
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
 }
 
 export interface MergeReport {
+  /** merge: into the parent; into: into another branch (`--into`); rebase: the parent's changes onto the branch. */
+  kind: MergeRoute["kind"];
   branch: string;
+  /** The branch's parent (merge, rebase) or the `--into` target. */
   parent: string;
+  /** The branch the statements ran on (the parent, the --into target, or for a rebase the branch). */
+  into: string;
   dryRun: boolean;
   blocked: boolean;
   merged: boolean;
   migrations: string[];
   changes: Change[];
   conflicts: Conflict[];
+  /** Conflicts settled by a resolution (flag or recorded) and what each applies. */
+  resolved: ResolvedConflict[];
+  /** Recorded resolutions that no longer match their conflict (not used). */
+  staleResolutions: Resolution[];
   parentChanges: Change[];
   /** Changes the snapshot does not model (found by the catalog fingerprint): they block like conflicts. */
   unmergeable: FingerprintProblem[];
@@ -61,6 +85,8 @@ export interface MergeReport {
   secretsMissingOnParent: string[];
   /** The reviewable SQL preview (what --save-sql writes). */
   preview: string;
+  /** Change id → the source branch's recorded DDL statements that touched its object, oldest first. */
+  changeHistory: Record<string, DdlRef[]>;
 }
 
 const MAX_REPLANS = 3;
@@ -103,92 +129,144 @@ async function mergeBranchNow(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
 export function mergeBlockedError(r: MergeReport): BoughError {
   return new BoughError(
     "MERGE_CONFLICT",
-    `merge of ${r.branch} into ${r.parent} is ${r.blockedReason?.replace(/^merge /u, "")}`,
+    `${r.kind === "rebase" ? `rebase of ${r.branch} onto ${r.parent}` : `merge of ${r.branch} into ${r.into}`} is ${r.blockedReason?.replace(/^merge /u, "")}`,
     r.unmergeable.length > 0
       ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
       : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
     r,
   );
 }
-/** Audited as refused (MERGE_CONFLICT) when blocked, dry runs included. */
+/**
+ * Audited as refused (MERGE_CONFLICT) when blocked, dry runs included; a merge that landed
+ * records how many statements it applied (migrations included), which /metrics counts.
+ */
 export const mergeBranch = audited("branch.merge", mergeBranchNow, {
   outcome: (r) => (r.blocked ? "MERGE_CONFLICT" : null),
+  measure: (r) => ({ statementsApplied: r.merged ? r.statements.length : 0 }),
 });
+
+/**
+ * `bough branch rebase NAME`: the parent's schema and config changes since the merge
+ * base are applied onto the branch by the same three-way engine the other way round
+ * (rehearsed on a clone of the branch, one transaction), its data and own changes kept;
+ * the merge base moves to the parent now, so the next merge holds only the branch's work.
+ */
+export const rebaseBranch = audited(
+  "branch.rebase",
+  (ctx: Ctx, o: Omit<MergeOptions, "into" | "rebase">) =>
+    mergeBranchNow(ctx, { ...o, rebase: true }),
+  { outcome: (r) => (r.blocked ? "MERGE_CONFLICT" : null) },
+);
+
+function swapSides(t: TakeOptions | undefined): TakeOptions | undefined {
+  if (!t) return t;
+  const other = (s: Side | undefined) =>
+    s === "branch" ? "parent" : s === "parent" ? "branch" : s;
+  return { branch: t.parent, parent: t.branch, all: other(t.all) };
+}
 
 /** What the user agreed to: every planned statement, migrations included, in order. */
 const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) => s.sql));
 
 async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): Promise<Round> {
-  const found = requireChildBranch(ctx, {
-    ...o,
-    what: "merged (it has no parent)",
-    hint: "merge a branch created with `bough branch create`",
+  const route = o.rebase ? rebaseRouteOf(ctx, o) : mergeRouteOf(ctx, o);
+  const { project } = route;
+  for (const b of [route.source, route.target]) requireSettled(b, o.rebase ? "rebase" : "merge");
+  const source = await startBranch(ctx, project, route.source);
+  const target = await startBranch(ctx, project, route.target);
+  const prepared = await prepareMerge(ctx, {
+    project,
+    branch: source,
+    parent: target,
+    // The user's "branch" is the rebased branch: the engine's target, its "parent" side.
+    take: o.rebase ? swapSides(o.take) : o.take,
+    base: route.base,
+    recorded: route.recorded,
+    labels: o.rebase ? REBASE_LABELS : undefined,
   });
-  const { project } = found;
-  for (const b of [found.branch, found.parent]) requireSettled(b, "merge");
-  const branch = await startBranch(ctx, project, found.branch);
-  const parent = await startBranch(ctx, project, found.parent);
-  const prepared = await prepareMerge(ctx, { project, branch, parent });
+  const reviewed: Reviewed = {
+    ...prepared,
+    history: linkChanges(
+      prepared.diff.changes,
+      await withClient(branchUrl(project, source), (c) => readDdlLog(c)),
+    ),
+  };
   const report = (merged: boolean): Round => ({
     kind: "done",
-    report: toReport(branch, parent, prepared, o, merged),
+    report: toReport(route, reviewed, o, merged),
   });
   if (o.dryRun) return report(false);
   if (isBlocked(prepared)) {
-    updateBranch(ctx.db, branch.id, { state: "conflicted", lastError: blockedReason(prepared) });
+    updateBranch(ctx.db, route.owner.id, {
+      state: "conflicted",
+      lastError: blockedReason(prepared),
+    });
     return report(false);
   }
   if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
-    updateBranch(ctx.db, branch.id, {
-      state: "merged",
-      lastError: null,
-      mergeBase: JSON.stringify(prepared.branchSnapshot),
-      baseFingerprint: baseFingerprintOf(prepared),
-    });
+    ctx.db.transaction(() => {
+      updateBranch(ctx.db, route.owner.id, {
+        state: route.landedState,
+        lastError: null,
+        ...(route.moveBase
+          ? {
+              mergeBase: JSON.stringify(prepared.branchSnapshot),
+              baseFingerprint: baseFingerprintOf(prepared),
+            }
+          : {}),
+      });
+      if (route.recorded) clearResolutions(ctx.db, route.owner.id);
+    })();
     return report(true);
   }
+  if (!o.confirm && o.acceptDataLoss === false) refuseUnseenDataLoss(route, prepared);
   const key = planKey(prepared);
   if (confirmed === null && o.confirm) return { kind: "confirm", prepared };
   if (confirmed !== null && confirmed !== key) {
     if (o.confirm) return { kind: "confirm", prepared };
     throw new BoughError(
       "MERGE_FAILED",
-      `parent moved, plan changed: review again (the parent "${parent.name}" changed since the merge was planned and the new plan differs)`,
-      `run \`bough branch merge ${branch.name} --dry-run\` to see the new plan, then merge again`,
+      `target moved, plan changed: review again ("${target.name}" changed since the merge was planned and the new plan differs)`,
+      `run \`bough branch ${o.rebase ? "rebase" : "merge"} ${route.owner.name} --dry-run\` to see the new plan, then try again`,
     );
   }
-  return applyRound(ctx, { o, project, branch, parent, prepared });
+  return applyRound(ctx, { o, route: { ...route, source, target }, prepared: reviewed });
 }
 
-/** Rehearses and applies one confirmed plan; "stale" when the parent moved since planning. */
+/** Rehearses and applies one confirmed plan; "stale" when the target moved since planning. */
 async function applyRound(
   ctx: Ctx,
-  r: { o: MergeOptions; project: Project; branch: Branch; parent: Branch; prepared: PreparedMerge },
+  r: { o: MergeOptions; route: MergeRoute; prepared: Reviewed },
 ): Promise<Round> {
-  const { project, branch, parent, prepared } = r;
+  const { route, prepared } = r;
+  const { project, target, owner } = route;
   const op = beginBranchOperation(ctx, {
     project,
-    branch,
+    branch: owner,
     kind: "branch-merge",
     state: "merging",
-    args: { parent: parent.name },
+    args: { parent: target.name, route: route.kind },
   });
   try {
     const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}`);
     advance(ctx.db, op, "rehearsing", { rehearsalDir });
-    await rehearse(ctx, { project, parent, prepared, dir: rehearsalDir });
+    await rehearse(ctx, { project, parent: target, prepared, dir: rehearsalDir });
     faultPoint("merge:after-rehearsal");
     const landing: LandingRecord = {
-      parentId: parent.id,
+      parentId: target.id,
       postMergeHash: snapshotHash(
         expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes, prepared.branchSnapshot),
       ),
       mergeBase: JSON.stringify(prepared.branchSnapshot),
       baseFingerprint: baseFingerprintOf(prepared),
       migrations: prepared.migrations.map((m) => m.name),
+      moveBase: route.moveBase,
+      landedState: route.landedState,
     };
     advance(ctx.db, op, "applying", { ...landing });
-    const outcome = await withClient(branchUrl(project, parent), (c) =>
+    // The target's DDL log tells the merge's statements by their application_name.
+    const applyUrl = `${branchUrl(project, target)}?application_name=${encodeURIComponent(`bough ${route.kind === "rebase" ? "rebase" : "merge"} ${route.source.name}`)}`;
+    const outcome = await withClient(applyUrl, (c) =>
       applyInTransaction(c, {
         migrations: prepared.migrations,
         statements: prepared.runnable,
@@ -197,24 +275,20 @@ async function applyRound(
       }),
     );
     if (!outcome.applied) {
-      // The parent's schema moved since planning: nothing was written; plan again.
+      // The target's schema moved since planning: nothing was written; plan again.
       ctx.db.transaction(() => {
-        updateBranch(ctx.db, branch.id, { state: "ready" });
-        finishOperation(ctx.db, op, "rolled-back", "the parent moved since planning");
+        updateBranch(ctx.db, owner.id, { state: owner.state === "merged" ? "merged" : "ready" });
+        finishOperation(ctx.db, op, "rolled-back", "the target moved since planning");
       })();
-      return { kind: "stale", prepared, parent: parent.name };
+      return { kind: "stale", prepared, parent: target.name };
     }
     faultPoint("merge:after-commit");
-    finishMerged(ctx, {
-      op,
-      branchId: branch.id,
-      mergeBase: landing.mergeBase,
-      baseFingerprint: landing.baseFingerprint,
-    });
-    return { kind: "done", report: toReport(branch, parent, prepared, r.o, true) };
+    finishMerged(ctx, { op, branchId: owner.id, ...landing });
+    if (route.recorded) clearResolutions(ctx.db, owner.id);
+    return { kind: "done", report: toReport(route, prepared, r.o, true) };
   } catch (err) {
     ctx.db.transaction(() => {
-      updateBranch(ctx.db, branch.id, {
+      updateBranch(ctx.db, owner.id, {
         state: (err as BoughError).code === "MERGE_CONFLICT" ? "conflicted" : "ready",
         lastError: (err as Error).message,
       });
@@ -224,16 +298,15 @@ async function applyRound(
   }
 }
 
-function toReport(
-  branch: Branch,
-  parent: Branch,
-  p: PreparedMerge,
-  o: MergeOptions,
-  merged: boolean,
-): MergeReport {
+/** A prepared merge with the source's DDL statements linked to its changes. */
+type Reviewed = PreparedMerge & { history: Record<string, DdlRef[]> };
+
+function toReport(route: MergeRoute, p: Reviewed, o: MergeOptions, merged: boolean): MergeReport {
   return {
-    branch: branch.name,
-    parent: parent.name,
+    kind: route.kind,
+    branch: route.owner.name,
+    parent: route.kind === "rebase" ? route.source.name : route.target.name,
+    into: route.target.name,
     dryRun: o.dryRun ?? false,
     blocked: isBlocked(p),
     blockedReason: isBlocked(p) ? blockedReason(p) : null,
@@ -241,6 +314,8 @@ function toReport(
     migrations: p.migrations.map((m) => m.name),
     changes: p.diff.changes,
     conflicts: p.diff.conflicts,
+    resolved: p.resolved,
+    staleResolutions: p.staleResolutions,
     parentChanges: p.diff.parentChanges,
     unmergeable: p.fingerprint.unmergeable,
     fingerprintSkipped: p.fingerprint.skipped,
@@ -248,7 +323,20 @@ function toReport(
     platformChanges: p.platform,
     secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
+    changeHistory: p.history,
   };
+}
+
+/** Nobody reviewed the preview (-y, API, MCP): deleting data needs its own explicit yes. */
+function refuseUnseenDataLoss(route: MergeRoute, p: PreparedMerge): void {
+  const lossy = p.plan.statements.filter((s) => s.hazards.includes("deletes-data"));
+  if (lossy.length === 0) return;
+  throw new BoughError(
+    "NOT_CONFIRMED",
+    `the ${route.kind === "rebase" ? "rebase" : "merge"} of ${route.owner.name} deletes data on ${route.target.name}: ${lossy.map((s) => s.objectId).join(", ")}`,
+    `review it with \`bough branch ${route.kind === "rebase" ? "rebase" : "merge"} ${route.owner.name} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
+    { statements: lossy },
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import { removeTree } from "../clusters/remove-tree.ts";
 import { branchById, mergeBaseOf, updateBranch } from "../control/branches.ts";
 import { advance, finishOperation, type Operation } from "../control/journal.ts";
 import { projectById } from "../control/projects.ts";
+import { clearResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
@@ -92,6 +93,8 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
       baseFingerprint: t0Fingerprint,
       lastError: null,
     });
+    // Back at T0: decisions recorded for the branch's conflicts no longer apply.
+    clearResolutions(ctx.db, branch.id);
     finishOperation(ctx.db, op, "done");
   })();
 }

@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { audit } from "../control/audit.ts";
 import { branchById } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
 import { validateName } from "../core/names.ts";
@@ -22,6 +21,7 @@ import {
 } from "../platform/schedules/jobs.ts";
 import { listRuns, type RunRow } from "../platform/schedules/runs.ts";
 import { ensurePlatformSchema, hasPlatformSchema } from "../platform/schema.ts";
+import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -195,38 +195,26 @@ function definitionOf(name: string, input: ScheduleInput, base?: JobDefinition):
 }
 
 /** `bough schedules create NAME`: the job is active on the branch it is created on. */
-export async function scheduleCreate(
+async function scheduleCreateNow(
   ctx: Ctx,
   o: Where & ScheduleInput & { name: string },
 ): Promise<ScheduleView> {
   validateName("schedule", o.name);
   const d = definitionOf(o.name, o);
-  return onBranch(ctx, o, async (c, { project, branch }) => {
+  return onBranch(ctx, o, async (c, { branch }) => {
     await insertJob(c, d, { armedBranch: branch.id, branch: branch.name });
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "schedule.create",
-      details: { name: o.name },
-    });
     return viewJob(ctx, await requireJob(c, o.name, branch), branch);
   });
 }
 
 /** `bough schedules update NAME`: changes the definition (what a merge carries); paused/active state stays. */
-export function scheduleUpdate(
+function scheduleUpdateNow(
   ctx: Ctx,
   o: Where & ScheduleInput & { name: string },
 ): Promise<ScheduleView> {
-  return onBranch(ctx, o, async (c, { project, branch }) => {
+  return onBranch(ctx, o, async (c, { branch }) => {
     const d = definitionOf(o.name, o, await requireJob(c, o.name, branch));
     await updateJob(c, d);
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "schedule.update",
-      details: { name: o.name },
-    });
     return viewJob(ctx, await requireJob(c, o.name, branch), branch);
   });
 }
@@ -238,38 +226,26 @@ export function scheduleList(ctx: Ctx, o: Where): Promise<ScheduleView[]> {
 }
 
 /** `pause` (stops it here) or `resume` (arms it on this branch: the only way a copied job fires here). */
-export function scheduleSetPaused(
+function setPausedNow(
   ctx: Ctx,
   o: Where & { name: string; paused: boolean },
 ): Promise<ScheduleView> {
-  return onBranch(ctx, o, async (c, { project, branch }) => {
+  return onBranch(ctx, o, async (c, { branch }) => {
     await requireJob(c, o.name, branch);
     if (o.paused)
       await pauseJob(c, o.name, `paused by \`bough schedules pause\` on ${branch.name}`);
     else await resumeJob(c, o.name, branch.id);
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: o.paused ? "schedule.pause" : "schedule.resume",
-      details: { name: o.name },
-    });
     return viewJob(ctx, await requireJob(c, o.name, branch), branch);
   });
 }
 
-export function scheduleDelete(
+function scheduleDeleteNow(
   ctx: Ctx,
   o: Where & { name: string },
 ): Promise<{ name: string; deleted: true }> {
-  return onBranch(ctx, o, async (c, { project, branch }) => {
+  return onBranch(ctx, o, async (c, { branch }) => {
     await requireJob(c, o.name, branch);
     await deleteJob(c, o.name);
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "schedule.delete",
-      details: { name: o.name },
-    });
     return { name: o.name, deleted: true };
   });
 }
@@ -289,7 +265,7 @@ export function scheduleRuns(
  * branch (a paused or copied job is refused: running it is what resume is for). Function
  * targets go through `bough up`'s server on the last port it used.
  */
-export function scheduleRunNow(ctx: Ctx, o: Where & { name: string }): Promise<RunRow> {
+function runNow(ctx: Ctx, o: Where & { name: string }): Promise<RunRow> {
   return onBranch(ctx, o, async (c, { project, branch }) => {
     const view = viewJob(ctx, await requireJob(c, o.name, branch), branch);
     if (!view.active) {
@@ -318,3 +294,30 @@ export function scheduleRunNow(ctx: Ctx, o: Where & { name: string }): Promise<R
     return run;
   });
 }
+
+// The job's name and schedule are recorded; the URL and payload are not (webhook URLs and
+// bodies often carry tokens).
+const definitionArgs = (o: ScheduleInput & { name: string }) => ({
+  schedule: o.name,
+  cron: o.cron,
+  timezone: o.timezone,
+  function: o.function,
+  url: o.url === undefined ? undefined : "[not recorded]",
+  method: o.method,
+});
+const nameArgs = (o: { name: string }) => ({ schedule: o.name });
+
+export const scheduleCreate = audited("schedule.create", scheduleCreateNow, {
+  args: definitionArgs,
+});
+export const scheduleUpdate = audited("schedule.update", scheduleUpdateNow, {
+  args: definitionArgs,
+});
+const schedulePause = audited("schedule.pause", setPausedNow, { args: nameArgs });
+const scheduleResume = audited("schedule.resume", setPausedNow, { args: nameArgs });
+export const scheduleSetPaused = (
+  ctx: Ctx,
+  o: Where & { name: string; paused: boolean },
+): Promise<ScheduleView> => (o.paused ? schedulePause : scheduleResume)(ctx, o);
+export const scheduleDelete = audited("schedule.delete", scheduleDeleteNow, { args: nameArgs });
+export const scheduleRunNow = audited("schedule.run", runNow, { args: nameArgs });

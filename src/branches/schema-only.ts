@@ -114,7 +114,7 @@ async function emptyDatabase(client: pg.Client): Promise<Omit<EmptiedData, "data
  * refreshed from the emptied tables in passes until no more succeed (a view over a view
  * succeeds once its source is populated). One whose query fails even then stays unpopulated.
  */
-async function refreshMatviews(
+export async function refreshMatviews(
   client: pg.Client,
   names: string[],
 ): Promise<{ refreshed: number; unpopulated: string[] }> {
@@ -136,7 +136,7 @@ async function refreshMatviews(
  * Ends the WAL segment that saw the emptying and checkpoints: every older segment (the
  * cloned ones, with the parent's page images) is deleted. Checked, not assumed.
  */
-async function dropParentWal(client: pg.Client): Promise<void> {
+export async function dropParentWal(client: pg.ClientBase): Promise<void> {
   await client.query("SELECT pg_switch_wal()");
   await client.query("CHECKPOINT");
   const { rows } = await client.query<{ n: number }>(
@@ -148,7 +148,7 @@ async function dropParentWal(client: pg.Client): Promise<void> {
   if (left > 0) {
     throw new BoughError(
       "CLONE_FAILED",
-      `${left} WAL segment(s) older than the emptying are still in the schema-only branch's pg_wal`,
+      `${left} WAL segment(s) older than the emptying (or masking) are still in the branch's pg_wal`,
       "a replication slot or WAL retention setting keeps them: remove it on the parent and retry",
     );
   }

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { audit } from "../control/audit.ts";
 import { branchById } from "../control/branches.ts";
 import { readSecret, writeSecret } from "../control/secrets.ts";
 import {
@@ -21,6 +20,7 @@ import {
   setSecret,
   unsetSecret,
 } from "../platform/secrets/store.ts";
+import { audited } from "./audited.ts";
 import { withPlatformClient } from "./branch-service.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -30,13 +30,17 @@ const keyFile = (project: Project) => `${projectSecrets(project)}/secrets-key`;
 
 /** The project's secrets key (0600 file beside its JWT secret), created on first use. */
 export function projectSecretKey(ctx: Ctx, project: Project): SecretKey {
-  const name = keyFile(project);
+  return { projectId: project.id, key: projectRandomKey(ctx, keyFile(project)) };
+}
+
+/** A random 256-bit key kept in a secret file (control/secrets.ts), created on first use. */
+export function projectRandomKey(ctx: Ctx, name: string): Buffer {
   let text = readSecret(ctx.paths.secretsDir, name);
   if (text === null) {
     text = randomBytes(32).toString("base64");
     writeSecret(ctx.paths.secretsDir, name, text);
   }
-  return { projectId: project.id, key: Buffer.from(text, "base64") };
+  return Buffer.from(text, "base64");
 }
 
 /**
@@ -80,7 +84,7 @@ function onBranch(ctx: Ctx, o: On): { project: Project; branch: Branch } {
   return { project, branch: requireBranch(ctx, project, o.branch) };
 }
 
-export function secretsSet(
+function secretsSetNow(
   ctx: Ctx,
   o: On & { key: string; value: string; productionOnly?: boolean },
 ): Promise<{ key: string; branch: string; productionOnly: boolean }> {
@@ -92,17 +96,11 @@ export function secretsSet(
     await withPlatformClient(ctx, project, branch, (c) =>
       setSecret(c, access.key, { branchId: branch.id, key, value: o.value, productionOnly }),
     );
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "secrets.set",
-      details: { key, productionOnly },
-    });
     return { key, branch: branch.name, productionOnly };
   });
 }
 
-export function secretsUnset(ctx: Ctx, o: On & { key: string }): Promise<{ key: string }> {
+function secretsUnsetNow(ctx: Ctx, o: On & { key: string }): Promise<{ key: string }> {
   const key = validateSecretName(o.key);
   return exclusive(ctx, async () => {
     const { project, branch } = onBranch(ctx, o);
@@ -114,15 +112,17 @@ export function secretsUnset(ctx: Ctx, o: On & { key: string }): Promise<{ key: 
         "run `bough secrets list` to see its secrets",
       );
     }
-    audit(ctx.db, {
-      project: project.name,
-      branch: branch.name,
-      action: "secrets.unset",
-      details: { key },
-    });
     return { key };
   });
 }
+
+// The secret's name is recorded, never its value (args replaces the options wholesale).
+export const secretsSet = audited("secrets.set", secretsSetNow, {
+  args: (o) => ({ secret: o.key, productionOnly: o.productionOnly === true }),
+});
+export const secretsUnset = audited("secrets.unset", secretsUnsetNow, {
+  args: (o) => ({ secret: o.key }),
+});
 
 export function secretsList(ctx: Ctx, o: On): Promise<SecretListItem[]> {
   return exclusive(ctx, async () => {
@@ -143,7 +143,7 @@ export function secretsList(ctx: Ctx, o: On): Promise<SecretListItem[]> {
 }
 
 /** `bough secrets policy [copy|empty|mask]`: shows or sets the policy for new branches. */
-export function secretsPolicy(
+function secretsPolicyNow(
   ctx: Ctx,
   o: { project: string; policy?: string },
 ): Promise<{ project: string; policy: SecretsPolicy }> {
@@ -158,13 +158,12 @@ export function secretsPolicy(
         );
       }
       setProjectSecretsPolicy(ctx.db, project.id, o.policy as SecretsPolicy);
-      audit(ctx.db, {
-        project: project.name,
-        branch: null,
-        action: "secrets.policy",
-        details: { policy: o.policy },
-      });
     }
     return { project: project.name, policy: projectSecretsPolicy(ctx.db, project.id) };
   });
 }
+
+/** Only setting the policy is an action; showing it is a read. */
+export const secretsPolicy = audited("secrets.policy", secretsPolicyNow, {
+  skip: (o) => o.policy === undefined,
+});

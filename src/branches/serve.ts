@@ -9,6 +9,7 @@ import type { BranchKeys } from "../platform/keys/keys.ts";
 import type { BranchDb } from "../platform/request.ts";
 import { ensurePlatformSchema, hasPlatformSchema } from "../platform/schema.ts";
 import { branchTokenId } from "../platform/tokens.ts";
+import type { Activity } from "./activity.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
@@ -60,6 +61,8 @@ export function openBranchServer(
     sweepMs?: number;
     /** Told of each branch a request started (`bough up` stops those on Ctrl-C). */
     onStarted?: (project: string, branch: string) => void;
+    /** Scale to zero's use counter: every request counts (an idle stop under way is awaited). */
+    activity?: Activity;
   } = {},
 ): BranchServer {
   const pools = new Map<number, Pooled>();
@@ -141,6 +144,8 @@ export function openBranchServer(
           "retry in a moment",
         );
       }
+      o.activity?.touch(branch.id);
+      await o.activity?.settled(branch.id);
       branch = await ensureStarted(project, branch);
       const db = await poolOf(project, branch);
       const keys =

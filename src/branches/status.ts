@@ -1,20 +1,25 @@
 import { listBranches } from "../control/branches.ts";
 import { listProjects } from "../control/projects.ts";
-import { runningServerUrl } from "../control/server.ts";
+import { runningProxy, runningServerUrl } from "../control/server.ts";
 import { hasCrashed, isRunning } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { readOnly } from "./exclusive.ts";
+import { type StoreReport, storeReport } from "./store.ts";
 
 export interface StatusReport {
   home: string;
   cloneDriver: "reflink" | "copy";
   cloneDriverReason: string;
+  /** The XFS image the branches live in (src/branches/store.ts), or null when the home has none. */
+  store: StoreReport | null;
   postgresVersion: string;
   postgresBinDir: string;
   runAsUser: string | null;
   projects: number;
   /** Base URL of the running `bough up` (management API under /v1), or null when none runs. */
   serverUrl: string | null;
+  /** Port of the running `bough up`'s Postgres proxy (every branch on one port), or null. */
+  proxyPort: number | null;
   clusters: { project: string; branch: string; port: number; running: boolean; crashed: boolean }[];
 }
 
@@ -38,11 +43,13 @@ export function status(ctx: Ctx): Promise<StatusReport> {
       home: ctx.paths.home,
       cloneDriver: ctx.driver.name,
       cloneDriverReason: ctx.driver.reason,
+      store: await storeReport(ctx.paths),
       postgresVersion: ctx.cluster.install.version,
       postgresBinDir: ctx.cluster.install.binDir,
       runAsUser: ctx.cluster.runAs?.name ?? null,
       projects: projects.length,
       serverUrl: runningServerUrl(ctx.db),
+      proxyPort: runningProxy(ctx.db)?.port ?? null,
       clusters,
     };
   });

@@ -115,6 +115,8 @@ export interface CloneTarget {
   /** Clones one source file into rel; false when the source vanished meanwhile. */
   copyFrom(src: string, rel: string): Promise<boolean>;
   writeFile(rel: string, text: string): void;
+  /** Logical bytes of the files cloned and written so far (a reflink shares them on disk). */
+  bytes(): number;
   /** Gives the finished tree to runAs (children before parents) and releases it. */
   handOver(): void;
   /** Removes the unfinished tree. */
@@ -137,6 +139,7 @@ export function createTarget(o: {
   const dirs: string[] = [];
   const files: string[] = [];
   let open = true;
+  let bytes = 0;
   const close = () => {
     if (open) closeSync(root);
     open = false;
@@ -153,8 +156,10 @@ export function createTarget(o: {
       const fd = openChecked(src, o.runAs, false);
       if (fd === null) return false;
       try {
+        const size = fstatSync(fd).size;
         // The driver's copyFile keeps the source's mode bits.
         await o.driver.copyFile(PROC_FD ? fdPath(fd) : src, at(rel));
+        bytes += size;
       } finally {
         closeSync(fd);
       }
@@ -164,7 +169,9 @@ export function createTarget(o: {
     writeFile(rel, text) {
       writeFileSync(at(rel), text, { mode: 0o600, flag: "wx" });
       files.push(rel);
+      bytes += Buffer.byteLength(text);
     },
+    bytes: () => bytes,
     handOver() {
       if (o.runAs) {
         const { uid, gid } = o.runAs;

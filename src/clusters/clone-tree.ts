@@ -25,10 +25,11 @@ export interface CloneTreeOptions {
  * is checked to belong to runAs (see clone-target.ts). Files that vanish meanwhile (a
  * running source drops relations) are skipped. `extra` adds files to the unfinished,
  * root-only tree (backup_label, WAL). On failure dst is removed and CLONE_FAILED thrown.
+ * Returns the logical bytes cloned.
  */
 export async function cloneTree(
   o: CloneTreeOptions & { extra?: (target: CloneTarget) => Promise<void> },
-): Promise<void> {
+): Promise<number> {
   try {
     await lstat(o.dst);
     throw new BoughError(
@@ -48,6 +49,7 @@ export async function cloneTree(
     });
     await o.extra?.(target);
     target.handOver();
+    return target.bytes();
   } catch (err) {
     await target.discard();
     if (err instanceof BoughError) throw err;

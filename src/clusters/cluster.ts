@@ -284,10 +284,16 @@ export async function killCluster(dataDir: string): Promise<void> {
   }
 }
 
-/** postgres://postgres:PW@127.0.0.1:PORT/DB with the password URL-encoded. */
-export function connectionString(o: { port: number; password: string; database?: string }): string {
+/** postgres://USER:PW@127.0.0.1:PORT/DB (user postgres by default), URL-encoded. */
+export function connectionString(o: {
+  port: number;
+  password: string;
+  database?: string;
+  user?: string;
+}): string {
   const db = encodeURIComponent(o.database ?? "postgres");
-  return `postgres://postgres:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}/${db}`;
+  const user = encodeURIComponent(o.user ?? "postgres");
+  return `postgres://${user}:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}/${db}`;
 }
 
 /** Version of the install's server binary, e.g. "18.4". */

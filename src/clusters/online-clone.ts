@@ -56,7 +56,7 @@ export function skipInClone(rel: string, isDir: boolean): boolean {
 export async function cloneRunning(
   ctx: ClusterCtx,
   o: { sourceDataDir: string; sourceUrl: string; targetDataDir: string; driver: CloneDriver },
-): Promise<{ lsn: string; at: string }> {
+): Promise<{ lsn: string; at: string; bytes: number }> {
   if (existsSync(o.targetDataDir)) {
     throw new BoughError(
       "CLONE_FAILED",
@@ -85,7 +85,7 @@ export async function cloneRunning(
       [`bough clone ${at}`],
     );
     await mkdir(dirname(o.targetDataDir), { recursive: true });
-    await cloneTree({
+    const bytes = await cloneTree({
       driver: o.driver,
       src: o.sourceDataDir,
       dst: o.targetDataDir,
@@ -115,7 +115,7 @@ export async function cloneRunning(
         });
       },
     });
-    return { lsn: start.rows[0].lsn, at };
+    return { lsn: start.rows[0].lsn, at, bytes };
   } catch (err) {
     // Ending the session aborts the backup and drops the slot.
     if (connected) await client.end().catch(() => {});
@@ -185,13 +185,14 @@ async function cloneWal(o: {
 /**
  * Clone of a cluster that is not running (the frozen T0 copy, reset): a plain tree
  * clone without the pid files. Refuses a running source (its files would be torn).
+ * Returns the logical bytes cloned.
  */
 export async function cloneStopped(o: {
   driver: CloneDriver;
   src: string;
   dst: string;
   runAs: RunAs | null;
-}): Promise<void> {
+}): Promise<number> {
   const pid = clusterPid(o.src);
   if (pid !== null) {
     throw new BoughError(
@@ -201,7 +202,7 @@ export async function cloneStopped(o: {
     );
   }
   await mkdir(dirname(o.dst), { recursive: true });
-  await cloneTree({
+  return cloneTree({
     driver: o.driver,
     src: o.src,
     dst: o.dst,

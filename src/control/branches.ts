@@ -14,10 +14,13 @@ interface BranchRow {
   forked_at: string | null;
   fork_lsn: string | null;
   last_error: string | null;
+  masked: number;
+  suspend_after_ms: number | null;
+  suspended_at: string | null;
 }
 
 const COLUMNS =
-  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error";
+  "id, project_id, name, parent_id, mode, state, port, want_running, created_at, forked_at, fork_lsn, last_error, masked, suspend_after_ms, suspended_at";
 
 const toBranch = (r: BranchRow): Branch => ({
   id: r.id,
@@ -32,6 +35,9 @@ const toBranch = (r: BranchRow): Branch => ({
   forkedAt: r.forked_at,
   forkLsn: r.fork_lsn,
   lastError: r.last_error,
+  masked: r.masked === 1,
+  suspendAfterMs: r.suspend_after_ms,
+  suspendedAt: r.suspended_at,
 });
 
 export function findBranch(db: Db, projectId: number, name: string): Branch | null {
@@ -70,12 +76,19 @@ export function reservedPorts(db: Db): Set<number> {
 
 export function insertBranch(
   db: Db,
-  o: { projectId: number; name: string; parentId: number | null; mode: BranchMode; port: number },
+  o: {
+    projectId: number;
+    name: string;
+    parentId: number | null;
+    mode: BranchMode;
+    port: number;
+    masked?: boolean;
+  },
 ): Branch {
   const id = freshId(db, "branches");
   db.prepare(
-    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?)",
-  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso());
+    "INSERT INTO branches (id, project_id, name, parent_id, mode, state, port, created_at, masked) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?)",
+  ).run(id, o.projectId, o.name, o.parentId, o.mode, o.port, nowIso(), o.masked ? 1 : 0);
   const branch = branchById(db, id);
   if (!branch) throw new Error("branch row vanished after insert");
   return branch;
@@ -92,6 +105,8 @@ type BranchPatch = Partial<{
   mergeBase: string | null;
   t0Fingerprint: string | null;
   baseFingerprint: string | null;
+  suspendAfterMs: number | null;
+  suspendedAt: string | null;
 }>;
 
 const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
@@ -105,6 +120,8 @@ const PATCH_COLUMNS: Record<keyof BranchPatch, string> = {
   mergeBase: "merge_base",
   t0Fingerprint: "t0_fingerprint",
   baseFingerprint: "base_fingerprint",
+  suspendAfterMs: "suspend_after_ms",
+  suspendedAt: "suspended_at",
 };
 
 export function updateBranch(db: Db, id: number, patch: BranchPatch): void {

@@ -8,11 +8,18 @@ const SERVER_SETTING = "server:running";
 interface ServerRecord {
   url: string;
   holder: Holder;
+  /** The Postgres proxy's port and the project it defaults to (absent: records before the proxy). */
+  proxy?: ProxyRecord;
+}
+
+export interface ProxyRecord {
+  port: number;
+  project: string;
 }
 
 /** Recorded by `bough up` once it listens, so `bough status` can say where the API is. */
-export function recordServer(db: Db, url: string): void {
-  setSetting(db, SERVER_SETTING, JSON.stringify({ url, holder: selfHolder() }));
+export function recordServer(db: Db, url: string, proxy?: ProxyRecord): void {
+  setSetting(db, SERVER_SETTING, JSON.stringify({ url, holder: selfHolder(), proxy }));
 }
 
 /** Cleared by `bough up` on exit (only its own record: a newer server may have replaced it). */
@@ -25,6 +32,12 @@ export function clearServer(db: Db): void {
 export function runningServerUrl(db: Db): string | null {
   const r = readRecord(db);
   return r && holderAlive(r.holder) ? r.url : null;
+}
+
+/** The running server's Postgres proxy, or null (connection strings are direct then). */
+export function runningProxy(db: Db): ProxyRecord | null {
+  const r = readRecord(db);
+  return r?.proxy && holderAlive(r.holder) ? r.proxy : null;
 }
 
 function readRecord(db: Db): ServerRecord | null {

@@ -136,6 +136,22 @@ const MIGRATIONS: Migration[] = [
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // Conflict resolutions recorded on a branch (`bough branch resolve`), each bound to the
+  // conflict as it was (digest), used by the branch's next merge.
+  `CREATE TABLE merge_resolutions (
+     branch_id INTEGER NOT NULL REFERENCES branches(id) ON DELETE CASCADE,
+     conflict_id TEXT NOT NULL,
+     take TEXT NOT NULL CHECK (take IN ('branch', 'parent')),
+     digest TEXT NOT NULL,
+     recorded_at TEXT NOT NULL,
+     PRIMARY KEY (branch_id, conflict_id)
+   );`,
+  // Masked branches (branch create --mask): their user data was anonymized before T0.
+  "ALTER TABLE branches ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;",
+  // Scale to zero: a branch's idle timeout (NULL: the default, 0: never) and when the
+  // proxy last stopped it for idleness (cleared when it starts), shown as `idle`.
+  `ALTER TABLE branches ADD COLUMN suspend_after_ms INTEGER;
+   ALTER TABLE branches ADD COLUMN suspended_at TEXT;`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

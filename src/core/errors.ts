@@ -21,6 +21,7 @@ export type ErrorCode =
   | "MERGE_FAILED"
   | "MIGRATION_FAILED"
   | "MIGRATION_REFUSED"
+  | "MASK_FAILED"
   | "CLUSTER_FAILED"
   | "CLONE_FAILED"
   | "T0_MISSING"

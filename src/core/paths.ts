@@ -21,8 +21,10 @@ export interface Paths {
   secretsDir: string;
   /** A copy of the Postgres install the unprivileged user can reach (root only). */
   pgInstallDir: string;
-  /** The folder holding every project's directory. */
+  /** The folder holding every project's directory (the store's mount point when there is one). */
   projectsDir: string;
+  /** Sparse XFS image loop-mounted on projectsDir (src/branches/store.ts), when there is one. */
+  storeImage: string;
   projectDir(project: DirRef): string;
   /** Directory of one branch: data, T0 clone and log. */
   branchDir(project: DirRef, branch: DirRef): string;
@@ -86,6 +88,7 @@ export function makePaths(home: string): Paths {
     secretsDir: join(home, "secrets"),
     pgInstallDir: join(home, "pg"),
     projectsDir,
+    storeImage: join(home, "store.xfs"),
     projectDir,
     branchDir,
     branchData: (p, b) => join(branchDir(p, b), "data"),

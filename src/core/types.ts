@@ -40,4 +40,10 @@ export interface Branch {
   forkLsn: string | null;
   /** Last error of a failed operation (merge, start), shown by `branch show`. */
   lastError: string | null;
+  /** Its data was masked (`branch create --mask`, or cloned from a masked branch). */
+  masked: boolean;
+  /** Idle timeout of scale to zero: null is the default (DEFAULT_SUSPEND_AFTER_MS, never for main), 0 never. */
+  suspendAfterMs: number | null;
+  /** When `bough up` stopped it for idleness (null once it starts again): shown as `idle`. */
+  suspendedAt: string | null;
 }

@@ -34,6 +34,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 503;
     case "MERGE_FAILED":
     case "MIGRATION_FAILED":
+    case "MASK_FAILED":
     case "CLUSTER_FAILED":
     case "CLONE_FAILED":
     case "ENVIRONMENT":

@@ -1,7 +1,9 @@
 import type pg from "pg";
 import { ensureAuthSchema } from "./auth/schema.ts";
+import { DDL_LOG_PRESENT, ensureDdlLog } from "./ddl-log/schema.ts";
 import { ensureEmailSchema } from "./email/schema.ts";
 import { ensureFunctionsSchema } from "./functions/schema.ts";
+import { ensureMaskSchema } from "./mask/store.ts";
 import { ensureRealtimeSchema, REALTIME_SCHEMA_PRESENT } from "./realtime/schema.ts";
 import { ensureRequestRoles } from "./roles.ts";
 import { ensureSchedulesSchema } from "./schedules/schema.ts";
@@ -22,6 +24,9 @@ export async function ensurePlatformSchema(client: pg.ClientBase): Promise<void>
   await ensureRealtimeSchema(client);
   await ensureSecretsSchema(client);
   await ensureSchedulesSchema(client);
+  await ensureMaskSchema(client);
+  // Last: the platform's own set-up above is not the branch's DDL history.
+  await ensureDdlLog(client);
 }
 
 /** Whether a branch's database already has the current platform schema (cheap check). */
@@ -31,7 +36,8 @@ export async function hasPlatformSchema(client: pg.ClientBase): Promise<boolean>
        AND to_regclass('storage.objects') IS NOT NULL
        AND to_regclass('functions.invocations') IS NOT NULL AND ${REALTIME_SCHEMA_PRESENT}
        AND to_regclass('secrets.secrets') IS NOT NULL AND to_regclass('email.smtp') IS NOT NULL
-       AND to_regclass('schedules.runs') IS NOT NULL AS ok`,
+       AND to_regclass('schedules.runs') IS NOT NULL AND to_regclass('bough.mask_rules') IS NOT NULL
+       AND ${DDL_LOG_PRESENT} AS ok`,
   );
   return r.rows[0].ok;
 }

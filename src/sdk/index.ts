@@ -1,6 +1,29 @@
 import type {
+  CreateScheduleBodyT,
+  DeletedFunctionT,
+  DeletedScheduleT,
+  DeployedFunctionT,
+  DeployFunctionBodyT,
+  EmailTemplateT,
+  FunctionSummaryT,
+  InvocationT,
+  OutboxItemT,
+  ScheduleRunT,
+  ScheduleT,
+  SecretItemT,
+  SecretSetT,
+  SecretsPolicyT,
+  SecretUnsetT,
+  SetSecretBodyT,
+  SetTemplateBodyT,
+  UpdateScheduleBodyT,
+} from "../interfaces/api/management/platform-schemas.ts";
+import type {
   AppliedMigrationT,
+  AuditEntryT,
+  AuditQueryT,
   BranchDetailT,
+  BranchHistoryT,
   BranchInfoT,
   BranchKeysT,
   BranchListItemT,
@@ -8,28 +31,46 @@ import type {
   CreatedBranchT,
   DiffReportT,
   ErrorBodyT,
+  MergeBodyT,
   MergeReportT,
   MigrationItemT,
   OperationInfoT,
   ProjectDetailT,
   ProjectT,
+  ResolveBodyT,
+  ResolveReportT,
   StatusT,
 } from "../interfaces/api/management/schemas.ts";
 
 export type {
   AppliedMigrationT as AppliedMigration,
+  AuditEntryT as AuditEntry,
+  AuditQueryT as AuditQuery,
   BranchDetailT as BranchDetail,
+  BranchHistoryT as BranchHistory,
   BranchInfoT as BranchInfo,
   BranchKeysT as BranchKeys,
   BranchListItemT as BranchListItem,
   CreatedBranchT as CreatedBranch,
+  CreateScheduleBodyT as CreateScheduleBody,
+  DeployedFunctionT as DeployedFunction,
+  DeployFunctionBodyT as DeployFunctionBody,
   DiffReportT as DiffReport,
+  EmailTemplateT as EmailTemplate,
+  FunctionSummaryT as FunctionSummary,
+  InvocationT as Invocation,
   MergeReportT as MergeReport,
   MigrationItemT as MigrationItem,
   OperationInfoT as OperationInfo,
+  OutboxItemT as OutboxItem,
   ProjectDetailT as ProjectDetail,
   ProjectT as Project,
+  ScheduleRunT as ScheduleRun,
+  ScheduleT as Schedule,
+  SecretItemT as SecretItem,
+  SecretsPolicyT as SecretsPolicy,
   StatusT as Status,
+  UpdateScheduleBodyT as UpdateScheduleBody,
 };
 
 export interface BoughOptions {
@@ -59,8 +100,16 @@ export class BoughApiError extends Error {
 }
 
 const seg = encodeURIComponent;
+/** `?a=1&b=x` of the options that are set, or "". */
+const query = (o: Record<string, string | number | undefined>) => {
+  const set = Object.entries(o).filter((e): e is [string, string | number] => e[1] !== undefined);
+  return set.length === 0 ? "" : `?${new URLSearchParams(set.map(([k, v]) => [k, String(v)]))}`;
+};
 const branchPath = (project: string, branch: string) =>
   `/v1/projects/${seg(project)}/branches/${seg(branch)}`;
+const schedulePath = (project: string, branch: string, name: string) =>
+  `${branchPath(project, branch)}/schedules/${seg(name)}`;
+const limitQuery = (o: { limit?: number }) => (o.limit === undefined ? "" : `?limit=${o.limit}`);
 
 /**
  * A typed client of bough's management API (`/v1`). Long operations (create, reset,
@@ -111,10 +160,23 @@ export class Bough {
     diff: (project: string, branch: string) =>
       this.call<DiffReportT>("GET", `${branchPath(project, branch)}/diff`),
     /** A blocked merge throws BoughApiError 409 MERGE_CONFLICT, the report in `details`. */
-    merge: (project: string, branch: string, o: { dryRun?: boolean } = {}) =>
+    merge: (project: string, branch: string, o: MergeBodyT = {}) =>
       this.call<MergeReportT>("POST", `${branchPath(project, branch)}/merge?wait=true`, {
+        ...o,
         dryRun: o.dryRun ?? false,
       }),
+    /** The parent's changes since the last merge, onto the branch. */
+    rebase: (project: string, branch: string, o: Omit<MergeBodyT, "into"> = {}) =>
+      this.call<MergeReportT>("POST", `${branchPath(project, branch)}/rebase?wait=true`, {
+        ...o,
+        dryRun: o.dryRun ?? false,
+      }),
+    /** Records which side wins one conflict; the branch's next merge uses it. */
+    resolve: (project: string, branch: string, r: ResolveBodyT) =>
+      this.call<ResolveReportT>("POST", `${branchPath(project, branch)}/resolutions`, r),
+    /** The DDL statements run on the branch since its fork, oldest first. */
+    history: (project: string, branch: string, o: { since?: string } = {}) =>
+      this.call<BranchHistoryT>("GET", `${branchPath(project, branch)}/history${query(o)}`),
   };
 
   readonly migrations = {
@@ -124,8 +186,87 @@ export class Bough {
       this.call<AppliedMigrationT>("POST", `${branchPath(project, branch)}/migrations`, m),
   };
 
+  readonly functions = {
+    list: (project: string, branch: string) =>
+      this.call<FunctionSummaryT[]>("GET", `${branchPath(project, branch)}/functions`),
+    deploy: (project: string, branch: string, name: string, body: DeployFunctionBodyT) =>
+      this.call<DeployedFunctionT>(
+        "PUT",
+        `${branchPath(project, branch)}/functions/${seg(name)}`,
+        body,
+      ),
+    delete: (project: string, branch: string, name: string) =>
+      this.call<DeletedFunctionT>(
+        "DELETE",
+        `${branchPath(project, branch)}/functions/${seg(name)}`,
+      ),
+    invocations: (project: string, branch: string, name: string, o: { limit?: number } = {}) =>
+      this.call<InvocationT[]>(
+        "GET",
+        `${branchPath(project, branch)}/functions/${seg(name)}/invocations${limitQuery(o)}`,
+      ),
+  };
+
+  readonly schedules = {
+    list: (project: string, branch: string) =>
+      this.call<ScheduleT[]>("GET", `${branchPath(project, branch)}/schedules`),
+    create: (project: string, branch: string, body: CreateScheduleBodyT) =>
+      this.call<ScheduleT>("POST", `${branchPath(project, branch)}/schedules`, body),
+    update: (project: string, branch: string, name: string, body: UpdateScheduleBodyT) =>
+      this.call<ScheduleT>("PATCH", schedulePath(project, branch, name), body),
+    pause: (project: string, branch: string, name: string) =>
+      this.call<ScheduleT>("POST", `${schedulePath(project, branch, name)}/pause`),
+    /** Arms the job on this branch: a copied or merged-in job fires only once resumed there. */
+    resume: (project: string, branch: string, name: string) =>
+      this.call<ScheduleT>("POST", `${schedulePath(project, branch, name)}/resume`),
+    delete: (project: string, branch: string, name: string) =>
+      this.call<DeletedScheduleT>("DELETE", schedulePath(project, branch, name)),
+    runs: (project: string, branch: string, name: string, o: { limit?: number } = {}) =>
+      this.call<ScheduleRunT[]>(
+        "GET",
+        `${schedulePath(project, branch, name)}/runs${limitQuery(o)}`,
+      ),
+    runNow: (project: string, branch: string, name: string) =>
+      this.call<ScheduleRunT>("POST", `${schedulePath(project, branch, name)}/run`),
+  };
+
+  /** Values go in and never come out: list gives names and metadata. */
+  readonly secrets = {
+    list: (project: string, branch: string) =>
+      this.call<SecretItemT[]>("GET", `${branchPath(project, branch)}/secrets`),
+    set: (project: string, branch: string, key: string, body: SetSecretBodyT) =>
+      this.call<SecretSetT>("PUT", `${branchPath(project, branch)}/secrets/${seg(key)}`, body),
+    unset: (project: string, branch: string, key: string) =>
+      this.call<SecretUnsetT>("DELETE", `${branchPath(project, branch)}/secrets/${seg(key)}`),
+    policy: (project: string) =>
+      this.call<SecretsPolicyT>("GET", `/v1/projects/${seg(project)}/secrets/policy`),
+    setPolicy: (project: string, policy: SecretsPolicyT["policy"]) =>
+      this.call<SecretsPolicyT>("PUT", `/v1/projects/${seg(project)}/secrets/policy`, { policy }),
+  };
+
+  readonly email = {
+    outbox: (project: string, branch: string, o: { limit?: number } = {}) =>
+      this.call<OutboxItemT[]>(
+        "GET",
+        `${branchPath(project, branch)}/email/outbox${limitQuery(o)}`,
+      ),
+    templates: (project: string, branch: string) =>
+      this.call<EmailTemplateT[]>("GET", `${branchPath(project, branch)}/email/templates`),
+    setTemplate: (project: string, branch: string, type: string, body: SetTemplateBodyT) =>
+      this.call<EmailTemplateT>(
+        "PUT",
+        `${branchPath(project, branch)}/email/templates/${seg(type)}`,
+        body,
+      ),
+  };
+
   readonly operations = {
     get: (id: string) => this.call<OperationInfoT>("GET", `/v1/operations/${seg(id)}`),
+  };
+
+  readonly audit = {
+    /** The newest `limit` (default 100) audit lines matching the filters, oldest first. */
+    list: (q: AuditQueryT = {}) => this.call<AuditEntryT[]>("GET", `/v1/audit${query(q)}`),
   };
 
   readonly status = () => this.call<StatusT>("GET", "/v1/status");

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,6 +7,13 @@ import { join, resolve } from "node:path";
 import { query } from "./sql.ts";
 
 const BIN = resolve(import.meta.dirname, "../../bin/bough.js");
+
+/**
+ * Tests make their homes on this machine's disk as root, where `bough init`/`bough up`
+ * would make each one a store image (src/branches/store.ts): off unless a test asks
+ * (test/store.test.ts passes BOUGH_STORE: "").
+ */
+const TEST_ENV = { BOUGH_STORE: "off" };
 
 export interface CliResult {
   code: number;
@@ -23,7 +31,11 @@ export function bough(
     const child = execFile(
       process.execPath,
       [BIN, "--home", home, ...args],
-      { env: { ...process.env, ...o.env }, timeout: o.timeoutMs ?? 180_000, maxBuffer: 64 << 20 },
+      {
+        env: { ...process.env, ...TEST_ENV, ...o.env },
+        timeout: o.timeoutMs ?? 180_000,
+        maxBuffer: 64 << 20,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : err.signal ? 137 : 1) : 0;
         done({ code, stdout, stderr });
@@ -49,7 +61,10 @@ export async function boughJson<T>(
   return JSON.parse(r.stdout) as T;
 }
 
-/** A fresh bough home under the temp dir; remove() stops every cluster in it and deletes it. */
+/**
+ * A fresh bough home under the temp dir; remove() stops every cluster in it, removes its
+ * store if it has one (unmounted, no loop device left) and deletes it.
+ */
 export async function tempHome(
   base = tmpdir(),
 ): Promise<{ home: string; remove(): Promise<void> }> {
@@ -63,6 +78,7 @@ export async function tempHome(
           await bough(home, ["-y", "project", "delete", p.name]);
         }
       }
+      if (existsSync(join(home, "store.xfs"))) await bough(home, ["-y", "store", "remove"]);
       await rm(home, { recursive: true, force: true });
     },
   };
@@ -90,6 +106,7 @@ export interface RunningUp {
 export async function startUp(home: string, args: string[] = []): Promise<RunningUp> {
   const proc = spawn(process.execPath, [BIN, "--home", home, "up", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...TEST_ENV },
   });
   let out = "";
   proc.stdout?.on("data", (d) => {

@@ -54,6 +54,9 @@ export async function startRestApp(o: {
     forkedAt: null,
     forkLsn: null,
     lastError: null,
+    masked: false,
+    suspendAfterMs: null,
+    suspendedAt: null,
   } satisfies Branch;
   const app = Fastify();
   const platformOf = async (req: {

@@ -3,6 +3,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import type { Activity } from "../../branches/activity.ts";
 import { branchUrl, isRunning } from "../../branches/branch-cluster.ts";
 import type { Ctx } from "../../branches/context.ts";
 import { deliverBranchMail } from "../../branches/email.ts";
@@ -45,6 +46,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** Told of each stopped branch a request started. */
   onStarted?: (project: string, branch: string) => void;
+  /** Scale to zero's use counter (`bough up` shares it with the Postgres proxy). */
+  activity?: Activity;
   /** Fastify's (pino) logger: off by default; `bough up` logs JSON to stderr. */
   logger?: FastifyServerOptions["logger"];
   /** Schemas the data API exposes (default ["public"]; the first is the default profile). */
@@ -85,6 +88,7 @@ export function buildApp(ctx: Ctx, o: AppOptions = {}): FastifyInstance {
   const branches = openBranchServer(ctx, {
     startTimeoutMs: o.startTimeoutMs,
     onStarted: o.onStarted,
+    activity: o.activity,
   });
   // One Deno process per function per branch; stopped when idle, when the branch stops or
   // is deleted (any process may do that), and when the server closes.

@@ -70,6 +70,18 @@ export function registerMetrics(app: FastifyInstance, ctx: Ctx): void {
     buckets: OPERATION_BUCKETS,
     registers: [registry],
   });
+  const statementsApplied = new Counter({
+    name: "bough_merge_statements_applied_total",
+    help: "Statements merges applied to their parent (migrations included), by project",
+    labelNames: ["project"],
+    registers: [registry],
+  });
+  const clonedBytes = new Counter({
+    name: "bough_clone_bytes_total",
+    help: "Logical bytes branch creations cloned (data, WAL and T0; with reflink they share extents), by project",
+    labelNames: ["project"],
+    registers: [registry],
+  });
   const requests = new Counter({
     name: "bough_platform_requests_total",
     help: "HTTP requests by service (auth, rest, storage, functions, realtime, email, management, dashboard) and status",
@@ -102,6 +114,14 @@ export function registerMetrics(app: FastifyInstance, ctx: Ctx): void {
     for (const e of readAudit(ctx.db, { afterId: lastAuditId })) {
       operations.inc({ kind: e.action, outcome: e.result });
       if (e.durationMs !== null) operationSeconds.observe({ kind: e.action }, e.durationMs / 1000);
+      // Figures the operations record on their audit lines (src/branches/merge.ts, create.ts).
+      const project = { project: e.project ?? "" };
+      const { statementsApplied: applied, clonedBytes: cloned } = e.args;
+      if (e.action === "branch.merge" && typeof applied === "number" && applied > 0) {
+        statementsApplied.inc(project, applied);
+      }
+      if (e.action === "branch.create" && typeof cloned === "number")
+        clonedBytes.inc(project, cloned);
       lastAuditId = e.id;
     }
   };

@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
-import type { Command } from "commander";
-import { type Ctx, openContext } from "../../branches/context.ts";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Ctx, type OpenOptions, openContext } from "../../branches/context.ts";
 import { DEFAULT_PROJECT } from "../../branches/projects.ts";
 import { currentBranch } from "../../branches/switch.ts";
 import { BoughError, toBoughError } from "../../core/errors.ts";
@@ -38,7 +38,11 @@ export function withSession<A extends unknown[]>(
     const cmd = args[args.length - 1] as Command;
     const opts = globalOptions(cmd);
     const out = createOutput({ json: opts.json });
-    const opened = await openContext({ home: opts.home, progress: (l) => out.progress(l) });
+    const opened = await openContext({
+      home: opts.home,
+      progress: (l) => out.progress(l),
+      ...storeOptionsOf(cmd),
+    });
     // The audit log names the OS user who ran the command.
     const ctx = { ...opened, actor: { kind: "cli" as const, name: userInfo().username } };
     try {
@@ -52,6 +56,36 @@ export function withSession<A extends unknown[]>(
       ctx.close();
     }
   };
+}
+
+/**
+ * The options of a command that may create the store, or record --no-store (init, up):
+ * `.addOption(storeSizeOption()).addOption(noStoreOption())`. Every other command only
+ * mounts an existing store.
+ */
+export const storeSizeOption = () =>
+  new Option(
+    "--store-size <size>",
+    "size of the sparse XFS image made for instant branches on a filesystem without reflink (default: half the free space, at most 64G)",
+  ).argParser(parseSize);
+
+export const noStoreOption = () =>
+  new Option("--no-store", "never make that image on this home (branches stay full copies)");
+
+function storeOptionsOf(cmd: Command): Pick<OpenOptions, "store" | "storeSizeBytes"> {
+  if (!cmd.options.some((o) => o.long === "--no-store")) return {};
+  // commander makes `--no-store` into `store: false`.
+  const o = cmd.opts() as { store: boolean; storeSize?: number };
+  return { store: o.store ? "create" : "off", storeSizeBytes: o.storeSize };
+}
+
+const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** "64G", "512M", "1.5T", "100GiB" or bytes, as commander parses an option. */
+export function parseSize(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("a size such as 64G, 512M or 1T");
+  return Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]);
 }
 
 /** Asks before destructive work; without a terminal to ask on, -y is required. */

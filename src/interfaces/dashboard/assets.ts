@@ -45,6 +45,7 @@ pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6p
 .error-text { color: var(--bad); }
 .actions { display: flex; gap: .4rem; flex-wrap: wrap; }
 .toolbar { display: flex; gap: .6rem; align-items: center; margin: .6rem 0 1rem; flex-wrap: wrap; }
+.toolbar label { margin: 0; } .toolbar input { width: 16rem; }
 #notice:not(:empty) { margin: .6rem 1.2rem 0; padding: .5rem .8rem; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); }
 #notice.error { border-color: var(--bad); color: var(--bad); }
 #notice.ok { border-color: var(--ok); }
@@ -57,6 +58,7 @@ pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6p
 .conflict, .statement { border: 1px solid var(--line); border-radius: 8px; padding: .4rem .8rem .6rem; margin: .6rem 0; }
 .conflict { border-color: var(--bad); }
 ul.changes { list-style: none; padding-left: .4rem; margin: .3rem 0; font-family: ui-monospace, monospace; font-size: 13px; }
+ul.from { list-style: none; padding-left: 1.4rem; margin: .1rem 0 .3rem; color: var(--muted); font-family: system-ui, sans-serif; }
 dialog { border: 1px solid var(--line); border-radius: 10px; padding: 1.2rem 1.4rem; min-width: 24rem; max-width: 40rem; color: var(--fg); background: var(--bg); }
 dialog::backdrop { background: rgb(0 0 0 / .4); }
 dialog h2 { margin-top: 0; }

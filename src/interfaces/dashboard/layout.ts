@@ -6,6 +6,8 @@ export const paths = {
   logout: "/dashboard/logout",
   project: (p: string) => `/dashboard/p/${encodeURIComponent(p)}`,
   tree: (p: string) => `${paths.project(p)}/tree`,
+  audit: (p: string) => `${paths.project(p)}/audit`,
+  auditFragment: (p: string) => `${paths.audit(p)}/fragment`,
   branch: (p: string, b: string) => `${paths.project(p)}/b/${encodeURIComponent(b)}`,
   branchFragment: (p: string, b: string) => `${paths.branch(p, b)}/fragment`,
   merge: (p: string, b: string) => `${paths.branch(p, b)}/merge`,
@@ -42,6 +44,11 @@ export function page(o: PageOptions): SafeHtml {
     (p) =>
       html`<a href="${paths.project(p)}"${p === o.project ? html` aria-current="page"` : ""}>${p}</a>`,
   )}</nav>
+  ${
+    o.project && o.actor !== null
+      ? html`<nav aria-label="Project pages"><a href="${paths.project(o.project)}">Branches</a><a href="${paths.audit(o.project)}">Audit log</a></nav>`
+      : ""
+  }
   ${
     o.actor === null
       ? ""

@@ -8,6 +8,7 @@ import {
   describePolicy,
   describeRow,
 } from "../../merge/render/index.ts";
+import { type DdlRef, statementLine } from "../../platform/ddl-log/links.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { paths } from "./layout.ts";
 
@@ -98,10 +99,19 @@ ${sides(describeObject(c.base), describeObject(c.parent), describeObject(c.branc
 </article>`;
 }
 
-const changeList = (changes: Change[]) =>
+/** "from: ALTER TABLE … at 12:03 by alice", one line per recorded statement behind a change. */
+const fromLines = (refs: readonly DdlRef[] | undefined) =>
+  refs && refs.length > 0
+    ? html`<ul class="from" aria-label="statements that made this change">${refs.map(
+        (d) =>
+          html`<li>from: <code>${statementLine(d.statement)}</code> at <time datetime="${d.at}" title="${d.at}">${d.at.slice(11, 16)}</time> by ${d.actor}${d.applicationName ? ` (${d.applicationName})` : ""}</li>`,
+      )}</ul>`
+    : "";
+
+const changeList = (changes: Change[], history: MergeReport["changeHistory"] = {}) =>
   changes.length === 0
     ? html`<p class="muted">none</p>`
-    : html`<ul class="changes">${changes.map((c) => html`<li>${describeChange(c)}</li>`)}</ul>`;
+    : html`<ul class="changes">${changes.map((c) => html`<li>${describeChange(c)}${fromLines(history[c.id])}</li>`)}</ul>`;
 
 function layerSection(r: MergeReport, l: (typeof LAYERS)[number]): SafeHtml {
   const statements = r.statements.filter((s) => s.layer === l.layer);
@@ -124,7 +134,7 @@ function layerSection(r: MergeReport, l: (typeof LAYERS)[number]): SafeHtml {
   ${
     l.layer === "migration"
       ? ""
-      : html`<h3>Changed on the branch</h3>${changeList(changes)}
+      : html`<h3>Changed on the branch</h3>${changeList(changes, r.changeHistory)}
   <h3>Changed on the parent since T0 (kept as it is)</h3>${changeList(parentSide)}`
   }
   ${statements.length > 0 ? html`<h3>Statements</h3>${statements.map(statementView)}` : ""}

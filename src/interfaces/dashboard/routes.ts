@@ -4,14 +4,17 @@ import { createBranch } from "../../branches/create.ts";
 import { deleteBranch } from "../../branches/delete.ts";
 import { branchPathPrefix } from "../../branches/keys.ts";
 import { listBranchInfos } from "../../branches/list.ts";
+import { requireProject } from "../../branches/lookup.ts";
 import { mergeBranch } from "../../branches/merge.ts";
 import { DEFAULT_PROJECT, listAllProjects } from "../../branches/projects.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { servicesOverview } from "../../branches/services-overview.ts";
+import { readAudit } from "../../control/audit.ts";
 import { BoughError, toBoughError } from "../../core/errors.ts";
 import type { BranchMode } from "../../core/types.ts";
 import { httpStatusOf } from "../../platform/http-status.ts";
 import { SCRIPT, STYLES } from "./assets.ts";
+import { AUDIT_PAGE_LIMIT, auditBody, renderAudit } from "./audit-view.ts";
 import { renderBranch } from "./branch-view.ts";
 import { branchWatcher } from "./events.ts";
 import { html, type SafeHtml } from "./html.ts";
@@ -197,6 +200,26 @@ export function dashboardRoutes(o: DashboardOptions) {
     });
     app.get<{ Params: ProjectParams }>("/dashboard/p/:project/tree", async (req, reply) =>
       sendFragment(reply, renderTree(req.params.project, await treeOf(req, req.params.project))),
+    );
+
+    const auditRows = (project: string, branch: string | undefined) =>
+      readAudit(ctx.db, { project, branch: branch || undefined, limit: AUDIT_PAGE_LIMIT });
+    type AuditReq = { Params: ProjectParams; Querystring: { branch?: string } };
+    app.get<AuditReq>("/dashboard/p/:project/audit", async (req, reply) => {
+      const { project } = req.params;
+      requireProject(ctx, project);
+      const branch = req.query.branch || undefined;
+      await sendPage(req, reply, {
+        title: `${project} audit log`,
+        project,
+        body: auditBody(project, { branch, rows: auditRows(project, branch) }),
+      });
+    });
+    app.get<AuditReq>("/dashboard/p/:project/audit/fragment", async (req, reply) =>
+      sendFragment(
+        reply,
+        renderAudit(req.params.project, auditRows(req.params.project, req.query.branch)),
+      ),
     );
 
     const branchBody = async (req: FastifyRequest, project: string, name: string) => {

@@ -6,13 +6,15 @@ import { createBranch } from "../../branches/create.ts";
 import { deleteBranch } from "../../branches/delete.ts";
 import { diffBranch } from "../../branches/diff.ts";
 import { emailOutbox } from "../../branches/email.ts";
-import { deployFunction } from "../../branches/functions.ts";
+import { deployFunction, listFunctionsOp } from "../../branches/functions.ts";
+import { branchHistory } from "../../branches/history.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
-import { mergeBlockedError, mergeBranch } from "../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/merge.ts";
 import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
+import { scheduleList } from "../../branches/schedules.ts";
 import { toBoughError } from "../../core/errors.ts";
 
 export interface McpOptions {
@@ -95,10 +97,20 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       name: branch,
       from: z.string().optional().describe("parent branch (default main)"),
       mode: z.enum(["full", "schema-only"]).optional(),
+      mask: z
+        .boolean()
+        .optional()
+        .describe("anonymize the copy with the parent's masking rules (and its auth users)"),
     },
     async (c, a) => {
       const target = { project: p(a.project), name: a.name };
-      const r = await createBranch(c, { ...target, from: a.from, mode: a.mode, switchTo: false });
+      const r = await createBranch(c, {
+        ...target,
+        from: a.from,
+        mode: a.mode,
+        mask: a.mask,
+        switchTo: false,
+      });
       return { ...r.branch, ...(await branchKeys(c, target)) };
     },
   );
@@ -173,14 +185,66 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     { readOnlyHint: true },
   );
   tool(
-    "merge_branch",
-    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged.",
-    { project, name: branch, dryRun: z.boolean().optional() },
-    async (c, a) => {
-      const r = await mergeBranch(c, { project: p(a.project), name: a.name, dryRun: a.dryRun });
-      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
-      return r;
+    "branch_history",
+    "The DDL statements run on a branch since its fork (T0), oldest first: who (role, application_name), when, the statement and the objects it touched. Read-only.",
+    {
+      project,
+      name: branch,
+      since: z.string().optional().describe("only since an ISO time or an age (30m, 1h, 7d)"),
     },
+    (c, a) => branchHistory(c, { project: p(a.project), name: a.name, since: a.since }),
+    { readOnlyHint: true },
+  );
+  const takeArgs = {
+    dryRun: z.boolean().optional(),
+    takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
+    takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
+    acceptDataLoss: z.boolean().optional(),
+  };
+  /** The merge engine either way; a blocked run is an error carrying the conflicts. */
+  const mergeTool = async (
+    c: Ctx,
+    a: {
+      project?: string;
+      name: string;
+      dryRun?: boolean;
+      takeBranch?: string[];
+      takeParent?: string[];
+      acceptDataLoss?: boolean;
+      into?: string;
+    },
+    rebase: boolean,
+  ) => {
+    const o = {
+      project: p(a.project),
+      name: a.name,
+      dryRun: a.dryRun,
+      take: { branch: a.takeBranch, parent: a.takeParent },
+      acceptDataLoss: a.acceptDataLoss ?? false,
+    };
+    const r = rebase ? await rebaseBranch(c, o) : await mergeBranch(c, { ...o, into: a.into });
+    if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+    return r;
+  };
+  tool(
+    "merge_branch",
+    "Merge a branch into its parent: three-way, rehearsed on a clone, applied in one transaction. Call with dryRun: true first: it returns the SQL preview, the structured changes and any conflicts, and changes nothing. Without dryRun it merges; a blocked merge is an error carrying the conflicts, and the parent is left unchanged. Settle conflicts with takeBranch/takeParent (conflict ids from the report) only after reading both definitions; a plan that deletes data needs acceptDataLoss.",
+    {
+      project,
+      name: branch,
+      ...takeArgs,
+      into: z
+        .string()
+        .optional()
+        .describe("merge into this branch instead of the parent (a sibling, an ancestor)"),
+    },
+    (c, a) => mergeTool(c, a, false),
+  );
+  tool(
+    "rebase_branch",
+    "Bring the parent's schema and config changes since the last merge onto a branch (its data and own changes are kept), so that its next merge holds only its own work. Call with dryRun: true first; conflicts are as in merge_branch (takeBranch keeps the branch's version).",
+    { project, name: branch, ...takeArgs },
+    (c, a) => mergeTool(c, a, true),
   );
   tool(
     "migrate_apply",
@@ -212,6 +276,24 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
         source: a.source,
         verifyJwt: a.verifyJwt,
       }),
+  );
+  tool(
+    "list_functions",
+    "The edge functions deployed on a branch (name, files, size, whether they need a key).",
+    { project, branch },
+    async (c, a) => ({
+      functions: await listFunctionsOp(c, { project: p(a.project), branch: a.branch }),
+    }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "list_schedules",
+    "The cron jobs of a branch and whether each fires there (a copied job is paused until resumed on the branch).",
+    { project, branch },
+    async (c, a) => ({
+      schedules: await scheduleList(c, { project: p(a.project), branch: a.branch }),
+    }),
+    { readOnlyHint: true },
   );
   tool(
     "read_outbox",

@@ -45,13 +45,15 @@ const collations: CatalogQuery = {
   sid: ([s, n]) => schemaObjectId("collation", s, n),
 };
 
+/** Left out by their function's schema, as in introspect: bough's own (DDL log, REST cache) are bookkeeping. */
 const eventTriggers: CatalogQuery = {
   sql: `SELECT 'event_trigger:' || ${q("e.evtname")} AS key, NULL AS on, ARRAY[e.evtname::text] AS parts,
                e.evtevent::text AS event, e.evttags::text AS tags, e.evtfoid::regprocedure::text AS function,
                e.evtenabled::text AS enabled, pg_get_userbyid(e.evtowner)::text AS owner
           FROM pg_event_trigger e
-         WHERE e.oid >= ${USER_OID} AND ${notExtensionMember("pg_event_trigger", "e.oid")}`,
-  global: true,
+          JOIN pg_proc p ON p.oid = e.evtfoid
+          JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE e.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_event_trigger", "e.oid")}`,
   sid: ([n]) => eventTriggerId(n),
 };
 

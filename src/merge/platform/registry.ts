@@ -10,6 +10,7 @@ export const PLATFORM_LAYERS = [
   "realtime",
   "webhooks",
   "secrets",
+  "masking",
 ] as const;
 export type PlatformLayer = (typeof PLATFORM_LAYERS)[number];
 
@@ -101,6 +102,11 @@ export const PLATFORM_TABLES: Record<string, PlatformTable> = {
     hidden: ["secret", "armed_branch", "headers"],
   },
   "secrets.secrets": { layer: "secrets", noun: "secret", secret: true },
+  "bough.mask_rules": {
+    layer: "masking",
+    noun: "masking rule",
+    added: (r) => (r.rule == null ? [] : [r.rule]),
+  },
 };
 
 /** A jsonb `{path: source}` value as text, or null when it is not one. */

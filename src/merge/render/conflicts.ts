@@ -2,12 +2,17 @@ import { assertNever, type Conflict } from "../diff/changes.ts";
 import { cellValue, describeObject, describePolicy, describeRow } from "./describe.ts";
 
 /** A block of `-- ` lines describing one conflict: what, the three definitions, what to do. */
-export function renderConflict(c: Conflict, n: number, total: number): string[] {
+export function renderConflict(
+  c: Conflict,
+  n: number,
+  total: number,
+  labels: SideLabels = DEFAULT_LABELS,
+): string[] {
   const lines = [`-- conflict ${n} of ${total}: ${c.type} ${c.id}`];
   const sides = (base: string, parent: string, branch: string) => [
     ...definition("T0", base),
-    ...definition("parent now", parent),
-    ...definition("branch now", branch),
+    ...definition(labels.parent, parent),
+    ...definition(labels.branch, branch),
   ];
   switch (c.type) {
     case "both-modified":
@@ -37,7 +42,7 @@ export function renderConflict(c: Conflict, n: number, total: number): string[] 
         lines.push(`--   ${c.cells.length} cell(s) set differently on both sides:`);
         for (const cell of c.cells)
           lines.push(
-            `--     ${cell.column}: T0 ${cellValue(cell.base)}, parent now ${cellValue(cell.parent)}, branch now ${cellValue(cell.branch)}`,
+            `--     ${cell.column}: T0 ${cellValue(cell.base)}, ${labels.parent} ${cellValue(cell.parent)}, ${labels.branch} ${cellValue(cell.branch)}`,
           );
       } else
         lines.push(...sides(describeRow(c.base), describeRow(c.parent), describeRow(c.branch)));
@@ -54,6 +59,17 @@ export function renderConflict(c: Conflict, n: number, total: number): string[] 
   lines.push(`--   what to do: ${c.hint}`);
   return lines;
 }
+
+/** What the diff's two sides are called: a rebase runs the engine the other way round. */
+export interface SideLabels {
+  parent: string;
+  branch: string;
+}
+export const DEFAULT_LABELS: SideLabels = { parent: "parent now", branch: "branch now" };
+export const REBASE_LABELS: SideLabels = {
+  parent: "branch now (being rebased)",
+  branch: "parent now (rebased onto)",
+};
 
 /** `--   label: text` on one line, or the label then each line of the text indented. */
 export function definition(label: string, text: string): string[] {

@@ -1,9 +1,10 @@
 import type { DiffResult } from "../diff/changes.ts";
+import type { Resolution, ResolvedConflict } from "../diff/resolve.ts";
 import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
-import { renderConflict } from "./conflicts.ts";
+import { renderConflict, type SideLabels } from "./conflicts.ts";
 import { rowChangeLines } from "./rows.ts";
 
 const SECTIONS: { layer: Layer; title: string }[] = [
@@ -28,6 +29,11 @@ export function renderPreview(o: {
   fingerprint?: FingerprintCheck;
   /** Secret keys the branch has and the parent lacks; null when neither has a secrets table. */
   secretsMissingOnParent?: string[] | null;
+  /** Conflicts settled by taking a side, and recorded decisions that no longer match their conflict. */
+  resolved?: ResolvedConflict[];
+  staleResolutions?: Resolution[];
+  /** Names of the diff's sides in conflicts (a rebase's "parent" is the branch). */
+  labels?: SideLabels;
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
@@ -44,9 +50,10 @@ export function renderPreview(o: {
   if (conflicts.length > 0) {
     lines.push(`-- ⚠️ MERGE BLOCKED: ${conflicts.length} conflict(s)`, "--");
     conflicts.forEach((c, i) => {
-      lines.push(...renderConflict(c, i + 1, conflicts.length), "--");
+      lines.push(...renderConflict(c, i + 1, conflicts.length, o.labels), "--");
     });
   }
+  lines.push(...resolutionLines(o.resolved ?? [], o.staleResolutions ?? []));
   const count = (layer: Layer) => plan.statements.filter((s) => s.layer === layer).length;
   lines.push(
     `-- bough merge preview: branch "${o.branch}" -> parent "${o.parent}"`,
@@ -77,6 +84,26 @@ export function renderPreview(o: {
   }
   if (o.secretsMissingOnParent) lines.push("", ...secretLines(o.secretsMissingOnParent, o.parent));
   return `${lines.join("\n")}\n`;
+}
+
+/** Each settled conflict and what it runs: the statements themselves are in their sections, hazards and all. */
+function resolutionLines(resolved: ResolvedConflict[], stale: Resolution[]): string[] {
+  if (resolved.length === 0 && stale.length === 0) return [];
+  const out = [`-- [RESOLVED] ${resolved.length} conflict(s) settled by taking a side`];
+  for (const r of resolved) {
+    const how = r.source === "flag" ? "--take" : "recorded with `bough branch resolve`";
+    const runs =
+      r.take === "parent"
+        ? "the parent keeps its version; the branch's change is not applied"
+        : `applies the branch's version: ${r.changes.join(", ") || "nothing left to change"}`;
+    out.push(`--   ${r.type} ${r.id}: took ${r.take} (${how}): ${runs}`);
+  }
+  for (const r of stale)
+    out.push(
+      `--   ⚠️ recorded resolution for ${r.id} (take ${r.take}) no longer matches its conflict: not used; record it again`,
+    );
+  out.push("--");
+  return out;
 }
 
 /** Secrets are never merged: say which keys the parent would lack, by name only. */

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ddlEventTriggersSql } from "../event-triggers.ts";
 
 /**
  * A token that changes with every DDL statement on the branch, so a server knows its
@@ -18,18 +19,7 @@ INSERT INTO bough.rest_schema_version DEFAULT VALUES ON CONFLICT DO NOTHING;
 CREATE OR REPLACE FUNCTION bough.rest_schema_changed() RETURNS event_trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
   AS $f$ BEGIN UPDATE bough.rest_schema_version SET token = gen_random_uuid(); END $f$;
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'bough_rest_schema_ddl') THEN
-    CREATE EVENT TRIGGER bough_rest_schema_ddl ON ddl_command_end
-      EXECUTE FUNCTION bough.rest_schema_changed();
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'bough_rest_schema_drop') THEN
-    CREATE EVENT TRIGGER bough_rest_schema_drop ON sql_drop
-      EXECUTE FUNCTION bough.rest_schema_changed();
-  END IF;
-END
-$$;
+${ddlEventTriggersSql({ end: "bough_rest_schema_ddl", drop: "bough_rest_schema_drop", fn: "bough.rest_schema_changed" })}
 GRANT USAGE ON SCHEMA bough TO anon, authenticated, service_role;
 GRANT SELECT ON bough.rest_schema_version TO anon, authenticated, service_role;
 `;

@@ -45,7 +45,7 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
       async (req, reply) => {
         const ctx = ctxOf(req);
         const { project } = req.params;
-        const { name, parent, mode } = req.body;
+        const { name, parent, mode, mask } = req.body;
         const key = JSON.stringify([project, name]);
         if (creating.has(key)) {
           throw new BoughError(
@@ -62,6 +62,7 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
               name,
               from: parent,
               mode,
+              mask,
               // The CLI's current branch is the local user's, not the API caller's.
               switchTo: false,
             });

@@ -34,7 +34,12 @@ export function managementError(err: unknown): ManagementError {
     case "BAD_JSON":
       return request(400, "INVALID_INPUT", "request body is not valid JSON", "send a JSON body");
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return request(413, "PAYLOAD_TOO_LARGE", "request body is too large", "send at most 1 MiB");
+      return request(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "request body is too large",
+        "send at most 1 MiB (a function deploy: 11 MiB)",
+      );
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return request(415, "UNSUPPORTED_MEDIA_TYPE", e.message ?? "", "send application/json");
   }

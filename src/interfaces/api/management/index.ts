@@ -6,11 +6,16 @@ import { verifyAdminKey } from "../../../control/admin-keys.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { branchRoutes } from "./branches.ts";
 import type { ManagementDeps } from "./context.ts";
+import { emailRoutes } from "./email.ts";
 import { managementError, sendError } from "./errors.ts";
+import { functionRoutes } from "./functions.ts";
+import { historyRoutes } from "./history.ts";
 import { mergeRoutes } from "./merge.ts";
 import { migrationRoutes } from "./migrations.ts";
 import { operations } from "./operations.ts";
 import { projectRoutes } from "./projects.ts";
+import { scheduleRoutes } from "./schedules.ts";
+import { secretRoutes } from "./secrets.ts";
 import { systemRoutes } from "./system.ts";
 
 export const MANAGEMENT_PREFIX = "/v1";
@@ -29,7 +34,8 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
         title: "bough management API",
         version: "1",
         description:
-          "Projects and branches of a bough home: create, diff, merge, reset, delete. " +
+          "Projects and branches of a bough home: create, diff, merge, reset, delete; each " +
+          "branch's functions, schedules, secrets and email. " +
           "Authenticate with `Authorization: Bearer <admin key>` (`bough admin-key create NAME`).",
       },
       components: {
@@ -72,7 +78,12 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
         branchRoutes,
         mergeRoutes,
         migrationRoutes,
+        functionRoutes,
+        scheduleRoutes,
+        secretRoutes,
+        emailRoutes,
         systemRoutes,
+        historyRoutes,
       ]) {
         v1.register(routes(deps));
       }

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
+import type { Ctx } from "../../../branches/context.ts";
 import { diffBranch } from "../../../branches/diff.ts";
-import { mergeBlockedError, mergeBranch } from "../../../branches/merge.ts";
+import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
+import { resolveConflict } from "../../../branches/merge-resolve.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
 
@@ -8,6 +11,36 @@ const tags = ["merge"];
 
 /** `bough branch diff` and `bough branch merge [--dry-run]`. */
 export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncTypebox {
+  /** Both run the one engine: dry runs answer at once, the rest as an operation. */
+  const mergeOrRebase = async (
+    ctx: Ctx,
+    req: { params: { project: string; branch: string }; body: S.MergeBodyT; wait?: boolean },
+    reply: FastifyReply,
+    rebase: boolean,
+  ) => {
+    const b = req.body;
+    const plan = {
+      project: req.params.project,
+      name: req.params.branch,
+      take: b.take,
+      acceptDataLoss: b.acceptDataLoss ?? false,
+    };
+    const go = (dryRun: boolean) =>
+      rebase
+        ? rebaseBranch(ctx, { ...plan, dryRun })
+        : mergeBranch(ctx, { ...plan, into: b.into, dryRun });
+    if (b.dryRun) return go(true);
+    return ops.run(reply, {
+      kind: rebase ? "branch.rebase" : "branch.merge",
+      wait: req.wait,
+      okStatus: 200,
+      work: async () => {
+        const r = await go(false);
+        if (r.blocked) throw mergeBlockedError(r);
+        return r;
+      },
+    });
+  };
   return async (app) => {
     app.get(
       "/projects/:project/branches/:branch/diff",
@@ -39,21 +72,46 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
           response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
         },
       },
-      async (req, reply) => {
-        const ctx = ctxOf(req);
-        const target = { project: req.params.project, name: req.params.branch };
-        if (req.body.dryRun) return mergeBranch(ctx, { ...target, dryRun: true });
-        return ops.run(reply, {
-          kind: "branch.merge",
-          wait: req.query.wait,
-          okStatus: 200,
-          work: async () => {
-            const r = await mergeBranch(ctx, target);
-            if (r.blocked) throw mergeBlockedError(r);
-            return r;
-          },
-        });
+      (req, reply) => mergeOrRebase(ctxOf(req), { ...req, wait: req.query.wait }, reply, false),
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/rebase",
+      {
+        schema: {
+          tags,
+          summary: "Bring the parent's schema and config changes onto the branch",
+          description:
+            "The merge engine the other way round: the parent's changes since the merge base are rehearsed on a clone of the branch and applied to it in one transaction; the branch keeps its data and own changes, and its merge base becomes the parent now. Same body as merge (`into` aside); `take` sides are as the user sees them (branch = this branch).",
+          params: S.BranchParams,
+          querystring: S.WaitQuery,
+          body: S.MergeBody,
+          response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
+        },
       },
+      (req, reply) => mergeOrRebase(ctxOf(req), { ...req, wait: req.query.wait }, reply, true),
+    );
+
+    app.post(
+      "/projects/:project/branches/:branch/resolutions",
+      {
+        schema: {
+          tags,
+          summary: "Record which side wins one conflict of the branch's merge",
+          description:
+            "Used by the branch's next merge (and shown in its preview) while the conflict stays as it is now.",
+          params: S.BranchParams,
+          body: S.ResolveBody,
+          response: { 200: S.ResolveReport, ...S.ERRORS },
+        },
+      },
+      async (req) =>
+        resolveConflict(ctxOf(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          id: req.body.id,
+          take: req.body.take,
+        }),
     );
   };
 }

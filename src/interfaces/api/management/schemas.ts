@@ -3,10 +3,10 @@ import { type Static, type TSchema, Type } from "typebox";
 // Inputs and outputs of the management API (/v1). They validate requests, shape responses
 // and are the OpenAPI document (/openapi.json); the SDK's types are derived from them.
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 // Names are checked by the operations (src/core/names.ts), so a bad one gets INVALID_NAME,
 // the code the CLI gives; the schema only bounds the length.
-const Name = Type.String({ minLength: 1, maxLength: 256 });
+export const Name = Type.String({ minLength: 1, maxLength: 256 });
 
 export const ErrorBody = Type.Object(
   {
@@ -62,6 +62,7 @@ const branchFields = {
   project: Type.String(),
   parent: Nullable(Type.String()),
   mode: BranchMode,
+  masked: Type.Boolean({ description: "user data and auth users anonymized at creation" }),
   state: BranchState,
   running: Type.Boolean(),
   crashed: Type.Boolean(),
@@ -70,7 +71,11 @@ const branchFields = {
   forkedAt: Nullable(Type.String()),
   forkLsn: Nullable(Type.String()),
   lastError: Nullable(Type.String()),
-  connectionString: Type.String(),
+  connectionString: Type.String({
+    description: "through bough up's Postgres proxy while it runs, else the cluster's own port",
+  }),
+  idle: Type.Boolean({ description: "stopped by scale to zero; the next connection starts it" }),
+  suspendAfter: Type.String({ description: "idle timeout: 5m, 30s, never, ..." }),
 };
 
 export const BranchInfo = Type.Object(branchFields);
@@ -111,6 +116,7 @@ export const CreateBranchBody = Type.Object(
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
+    mask: Type.Optional(Type.Boolean({ description: "apply the parent's masking rules" })),
   },
   { additionalProperties: false },
 );
@@ -130,6 +136,7 @@ export const DeletedProject = Type.Object({ deleted: Type.String() });
 // Changes, conflicts and planned statements are the merge engine's own JSON (src/merge):
 // documented as objects, passed through unchanged.
 const EngineObjects = Type.Array(Type.Object({}, { additionalProperties: true }));
+const Side = Type.Union([Type.Literal("branch"), Type.Literal("parent")]);
 
 export const DiffReport = Type.Object({
   branch: Type.String(),
@@ -148,26 +155,142 @@ export const MergeBody = Type.Object(
     dryRun: Type.Optional(
       Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
     ),
+    take: Type.Optional(
+      Type.Object(
+        {
+          branch: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          parent: Type.Optional(Type.Array(Type.String(), { description: "conflict ids" })),
+          all: Type.Optional(Side),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "settle conflicts by taking a side (ids as the report's conflicts have them)",
+        },
+      ),
+    ),
+    acceptDataLoss: Type.Optional(
+      Type.Boolean({
+        description: "required when a statement of the plan deletes data (nobody sees a prompt)",
+      }),
+    ),
+    into: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "merge into this branch instead of the parent (a sibling, an ancestor)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-export const MergeReport = Type.Object({
+export const ResolveBody = Type.Object(
+  { id: Type.String({ minLength: 1, description: "the conflict id" }), take: Side },
+  { additionalProperties: false },
+);
+export const ResolveReport = Type.Object({
   branch: Type.String(),
   parent: Type.String(),
+  id: Type.String(),
+  take: Side,
+  remaining: Type.Array(Type.String()),
+});
+
+/** A DDL log row as the merge review cites it under a change (src/platform/ddl-log/links.ts). */
+export const DdlRef = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Type.String({ description: "the role in effect when it ran" }),
+  applicationName: Type.String(),
+  commandTag: Type.String(),
+  statement: Type.String({ description: "cut at 500 characters" }),
+});
+
+export const MergeReport = Type.Object({
+  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
+  branch: Type.String(),
+  parent: Type.String(),
+  into: Type.String({ description: "the branch the statements ran on" }),
   dryRun: Type.Boolean(),
   blocked: Type.Boolean(),
   merged: Type.Boolean(),
   migrations: Type.Array(Type.String()),
   changes: EngineObjects,
   conflicts: EngineObjects,
+  resolved: EngineObjects,
+  staleResolutions: EngineObjects,
   parentChanges: EngineObjects,
   unmergeable: EngineObjects,
+  platformChanges: EngineObjects,
+  secretsMissingOnParent: Type.Array(Type.String()),
   blockedReason: Nullable(Type.String()),
   fingerprintSkipped: Nullable(Type.String()),
   statements: EngineObjects,
   preview: Type.String({ description: "the reviewable SQL preview" }),
+  changeHistory: Type.Record(Type.String(), Type.Array(DdlRef), {
+    description: "change id → the branch's recorded DDL statements that touched its object",
+  }),
 });
+
+export const SinceQuery = Type.Object({
+  since: Type.Optional(
+    Type.String({ maxLength: 64, description: "an ISO time or an age (30m, 1h, 7d)" }),
+  ),
+});
+
+export const DdlEntry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  sessionUser: Type.String(),
+  currentUser: Type.String({ description: "the role in effect (after SET ROLE)" }),
+  applicationName: Type.String({
+    description: "e.g. `bough merge feature-x` for a merge's statements",
+  }),
+  commandTag: Type.String(),
+  statement: Type.String(),
+  objects: Type.Array(
+    Type.Object({
+      action: Type.String({ description: "the command that touched it, or `dropped`" }),
+      type: Type.String(),
+      schema: Nullable(Type.String()),
+      identity: Nullable(Type.String()),
+      target: Nullable(Type.Array(Type.String())),
+    }),
+  ),
+});
+
+export const BranchHistory = Type.Object({
+  project: Type.String(),
+  branch: Type.String(),
+  forkedAt: Nullable(Type.String({ description: "T0; null for a root branch" })),
+  entries: Type.Array(DdlEntry),
+});
+
+export const AuditQuery = Type.Object({
+  project: Type.Optional(Name),
+  branch: Type.Optional(Name),
+  since: SinceQuery.properties.since,
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1000, description: "the newest N lines (default 100)" }),
+  ),
+});
+
+export const AuditEntry = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  actor: Nullable(
+    Type.Object({ kind: Type.String(), name: Type.String(), client: Nullable(Type.String()) }),
+  ),
+  action: Type.String(),
+  project: Nullable(Type.String()),
+  branch: Nullable(Type.String()),
+  args: Type.Record(Type.String(), Type.Unknown(), {
+    description: "the call's options, secrets left out",
+  }),
+  result: Type.String({ description: "ok, or the error code" }),
+  durationMs: Nullable(Type.Integer()),
+});
+export const AuditEntries = Type.Array(AuditEntry);
 
 export const MigrationItem = Type.Object({ name: Type.String(), checksum: Type.String() });
 export const Migrations = Type.Array(MigrationItem);
@@ -189,6 +312,23 @@ export const Status = Type.Object({
   home: Type.String(),
   cloneDriver: Type.Union([Type.Literal("reflink"), Type.Literal("copy")]),
   cloneDriverReason: Type.String(),
+  store: Nullable(
+    Type.Object(
+      {
+        image: Type.String(),
+        mountpoint: Type.String(),
+        mounted: Type.Boolean(),
+        loopDevice: Nullable(Type.String()),
+        sizeBytes: Type.Integer(),
+        allocatedBytes: Type.Integer(),
+        usedBytes: Nullable(Type.Integer()),
+      },
+      {
+        description:
+          "the sparse XFS image (reflink) the branches live in, on filesystems without reflink",
+      },
+    ),
+  ),
   postgresVersion: Type.String(),
   postgresBinDir: Type.String(),
   runAsUser: Nullable(Type.String()),
@@ -229,7 +369,13 @@ export type CreateBranchBodyT = Static<typeof CreateBranchBody>;
 export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;
+export type MergeBodyT = Static<typeof MergeBody>;
+export type ResolveBodyT = Static<typeof ResolveBody>;
+export type ResolveReportT = Static<typeof ResolveReport>;
 export type MigrationItemT = Static<typeof MigrationItem>;
 export type AppliedMigrationT = Static<typeof AppliedMigration>;
 export type StatusT = Static<typeof Status>;
+export type BranchHistoryT = Static<typeof BranchHistory>;
+export type AuditEntryT = Static<typeof AuditEntry>;
+export type AuditQueryT = Static<typeof AuditQuery>;
 export type OperationInfoT = Static<typeof OperationInfo>;

@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { createBranch } from "../../../branches/create.ts";
 import { deleteBranch } from "../../../branches/delete.ts";
 import type { BranchInfo } from "../../../branches/info.ts";
@@ -6,13 +6,30 @@ import { type BranchKeysResult, branchKeys } from "../../../branches/keys.ts";
 import { getBranch, listBranchInfos, showBranch } from "../../../branches/list.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
+import { setSuspendAfter } from "../../../branches/suspend-after.ts";
 import { switchBranch } from "../../../branches/switch.ts";
+import { parseDuration } from "../../../core/duration.ts";
+import { BoughError } from "../../../core/errors.ts";
 import type { BranchMode } from "../../../core/types.ts";
 import { formatBytes } from "../output.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
+import { registerHistory } from "./history.ts";
 import { registerMerge } from "./merge.ts";
 
-const runningLabel = (b: BranchInfo) => (b.crashed ? "crashed" : b.running ? "yes" : "no");
+const modeLabel = (b: BranchInfo) => (b.masked ? `${b.mode}, masked` : b.mode);
+const runningLabel = (b: BranchInfo) =>
+  b.crashed ? "crashed" : b.running ? "yes" : b.idle ? "idle" : "no";
+
+const SUSPEND_AFTER_HELP =
+  "stop it after this long without connections (30s, 5m, 2h, never; default 5m, never for main)";
+
+function durationArg(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 function printKeys(s: Session, k: BranchKeysResult) {
   s.out.line(`api:      ${k.apiUrl}`);
@@ -23,9 +40,9 @@ function printKeys(s: Session, k: BranchKeysResult) {
 function printBranch(s: Session, b: BranchInfo) {
   s.out.line(`name:     ${b.name}`);
   s.out.line(`parent:   ${b.parent ?? "-"}`);
-  s.out.line(`mode:     ${b.mode}`);
+  s.out.line(`mode:     ${modeLabel(b)}`);
   s.out.line(`state:    ${b.state}`);
-  s.out.line(`running:  ${runningLabel(b)}`);
+  s.out.line(`running:  ${runningLabel(b)} (stops after ${b.suspendAfter} idle)`);
   s.out.line(`url:      ${b.connectionString}`);
 }
 
@@ -42,15 +59,29 @@ export function registerBranch(program: Command): void {
       new Option("--mode <mode>", "what to copy").choices(["full", "schema-only"]).default("full"),
     )
     .option("--no-switch", "do not make it the current branch")
+    .option("--mask", "anonymize the copy with the parent's `bough mask` rules and its auth users")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
     .action(
       withSession(
-        async (s, name: string, o: { from: string; mode: BranchMode; switch: boolean }) => {
+        async (
+          s,
+          name: string,
+          o: {
+            from: string;
+            mode: BranchMode;
+            switch: boolean;
+            mask?: boolean;
+            suspendAfter?: number;
+          },
+        ) => {
           const r = await createBranch(s.ctx, {
             project: s.opts.project,
             name,
             from: o.from,
             mode: o.mode,
             switchTo: o.switch,
+            mask: o.mask,
+            suspendAfterMs: o.suspendAfter,
           });
           s.out.result(
             { ...r.branch, elapsedMs: Math.round(r.elapsedMs), cloneDriver: r.cloneDriver },
@@ -79,7 +110,7 @@ export function registerBranch(program: Command): void {
             items.map((b) => [
               b.name,
               b.parent ?? "-",
-              b.mode,
+              modeLabel(b),
               b.state,
               runningLabel(b),
               b.createdAt.replace("T", " ").slice(0, 19),
@@ -184,6 +215,28 @@ export function registerBranch(program: Command): void {
     );
 
   branch
+    .command("set <name>")
+    .description("change a branch's settings")
+    .option("--suspend-after <duration>", SUSPEND_AFTER_HELP, durationArg)
+    .action(
+      withSession(async (s, name: string, o: { suspendAfter?: number }) => {
+        if (o.suspendAfter === undefined) {
+          throw new BoughError(
+            "INVALID_INPUT",
+            "nothing to set",
+            "pass --suspend-after DURATION|never",
+          );
+        }
+        const b = await setSuspendAfter(s.ctx, {
+          project: s.opts.project,
+          name,
+          suspendAfterMs: o.suspendAfter,
+        });
+        s.out.result(b, () => s.out.line(`${b.name}: stops after ${b.suspendAfter} idle`));
+      }),
+    );
+
+  branch
     .command("reset [name]")
     .description("throw the branch's work away: back to exactly its T0 state")
     .action(
@@ -213,4 +266,5 @@ export function registerBranch(program: Command): void {
     );
 
   registerMerge(branch);
+  registerHistory(branch);
 }

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { createActivity } from "../../../branches/activity.ts";
 import { startMailWorker } from "../../../branches/email.ts";
 import { repairInterrupted } from "../../../branches/exclusive.ts";
 import { apiPort, branchPathPrefix, setApiPort } from "../../../branches/keys.ts";
@@ -8,13 +9,16 @@ import { ensureDefaultProject } from "../../../branches/projects.ts";
 import { startProject, stopBranches } from "../../../branches/start-stop.ts";
 import { status } from "../../../branches/status.ts";
 import { storageGc } from "../../../branches/storage-gc.ts";
+import { startIdleSuspender } from "../../../branches/suspend.ts";
 import { issueInitialAdminKey, verifyAdminKey } from "../../../control/admin-keys.ts";
 import { findProject } from "../../../control/projects.ts";
 import { clearServer, recordServer } from "../../../control/server.ts";
 import { BoughError } from "../../../core/errors.ts";
 import { buildApp } from "../../api/app.ts";
 import { loggedRequest } from "../../api/request-id.ts";
-import { type Session, withSession } from "../session.ts";
+import { listenProxy } from "../../proxy/server.ts";
+import { noStoreOption, type Session, storeSizeOption, withSession } from "../session.ts";
+import { storeLine } from "./store.ts";
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -27,18 +31,29 @@ export function registerSystem(program: Command): void {
   program
     .command("init")
     .description("create the data directory and the default project (idempotent)")
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
     .action(
       withSession(async (s) => {
         const { project, created } = await ensureDefaultProject(s.ctx);
         const adminKey = issueInitialAdminKey(s.ctx.db);
+        const { driver, storeHint } = s.ctx;
         s.out.result(
-          { home: s.ctx.paths.home, project: project.name, created, ...(adminKey && { adminKey }) },
+          {
+            home: s.ctx.paths.home,
+            project: project.name,
+            created,
+            cloneDriver: driver.name,
+            storeHint,
+            ...(adminKey && { adminKey }),
+          },
           () => {
             s.out.line(
               created
                 ? `initialised ${s.ctx.paths.home} with project ${project.name} (branch main)`
                 : `already initialised: ${s.ctx.paths.home}`,
             );
+            if (storeHint) s.out.line(storeHint);
             if (adminKey) printAdminKey(s, adminKey);
           },
         );
@@ -54,10 +69,12 @@ export function registerSystem(program: Command): void {
         s.out.result(r, () => {
           s.out.line(`home:         ${r.home}`);
           s.out.line(`clone driver: ${r.cloneDriver} (${r.cloneDriverReason})`);
+          s.out.line(`store:        ${storeLine(r.store)}`);
           s.out.line(`postgres:     ${r.postgresVersion} (${r.postgresBinDir})`);
           if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
           s.out.line(`projects:     ${r.projects}`);
           s.out.line(`server:       ${r.serverUrl ?? "not running (start it with `bough up`)"}`);
+          if (r.proxyPort !== null) s.out.line(`proxy:        127.0.0.1:${r.proxyPort} (Postgres)`);
           const rows = r.clusters.map((c) => [
             c.project,
             c.branch,
@@ -74,6 +91,8 @@ export function registerSystem(program: Command): void {
     .description(
       "initialise if needed, start the project's main branch and the HTTP API, stay in the foreground",
     )
+    .addOption(storeSizeOption())
+    .addOption(noStoreOption())
     .option("--port <n>", "HTTP API port (default: the last one used, else 8420)", parsePort)
     .option(
       "--db-schemas <list>",
@@ -84,11 +103,21 @@ export function registerSystem(program: Command): void {
       "--log",
       "log every request as JSON on stderr, with its request id (default: errors only)",
     )
+    .option(
+      "--proxy-port <n>",
+      "Postgres proxy port, every branch on it (default: the last one used, else 5432, else 6543, else any free port)",
+      parsePort,
+    )
     .action(
-      withSession(async (s, o: { port?: number; dbSchemas?: string[]; log?: boolean }) => {
+      withSession(async (s, o: UpOptions) => {
         const project = s.opts.project;
         // What this command starts (main of a project it creates included) it stops on Ctrl-C.
         const started: string[] = [];
+        const onStarted = (p: string, b: string) => {
+          if (p === project && !started.includes(b)) started.push(b);
+        };
+        // Proxy connections and API requests both keep a branch from scale to zero.
+        const activity = createActivity();
         // Built first: its options (--db-schemas) are checked before anything starts.
         const app = buildApp(s.ctx, {
           // JSON lines (pino) on stderr, off stdout's output: quiet unless something fails.
@@ -100,9 +129,8 @@ export function registerSystem(program: Command): void {
           restSchemas: o.dbSchemas,
           schedules: true,
           dashboard: { project, authorize: async (key) => verifyAdminKey(s.ctx.db, key) },
-          onStarted: (p, b) => {
-            if (p === project && !started.includes(b)) started.push(b);
-          },
+          onStarted,
+          activity,
         });
         if (!findProject(s.ctx, project)) {
           if (project !== "default") {
@@ -126,19 +154,45 @@ export function registerSystem(program: Command): void {
             "pick another port with `bough up --port N`",
           );
         });
+        const proxy = await listenProxy(s.ctx, {
+          port: o.proxyPort,
+          project,
+          activity,
+          onStarted,
+        }).catch(async (err) => {
+          await app.close();
+          throw err;
+        });
+        const suspender = startIdleSuspender(s.ctx, activity);
         const serverUrl = `http://127.0.0.1:${port}`;
-        recordServer(s.ctx.db, serverUrl);
+        recordServer(s.ctx.db, serverUrl, { port: proxy.port, project });
         const apiUrl = `${serverUrl}${branchPathPrefix(project, "main")}`;
         const adminKey = issueInitialAdminKey(s.ctx.db);
         const branches = await listBranchInfos(s.ctx, { project });
         const info = await status(s.ctx);
-        const result = { project, cloneDriver: info.cloneDriver, apiUrl, serverUrl, branches };
+        const { storeHint } = s.ctx;
+        const { cloneDriver, store } = info;
+        const result = {
+          project,
+          cloneDriver,
+          store,
+          storeHint,
+          apiUrl,
+          serverUrl,
+          proxyPort: proxy.port,
+          branches,
+        };
         s.out.result({ ...result, ...(adminKey && { adminKey }) }, () => {
           s.out.line(`bough is up — project ${project}, Postgres ${info.postgresVersion}`);
           s.out.line(`clone driver: ${info.cloneDriver} (${info.cloneDriverReason})`);
+          if (store) s.out.line(`store: ${storeLine(store)}`);
+          if (storeHint) s.out.line(storeHint);
           for (const b of branches.filter((x) => x.running)) {
             s.out.line(`  ${b.name.padEnd(12)} ${b.connectionString}`);
           }
+          s.out.line(
+            `postgres: 127.0.0.1:${proxy.port}, every branch (user ROLE.BRANCH; idle branches stop, and start on connect)`,
+          );
           s.out.line(`api: ${apiUrl}`);
           s.out.line(`dashboard: ${serverUrl}/ (sign in with an admin key)`);
           s.out.line(`management API: ${serverUrl}/v1 (docs: ${serverUrl}/docs)`);
@@ -160,6 +214,8 @@ export function registerSystem(program: Command): void {
         clearInterval(gc);
         stopMail();
         s.out.progress("stopping");
+        await suspender.stop();
+        await proxy.close();
         await app.close();
         const { leftRunning } = await stopBranches(s.ctx, { project, names: started });
         if (s.opts.json) return;
@@ -202,6 +258,13 @@ export function registerSystem(program: Command): void {
         }
       }),
     );
+}
+
+interface UpOptions {
+  port?: number;
+  dbSchemas?: string[];
+  log?: boolean;
+  proxyPort?: number;
 }
 
 function printAdminKey(s: Session, k: { name: string; key: string }): void {
