@@ -8,6 +8,7 @@ import { renderConflict } from "../render/conflicts.ts";
 import { rowChangeLines } from "../render/rows.ts";
 import type { Row } from "./changes.ts";
 import { diff3 } from "./diff3.ts";
+import { resolveConflicts } from "./resolve.ts";
 
 const T = "public.plans";
 const policy: TablePolicy = { table: T, policy: "merge-rows", key: ["id"], excluded: [] };
@@ -174,4 +175,30 @@ test("merge-rows is refused without a primary key, over the row limit, or withou
     data[0].sql,
     /^DO \$\$ BEGIN[\s\S]*'merge-rows'\)\);\n {2}END IF;\nEND \$\$;\nINSERT INTO bough\.table_policies/u,
   );
+});
+
+test("--take on a cell conflict: branch takes the branch's whole row, parent keeps the parent's", () => {
+  const parent = [row("1", "Free", "0"), row("2", "Pro+", "11"), row("3", "Team", "30")];
+  const branch = [row("1", "Free", "0"), row("2", "Pro", "15"), row("3", "Team", "30")];
+  const [b, p, r] = [plans(base), plans(parent), plans(branch)];
+  const d = diff3(b, p, r);
+  const id = 'row:public.plans:["2"]';
+  const taken = resolveConflicts(d, [{ id, take: "branch", source: "flag" }], {
+    parent: p,
+    branch: r,
+  });
+  assert.deepEqual(taken.diff.conflicts, []);
+  const c = taken.diff.changes.find((x) => x.id === id);
+  assert.ok(c?.type === "row-upsert");
+  assert.deepEqual([c.before, c.after], [row("2", "Pro+", "11"), row("2", "Pro", "15")]);
+  const sql = plan(taken.diff, { base: b, parent: p, branch: r, migrations: [] }).statements;
+  assert.match(
+    sql[0].sql,
+    /DO UPDATE SET "name" = EXCLUDED\."name", "price" = EXCLUDED\."price";$/u,
+  );
+  const kept = resolveConflicts(d, [{ id, take: "parent", source: "flag" }], {
+    parent: p,
+    branch: r,
+  });
+  assert.deepEqual([kept.diff.conflicts, kept.diff.changes], [[], []]);
 });
