@@ -101,7 +101,8 @@ describe("merge-rows: reference tables merged row by row, cell by cell, on real 
       "1 Gratis 0, 2 Professional 10, 3 Team 30",
       "dry run changes nothing",
     );
-    const merged = await cli(["-y", "branch", "merge", "b1"]);
+    // A row delete is data loss: under -y (no preview seen) it must be accepted explicitly.
+    const merged = await cli(["-y", "branch", "merge", "b1", "--accept-data-loss"]);
     assert.equal(merged.code, 0, merged.stderr);
     assert.equal(await plansOf(main), "1 Gratis 0, 2 Professional 15, 4 Scale 99");
     const countries = await rows<{ code: string }>(
