@@ -63,7 +63,11 @@ export async function rehearse(
       });
       return { snapshot: await introspect(c), fingerprint: await readFingerprint(c) };
     });
-    const expected = expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes);
+    const expected = expectedAfterMerge(
+      prepared.parentSnapshot,
+      prepared.diff.changes,
+      prepared.branchSnapshot,
+    );
     const differing = differingIds(rehearsed.snapshot, expected);
     if (differing.length > 0) {
       throw new BoughError(

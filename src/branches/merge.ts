@@ -271,7 +271,7 @@ async function applyRound(
     const landing: LandingRecord = {
       parentId: target.id,
       postMergeHash: snapshotHash(
-        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes),
+        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes, prepared.branchSnapshot),
       ),
       mergeBase: JSON.stringify(prepared.branchSnapshot),
       baseFingerprint: baseFingerprintOf(prepared),

@@ -19,7 +19,7 @@ async function registered(client: pg.ClientBase, sql: string, table: string): Pr
 }
 
 /**
- * Config tables that keep their rows: upsert policy in bough.table_policies, with their
+ * Config and reference tables that keep their rows: upsert or merge-rows policy in bough.table_policies, with their
  * partitions (a partition's rows are its table's), minus registered user-data tables.
  */
 export async function keptTables(
@@ -34,7 +34,7 @@ export async function keptTables(
   const upsert = await registered(
     client,
     `SELECT to_regclass(table_name)::oid AS oid FROM bough.table_policies
-      WHERE policy = 'upsert' AND to_regclass(table_name) IS NOT NULL`,
+      WHERE policy IN ('upsert', 'merge-rows') AND to_regclass(table_name) IS NOT NULL`,
     "bough.table_policies",
   );
   const { rows } = await client.query<{ oid: number }>(

@@ -3,16 +3,23 @@ import { assertNever, type Change } from "./diff/changes.ts";
 
 /**
  * What the parent must look like after a merge: the parent now with the branch's
- * changes laid on top. A rehearsal whose result differs from this did not converge.
+ * changes laid on top (`branch`: the branch now, for the shape of row tables new to the parent). A rehearsal whose result differs from this did not converge.
  */
-export function expectedAfterMerge(parent: Snapshot, changes: Change[]): Snapshot {
+export function expectedAfterMerge(
+  parent: Snapshot,
+  changes: Change[],
+  branch?: Snapshot,
+): Snapshot {
   const objects = { ...parent.objects };
   const policies = { ...parent.policies };
   const data: Record<string, DataTable> = {};
   for (const [table, t] of Object.entries(parent.data)) data[table] = { ...t, rows: { ...t.rows } };
-  // A policy whose key or excluded columns change re-keys the parent's rows first.
+  // A policy whose key or excluded columns change re-keys the parent's rows first; one that
+  // arrives with its table (new on the branch) starts from the branch's shape, no rows yet.
   for (const c of changes) {
-    if (c.type === "policy-set" && data[c.table]) data[c.table] = rekey(data[c.table], c.after);
+    if (c.type !== "policy-set") continue;
+    if (data[c.table]) data[c.table] = rekey(data[c.table], c.after);
+    else if (branch?.data[c.table]) data[c.table] = { ...branch.data[c.table], rows: {} };
   }
   for (const c of changes) {
     switch (c.type) {

@@ -14,6 +14,7 @@ import { registerSecrets } from "./commands/secrets.ts";
 import { registerStorage } from "./commands/storage.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerSystem } from "./commands/system.ts";
+import { registerTablePolicy } from "./commands/table-policy.ts";
 import { createOutput, EXIT, exitCodeFor, ReportedError } from "./output.ts";
 
 function buildProgram(): Command {
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   registerAdminKey(program);
   registerAudit(program);
   registerMcp(program);
+  registerTablePolicy(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

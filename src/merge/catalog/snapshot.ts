@@ -312,14 +312,18 @@ export type ObjectKind = DbObject["kind"];
 export interface TablePolicy {
   /** The table_name as written in bough.table_policies ("S.T", names unquoted). */
   table: string;
-  policy: "ignore" | "upsert";
-  /** Key columns for upsert, in order. */
+  /** upsert: config rows by key; merge-rows: rows by primary key, merged cell by cell; ignore: never merged. */
+  policy: "ignore" | "upsert" | "merge-rows";
+  /** Key columns for upsert, in order (merge-rows: empty or the primary key). */
   key: string[];
   /** Columns never merged nor shown (secret values). */
   excluded: string[];
 }
 
-/** Rows of one table whose policy is upsert, keyed by JSON.stringify(key values). */
+/** Rows a merge-rows table may have: every side's rows are held in memory and stored with T0. */
+export const MERGE_ROWS_LIMIT = 50_000;
+
+/** Rows of one table whose policy is upsert or merge-rows, keyed by JSON.stringify(key values). */
 export interface DataTable {
   table: string;
   key: string[];
@@ -328,6 +332,8 @@ export interface DataTable {
   columns: string[];
   /** key JSON → column → value as text (null stays null), excluded columns absent. */
   rows: Record<string, Record<string, string | null>>;
+  /** Why the rows were not read (merge-rows without a primary key, over the row limit): merging it is refused. */
+  refused?: string;
 }
 
 export interface Snapshot {
@@ -338,6 +344,6 @@ export interface Snapshot {
   objects: Record<string, DbObject>;
   /** "S.T" → policy, for every table listed in bough.table_policies. */
   policies: Record<string, TablePolicy>;
-  /** "S.T" → rows, for tables whose policy is upsert. */
+  /** "S.T" → rows, for tables whose policy is upsert or merge-rows. */
   data: Record<string, DataTable>;
 }

@@ -113,14 +113,25 @@ export interface DependencyConflict {
   hint: string;
 }
 
+/** One cell of a row both sides set to different values since T0 (null: SQL NULL or absent). */
+export interface CellConflict {
+  column: string;
+  base: string | null;
+  parent: string | null;
+  branch: string | null;
+}
+
 export interface RowConflict {
   type: "row-conflict";
   id: string;
   table: string;
   key: string;
+  /** The whole rows on each side (null: absent), also for a per-cell conflict. */
   base: Row | null;
   parent: Row | null;
   branch: Row | null;
+  /** merge-rows tables: the cells in conflict (others merge); absent when a whole row conflicts. */
+  cells?: CellConflict[];
   hint: string;
 }
 

@@ -10,6 +10,7 @@ import {
   tablePolicyId,
 } from "./changes.ts";
 import { POLICY_HINT, ROW_HINT } from "./hints.ts";
+import { mergeRow, refuseMergeRows } from "./merge-rows.ts";
 
 export interface DataDiff {
   branch: DataChange[];
@@ -65,10 +66,12 @@ function policyChange(
 }
 
 /**
- * Config rows of upsert-policy tables, compared three ways by key. Rows are only known
- * where the table's policy is upsert: a table without rows on the branch changes
+ * Rows of upsert- and merge-rows-policy tables, compared three ways by key. Rows are only
+ * known where the table has such a policy: a table without rows on the branch changes
  * nothing; without rows on the parent, the parent counts as unchanged since T0; without
- * rows at T0, T0 counts as empty. Excluded columns (secrets) are stripped on every side.
+ * rows at T0, T0 counts as empty (merge-rows refuses that when the table existed at T0).
+ * Excluded columns (secrets) are stripped on every side. A row both sides changed is a
+ * conflict, except in merge-rows tables where only the cells both sides changed are.
  */
 export function diffRows(base: Snapshot, parent: Snapshot, branch: Snapshot): DataDiff {
   const out: DataDiff = { branch: [], parent: [], conflicts: [] };
@@ -83,10 +86,12 @@ export function diffRows(base: Snapshot, parent: Snapshot, branch: Snapshot): Da
     const rows = rowsOf(r, excluded, keyColumns);
     if (!rows) {
       // Unknown on the branch: only the parent's changes can be told.
-      if (p) diffTable({ table, keyColumns, b, p, r: b, out });
+      if (p) diffTable({ table, keyColumns, b, p, r: b, out, cells: false });
       continue;
     }
-    diffTable({ table, keyColumns, b, p: p ?? b, r: rows, out });
+    const cells = branch.policies[table]?.policy === "merge-rows";
+    if (cells) refuseMergeRows(table, { T0: base, parent, branch });
+    diffTable({ table, keyColumns, b, p: p ?? b, r: rows, out, cells });
   }
   return out;
 }
@@ -100,6 +105,8 @@ function diffTable(o: {
   p: Rows;
   r: Rows;
   out: DataDiff;
+  /** merge-rows: a row both sides changed merges cell by cell. */
+  cells: boolean;
 }) {
   const { table, keyColumns, b, p, r, out } = o;
   const keys = new Set([...Object.keys(b), ...Object.keys(p), ...Object.keys(r)]);
@@ -112,6 +119,13 @@ function diffTable(o: {
         out.parent.push(rowChange({ id, table, key, keyColumns, before: b[key], after: p[key] }));
     } else if (!parentChanged) {
       out.branch.push(rowChange({ id, table, key, keyColumns, before: p[key], after: r[key] }));
+    } else if (o.cells && !same(p[key], r[key])) {
+      const m = mergeRow({ id, table, key, b: b[key], p: p[key], r: r[key] });
+      if ("conflict" in m) out.conflicts.push(m.conflict);
+      else {
+        out.parent.push(rowChange({ id, table, key, keyColumns, before: b[key], after: p[key] }));
+        out.branch.push(rowChange({ id, table, key, keyColumns, before: p[key], after: m.merged }));
+      }
     } else if (!same(p[key], r[key])) {
       out.conflicts.push({
         type: "row-conflict",

@@ -37,4 +37,8 @@ export function dependencyHint(o: {
 
 export const ROW_HINT = `both sides changed this config row differently: make the branch's row match the parent's (or re-apply your edit on top of it), ${AGAIN}`;
 
+export const ROW_CELLS_HINT = `both sides set these cells of the row to different values (its other cells merge): set them on the branch as the parent has them (or re-apply your edit on top), ${AGAIN}`;
+
+export const ROW_DELETE_HINT = `one side deleted this row and the other changed it: delete it on the branch too, or restore it there as the parent has it, ${AGAIN}`;
+
 export const POLICY_HINT = `both sides changed this table's merge policy differently: make bough.table_policies on the branch match the parent's, ${AGAIN}`;

@@ -1,3 +1,4 @@
+import { WIDEN_POLICY_CHECK_SQL } from "../bookkeeping.ts";
 import { qualified } from "../catalog/ids.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import { byString, type Change, type DataChange } from "../diff/changes.ts";
@@ -20,7 +21,12 @@ export function dataStatements(
   );
   const out: Statement[] = [];
   for (const c of data) {
-    if (c.type === "policy-set") out.push(statement(c, setPolicySql(c.after), []));
+    // A parent made by an older bough has a CHECK that does not know merge-rows yet.
+    const widen = c.type === "policy-set" && c.after.policy === "merge-rows";
+    if (c.type === "policy-set")
+      out.push(
+        statement(c, `${widen ? `${WIDEN_POLICY_CHECK_SQL}\n` : ""}${setPolicySql(c.after)}`, []),
+      );
     if (c.type === "policy-delete") out.push(statement(c, deletePolicySql(c.table), []));
   }
   const { order, referenced } = fkOrder(
@@ -35,8 +41,11 @@ export function dataStatements(
     data.filter((c) => c.table === table && c.type === type).sort((a, b) => byString(a.id, b.id));
   const upserts = (table: string) => {
     const shape = writable(table, snaps);
+    // merge-rows: an existing row gets only the cells that change, so the parent's own stay.
+    const cells = snaps.branch.policies[table]?.policy === "merge-rows";
     for (const c of rows(table, "row-upsert")) {
       if (c.type !== "row-upsert") continue;
+      const { before, after } = c;
       const sql = upsertRowSql({
         table: tableNameRef(table, [snaps.branch, snaps.parent]),
         keyColumns: c.keyColumns,
@@ -46,6 +55,10 @@ export function dataStatements(
         row: c.after,
         overriding: shape.overriding,
         fixed: shape.fixed,
+        update:
+          cells && before
+            ? Object.keys(after).filter((col) => after[col] !== before[col])
+            : undefined,
       });
       out.push(statement(c, sql, c.before ? ["overwrites-data"] : []));
     }

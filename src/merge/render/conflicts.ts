@@ -1,5 +1,5 @@
 import { assertNever, type Conflict } from "../diff/changes.ts";
-import { describeObject, describePolicy, describeRow } from "./describe.ts";
+import { cellValue, describeObject, describePolicy, describeRow } from "./describe.ts";
 
 /** A block of `-- ` lines describing one conflict: what, the three definitions, what to do. */
 export function renderConflict(
@@ -41,7 +41,15 @@ export function renderConflict(
     }
     case "row-conflict":
       lines.push(`--   table ${c.table}, key ${c.key}`);
-      lines.push(...sides(describeRow(c.base), describeRow(c.parent), describeRow(c.branch)));
+      if (c.cells) {
+        // merge-rows: only these cells conflict; the row's other cells merge.
+        lines.push(`--   ${c.cells.length} cell(s) set differently on both sides:`);
+        for (const cell of c.cells)
+          lines.push(
+            `--     ${cell.column}: T0 ${cellValue(cell.base)}, ${labels.parent} ${cellValue(cell.parent)}, ${labels.branch} ${cellValue(cell.branch)}`,
+          );
+      } else
+        lines.push(...sides(describeRow(c.base), describeRow(c.parent), describeRow(c.branch)));
       break;
     case "policy-conflict":
       lines.push(`--   merge policy of ${c.table}`);

@@ -44,6 +44,12 @@ export function describeRow(r: Row | null): string {
     .join("\n");
 }
 
+/** One value as SQL reads it, long ones cut (a preview line, not the statement). */
+export function cellValue(v: string | null, max = 80): string {
+  if (v === null) return "NULL";
+  return v.length > max ? `${lit(v.slice(0, max))}… (${v.length} chars)` : lit(v);
+}
+
 export function describePolicy(p: TablePolicy | null): string {
   if (!p) return "(absent)";
   const parts = [`policy ${p.policy}`];

@@ -5,6 +5,7 @@ import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
 import { renderConflict, type SideLabels } from "./conflicts.ts";
+import { rowChangeLines } from "./rows.ts";
 
 const SECTIONS: { layer: Layer; title: string }[] = [
   { layer: "migration", title: "MIGRATION" },
@@ -73,6 +74,8 @@ export function renderPreview(o: {
       const platform = platformChanges(diff.changes);
       if (platform.length > 0)
         lines.push("-- platform config, by layer:", ...platform.map((c) => `--   ${c.text}`), "");
+      const rows = rowChangeLines(diff.changes);
+      if (rows.length > 0) lines.push(...rows, "");
     }
     statements.forEach((s, i) => {
       if (i > 0) lines.push("");

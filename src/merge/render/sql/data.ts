@@ -18,10 +18,15 @@ export function upsertRowSql(o: {
   overriding: boolean;
   /** GENERATED ALWAYS identity columns: inserted with OVERRIDING, never updated (Postgres refuses). */
   fixed?: string[];
+  /** Columns an existing row gets (merge-rows: the cells that change); default all but key and fixed. */
+  update?: string[];
 }): string {
   const cols = o.columns.filter((c) => c in o.row);
   const values = cols.map((c) => value(o.row[c]));
-  const rest = cols.filter((c) => !o.keyColumns.includes(c) && !o.fixed?.includes(c));
+  const rest = cols.filter(
+    (c) =>
+      !o.keyColumns.includes(c) && !o.fixed?.includes(c) && (!o.update || o.update.includes(c)),
+  );
   const action =
     rest.length > 0
       ? `DO UPDATE SET ${rest.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(", ")}`
