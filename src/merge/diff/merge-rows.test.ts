@@ -177,7 +177,7 @@ test("merge-rows is refused without a primary key, over the row limit, or withou
   );
 });
 
-test("--take on a cell conflict: branch takes the branch's whole row, parent keeps the parent's", () => {
+test("--take on a cell conflict: the taken side's cells in conflict, the other cells still merged", () => {
   const parent = [row("1", "Free", "0"), row("2", "Pro+", "11"), row("3", "Team", "30")];
   const branch = [row("1", "Free", "0"), row("2", "Pro", "15"), row("3", "Team", "30")];
   const [b, p, r] = [plans(base), plans(parent), plans(branch)];
@@ -190,12 +190,10 @@ test("--take on a cell conflict: branch takes the branch's whole row, parent kee
   assert.deepEqual(taken.diff.conflicts, []);
   const c = taken.diff.changes.find((x) => x.id === id);
   assert.ok(c?.type === "row-upsert");
-  assert.deepEqual([c.before, c.after], [row("2", "Pro+", "11"), row("2", "Pro", "15")]);
+  // The branch's price wins; main's own rename of the plan stays.
+  assert.deepEqual([c.before, c.after], [row("2", "Pro+", "11"), row("2", "Pro+", "15")]);
   const sql = plan(taken.diff, { base: b, parent: p, branch: r, migrations: [] }).statements;
-  assert.match(
-    sql[0].sql,
-    /DO UPDATE SET "name" = EXCLUDED\."name", "price" = EXCLUDED\."price";$/u,
-  );
+  assert.match(sql[0].sql, /DO UPDATE SET "price" = EXCLUDED\."price";$/u);
   const kept = resolveConflicts(d, [{ id, take: "parent", source: "flag" }], {
     parent: p,
     branch: r,

@@ -78,7 +78,7 @@ export function resolveConflicts(
       continue;
     }
     used.add(r);
-    const changes = r.take === "branch" ? branchSide(c, sides) : parentSide(c);
+    const changes = r.take === "branch" ? branchSide(c, sides) : parentSide(c, sides);
     for (const ch of changes) added.set(ch.id, ch);
     resolved.push({
       id: c.id,
@@ -128,7 +128,7 @@ function branchSide(c: Conflict, sides: { parent: Snapshot; branch: Snapshot }):
         ? [change(c.dependsOn, c.parent ?? undefined, c.branch ?? undefined)]
         : [];
     case "row-conflict":
-      return [rowSide(c, sides)];
+      return rowSide(c, sides);
     case "policy-conflict":
       if (c.branch)
         return [
@@ -144,7 +144,8 @@ function branchSide(c: Conflict, sides: { parent: Snapshot; branch: Snapshot }):
  * The parent's side of an object both changed: its version of the attributes in
  * conflict, with the branch's other attribute changes still on top (they did not clash).
  */
-function parentSide(c: Conflict): Change[] {
+function parentSide(c: Conflict, sides: { parent: Snapshot; branch: Snapshot }): Change[] {
+  if (c.type === "row-conflict") return rowSide(c, sides, "parent");
   if ((c.type !== "both-modified" && c.type !== "both-created") || !c.parent) return [];
   const won = winner(c, "parent");
   return won && !sameObject(c.parent, won) ? [change(c.id, c.parent, won)] : [];
@@ -169,11 +170,34 @@ function winner(c: ObjectConflict, side: Side): DbObject | null {
   return mergeAttributes(adjusted as unknown as DbObject, parent, branch).merged;
 }
 
-function rowSide(c: RowConflict, sides: { parent: Snapshot; branch: Snapshot }): DataChange {
+function rowSide(
+  c: RowConflict,
+  sides: { parent: Snapshot; branch: Snapshot },
+  side: Side = "branch",
+): DataChange[] {
   const keyColumns = (sides.branch.data[c.table] ?? sides.parent.data[c.table])?.key ?? [];
   const base = { id: c.id, table: c.table, key: c.key, keyColumns };
-  if (c.branch) return { ...base, type: "row-upsert", before: c.parent, after: c.branch as Row };
-  return { ...base, type: "row-delete", before: c.parent as Row, after: null };
+  if (c.cells && c.parent && c.branch) {
+    // A cell conflict: the taken side's cells in conflict, every other cell as merged.
+    const after = cellMerge(c, c.parent, c.branch, side);
+    return stableStringify(after) === stableStringify(c.parent)
+      ? []
+      : [{ ...base, type: "row-upsert", before: c.parent, after }];
+  }
+  if (side === "parent") return [];
+  if (c.branch) return [{ ...base, type: "row-upsert", before: c.parent, after: c.branch }];
+  return [{ ...base, type: "row-delete", before: c.parent as Row, after: null }];
+}
+
+function cellMerge(c: RowConflict, parent: Row, branch: Row, side: Side): Row {
+  const clash = new Set((c.cells ?? []).map((x) => x.column));
+  const out: Row = {};
+  for (const col of new Set([...Object.keys(parent), ...Object.keys(branch)])) {
+    if (clash.has(col)) out[col] = (side === "branch" ? branch : parent)[col] ?? null;
+    else if ((c.base?.[col] ?? null) !== (branch[col] ?? null)) out[col] = branch[col] ?? null;
+    else out[col] = parent[col] ?? null;
+  }
+  return out;
 }
 
 /** Every conflict id of a diff, once each, in report order. */
