@@ -84,6 +84,12 @@ export async function maskBranchData(url: string, key: Uint8Array): Promise<Mask
       await c.query("DELETE FROM email.outbox");
       rewrite.push("email.outbox");
     }
+    // The parent's DDL history holds its statements' text, literals included; the branch's
+    // own history starts after the fork anyway (src/platform/ddl-log).
+    const ddlLog = await c.query<{ ok: boolean }>(
+      "SELECT to_regclass('bough.ddl_log') IS NOT NULL AS ok",
+    );
+    if (ddlLog.rows[0].ok) await c.query("TRUNCATE bough.ddl_log");
     await c.query("RESET session_replication_role");
     const leaves = await withInheritors(c, rewrite);
     // VACUUM FULL writes new files for heap, TOAST and every index: old tuples and old index

@@ -47,6 +47,9 @@ REVOKE ALL ON bough.ddl_log FROM PUBLIC;
 INSERT INTO bough.table_policies (table_name, policy, key_columns, excluded_columns) VALUES
   ('bough.ddl_log', 'ignore', '{}', '{}')
 ON CONFLICT (table_name) DO NOTHING;
+-- Statement texts carry literals: a schema-only branch empties the parent's history.
+INSERT INTO bough.user_data_tables (table_name) VALUES ('bough.ddl_log')
+ON CONFLICT (table_name) DO NOTHING;
 CREATE OR REPLACE FUNCTION bough.ddl_log_record() RETURNS event_trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
   AS $f$
