@@ -305,7 +305,7 @@ test("bough up + Ctrl-C: main is stopped, not crashed; what others started is na
     const up = await startUp(home);
     const { exited } = up;
     assert.match(up.output(), /bough is up/);
-    const side = await boughJson<BranchJson>(home, ["branch", "create", "side", "--no-switch"]);
+    await boughJson<BranchJson>(home, ["branch", "create", "side", "--no-switch"]);
     up.proc.kill("SIGINT");
     assert.equal(await exited, 0, up.output());
     assert.match(up.output(), /stopped main\n/);
