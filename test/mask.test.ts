@@ -216,7 +216,14 @@ describe("masked branches", () => {
     );
     await query(url, "CHECKPOINT");
     const { data, t0 } = h.dirs("shop", "anon");
-    assert.deepEqual(await filesContaining(data, MARK), []);
+    const found = await filesContaining(data, MARK);
+    // Name the relations a leak is in, so a failure says where to look.
+    const names = await rows<{ rel: string }>(
+      url,
+      "SELECT coalesce(pg_filenode_relation(0, f::oid)::text, f) AS rel FROM unnest($1::text[]) f",
+      [found.map((f) => f.split("/").pop() ?? f)],
+    );
+    assert.deepEqual(found, [], names.map((r) => r.rel).join(", "));
     assert.deepEqual(await filesContaining(t0, MARK), []);
   });
 

@@ -89,7 +89,12 @@ export async function maskBranchData(url: string, key: Uint8Array): Promise<Mask
     const ddlLog = await c.query<{ ok: boolean }>(
       "SELECT to_regclass('bough.ddl_log') IS NOT NULL AS ok",
     );
-    if (ddlLog.rows[0].ok) await c.query("TRUNCATE bough.ddl_log");
+    if (ddlLog.rows[0].ok) {
+      await c.query("TRUNCATE bough.ddl_log");
+      // Its statistics (most common values) were gathered on the parent; pg_statistic is
+      // rewritten below, after the masked tables are analysed.
+      await c.query("DELETE FROM pg_statistic WHERE starelid = 'bough.ddl_log'::regclass");
+    }
     await c.query("RESET session_replication_role");
     const leaves = await withInheritors(c, rewrite);
     // VACUUM FULL writes new files for heap, TOAST and every index: old tuples and old index
