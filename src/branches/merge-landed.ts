@@ -33,28 +33,34 @@ export interface LandingRecord {
   landedState?: BranchState;
 }
 
-/** A merge is in: the branch's merge base moves to what was merged, the operation is done. */
-export function finishMerged(
-  ctx: Ctx,
-  o: {
-    op: Operation;
-    branchId: number;
-    mergeBase: string;
-    baseFingerprint: string | null;
-    moveBase?: boolean;
-    landedState?: BranchState;
-  },
-): void {
+/** What a landed merge changes on the branch it was recorded on. */
+export interface Landing {
+  branchId: number;
+  mergeBase: string;
+  baseFingerprint: string | null;
+  moveBase?: boolean;
+  landedState?: BranchState;
+}
+
+/**
+ * The branch's state after a merge landed (or had nothing to apply): its merge base
+ * moves to what was merged unless told otherwise, and with it go the decisions recorded
+ * for conflicts against the old base. Call inside a control-plane transaction.
+ */
+export function recordLanding(ctx: Ctx, o: Landing): void {
+  const moves = o.moveBase !== false;
+  updateBranch(ctx.db, o.branchId, {
+    state: o.landedState ?? "merged",
+    lastError: null,
+    ...(moves ? { mergeBase: o.mergeBase, baseFingerprint: o.baseFingerprint } : {}),
+  });
+  if (moves) clearResolutions(ctx.db, o.branchId);
+}
+
+/** A merge is in: the landing is recorded and the operation is done, in one transaction. */
+export function finishMerged(ctx: Ctx, o: Landing & { op: Operation }): void {
   ctx.db.transaction(() => {
-    updateBranch(ctx.db, o.branchId, {
-      state: o.landedState ?? "merged",
-      lastError: null,
-      ...(o.moveBase === false
-        ? {}
-        : { mergeBase: o.mergeBase, baseFingerprint: o.baseFingerprint }),
-    });
-    // The merge base is the branch now: the conflicts those decisions were for are gone.
-    clearResolutions(ctx.db, o.branchId);
+    recordLanding(ctx, o);
     finishOperation(ctx.db, o.op, "done");
   })();
 }

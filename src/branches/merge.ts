@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { updateBranch } from "../control/branches.ts";
 import { advance, finishOperation } from "../control/journal.ts";
-import { clearResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch } from "../core/types.ts";
@@ -21,7 +20,7 @@ import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
-import { finishMerged, type LandingRecord } from "./merge-landed.ts";
+import { finishMerged, type LandingRecord, recordLanding } from "./merge-landed.ts";
 import { type PreparedMerge, prepareMerge, type TakeOptions } from "./merge-prepare.ts";
 import { rehearse } from "./merge-rehearse.ts";
 import { type MergeRoute, mergeRouteOf, rebaseRouteOf } from "./merge-route.ts";
@@ -220,19 +219,15 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     return report(false);
   }
   if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
-    ctx.db.transaction(() => {
-      updateBranch(ctx.db, route.owner.id, {
-        state: route.landedState,
-        lastError: null,
-        ...(route.moveBase
-          ? {
-              mergeBase: JSON.stringify(prepared.branchSnapshot),
-              baseFingerprint: baseFingerprintOf(prepared),
-            }
-          : {}),
-      });
-      if (route.recorded) clearResolutions(ctx.db, route.owner.id);
-    })();
+    ctx.db.transaction(() =>
+      recordLanding(ctx, {
+        branchId: route.owner.id,
+        mergeBase: JSON.stringify(prepared.branchSnapshot),
+        baseFingerprint: baseFingerprintOf(prepared),
+        moveBase: route.moveBase,
+        landedState: route.landedState,
+      }),
+    )();
     return report(true);
   }
   if (!o.confirm && o.acceptDataLoss === false) refuseUnseenDataLoss(route, prepared);
@@ -300,7 +295,6 @@ async function applyRound(
     }
     faultPoint("merge:after-commit");
     finishMerged(ctx, { op, branchId: owner.id, ...landing });
-    if (route.recorded) clearResolutions(ctx.db, owner.id);
     return { kind: "done", report: toReport(route, prepared, r.o, true) };
   } catch (err) {
     ctx.db.transaction(() => {
