@@ -216,7 +216,12 @@ describe("branch reset --to-parent, protection, rename and expiry", () => {
       status = (await fetch(url)).status;
     }
     assert.equal(status, 404, `still served after its expiry ${b.expiresAt}`);
-    const row = (await audit("scratch-srv")).find((r) => r.action === "branch.expire");
+    // 404 from the moment the deletion starts; its audit row is written when it ends.
+    let row: AuditEntry | undefined;
+    for (let i = 0; i < 60 && !row; i++) {
+      if (i > 0) await sleep(500);
+      row = (await audit("scratch-srv")).find((r) => r.action === "branch.expire");
+    }
     assert.equal(row?.result, "ok");
     assert.deepEqual(row?.actor, { kind: "expiry", name: "server", client: null });
   });
