@@ -12,7 +12,8 @@ let home: string;
 let remove: () => Promise<void>;
 let up: RunningUp;
 let proxyPort: number;
-let password: string;
+// Each branch's own password (from its connection string): it opens that branch only.
+let passwords: Record<string, string>;
 
 interface Info {
   name: string;
@@ -36,10 +37,16 @@ const viaProxy = (user: string, extra: pg.ClientConfig = {}): pg.ClientConfig =>
   host: "127.0.0.1",
   port: proxyPort,
   user,
-  password,
+  password: passwordFor(user, extra.options),
   database: "postgres",
   ...extra,
 });
+
+/** The password of the branch a proxy user (or `-c bough.branch=`) picks. */
+function passwordFor(user: string, options?: string): string {
+  const branch = user.split(".")[1] ?? /bough\.branch=(\S+)/.exec(options ?? "")?.[1] ?? "main";
+  return passwords[branch] ?? passwords.main;
+}
 
 async function withProxy<T>(
   user: string,
@@ -89,7 +96,12 @@ before(async () => {
   up = await startUp(home, ["--port", String(await freePort()), "--proxy-port", String(proxyPort)]);
   assert.ok(up.output().includes(`127.0.0.1:${proxyPort}`), up.output());
   branches = Object.fromEntries((await list()).map((b) => [b.name, b]));
-  password = decodeURIComponent(new URL(branches.main.connectionString).password);
+  passwords = Object.fromEntries(
+    Object.values(branches).map((b) => [
+      b.name,
+      decodeURIComponent(new URL(b.connectionString).password),
+    ]),
+  );
 });
 
 after(async () => {
@@ -107,7 +119,7 @@ describe("Postgres proxy", () => {
     const url = await boughJson<{ connectionString: string }>(home, ["branch", "url", "feat"]);
     assert.equal(
       url.connectionString,
-      `postgres://postgres.feat:${encodeURIComponent(password)}@127.0.0.1:${proxyPort}/postgres`,
+      `postgres://postgres.feat:${encodeURIComponent(passwords.feat)}@127.0.0.1:${proxyPort}/postgres`,
     );
     assert.equal(branches.nap.suspendAfter, "1s");
     assert.equal(branches.main.suspendAfter, "never");
@@ -172,7 +184,7 @@ describe("Postgres proxy", () => {
       execFile(
         PSQL,
         [`postgres://postgres.nope@127.0.0.1:${proxyPort}/postgres`, "-c", "SELECT 1"],
-        { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "10" } },
+        { env: { ...process.env, PGPASSWORD: passwords.main, PGCONNECT_TIMEOUT: "10" } },
         (error, _stdout, stderr) =>
           done({ code: typeof error?.code === "number" ? error.code : 0, stderr }),
       ),
@@ -194,6 +206,23 @@ describe("Postgres proxy", () => {
       return r.rows[0].scram;
     });
     assert.equal(method, true);
+  });
+
+  test("a branch's password opens that branch only: not its parent nor a sibling, via the proxy or directly", async () => {
+    assert.notEqual(passwords.feat, passwords.main);
+    assert.notEqual(passwords.feat, passwords.nap);
+    for (const [user, port] of [
+      ["postgres", proxyPort],
+      ["postgres.nap", proxyPort],
+      ["postgres", branches.main.port],
+    ] as const) {
+      const err = await withProxy(user, async () => null, {
+        port,
+        password: passwords.feat,
+      }).catch((e) => e);
+      assert.equal((err as { code?: string }).code, "28P01", `${user}@${port}: ${String(err)}`);
+    }
+    assert.equal(await withProxy("postgres.feat", portOf), branches.feat.port);
   });
 
   test("a cancel request through the proxy reaches the right postmaster", async () => {

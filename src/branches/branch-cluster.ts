@@ -14,11 +14,16 @@ import { removeTree } from "../clusters/remove-tree.ts";
 import { reservedPorts, updateBranch } from "../control/branches.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, Project } from "../core/types.ts";
+import { adoptPassword, branchPassword } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 
 /** The running cluster of one branch: paths, URL, start and stop. */
 export function branchUrl(project: Project, branch: Branch, database = "postgres"): string {
-  return connectionString({ port: branch.port, password: project.password, database });
+  return connectionString({
+    port: branch.port,
+    password: branchPassword(project, branch),
+    database,
+  });
 }
 
 export function isRunning(ctx: Ctx, project: Project, branch: Branch): boolean {
@@ -55,6 +60,7 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
       verbatim: await branchArchiving(ctx, project, branch),
     });
     branch = { ...branch, port };
+    await adoptPassword(ctx, project, branch, port);
   }
   updateBranch(ctx.db, branch.id, { wantRunning: true, suspendedAt: null });
   return { ...branch, wantRunning: true, suspendedAt: null };

@@ -13,6 +13,7 @@ import type { DirRef } from "../core/paths.ts";
 import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
+import { adoptPassword } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
@@ -197,6 +198,8 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<number> {
     settings: rewritten ? EMPTYING_RUN_SETTINGS : undefined,
     verbatim: rewritten ? undefined : archiving,
   });
+  // The clone still has its parent's password: the branch's own before its URL is used.
+  await adoptPassword(ctx, project, branch, branch.port);
   faultPoint("create:after-start");
   advance(ctx.db, op, "started");
   const url = branchUrl(project, branch);
@@ -308,6 +311,7 @@ async function forkAt(
     logFile: s.logFile,
     archive: s.archiving,
   });
+  await adoptPassword(ctx, s.project, s.branch, s.branch.port);
   const lsn = await currentLsn(branchUrl(s.project, s.branch));
   await stopCluster(ctx.cluster, { dataDir: s.dataDir });
   const base = { at: new Date().toISOString(), lsn, startLsn: lsn };

@@ -5,6 +5,7 @@ import { formatDuration } from "../core/duration.ts";
 import { proxyUser } from "../core/names.ts";
 import type { Branch, BranchMode, BranchState, Project } from "../core/types.ts";
 import { branchUrl, hasCrashed, isRunning } from "./branch-cluster.ts";
+import { branchPassword } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 
 /** What every interface shows about a branch (stable camelCase fields for --json). */
@@ -56,7 +57,7 @@ export function publicUrl(ctx: Ctx, project: Project, branch: Branch): string {
     branch: branch.name,
     project: project.name === proxy.project ? null : project.name,
   });
-  return connectionString({ port: proxy.port, password: project.password, user });
+  return connectionString({ port: proxy.port, password: branchPassword(project, branch), user });
 }
 
 export function branchInfo(ctx: Ctx, project: Project, branch: Branch, all?: Branch[]): BranchInfo {

@@ -18,6 +18,7 @@ import {
 } from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
+import { branchPassword } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { withClient } from "./sql.ts";
@@ -46,7 +47,7 @@ export async function rehearse(
     const port = await pickFreePort(reservedPorts(ctx.db));
     await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
     faultPoint("merge:during-rehearsal");
-    const url = connectionString({ port, password: project.password });
+    const url = connectionString({ port, password: branchPassword(project, parent) });
     const rehearsed = await withClient(url, async (c) => {
       await applyInTransaction(c, {
         migrations: prepared.migrations,

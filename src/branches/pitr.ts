@@ -3,11 +3,12 @@ import { chown, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { archiveUpToNow, type RecoveryTarget, recoverySettings } from "../clusters/archive.ts";
-import { clusterPid, connectionString, startCluster } from "../clusters/cluster.ts";
+import { clusterPid, startCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
 import { BoughError, toBoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
+import { reachableUrl } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import { type Base, historyConfig, historyWindow, lsnBytes } from "./pitr-bases.ts";
 import { withClient } from "./sql.ts";
@@ -153,7 +154,8 @@ export async function recoverInto(
       verbatim: { ...o.archive, ...recoverySettings(archiveDir, o.target) },
     });
     // A hot standby accepts connections (its postmaster.pid says ready) before it promotes.
-    await waitPromoted(connectionString({ port: o.port, password: o.project.password }), o.dataDir);
+    const { url } = await reachableUrl(ctx, o.project, o.source, o.port);
+    await waitPromoted(url, o.dataDir);
   } catch (err) {
     const e = toBoughError(err);
     throw new BoughError(

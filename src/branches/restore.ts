@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { connectionString, killCluster, stopCluster } from "../clusters/cluster.ts";
+import { killCluster, stopCluster } from "../clusters/cluster.ts";
 import { cloneStopped } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
@@ -13,6 +13,7 @@ import { faultPoint } from "../core/fault.ts";
 import type { Branch, BranchState, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, startBranch } from "./branch-cluster.ts";
+import { reachableUrl } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import { createBranchLocked } from "./create.ts";
 import { finishDelete } from "./delete.ts";
@@ -71,7 +72,7 @@ async function restoreBranchNow(
         // Promoted on a new timeline: its segments and history file have names of their own.
         archive: await branchArchiving(ctx, project, branch),
       });
-      const lsn = await currentLsn(connectionString({ port, password: project.password }));
+      const lsn = await currentLsn((await reachableUrl(ctx, project, branch, port)).url);
       await stopCluster(ctx.cluster, { dataDir: dir });
       faultPoint("restore:after-recover");
       advance(ctx.db, op, "recovered", { lsn });

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
+import { killCluster, startCluster } from "../clusters/cluster.ts";
 import { cloneRunning } from "../clusters/online-clone.ts";
 import type { RunAs } from "../clusters/os-user.ts";
 import { pickFreePort } from "../clusters/ports.ts";
@@ -10,6 +10,7 @@ import { advance, beginOperation, finishOperation, type Operation } from "../con
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { branchUrl } from "./branch-cluster.ts";
+import { reachableUrl } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 
 /**
@@ -41,7 +42,7 @@ export async function withScratchClone<T>(
     const port = await pickFreePort(reservedPorts(ctx.db));
     await (o.make ?? ((t) => cloneAndStart(ctx, o, t)))({ dir, port, logFile: scratchLog(dir) });
     faultPoint("scratch:after-start");
-    const result = await fn(connectionString({ port, password: o.project.password }));
+    const result = await fn((await reachableUrl(ctx, o.project, o.source, port)).url);
     await removeScratch(dir, ctx.cluster.runAs);
     finishOperation(ctx.db, op, "done");
     return result;

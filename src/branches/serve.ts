@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { branchById, findBranch } from "../control/branches.ts";
+import { branchById, findBranch, lineageOf } from "../control/branches.ts";
 import { findProject, projectById } from "../control/projects.ts";
 import { BoughError } from "../core/errors.ts";
 import { validateName } from "../core/names.ts";
@@ -161,7 +161,7 @@ export function openBranchServer(
           (await currentJwtSecret(ctx, project)) ??
           (await exclusive(ctx, () => projectJwtSecret(ctx, project))),
         branchToken: branchTokenId(branch),
-        acceptedTokens: lineage(ctx, branch).map(branchTokenId),
+        acceptedTokens: lineageOf(ctx.db, branch).map(branchTokenId),
       };
     },
     async close() {
@@ -182,17 +182,4 @@ export function servesOn(ctx: Ctx, id: number, port: number): boolean {
     branch.port === port &&
     isRunning(ctx, project, branch)
   );
-}
-
-/** The branch and its ancestors, nearest first. */
-function lineage(ctx: Ctx, branch: Branch): Branch[] {
-  const out: Branch[] = [branch];
-  let parentId = branch.parentId;
-  while (parentId !== null) {
-    const parent = branchById(ctx.db, parentId);
-    if (!parent) break;
-    out.push(parent);
-    parentId = parent.parentId;
-  }
-  return out;
 }

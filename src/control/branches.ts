@@ -67,6 +67,19 @@ export function listBranches(db: Db, projectId: number): Branch[] {
   return rows.map(toBranch);
 }
 
+/** The branch and its ancestors, nearest first. */
+export function lineageOf(db: Db, branch: Branch): Branch[] {
+  const out: Branch[] = [branch];
+  let parentId = branch.parentId;
+  while (parentId !== null) {
+    const parent = branchById(db, parentId);
+    if (!parent) break;
+    out.push(parent);
+    parentId = parent.parentId;
+  }
+  return out;
+}
+
 export function childrenOf(db: Db, branchId: number): Branch[] {
   const rows = db
     .prepare(`SELECT ${COLUMNS} FROM branches WHERE parent_id = ? ORDER BY id`)

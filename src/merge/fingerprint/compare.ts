@@ -80,7 +80,10 @@ export function unexplainedChanges(o: {
     }
     if (fields[0] === DROPPED && entry.on !== null && !o.branch.entries[entry.on]) continue;
     // The snapshot saw the object change: its modelled fields are carried by the plan.
-    const seen = entry.sid !== null && o.changedIds.has(entry.sid);
+    const seen =
+      entry.sid !== null
+        ? o.changedIds.has(entry.sid)
+        : (entry.partOf ?? []).some((id) => o.changedIds.has(id));
     const lost = seen ? fields.filter((f) => !isModelled(change.key, f)) : fields;
     if (lost.length === 0) continue;
     out.push({

@@ -64,5 +64,11 @@ function toEntry(row: Row, query: CatalogQuery): FingerprintEntry {
     // Null fields are left out (most are): a missing field reads as null, and the stored JSON halves.
     if (value !== null && value !== undefined) fields[name] = String(value);
   }
-  return { sid: parts.length > 0 ? query.sid(parts) : null, on, fields };
+  const partOf = parts.length > 0 ? (query.partOf?.(parts) ?? []) : [];
+  return {
+    sid: parts.length > 0 ? query.sid(parts) : null,
+    on,
+    fields,
+    ...(partOf.length > 0 ? { partOf } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { columnId, memberId, schemaObjectId } from "../catalog/ids.ts";
+import { columnId, memberId, schemaObjectId, tableId } from "../catalog/ids.ts";
 import { notExtensionMember, USER_OID, userSchema } from "../introspect/context.ts";
 import { relationId } from "../introspect/ids.ts";
 import { type CatalogQuery, qn, sorted } from "./spec.ts";
@@ -99,7 +99,10 @@ const constraints: CatalogQuery = {
                      coalesce(rc.relname, tt.typname), coalesce(nn.attname, co.conname)]::text[] AS parts,
                co.contype::text AS type, pg_get_constraintdef(co.oid, true) AS definition,
                co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated,
-               co.conislocal AS local, co.coninhcount::text AS inherited_count, co.connoinherit AS no_inherit
+               co.conislocal AS local, co.coninhcount::text AS inherited_count,
+               -- Only checks and NOT NULLs can be NO INHERIT; a key's flag differs by how it was
+               -- made (a detached partition's stays false) and means nothing.
+               CASE WHEN co.contype IN ('c', 'n') THEN co.connoinherit END AS no_inherit
           FROM pg_constraint co
           JOIN pg_namespace n ON n.oid = co.connamespace
           LEFT JOIN pg_class rc ON rc.oid = co.conrelid AND co.conrelid <> 0
@@ -107,17 +110,35 @@ const constraints: CatalogQuery = {
           LEFT JOIN pg_attribute nn ON co.contype = 'n' AND nn.attrelid = co.conrelid AND nn.attnum = co.conkey[1]
          WHERE co.oid >= ${USER_OID} AND (rc.oid IS NOT NULL OR tt.oid IS NOT NULL) AND ${userSchema("n")}
            AND ${notExtensionMember("pg_class", "coalesce(rc.oid, 0)")}
-           AND ${notExtensionMember("pg_type", "coalesce(tt.oid, 0)")}`,
+           AND ${notExtensionMember("pg_type", "coalesce(tt.oid, 0)")}
+           -- A foreign key's clones for the partitions it references (same table, auto-named)
+           -- come and go with it and with those partitions.
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint pc
+                            WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid)`,
   sid: ([kind, s, t, c]) => {
     if (kind === "n") return columnId(s, t, c);
     return kind === "r" ? memberId("constraint", s, t, c) : schemaObjectId("domain", s, t);
   },
 };
 
-/** Indexes; one that backs a constraint is part of that constraint. */
+/**
+ * Indexes; one that backs a constraint is part of that constraint. A partition's index
+ * attached to a partitioned index (kind "a") is not a snapshot object: Postgres makes it
+ * with the partitioned index or with the partition, so either one changing explains it
+ * (its name, chosen by Postgres, is then checked by the rehearsal).
+ */
 const indexes: CatalogQuery = {
   sql: `SELECT 'index:' || ${qn("n.nspname", "ic.relname")} AS key, ${classKey("tn", "tc")} AS on,
-               ARRAY[coalesce(co.contype::text, 'i'), n.nspname, coalesce(co.conname, ic.relname), tc.relname]::text[] AS parts,
+               ARRAY[coalesce(co.contype::text, CASE WHEN ic.relispartition THEN 'a' ELSE 'i' END),
+                     n.nspname, coalesce(co.conname, ic.relname), tc.relname]::text[]
+                 || ARRAY(WITH RECURSIVE up(oid, depth) AS (
+                            SELECT h.inhparent, 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid
+                            UNION ALL
+                            SELECT h.inhparent, up.depth + 1 FROM pg_inherits h JOIN up ON h.inhrelid = up.oid)
+                          SELECT x FROM up JOIN pg_class uc ON uc.oid = up.oid
+                                 JOIN pg_namespace un ON un.oid = uc.relnamespace,
+                               LATERAL unnest(ARRAY[un.nspname::text, uc.relname::text]) WITH ORDINALITY AS u(x, k)
+                           ORDER BY up.depth, u.k) AS parts,
                pg_get_indexdef(i.indexrelid) AS definition, ${sorted("ic.reloptions")} AS options,
                i.indisclustered AS clustered, i.indisreplident AS replica_identity, i.indisvalid AS valid
           FROM pg_index i
@@ -128,8 +149,16 @@ const indexes: CatalogQuery = {
           LEFT JOIN pg_constraint co ON co.conindid = i.indexrelid AND co.conrelid = i.indrelid
                 AND co.contype IN ('p', 'u', 'x')
          WHERE i.indexrelid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "tc.oid")}`,
-  sid: ([kind, s, n, t]) =>
-    kind === "i" ? relationId("i", s, n) : memberId("constraint", s, t, n),
+  sid: ([kind, s, n, t]) => {
+    if (kind === "a") return null;
+    return kind === "i" ? relationId("i", s, n) : memberId("constraint", s, t, n);
+  },
+  // Its partition, and the partitioned indexes above it (the topmost is the snapshot's).
+  partOf: ([kind, s, _n, t, ...up]) => {
+    if (kind !== "a") return [];
+    const above = up.flatMap((x, i) => (i % 2 === 0 ? [relationId("i", x, up[i + 1])] : []));
+    return [tableId(s, t), ...above];
+  },
 };
 
 const triggers: CatalogQuery = {

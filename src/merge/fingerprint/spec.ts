@@ -9,6 +9,8 @@ export interface CatalogQuery {
   global?: true;
   /** The snapshot id of a row from its `parts`, or null when the snapshot has no such object. */
   sid: (parts: string[]) => string | null;
+  /** Snapshot objects that make an entry with no object of its own (sid null) come and go. */
+  partOf?: (parts: string[]) => string[];
 }
 
 /** SQL: the elements of an array as text, sorted (code-unit order), as one text value. */

@@ -13,6 +13,8 @@ export const FINGERPRINT_VERSION = 1;
 export interface FingerprintEntry {
   /** The snapshot object this entry is part of (see catalog/snapshot.ts), or null when the snapshot does not model it. */
   sid: string | null;
+  /** With sid null: the snapshot objects whose changes explain this entry's (see spec.ts). */
+  partOf?: string[];
   /** Key of the entry this one goes away with (a column's table, a rule's table, a comment's object). */
   on: string | null;
   /** Meaningful catalog columns as text (oids mapped to names); volatile ones and nulls are left out. */

@@ -8,7 +8,8 @@ import { ownersOf } from "./owners.ts";
 /**
  * Marks what Postgres does by itself so no statement repeats it: the columns of a table
  * being created are in its CREATE TABLE; a column inherited from a parent appears, and
- * follows type / NOT NULL / default changes, with the parent's column.
+ * follows type / NOT NULL / default changes, with the parent's column; a partition's
+ * constraints change hands with DETACH / ATTACH PARTITION.
  */
 export function markImplied(
   actions: ActionMap,
@@ -29,6 +30,29 @@ export function markImplied(
     }
   }
   for (const a of [...actions.values()].sort((x, y) => byString(x.id, y.id))) {
+    if (
+      (a.mode === "alter" || a.mode === "recreate") &&
+      a.after.kind === "constraint" &&
+      a.before.kind === "constraint" &&
+      a.before.inherited !== a.after.inherited &&
+      a.before.type === a.after.type &&
+      a.before.definition === a.after.definition
+    ) {
+      // DETACH PARTITION leaves a partition's inherited keys, checks and foreign keys as its
+      // own; ATTACH PARTITION adopts the matching ones (a key's index is attached to the
+      // parent's): neither is dropped nor created again.
+      const table = tableId(a.after.schema, a.after.table);
+      const t = actions.get(table);
+      if (
+        t?.mode === "alter" &&
+        t.before.kind === "table" &&
+        t.after.kind === "table" &&
+        t.before.partitionOf?.parent !== t.after.partitionOf?.parent
+      ) {
+        actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: table });
+      }
+      continue;
+    }
     if (a.mode === "create" && a.after.kind === "column" && a.after.inherited) {
       const parent = parentColumnAction(a.after, actions, snaps.branch);
       if (parent) actions.set(a.id, { mode: "implied", id: a.id, after: a.after, by: parent });
