@@ -235,8 +235,21 @@ export const DdlRef = Type.Object({
   statement: Type.String({ description: "cut at 500 characters" }),
 });
 
+export const UndoDetails = Type.Object({
+  mergeId: Type.Integer(),
+  restored: Type.Array(Type.Object({ objectId: Type.String(), rows: Type.Integer() }), {
+    description: "tables and columns whose rows came back from the pre-merge state",
+  }),
+  notRestored: Type.Array(Type.String(), { description: "what could not be restored, and why" }),
+});
+
 export const MergeReport = Type.Object({
-  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
+  kind: Type.Union([
+    Type.Literal("merge"),
+    Type.Literal("into"),
+    Type.Literal("rebase"),
+    Type.Literal("undo"),
+  ]),
   branch: Type.String(),
   parent: Type.String(),
   into: Type.String({ description: "the branch the statements ran on" }),
@@ -259,6 +272,7 @@ export const MergeReport = Type.Object({
   changeHistory: Type.Record(Type.String(), Type.Array(DdlRef), {
     description: "change id → the branch's recorded DDL statements that touched its object",
   }),
+  undo: Type.Optional(UndoDetails),
 });
 
 export const SinceQuery = Type.Object({
