@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { MergeInfo } from "../src/branches/merges.ts";
+import { createAdminKey } from "../src/control/admin-keys.ts";
 import type { AuditEntry } from "../src/control/audit.ts";
+import { buildApp } from "../src/interfaces/api/app.ts";
 import { EXIT } from "../src/interfaces/cli/output.ts";
 import { bough } from "./helpers/cli.ts";
 import { type TestHome, testHome } from "./helpers/project.ts";
@@ -153,8 +155,40 @@ describe("merge undo: a merge reverted from the target's history, rows restored"
     );
     assert.ok((await columns(main, "public.orders")).includes("extra"), "nothing applied");
     assert.equal((await merges())[0].undoneAt, null);
-    const unknown = await cli("merges", "undo", "999", "-y");
-    assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /has no merge 999/);
+
+    // The management API: the list, and the same conflicts as a 409 with the report.
+    const { key } = createAdminKey(t.ctx.db, "undo-test");
+    const app = buildApp(t.ctx);
+    try {
+      const call = (method: "GET" | "POST", url: string, body?: object) =>
+        app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, payload: body });
+      const listed = await call("GET", `/v1/projects/${P}/merges`);
+      assert.equal(listed.statusCode, 200, listed.body);
+      assert.equal((listed.json() as MergeInfo[])[0].id, m.id);
+      const conflict = await call("POST", `/v1/projects/${P}/merges/${m.id}/undo?wait=true`, {
+        acceptDataLoss: true,
+      });
+      assert.equal(conflict.statusCode, 409, conflict.body);
+      const err = conflict.json() as { code: string; details: { conflicts: { id: string }[] } };
+      assert.equal(err.code, "MERGE_CONFLICT");
+      assert.deepEqual(
+        err.details.conflicts.map((c) => c.id),
+        ["column:public.orders.extra"],
+      );
+      const missing = await call("POST", `/v1/projects/${P}/merges/999/undo`, { dryRun: true });
+      assert.equal(missing.statusCode, 404, missing.body);
+    } finally {
+      await app.close();
+    }
+
+    // Past the history window the pre-merge state is gone: the error names the window.
+    t.ctx.db
+      .prepare("UPDATE merges SET applied_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+      .run(m.id);
+    const expired = await cli("merges", "undo", String(m.id), "--dry-run");
+    assert.equal(expired.code, EXIT.usage, expired.stderr);
+    assert.match(expired.stderr, /outside the history window of "main" \(.*, kept 24 h\)/);
+    assert.match(expired.stderr, /bough project set --history/);
+    assert.equal((await merges())[0].undoable, false);
   });
 });
