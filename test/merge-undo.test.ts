@@ -140,11 +140,14 @@ describe("merge undo: a merge reverted from the target's history, rows restored"
   test("undo is refused with a conflict, nothing applied, when the target changed an object the merge touched", async () => {
     const b = await t.branch(P, "feat2");
     await query(b, "ALTER TABLE orders ADD COLUMN extra int");
-    const merged = await cli("branch", "merge", "feat2", "-y");
-    assert.equal(merged.code, 0, merged.stderr + merged.stdout);
-    await query(main, "ALTER TABLE orders ALTER COLUMN extra SET DEFAULT 5");
+    // Killed right after its COMMIT: the next command finishes the merge, and keeps it for undo.
+    const killed = await bough(t.home, ["--project", P, "branch", "merge", "feat2", "-y"], {
+      env: { BOUGH_FAULT: "merge:after-commit" },
+    });
+    assert.equal(killed.code, 137, killed.stderr + killed.stdout);
     const [m] = await merges();
     assert.equal(m.branch, "feat2");
+    await query(main, "ALTER TABLE orders ALTER COLUMN extra SET DEFAULT 5");
     const blocked = await cli("merges", "undo", String(m.id), "-y", "--accept-data-loss");
     assert.equal(blocked.code, EXIT.conflict, blocked.stderr + blocked.stdout);
     assert.match(blocked.stdout + blocked.stderr, /MERGE BLOCKED: 1 conflict/);

@@ -1,6 +1,7 @@
 import { branchById } from "../control/branches.ts";
 import { listMerges } from "../control/merges.ts";
 import type { Ctx } from "./context.ts";
+import { readOnly } from "./exclusive.ts";
 import { requireProject } from "./lookup.ts";
 import { historyWindow } from "./pitr-bases.ts";
 
@@ -21,9 +22,16 @@ export interface MergeInfo {
   undoable: boolean;
 }
 
-/** `bough merges list`: the project's applied merges, newest first; read-only. */
-export function listMergeInfos(ctx: Ctx, o: { project: string }): MergeInfo[] {
-  const project = requireProject(ctx, o.project);
+/**
+ * `bough merges list`: the project's applied merges, newest first; read-only (a merge
+ * interrupted after its COMMIT is finished first when the lock is free, as list does).
+ */
+export function listMergeInfos(ctx: Ctx, o: { project: string }): Promise<MergeInfo[]> {
+  return readOnly(ctx, () => mergeInfos(ctx, o.project));
+}
+
+function mergeInfos(ctx: Ctx, name: string): MergeInfo[] {
+  const project = requireProject(ctx, name);
   return listMerges(ctx.db, project.id).map((m) => {
     const target = branchById(ctx.db, m.targetId);
     const window = target ? historyWindow(ctx, project, target) : null;

@@ -24,7 +24,7 @@ export function registerMerges(program: Command): void {
     .description("applied merges (merge, --into, rebase), newest first; read-only")
     .action(
       withSession(async (s) => {
-        const rows = listMergeInfos(s.ctx, { project: s.opts.project });
+        const rows = await listMergeInfos(s.ctx, { project: s.opts.project });
         s.out.result(rows, () => {
           if (rows.length === 0) return s.out.line("no merges applied yet");
           s.out.table(
