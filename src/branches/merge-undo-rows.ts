@@ -69,6 +69,12 @@ export async function planRowRestores(
     if (c?.kind !== "column" || c.generated || c.inherited) continue;
     const key = `${c.schema}.${c.table}`;
     if (restoredTables.has(key) || o.pre.data[key]) continue;
+    if (c.identity === "always") {
+      notRestored.push(
+        `${c.id}: a GENERATED ALWAYS identity cannot be updated; added back, it numbers the rows anew`,
+      );
+      continue;
+    }
     byTable.set(key, [...(byTable.get(key) ?? []), c]);
   }
   if (byTable.size === 0) return { restores, notRestored };

@@ -23,9 +23,8 @@ import { sha256 } from "./merge-apply.ts";
 import { type PreparedMerge, prepareMerge } from "./merge-prepare.ts";
 import type { MergeRoute } from "./merge-route.ts";
 import { planRowRestores, restorePreview, restoreRows } from "./merge-undo-rows.ts";
-import { chooseBase, recoverInto } from "./pitr.ts";
+import { chooseBase, withRecoveredClone } from "./pitr.ts";
 import { historyConfig, historyWindow } from "./pitr-bases.ts";
-import { withScratchClone } from "./scratch-clone.ts";
 
 export interface UndoOptions
   extends Pick<
@@ -72,24 +71,9 @@ async function undoRound(ctx: Ctx, o: UndoOptions, confirmed: string | null): Pr
   if (owner !== target) requireSettled(owner, "undo the merge");
   await requireInHistory(ctx, project, target, m);
   const live = await startBranch(ctx, project, target);
-  return withScratchClone(
+  return withRecoveredClone(
     ctx,
-    {
-      project,
-      source: live,
-      purpose: "undo",
-      make: async (t) => {
-        await recoverInto(ctx, {
-          project,
-          source: live,
-          target: { lsn: m.preLsn },
-          dataDir: t.dir,
-          port: t.port,
-          logFile: t.logFile,
-          archive: {},
-        });
-      },
-    },
+    { project, source: live, target: { lsn: m.preLsn }, purpose: "undo" },
     async (preUrl) => {
       const prepared = await prepareMerge(ctx, {
         project,
