@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { MergeInfo } from "../src/branches/merges.ts";
 import { createAdminKey } from "../src/control/admin-keys.ts";
@@ -193,5 +195,31 @@ describe("merge undo: a merge reverted from the target's history, rows restored"
     assert.match(expired.stderr, /outside the history window of "main" \(.*, kept 24 h\)/);
     assert.match(expired.stderr, /bough project set --history/);
     assert.equal((await merges())[0].undoable, false);
+  });
+
+  test("undoing a merge that replayed a migration forgets the migration, so the branch's next merge replays it again", async () => {
+    await t.branch(P, "mig");
+    const file = join(t.home, "001_widgets.sql");
+    await writeFile(file, "CREATE TABLE widgets (id int PRIMARY KEY);");
+    const applied = await cli("migrate", "apply", file, "--branch", "mig");
+    assert.equal(applied.code, 0, applied.stderr);
+    const merged = await cli("branch", "merge", "mig", "-y");
+    assert.equal(merged.code, 0, merged.stderr + merged.stdout);
+    assert.equal(await exists(main, "public.widgets"), true);
+    const undone = await cli("branch", "merge", "mig", "--undo", "-y", "--accept-data-loss");
+    assert.equal(undone.code, 0, undone.stderr + undone.stdout);
+    assert.match(undone.stdout, /undid merge \d+ on main/);
+    assert.equal(await exists(main, "public.widgets"), false);
+    assert.deepEqual(
+      await rows(main, "SELECT name FROM bough.migrations WHERE name LIKE '001%'"),
+      [],
+    );
+    const redo = await cli("--json", "branch", "merge", "mig", "--dry-run");
+    assert.deepEqual((JSON.parse(redo.stdout) as { migrations: string[] }).migrations, [
+      "001_widgets.sql",
+    ]);
+    const none = await cli("branch", "merge", "mig", "--undo", "-y");
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /branch "mig" has no applied merge to undo/);
   });
 });
