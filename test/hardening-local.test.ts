@@ -169,7 +169,7 @@ test("a home made by the old layout is tightened and its passwords move out of c
     // Later migrations again: secrets policy, admin keys, audit actor, protection and expiry (triggers first).
     db.exec(`DROP TRIGGER branches_secrets_policy; DROP TRIGGER audit_no_update;
       DROP TRIGGER audit_no_delete; DROP INDEX audit_at; DROP TABLE admin_keys;
-      DROP TABLE merge_resolutions`);
+      DROP TABLE merge_resolutions; DROP TABLE merges`);
     for (const [table, column] of [
       ["projects", "secrets_policy"],
       ["branches", "secrets_policy"],

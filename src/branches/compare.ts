@@ -7,8 +7,7 @@ import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
-import { recoverInto, resolveTarget } from "./pitr.ts";
-import { withScratchClone } from "./scratch-clone.ts";
+import { resolveTarget, withRecoveredClone } from "./pitr.ts";
 import { withClient } from "./sql.ts";
 
 export interface CompareReport {
@@ -39,24 +38,9 @@ export function compareBranches(
     const b = requireBranch(ctx, project, o.b);
     const snapA = await snapshotOf(branchUrl(project, a));
     const snapB = target
-      ? await withScratchClone(
+      ? await withRecoveredClone(
           ctx,
-          {
-            project,
-            source: b,
-            purpose: "diff-at",
-            make: async (t) => {
-              await recoverInto(ctx, {
-                project,
-                source: b,
-                target,
-                dataDir: t.dir,
-                port: t.port,
-                logFile: t.logFile,
-                archive: {},
-              });
-            },
-          },
+          { project, source: b, target, purpose: "diff-at" },
           snapshotOf,
         )
       : await snapshotOf(branchUrl(project, await startBranch(ctx, project, b)));

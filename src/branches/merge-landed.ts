@@ -1,5 +1,6 @@
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
+import { insertMerge, markUndone, type NewMerge } from "../control/merges.ts";
 import { projectById } from "../control/projects.ts";
 import { clearResolutions } from "../control/resolutions.ts";
 import type { BranchState } from "../core/types.ts";
@@ -18,8 +19,8 @@ export interface LandingRecord {
   parentId: number;
   /** snapshotHash of the parent as the merge leaves it (the rehearsed expected result). */
   postMergeHash: string;
-  /** The branch snapshot that becomes the merge base once the merge is in. */
-  mergeBase: string;
+  /** The branch snapshot that becomes the merge base once the merge is in (an undo: the base before the merge, null for T0). */
+  mergeBase: string | null;
   /** The branch's catalog fingerprint, which becomes the base fingerprint with it (null: none). */
   baseFingerprint: string | null;
   /** Names of the migrations it records in the parent's bough.migrations, in the same transaction. */
@@ -31,15 +32,28 @@ export interface LandingRecord {
    */
   moveBase?: boolean;
   landedState?: BranchState;
+  /** What undo keeps of a merge (absent for an undo, and in records of older bough versions). */
+  kept?: KeptMerge;
+  /** The target's WAL insert position just before COMMIT, journaled inside the transaction. */
+  preLsn?: string;
+  /** An undo: the id of the merge it reverts, marked undone when it lands. */
+  undoOf?: number;
 }
+
+/** The merge record except what only the operation knows (its id, the pre-commit WAL position). */
+export type KeptMerge = Omit<NewMerge, "operationId" | "preLsn">;
 
 /** What a landed merge changes on the branch it was recorded on. */
 export interface Landing {
   branchId: number;
-  mergeBase: string;
+  /** The new merge base; null (an undo of a branch's first merge): back to T0. */
+  mergeBase: string | null;
   baseFingerprint: string | null;
   moveBase?: boolean;
   landedState?: BranchState;
+  kept?: KeptMerge;
+  preLsn?: string;
+  undoOf?: number;
 }
 
 /**
@@ -57,10 +71,16 @@ export function recordLanding(ctx: Ctx, o: Landing): void {
   if (moves) clearResolutions(ctx.db, o.branchId);
 }
 
-/** A merge is in: the landing is recorded and the operation is done, in one transaction. */
+/**
+ * A merge is in: the landing is recorded, the merge kept for undo (or the merge an undo
+ * reverted marked undone) and the operation is done, in one transaction.
+ */
 export function finishMerged(ctx: Ctx, o: Landing & { op: Operation }): void {
   ctx.db.transaction(() => {
     recordLanding(ctx, o);
+    if (o.kept && o.preLsn)
+      insertMerge(ctx.db, { ...o.kept, preLsn: o.preLsn, operationId: o.op.id });
+    if (o.undoOf !== undefined) markUndone(ctx.db, o.undoOf, o.op.id);
     finishOperation(ctx.db, o.op, "done");
   })();
 }
@@ -75,7 +95,8 @@ export function finishMerged(ctx: Ctx, o: Landing & { op: Operation }): void {
  */
 export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecord | null> {
   const rec = op.args as Partial<LandingRecord>;
-  if (op.step !== "applying" || !rec.postMergeHash || !rec.mergeBase || !rec.parentId) return null;
+  if (op.step !== "applying" || !rec.postMergeHash || rec.mergeBase === undefined || !rec.parentId)
+    return null;
   const project = op.projectId === null ? null : projectById(ctx, op.projectId);
   const parent = branchById(ctx.db, rec.parentId);
   if (!project || !parent) return null;

@@ -94,6 +94,10 @@ export async function prepareMerge(
     recorded?: boolean;
     /** How conflicts name the two sides (a rebase swaps them). */
     labels?: SideLabels;
+    /** Read the source side here instead of the branch (an undo: the target's recovered pre-merge state). */
+    sourceUrl?: string;
+    /** How the preview names the source (default: the branch's name). */
+    sourceName?: string;
   },
 ): Promise<PreparedMerge> {
   const { json: baseJson, fingerprintJson } = o.base ?? mergeBaseWithParent(ctx, o.branch.id);
@@ -106,7 +110,7 @@ export async function prepareMerge(
   }
   const base = readSnapshot(baseJson);
   const { branchSnapshot, branchMigrations, branchFingerprint, branchSecrets } = await withClient(
-    branchUrl(o.project, o.branch),
+    o.sourceUrl ?? branchUrl(o.project, o.branch),
     async (c) => ({
       branchSnapshot: await introspect(c),
       branchMigrations: await listMigrations(c),
@@ -118,7 +122,7 @@ export async function prepareMerge(
     project: o.project,
     parent: o.parent,
     branchMigrations,
-    branchName: o.branch.name,
+    branchName: o.sourceName ?? o.branch.name,
   });
   const rawDiff = diff3(base, parentSide.snapshot, branchSnapshot);
   const resolution = resolveConflicts(
@@ -149,7 +153,7 @@ export async function prepareMerge(
   const preview = renderPreview({
     plan: planned,
     diff,
-    branch: o.branch.name,
+    branch: o.sourceName ?? o.branch.name,
     parent: o.parent.name,
     fingerprint,
     secretsMissingOnParent: missing,

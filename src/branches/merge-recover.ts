@@ -33,6 +33,9 @@ export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
       baseFingerprint: landed.baseFingerprint ?? null,
       moveBase: landed.moveBase,
       landedState: landed.landedState,
+      kept: landed.kept,
+      preLsn: landed.preLsn,
+      undoOf: landed.undoOf,
     });
     return;
   }

@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import type pg from "pg";
 import { connectionString, killCluster, startCluster } from "../clusters/cluster.ts";
 import { cloneRunning } from "../clusters/online-clone.ts";
 import { pickFreePort } from "../clusters/ports.ts";
@@ -29,12 +30,20 @@ export const rehearsalLog = (dir: string) => `${dir}.log`;
 /**
  * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
  * the statements must all run, and the result must equal the parent with the branch's
- * changes on top. The clone is always removed; the parent is only read.
+ * changes on top. The clone is always removed; the parent is only read. Returns the
+ * rehearsed result's catalog fingerprint (what the parent has once the merge is in).
  */
 export async function rehearse(
   ctx: Ctx,
-  o: { project: Project; parent: Branch; prepared: PreparedMerge; dir: string },
-): Promise<void> {
+  o: {
+    project: Project;
+    parent: Branch;
+    prepared: PreparedMerge;
+    dir: string;
+    /** What runs after the statements on the clone too (an undo's row restore). */
+    beforeCommit?: (client: pg.ClientBase) => Promise<void>;
+  },
+): Promise<{ fingerprint: Fingerprint | null }> {
   const { project, parent, prepared, dir } = o;
   const logFile = rehearsalLog(dir);
   try {
@@ -54,6 +63,7 @@ export async function rehearse(
         statements: prepared.runnable,
         expectedHash: null,
         lockTimeoutMs: 30_000,
+        beforeCommit: o.beforeCommit,
       }).catch((err: BoughError) => {
         throw new BoughError(
           err.code,
@@ -79,6 +89,7 @@ export async function rehearse(
       );
     }
     proveWithFingerprint(prepared, rehearsed.fingerprint, parent.name);
+    return { fingerprint: rehearsed.fingerprint };
   } finally {
     await killCluster(dir);
     await removeTree(dir, ctx.cluster.runAs);

@@ -7,7 +7,8 @@ import { type MergeBase, mergeBaseWithParent, t0BaseOf } from "./merge-prepare.t
 
 /** Who is merged into whom, on which three-way base, and what landing changes. */
 export interface MergeRoute {
-  kind: "merge" | "into" | "rebase";
+  /** undo: a merge reverted (src/branches/merge-undo.ts): the source is the target's pre-merge state. */
+  kind: "merge" | "into" | "rebase" | "undo";
   project: Project;
   /** Whose changes are carried. */
   source: Branch;
@@ -21,6 +22,8 @@ export interface MergeRoute {
   /** After landing, the owner's merge base becomes the source's snapshot. */
   moveBase: boolean;
   landedState: BranchState;
+  /** For an undo: the id of the merge it reverts. */
+  undoOf?: number;
 }
 
 /** A merge into the parent (the default), or `--into` another branch. */

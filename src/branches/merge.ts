@@ -1,14 +1,8 @@
-import { join } from "node:path";
 import { updateBranch } from "../control/branches.ts";
-import { advance, finishOperation } from "../control/journal.ts";
 import { BoughError } from "../core/errors.ts";
-import { faultPoint } from "../core/fault.ts";
 import type { Branch } from "../core/types.ts";
-import { applyInTransaction } from "../merge/apply.ts";
-import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
 import type { Resolution, ResolvedConflict, Side } from "../merge/diff/resolve.ts";
-import { expectedAfterMerge } from "../merge/expected.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
@@ -19,10 +13,10 @@ import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
-import { beginBranchOperation, requireSettled } from "./journaled.ts";
-import { finishMerged, type LandingRecord, recordLanding } from "./merge-landed.ts";
+import { requireSettled } from "./journaled.ts";
+import { applyRound, baseFingerprintOf, type Reviewed, type UndoLanding } from "./merge-apply.ts";
+import { recordLanding } from "./merge-landed.ts";
 import { type PreparedMerge, prepareMerge, type TakeOptions } from "./merge-prepare.ts";
-import { rehearse } from "./merge-rehearse.ts";
 import { type MergeRoute, mergeRouteOf, rebaseRouteOf } from "./merge-route.ts";
 import { withClient } from "./sql.ts";
 
@@ -59,7 +53,7 @@ export interface MergeOptions {
 }
 
 export interface MergeReport {
-  /** merge: into the parent; into: into another branch (`--into`); rebase: the parent's changes onto the branch. */
+  /** merge: into the parent; into: into another branch (`--into`); rebase: the parent's changes onto the branch; undo: a merge reverted. */
   kind: MergeRoute["kind"];
   branch: string;
   /** The branch's parent (merge, rebase) or the `--into` target. */
@@ -92,12 +86,23 @@ export interface MergeReport {
   preview: string;
   /** Change id → the source branch's recorded DDL statements that touched its object, oldest first. */
   changeHistory: Record<string, DdlRef[]>;
+  /** An undo (kind "undo"): which merge, and the rows it brings back. */
+  undo?: UndoDetails;
+}
+
+/** What an undo reverts and restores beside the schema (src/branches/merge-undo.ts). */
+export interface UndoDetails {
+  mergeId: number;
+  /** Tables and columns whose rows come back from the pre-merge state. */
+  restored: { objectId: string; rows: number }[];
+  /** What could not be restored, each with why (a column of a table without a primary key). */
+  notRestored: string[];
 }
 
 const MAX_REPLANS = 3;
 
 /** What one locked round of a merge ended with. */
-type Round =
+export type Round =
   | { kind: "done"; report: MergeReport }
   | { kind: "confirm"; prepared: PreparedMerge }
   | { kind: "stale"; prepared: PreparedMerge; parent: string };
@@ -105,39 +110,57 @@ type Round =
 /**
  * Merges a branch into its parent: three-way diff, plan, rehearsal on a copy-on-write
  * clone of the parent, then the same statements on the parent in one transaction.
- * Blocked merges and failures leave the parent exactly as it was. The question to the
- * user is asked between two locked rounds; what is applied is always a plan that was
- * confirmed (the same statements), planned again after the answer.
+ * Blocked merges and failures leave the parent exactly as it was.
  */
-async function mergeBranchNow(ctx: Ctx, o: MergeOptions): Promise<MergeReport> {
+const mergeBranchNow = (ctx: Ctx, o: MergeOptions): Promise<MergeReport> =>
+  inRounds(ctx, o, (confirmed) => mergeRound(ctx, o, confirmed));
+
+/**
+ * The question to the user is asked between two locked rounds (other commands run
+ * meanwhile); what is applied is always a plan that was confirmed (the same
+ * statements), planned again after the answer.
+ */
+export async function inRounds(
+  ctx: Ctx,
+  o: Pick<MergeOptions, "confirm">,
+  round: (confirmed: string | null) => Promise<Round>,
+): Promise<MergeReport> {
   let confirmed: string | null = null;
   for (let stale = 0; ; ) {
-    const round = await exclusive(ctx, () => mergeRound(ctx, o, confirmed));
-    if (round.kind === "done") return round.report;
-    if (round.kind === "stale") {
-      confirmed ??= planKey(round.prepared);
+    const r = await exclusive(ctx, () => round(confirmed));
+    if (r.kind === "done") return r.report;
+    if (r.kind === "stale") {
+      confirmed ??= planKey(r.prepared);
       if (++stale >= MAX_REPLANS) {
         throw new BoughError(
           "MERGE_FAILED",
-          `the parent "${round.parent}" kept changing while merging`,
-          "retry when schema changes on the parent have stopped",
+          `the target "${r.parent}" kept changing while merging`,
+          "retry when schema changes on it have stopped",
         );
       }
       continue;
     }
-    await o.confirm?.(round.prepared.preview, { again: confirmed !== null });
-    confirmed = planKey(round.prepared);
+    await o.confirm?.(r.prepared.preview, { again: confirmed !== null });
+    confirmed = planKey(r.prepared);
   }
 }
 
 /** The error every interface reports a blocked (non dry-run) merge with; the report is its details. */
 export function mergeBlockedError(r: MergeReport): BoughError {
+  const what =
+    r.kind === "rebase"
+      ? `rebase of ${r.branch} onto ${r.parent}`
+      : r.kind === "undo"
+        ? `undo of merge ${r.undo?.mergeId} (${r.branch} into ${r.into})`
+        : `merge of ${r.branch} into ${r.into}`;
   return new BoughError(
     "MERGE_CONFLICT",
-    `${r.kind === "rebase" ? `rebase of ${r.branch} onto ${r.parent}` : `merge of ${r.branch} into ${r.into}`} is ${r.blockedReason?.replace(/^merge /u, "")}`,
-    r.unmergeable.length > 0
-      ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
-      : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
+    `${what} is ${r.blockedReason?.replace(/^merge /u, "")}`,
+    r.kind === "undo"
+      ? `${r.into} changed what the merge touched since: change it back (or resolve by hand), then undo again; nothing was changed`
+      : r.unmergeable.length > 0
+        ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
+        : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
     r,
   );
 }
@@ -170,11 +193,16 @@ function swapSides(t: TakeOptions | undefined): TakeOptions | undefined {
   return { branch: t.parent, parent: t.branch, all: other(t.all) };
 }
 
-function requireMergeAllowed(target: Branch, o: MergeOptions): void {
+/** Writing into a protected target other than the root needs allowProtected. */
+export function requireMergeAllowed(
+  target: Branch,
+  o: Pick<MergeOptions, "allowProtected">,
+  doing: string,
+): void {
   if (!target.protected || target.parentId === null || o.allowProtected) return;
   throw new BoughError(
     "BRANCH_PROTECTED",
-    `branch "${target.name}" is protected: ${o.rebase ? "rebasing" : "merging into"} it needs an explicit yes`,
+    `branch "${target.name}" is protected: ${doing} it needs an explicit yes`,
     `pass --allow-protected (API/MCP: allowProtected), or \`bough branch unprotect ${target.name}\``,
   );
 }
@@ -185,7 +213,7 @@ const planKey = (p: PreparedMerge) => JSON.stringify(p.plan.statements.map((s) =
 async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): Promise<Round> {
   const route = o.rebase ? rebaseRouteOf(ctx, o) : mergeRouteOf(ctx, o);
   const { project } = route;
-  if (!o.dryRun) requireMergeAllowed(route.target, o);
+  if (!o.dryRun) requireMergeAllowed(route.target, o, o.rebase ? "rebasing" : "merging into");
   for (const b of [route.source, route.target]) requireSettled(b, o.rebase ? "rebase" : "merge");
   const source = await startBranch(ctx, project, route.source);
   const target = await startBranch(ctx, project, route.target);
@@ -206,19 +234,50 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
       await withClient(branchUrl(project, source), (c) => readDdlLog(c)),
     ),
   };
+  return settleRound(ctx, {
+    o,
+    route: { ...route, source, target },
+    prepared: reviewed,
+    confirmed,
+  });
+}
+
+/** What settling a round reads of the caller's options. */
+export type RoundOptions = Pick<
+  MergeOptions,
+  "dryRun" | "confirm" | "acceptDataLoss" | "lockTimeoutMs"
+>;
+
+/**
+ * What a prepared round does: report a dry run or a blocked plan, land an empty one,
+ * ask for confirmation, or rehearse and apply the confirmed plan.
+ */
+export async function settleRound(
+  ctx: Ctx,
+  r: {
+    o: RoundOptions;
+    route: MergeRoute;
+    prepared: Reviewed;
+    confirmed: string | null;
+    undo?: UndoLanding & { details: UndoDetails };
+  },
+): Promise<Round> {
+  const { o, route, prepared, confirmed, undo } = r;
   const report = (merged: boolean): Round => ({
     kind: "done",
-    report: toReport(route, reviewed, o, merged),
+    report: { ...toReport(route, prepared, o, merged), ...(undo ? { undo: undo.details } : {}) },
   });
   if (o.dryRun) return report(false);
   if (isBlocked(prepared)) {
-    updateBranch(ctx.db, route.owner.id, {
-      state: "conflicted",
-      lastError: blockedReason(prepared),
-    });
+    // A blocked undo leaves the merge's owner as it is: its own merge is not in question.
+    if (!undo)
+      updateBranch(ctx.db, route.owner.id, {
+        state: "conflicted",
+        lastError: blockedReason(prepared),
+      });
     return report(false);
   }
-  if (prepared.runnable.length === 0 && prepared.migrations.length === 0) {
+  if (!undo && prepared.runnable.length === 0 && prepared.migrations.length === 0) {
     ctx.db.transaction(() =>
       recordLanding(ctx, {
         branchId: route.owner.id,
@@ -237,81 +296,27 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     if (o.confirm) return { kind: "confirm", prepared };
     throw new BoughError(
       "MERGE_FAILED",
-      `${route.kind === "merge" ? "parent" : "target"} moved, plan changed: review again (the ${route.kind === "merge" ? "parent" : "target"} "${target.name}" changed since the merge was planned and the new plan differs)`,
-      `run \`bough branch ${o.rebase ? "rebase" : "merge"} ${route.owner.name} --dry-run\` to see the new plan, then try again`,
+      `${route.kind === "merge" ? "parent" : "target"} moved, plan changed: review again (the ${route.kind === "merge" ? "parent" : "target"} "${route.target.name}" changed since the merge was planned and the new plan differs)`,
+      `run \`${commandOf(route)} --dry-run\` to see the new plan, then try again`,
     );
   }
-  return applyRound(ctx, { o, route: { ...route, source, target }, prepared: reviewed });
-}
-
-/** Rehearses and applies one confirmed plan; "stale" when the target moved since planning. */
-async function applyRound(
-  ctx: Ctx,
-  r: { o: MergeOptions; route: MergeRoute; prepared: Reviewed },
-): Promise<Round> {
-  const { route, prepared } = r;
-  const { project, target, owner } = route;
-  const op = beginBranchOperation(ctx, {
-    project,
-    branch: owner,
-    kind: "branch-merge",
-    state: "merging",
-    args: { parent: target.name, route: route.kind },
+  const applied = await applyRound(ctx, {
+    route,
+    prepared,
+    lockTimeoutMs: o.lockTimeoutMs,
+    undo,
   });
-  try {
-    const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}`);
-    advance(ctx.db, op, "rehearsing", { rehearsalDir });
-    await rehearse(ctx, { project, parent: target, prepared, dir: rehearsalDir });
-    faultPoint("merge:after-rehearsal");
-    const landing: LandingRecord = {
-      parentId: target.id,
-      postMergeHash: snapshotHash(
-        expectedAfterMerge(prepared.parentSnapshot, prepared.diff.changes, prepared.branchSnapshot),
-      ),
-      mergeBase: JSON.stringify(prepared.branchSnapshot),
-      baseFingerprint: baseFingerprintOf(prepared),
-      migrations: prepared.migrations.map((m) => m.name),
-      moveBase: route.moveBase,
-      landedState: route.landedState,
-    };
-    advance(ctx.db, op, "applying", { ...landing });
-    // The target's DDL log tells the merge's statements by their application_name.
-    const applyUrl = `${branchUrl(project, target)}?application_name=${encodeURIComponent(`bough ${route.kind === "rebase" ? "rebase" : "merge"} ${route.source.name}`)}`;
-    const outcome = await withClient(applyUrl, (c) =>
-      applyInTransaction(c, {
-        migrations: prepared.migrations,
-        statements: prepared.runnable,
-        expectedHash: prepared.parentHash,
-        lockTimeoutMs: r.o.lockTimeoutMs ?? 5000,
-      }),
-    );
-    if (!outcome.applied) {
-      // The target's schema moved since planning: nothing was written; plan again.
-      ctx.db.transaction(() => {
-        updateBranch(ctx.db, owner.id, { state: owner.state === "merged" ? "merged" : "ready" });
-        finishOperation(ctx.db, op, "rolled-back", "the target moved since planning");
-      })();
-      return { kind: "stale", prepared, parent: target.name };
-    }
-    faultPoint("merge:after-commit");
-    finishMerged(ctx, { op, branchId: owner.id, ...landing });
-    return { kind: "done", report: toReport(route, prepared, r.o, true) };
-  } catch (err) {
-    ctx.db.transaction(() => {
-      updateBranch(ctx.db, owner.id, {
-        state: (err as BoughError).code === "MERGE_CONFLICT" ? "conflicted" : "ready",
-        lastError: (err as Error).message,
-      });
-      finishOperation(ctx.db, op, "failed", (err as Error).message);
-    })();
-    throw err;
-  }
+  if (applied.kind === "stale") return { kind: "stale", prepared, parent: route.target.name };
+  return report(true);
 }
 
-/** A prepared merge with the source's DDL statements linked to its changes. */
-type Reviewed = PreparedMerge & { history: Record<string, DdlRef[]> };
+/** The command that runs this route again. */
+const commandOf = (route: MergeRoute) =>
+  route.kind === "undo"
+    ? `bough merges undo ${route.undoOf}`
+    : `bough branch ${route.kind === "rebase" ? "rebase" : "merge"} ${route.owner.name}`;
 
-function toReport(route: MergeRoute, p: Reviewed, o: MergeOptions, merged: boolean): MergeReport {
+function toReport(route: MergeRoute, p: Reviewed, o: RoundOptions, merged: boolean): MergeReport {
   return {
     kind: route.kind,
     branch: route.owner.name,
@@ -341,10 +346,11 @@ function toReport(route: MergeRoute, p: Reviewed, o: MergeOptions, merged: boole
 function refuseUnseenDataLoss(route: MergeRoute, p: PreparedMerge): void {
   const lossy = p.plan.statements.filter((s) => s.hazards.includes("deletes-data"));
   if (lossy.length === 0) return;
+  const what = route.kind === "rebase" ? "rebase" : route.kind === "undo" ? "undo" : "merge";
   throw new BoughError(
     "NOT_CONFIRMED",
-    `the ${route.kind === "rebase" ? "rebase" : "merge"} of ${route.owner.name} deletes data on ${route.target.name}: ${lossy.map((s) => s.objectId).join(", ")}`,
-    `review it with \`bough branch ${route.kind === "rebase" ? "rebase" : "merge"} ${route.owner.name} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
+    `the ${what} of ${route.kind === "undo" ? `merge ${route.undoOf}` : route.owner.name} deletes data on ${route.target.name}: ${lossy.map((s) => s.objectId).join(", ")}`,
+    `review it with \`${commandOf(route)} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
     { statements: lossy },
   );
 }
@@ -363,7 +369,3 @@ function blockedReason(p: PreparedMerge): string {
     reasons.push(unmergeableMessage(p.fingerprint.unmergeable));
   return `merge blocked: ${reasons.join("; ")}`;
 }
-
-/** The branch's fingerprint becomes the new base with its snapshot (null keeps the check off, as before). */
-const baseFingerprintOf = (p: PreparedMerge) =>
-  p.fingerprints.branch ? JSON.stringify(p.fingerprints.branch) : null;

@@ -11,6 +11,7 @@ import { branchUrl, startBranch } from "./branch-cluster.ts";
 import { reachableUrl } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import { type Base, historyConfig, historyWindow, lsnBytes } from "./pitr-bases.ts";
+import { withScratchClone } from "./scratch-clone.ts";
 import { withClient } from "./sql.ts";
 
 /** What `--at TIME` / `--lsn LSN` asked for, as given (exactly one of them). */
@@ -178,4 +179,23 @@ async function waitPromoted(url: string, dataDir: string, timeoutMs = 600_000): 
       await sleep(20);
     }
   });
+}
+
+/**
+ * Runs fn against a throwaway cluster holding source as it was at target (recovered from
+ * its history, journaled like every scratch clone, removed after); the source is only read.
+ */
+export function withRecoveredClone<T>(
+  ctx: Ctx,
+  o: { project: Project; source: Branch; target: RecoveryTarget; purpose: string },
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const make = async (t: { dir: string; port: number; logFile: string }) => {
+    await recoverInto(ctx, { ...o, dataDir: t.dir, port: t.port, logFile: t.logFile, archive: {} });
+  };
+  return withScratchClone(
+    ctx,
+    { project: o.project, source: o.source, purpose: o.purpose, make },
+    fn,
+  );
 }

@@ -158,6 +158,32 @@ const MIGRATIONS: Migration[] = [
    ALTER TABLE branches ADD COLUMN expires_at TEXT;
    ALTER TABLE branches ADD COLUMN dir_name TEXT;
    UPDATE branches SET protected = 1 WHERE parent_id IS NULL;`,
+  // Applied merges, kept for undo (src/branches/merge-undo.ts): the target's WAL position
+  // just before the merge committed (the pre-merge state is recovered from its history),
+  // the state the merge left, and the owner's merge base before it.
+  `CREATE TABLE merges (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     owner_id INTEGER NOT NULL,
+     owner_name TEXT NOT NULL,
+     source_name TEXT NOT NULL,
+     target_id INTEGER NOT NULL REFERENCES branches(id) ON DELETE CASCADE,
+     operation_id INTEGER NOT NULL,
+     applied_at TEXT NOT NULL,
+     pre_lsn TEXT NOT NULL,
+     post_snapshot TEXT NOT NULL,
+     post_fingerprint TEXT,
+     statements TEXT NOT NULL,
+     migrations TEXT NOT NULL,
+     base_moved INTEGER NOT NULL,
+     landed_base_hash TEXT,
+     prev_merge_base TEXT,
+     prev_base_fingerprint TEXT,
+     undone_at TEXT,
+     undo_operation_id INTEGER
+   );
+   CREATE INDEX merges_target ON merges (target_id, id);`,
 ];
 
 // Files SQLite keeps beside the database: same contents, same permissions needed.

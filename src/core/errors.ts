@@ -34,6 +34,7 @@ export type ErrorCode =
   | "ADMIN_KEY_EXISTS"
   | "ADMIN_KEY_NOT_FOUND"
   | "OPERATION_NOT_FOUND"
+  | "MERGE_NOT_FOUND"
   | "INTERNAL";
 
 export class BoughError extends Error {

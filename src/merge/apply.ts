@@ -19,6 +19,11 @@ export interface ApplyInput {
    */
   expectedHash: string | null;
   lockTimeoutMs: number;
+  /**
+   * Runs after the statements, inside the transaction, just before COMMIT: an undo
+   * restores rows there; a merge reads the WAL position its undo recovers to.
+   */
+  beforeCommit?: (client: pg.ClientBase) => Promise<void>;
 }
 
 export type ApplyOutcome = { applied: true } | { applied: false; reason: "stale" };
@@ -52,6 +57,7 @@ export async function applyInTransaction(
         throw statementError(err, st, i);
       }
     }
+    await input.beforeCommit?.(client);
     await client.query("COMMIT");
     return { applied: true };
   } catch (err) {
@@ -60,7 +66,7 @@ export async function applyInTransaction(
   }
 }
 
-function statementError(err: unknown, st: ApplyStatement, index: number): BoughError {
+export function statementError(err: unknown, st: ApplyStatement, index: number): BoughError {
   const e = err as Error & { detail?: string; hint?: string; code?: string };
   const lines = [`statement ${index + 1} (${st.objectId}) failed: ${e.message}`];
   if (e.detail) lines.push(`detail: ${e.detail}`);

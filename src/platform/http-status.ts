@@ -19,6 +19,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case "SCHEDULE_NOT_FOUND":
     case "ADMIN_KEY_NOT_FOUND":
     case "OPERATION_NOT_FOUND":
+    case "MERGE_NOT_FOUND":
       return 404;
     case "ADMIN_KEY_EXISTS":
     case "PROJECT_EXISTS":

@@ -32,6 +32,7 @@ import type {
   DiffReportT,
   ErrorBodyT,
   MergeBodyT,
+  MergeInfoT,
   MergeReportT,
   MigrationItemT,
   OperationInfoT,
@@ -41,6 +42,7 @@ import type {
   ResolveReportT,
   SetBranchBodyT,
   StatusT,
+  UndoBodyT,
 } from "../interfaces/api/management/schemas.ts";
 
 export type {
@@ -190,6 +192,18 @@ export class Bough {
     /** The DDL statements run on the branch since its fork, oldest first. */
     history: (project: string, branch: string, o: { since?: string } = {}) =>
       this.call<BranchHistoryT>("GET", `${branchPath(project, branch)}/history${query(o)}`),
+  };
+
+  readonly merges = {
+    /** Applied merges (merge, into, rebase), newest first. */
+    list: (project: string) =>
+      this.call<MergeInfoT[]>("GET", `/v1/projects/${seg(project)}/merges`),
+    /** Reverts one; a conflict throws BoughApiError 409 MERGE_CONFLICT, the report in `details`. */
+    undo: (project: string, id: number, o: UndoBodyT = {}) =>
+      this.call<MergeReportT>("POST", `/v1/projects/${seg(project)}/merges/${id}/undo?wait=true`, {
+        ...o,
+        dryRun: o.dryRun ?? false,
+      }),
   };
 
   readonly migrations = {

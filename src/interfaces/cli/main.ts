@@ -7,6 +7,7 @@ import { registerEmail } from "./commands/email.ts";
 import { registerFunctions } from "./commands/functions.ts";
 import { registerMask } from "./commands/mask.ts";
 import { registerMcp } from "./commands/mcp.ts";
+import { registerMerges } from "./commands/merges.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerProject } from "./commands/project.ts";
 import { registerSchedules } from "./commands/schedules.ts";
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerSystem(program);
   registerProject(program);
   registerBranch(program);
+  registerMerges(program);
   registerMigrate(program);
   registerStorage(program);
   registerStore(program);

@@ -11,6 +11,8 @@ import { branchHistory } from "../../branches/history.ts";
 import { branchKeys } from "../../branches/keys.ts";
 import { listBranchInfos, showBranch } from "../../branches/list.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../branches/merge.ts";
+import { undoMerge } from "../../branches/merge-undo.ts";
+import { listMergeInfos } from "../../branches/merges.ts";
 import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
@@ -258,6 +260,38 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     "Bring the parent's schema and config changes since the last merge onto a branch (its data and own changes are kept), so that its next merge holds only its own work. Call with dryRun: true first; conflicts are as in merge_branch (takeBranch keeps the branch's version).",
     { project, name: branch, ...takeArgs },
     (c, a) => mergeTool(c, a, true),
+  );
+  tool(
+    "list_merges",
+    "The project's applied merges (merge, into, rebase), newest first: id, branch, target, when, whether it can still be undone. Read-only.",
+    { project },
+    async (c, a) => listMergeInfos(c, { project: p(a.project) }),
+    { readOnlyHint: true },
+  );
+  tool(
+    "undo_merge",
+    "Undo an applied merge (id from list_merges, or the last merge of branch name): its schema and config changes are reverted and the rows of tables and columns it dropped restored from the target's pre-merge state. Call with dryRun: true first. If the target changed an object the merge touched since, it is an error carrying the conflicts and nothing runs. A plan that deletes data (a column the merge added) needs acceptDataLoss.",
+    {
+      project,
+      id: z.number().int().positive().optional().describe("the merge id (list_merges)"),
+      name: branch.optional().describe("or: undo the last merge recorded on this branch"),
+      dryRun: z.boolean().optional(),
+      acceptDataLoss: z.boolean().optional(),
+      allowProtected: takeArgs.allowProtected,
+    },
+    async (c, a) => {
+      const r = await undoMerge(c, {
+        project: p(a.project),
+        id: a.id,
+        name: a.id === undefined ? a.name : undefined,
+        dryRun: a.dryRun,
+        acceptDataLoss: a.acceptDataLoss ?? false,
+        allowProtected: a.allowProtected,
+      });
+      if (r.blocked && !r.dryRun) throw mergeBlockedError(r);
+      return r;
+    },
+    { destructiveHint: true },
   );
   tool(
     "migrate_apply",

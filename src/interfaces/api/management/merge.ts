@@ -4,6 +4,8 @@ import type { Ctx } from "../../../branches/context.ts";
 import { diffBranch } from "../../../branches/diff.ts";
 import { mergeBlockedError, mergeBranch, rebaseBranch } from "../../../branches/merge.ts";
 import { resolveConflict } from "../../../branches/merge-resolve.ts";
+import { undoMerge } from "../../../branches/merge-undo.ts";
+import { listMergeInfos } from "../../../branches/merges.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
 
@@ -91,6 +93,60 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
         },
       },
       (req, reply) => mergeOrRebase(ctxOf(req), { ...req, wait: req.query.wait }, reply, true),
+    );
+
+    app.get(
+      "/projects/:project/merges",
+      {
+        schema: {
+          tags,
+          summary: "The project's applied merges (merge, into, rebase), newest first",
+          params: S.ProjectParams,
+          response: { 200: S.MergeList, ...S.ERRORS },
+        },
+      },
+      async (req) => listMergeInfos(ctxOf(req), { project: req.params.project }),
+    );
+
+    app.post(
+      "/projects/:project/merges/:id/undo",
+      {
+        schema: {
+          tags,
+          summary: "Undo an applied merge, or preview the undo with dryRun",
+          description:
+            "A three-way merge of the target's pre-merge state (recovered from its history) into the target now, " +
+            "based on the target as the merge left it: what the target changed since in objects the merge touched " +
+            "is 409 MERGE_CONFLICT with the report as `details`, and nothing runs. Rows of tables and columns the " +
+            "merge dropped are restored. A merge older than the project's history window cannot be undone.",
+          params: S.MergeIdParams,
+          querystring: S.WaitQuery,
+          body: S.UndoBody,
+          response: { 200: S.MergeReport, 202: S.OperationInfo, ...S.ERRORS },
+        },
+      },
+      async (req, reply) => {
+        const ctx = ctxOf(req);
+        const go = (dryRun: boolean) =>
+          undoMerge(ctx, {
+            project: req.params.project,
+            id: req.params.id,
+            dryRun,
+            acceptDataLoss: req.body.acceptDataLoss ?? false,
+            allowProtected: req.body.allowProtected,
+          });
+        if (req.body.dryRun) return go(true);
+        return ops.run(reply, {
+          kind: "merge.undo",
+          wait: req.query.wait,
+          okStatus: 200,
+          work: async () => {
+            const r = await go(false);
+            if (r.blocked) throw mergeBlockedError(r);
+            return r;
+          },
+        });
+      },
     );
 
     app.post(

@@ -213,6 +213,43 @@ export const MergeBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const MergeIdParams = Type.Object({ project: Name, id: Type.Integer({ minimum: 1 }) });
+
+export const UndoBody = Type.Object(
+  {
+    dryRun: Type.Optional(
+      Type.Boolean({ description: "return the preview, change nothing (answered at once)" }),
+    ),
+    acceptDataLoss: Type.Optional(
+      Type.Boolean({
+        description:
+          "required when a statement of the undo deletes data (a column or table the merge added)",
+      }),
+    ),
+    allowProtected: Type.Optional(
+      Type.Boolean({ description: "undo a merge into a protected branch other than the root" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MergeInfo = Type.Object({
+  id: Type.Integer(),
+  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
+  branch: Type.String({ description: "the branch it was recorded on (merged, or rebased)" }),
+  source: Type.String(),
+  target: Type.String({ description: "the branch the statements ran on" }),
+  appliedAt: Type.String(),
+  statements: Type.Integer(),
+  migrations: Type.Array(Type.String()),
+  undoneAt: Nullable(Type.String()),
+  undoable: Type.Boolean({
+    description: "not undone, and its pre-merge state inside the target's history window",
+  }),
+});
+
+export const MergeList = Type.Array(MergeInfo);
+
 export const ResolveBody = Type.Object(
   { id: Type.String({ minLength: 1, description: "the conflict id" }), take: Side },
   { additionalProperties: false },
@@ -235,8 +272,21 @@ export const DdlRef = Type.Object({
   statement: Type.String({ description: "cut at 500 characters" }),
 });
 
+export const UndoDetails = Type.Object({
+  mergeId: Type.Integer(),
+  restored: Type.Array(Type.Object({ objectId: Type.String(), rows: Type.Integer() }), {
+    description: "tables and columns whose rows came back from the pre-merge state",
+  }),
+  notRestored: Type.Array(Type.String(), { description: "what could not be restored, and why" }),
+});
+
 export const MergeReport = Type.Object({
-  kind: Type.Union([Type.Literal("merge"), Type.Literal("into"), Type.Literal("rebase")]),
+  kind: Type.Union([
+    Type.Literal("merge"),
+    Type.Literal("into"),
+    Type.Literal("rebase"),
+    Type.Literal("undo"),
+  ]),
   branch: Type.String(),
   parent: Type.String(),
   into: Type.String({ description: "the branch the statements ran on" }),
@@ -259,6 +309,7 @@ export const MergeReport = Type.Object({
   changeHistory: Type.Record(Type.String(), Type.Array(DdlRef), {
     description: "change id → the branch's recorded DDL statements that touched its object",
   }),
+  undo: Type.Optional(UndoDetails),
 });
 
 export const SinceQuery = Type.Object({
@@ -400,6 +451,8 @@ export type CreatedBranchT = Static<typeof CreatedBranch>;
 export type DiffReportT = Static<typeof DiffReport>;
 export type MergeReportT = Static<typeof MergeReport>;
 export type MergeBodyT = Static<typeof MergeBody>;
+export type UndoBodyT = Static<typeof UndoBody>;
+export type MergeInfoT = Static<typeof MergeInfo>;
 export type ResolveBodyT = Static<typeof ResolveBody>;
 export type ResolveReportT = Static<typeof ResolveReport>;
 export type MigrationItemT = Static<typeof MigrationItem>;

@@ -13,6 +13,7 @@ import {
 import { BoughError } from "../../../core/errors.ts";
 import type { Side } from "../../../merge/diff/resolve.ts";
 import { branchOrCurrent, confirm, type Session, withSession } from "../session.ts";
+import { runUndo } from "./merges.ts";
 
 export function registerMerge(branch: Command): void {
   branch
@@ -120,8 +121,24 @@ export function registerMerge(branch: Command): void {
       .option(
         "--into <target>",
         "merge into this branch instead of the parent (a sibling, an ancestor: any branch)",
+      )
+      .option(
+        "--undo",
+        "undo the branch's last applied merge instead (see `bough merges list`; restores the rows it dropped)",
       ),
-  ).action(withSession((s, name: string | undefined, o: MergeFlags) => runMerge(s, name, o)));
+  ).action(
+    withSession(async (s, name: string | undefined, o: MergeFlags) => {
+      if (!o.undo) return runMerge(s, name, o);
+      if (o.into !== undefined || o.take !== undefined || o.takeAll !== undefined) {
+        throw new BoughError(
+          "INVALID_INPUT",
+          "--undo takes no --into, --take or --take-all",
+          "undo the merge by id with `bough merges undo ID` (see `bough merges list`)",
+        );
+      }
+      return runUndo(s, { name: await branchOrCurrent(s, name) }, o);
+    }),
+  );
 
   common(
     branch
@@ -146,6 +163,7 @@ interface MergeFlags {
   allowProtected?: boolean;
   into?: string;
   rebase?: boolean;
+  undo?: boolean;
 }
 
 /**
