@@ -9,7 +9,7 @@ import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 import { recoverInto, resolveTarget } from "./pitr.ts";
 import { withScratchClone } from "./scratch-clone.ts";
-import { withClient } from "./sql.ts";
+import { sideConnections, withClient } from "./sql.ts";
 
 export interface CompareReport {
   a: string;
@@ -73,4 +73,5 @@ export function compareBranches(
   });
 }
 
-const snapshotOf = (url: string): Promise<Snapshot> => withClient(url, (c) => introspect(c));
+const snapshotOf = (url: string): Promise<Snapshot> =>
+  withClient(url, (c) => introspect(c, sideConnections(url)));
