@@ -206,8 +206,9 @@ async function measure(
           renderPreview({ plan: pl, diff: d, branch: BRANCH, parent: "main" }),
         )
       : null;
-  // A fresh copy each run: snapshotHash caches by snapshot.
-  const hashed = p ? await timed(o.runs, () => snapshotHash(structuredClone(p) as Snapshot)) : null;
+  // A fresh copy each run (made before the clock starts): snapshotHash caches by snapshot.
+  const copies = p ? Array.from({ length: o.runs }, () => structuredClone(p)) : [];
+  const hashed = p ? await timed(o.runs, () => snapshotHash(copies.pop() as Snapshot)) : null;
   o.log("timing mergeBranch(dryRun) end to end…");
   const merge = await timed(o.runs, () =>
     mergeBranch(ctx, { project: DEFAULT_PROJECT, name: BRANCH, dryRun: true }),
