@@ -35,10 +35,7 @@ export async function readFingerprint(
   return inSnapshot(
     client,
     async (pool) => {
-      const version = await pool.run((c) =>
-        c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v"),
-      );
-      const serverVersion = Number(version.rows[0].v);
+      const { serverVersion } = pool;
       if (serverVersion < FINGERPRINT_MIN_VERSION) return null;
       const { excluded } = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
       const entries = new Map<string, FingerprintEntry>();

@@ -74,10 +74,7 @@ export async function introspect(
   return inSnapshot(
     client,
     async (pool) => {
-      const version = await pool.run((c) =>
-        c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v"),
-      );
-      const serverVersion = Number(version.rows[0].v);
+      const { serverVersion } = pool;
       const ctx = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
       const readAll = (readers: Reader[]) =>
         Promise.all(readers.map((read) => pool.run((c) => read(c, ctx))));

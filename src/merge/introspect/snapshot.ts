@@ -18,6 +18,8 @@ export interface SnapshotOptions {
  * sees exactly what a single connection would.
  */
 export interface SnapshotPool {
+  /** server_version_num of the database read. */
+  serverVersion: number;
   run<T>(task: (client: pg.ClientBase) => Promise<T>): Promise<T>;
 }
 
@@ -52,7 +54,10 @@ export async function inSnapshot<T>(
     const wanted = (o.connections ?? DEFAULT_CONNECTIONS) - 1;
     if (!nested && o.connect && wanted > 0)
       extra.push(...(await joinSnapshot(client, o.connect, wanted)));
-    const result = await work(poolOf([client, ...extra]));
+    const version = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version_num') AS v",
+    );
+    const result = await work(poolOf([client, ...extra], Number(version.rows[0].v)));
     await client.query(nested ? "ROLLBACK TO SAVEPOINT bough_introspect" : "COMMIT");
     if (nested) await client.query("RELEASE SAVEPOINT bough_introspect");
     return result;
@@ -92,7 +97,7 @@ async function joinSnapshot(client: pg.ClientBase, connect: Connect, n: number) 
   return opened.filter((c): c is pg.Client => c !== null);
 }
 
-function poolOf(clients: pg.ClientBase[]): SnapshotPool {
+function poolOf(clients: pg.ClientBase[], serverVersion: number): SnapshotPool {
   const free = [...clients];
   const waiting: ((c: pg.ClientBase) => void)[] = [];
   const release = (c: pg.ClientBase) => {
@@ -101,6 +106,7 @@ function poolOf(clients: pg.ClientBase[]): SnapshotPool {
     else free.push(c);
   };
   return {
+    serverVersion,
     async run(task) {
       const c =
         free.pop() ?? (await new Promise<pg.ClientBase>((resolve) => waiting.push(resolve)));
