@@ -66,6 +66,30 @@ export async function dumpRestore(install: PgInstall, url: string): Promise<Timi
   }
 }
 
+/**
+ * `pg_dump --schema-only` to /dev/null: how long the usual tool takes to read a whole schema,
+ * the yardstick for introspection (which reads it into objects as well).
+ */
+export async function dumpSchema(install: PgInstall, url: string): Promise<Timing> {
+  const dump = join(install.binDir, "pg_dump");
+  if (!existsSync(dump)) return { seconds: null, why: `no pg_dump in ${install.binDir}` };
+  const env = { ...pgEnv(install), PGPASSWORD: decodeURIComponent(new URL(url).password) };
+  const t0 = performance.now();
+  const child = spawn(dump, ["--schema-only", "-d", withoutPassword(url)], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const forget = onAbort("pg_dump --schema-only", async () => {
+    child.kill("SIGKILL");
+  });
+  try {
+    const failed = await exited(child, "pg_dump");
+    return failed ? { seconds: null, why: failed } : { seconds: seconds(t0) };
+  } finally {
+    forget();
+  }
+}
+
 function withoutPassword(url: string): string {
   const u = new URL(url);
   u.password = "";

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|rest|storage|functions|realtime|mask|proxy|pitr] [--rest-seconds 5] [--mask-mb 300] [--wal-sizes 16,128,512]`
+ * `npm run bench [-- --sizes 0.1,1,4] [--plain-sizes 0.1,1] [--repeat 5] [--only create|merge|merge-10k|rest|storage|functions|realtime|mask|proxy|pitr] [--rest-seconds 5] [--mask-mb 300] [--wal-sizes 16,128,512]`
  *
  * Side by side in one run: bough branch create / first query / reset / disk added,
  * versus pg_dump|pg_restore and CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY,
  * on a loop-mounted XFS image with reflink (as root), on the default install of this
  * machine (a home in the temp dir as `bough init` makes it: the store image as root on a
  * filesystem without reflink) and on the plain filesystem (the copy driver, as before the
- * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark; then the
+ * store: full copies there, so fewer sizes by default); then the merge dry-run benchmark at 1,000
+ * and at 10,000 tables (`--only merge-10k` alone, `--merge-runs N` timings per step); then the
  * data API against direct pg queries, storage, functions, realtime, masking, and the Postgres
  * proxy against direct connections.
  * Prints tables and writes bench/results/<time>.json.
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     "rest-seconds": { type: "string", default: "5" },
     "wal-sizes": { type: "string", default: "16,128,512" },
     "mask-mb": { type: "string", default: "300" },
+    "merge-runs": { type: "string" },
   },
 });
 const parseSizes = (s: string | undefined) =>
@@ -158,7 +160,9 @@ async function main() {
       `CLI process startup (\`bough --help\`; compiled dist/ when fresh, else tsx), not in the columns above: ${fmtS(out.cliStartupS as number)}`,
     );
   }
-  if (runs("merge")) out.merge = await benchMerge();
+  const mergeRuns = Number(values["merge-runs"]) || undefined;
+  if (runs("merge")) out.merge = await benchMerge({ runs: mergeRuns });
+  if (runs("merge-10k")) out.merge10k = await benchMerge({ scale: 10, runs: mergeRuns ?? 3 });
   if (runs("rest")) out.rest = await benchRest({ seconds: Number(values["rest-seconds"]) || 5 });
   if (runs("storage")) {
     out.storage = await benchStorage();

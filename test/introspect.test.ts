@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import pgClient from "pg";
 import { quoteIdent } from "../src/core/names.ts";
 import { ensureBookkeeping } from "../src/merge/bookkeeping.ts";
 import { comparableSnapshot } from "../src/merge/catalog/equality.ts";
 import type { DbObject, Snapshot } from "../src/merge/catalog/snapshot.ts";
-import { introspect } from "../src/merge/introspect/index.ts";
+import { readFingerprint } from "../src/merge/fingerprint/index.ts";
+import { inSnapshot, introspect } from "../src/merge/introspect/index.ts";
 import {
   corpusCases,
   corpusFile,
@@ -321,6 +323,47 @@ describe("introspect", () => {
     const again = await snapshotOf(sinkUrl, { excludeSchemas: ["scratch"] });
     assert.deepEqual(again, sink);
     assert.deepEqual(JSON.parse(JSON.stringify(sink)), sink);
+  });
+
+  test("over several connections in one exported snapshot: the same snapshot and fingerprint, byte for byte", async () => {
+    const connect = async () => {
+      const c = new pgClient.Client({ connectionString: sinkUrl });
+      await c.connect();
+      return c;
+    };
+    const pooled = await withClient(sinkUrl, (c) =>
+      introspect(c, { excludeSchemas: ["scratch"], connect, connections: 4 }),
+    );
+    assert.equal(JSON.stringify(pooled), JSON.stringify(sink));
+    const [alone, spread] = await withClient(sinkUrl, async (c) => [
+      await readFingerprint(c, { excludeSchemas: ["scratch"] }),
+      await readFingerprint(c, { excludeSchemas: ["scratch"], connect }),
+    ]);
+    assert.equal(JSON.stringify(spread), JSON.stringify(alone));
+    // Every connection reads the snapshot taken first: a table committed meanwhile is seen by none.
+    const seen = await withClient(sinkUrl, (c) =>
+      inSnapshot(
+        c,
+        async (readers) => {
+          await withClient(sinkUrl, (w) => w.query("CREATE TABLE public.committed_meanwhile ()"));
+          const look = () =>
+            readers.run(async (r) => {
+              const { rows } = await r.query<{ pid: number; n: number }>(
+                "SELECT pg_backend_pid() AS pid, count(*)::int AS n, pg_sleep(0.2) FROM pg_class WHERE relname = 'committed_meanwhile'",
+              );
+              return rows[0];
+            });
+          return Promise.all([look(), look()]);
+        },
+        { connect, connections: 2 },
+      ),
+    );
+    await withClient(sinkUrl, (w) => w.query("DROP TABLE public.committed_meanwhile"));
+    assert.equal(new Set(seen.map((r) => r.pid)).size, 2, "two connections read");
+    assert.deepEqual(
+      seen.map((r) => r.n),
+      [0, 0],
+    );
   });
 
   test("definitions are executable: recreating objects from them gives the same snapshot", async () => {

@@ -62,7 +62,10 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
     branch = { ...branch, port };
     await adoptPassword(ctx, project, branch, port);
   }
-  updateBranch(ctx.db, branch.id, { wantRunning: true, suspendedAt: null });
+  // Only when it changes: the row holds the snapshots (megabytes SQLite would rewrite).
+  if (!branch.wantRunning || branch.suspendedAt !== null) {
+    updateBranch(ctx.db, branch.id, { wantRunning: true, suspendedAt: null });
+  }
   return { ...branch, wantRunning: true, suspendedAt: null };
 }
 

@@ -8,7 +8,7 @@ import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireBranch, requireProject } from "./lookup.ts";
 import { resolveTarget, withRecoveredClone } from "./pitr.ts";
-import { withClient } from "./sql.ts";
+import { sideConnections, withClient } from "./sql.ts";
 
 export interface CompareReport {
   a: string;
@@ -57,4 +57,5 @@ export function compareBranches(
   });
 }
 
-const snapshotOf = (url: string): Promise<Snapshot> => withClient(url, (c) => introspect(c));
+const snapshotOf = (url: string): Promise<Snapshot> =>
+  withClient(url, (c) => introspect(c, sideConnections(url)));

@@ -9,7 +9,7 @@ import { introspect } from "../merge/introspect/index.ts";
 import { listMigrations } from "../merge/migrations.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
-import { withClient } from "./sql.ts";
+import { sideConnections, withClient } from "./sql.ts";
 
 /**
  * What a merge records in its journal entry before it applies, so that a process
@@ -102,8 +102,9 @@ export async function mergeLanded(ctx: Ctx, op: Operation): Promise<LandingRecor
   if (!project || !parent) return null;
   const live = await startBranch(ctx, project, parent);
   const names = rec.migrations ?? [];
-  const landed = await withClient(branchUrl(project, live), async (c) => {
-    if (snapshotHash(await introspect(c)) !== rec.postMergeHash) return false;
+  const url = branchUrl(project, live);
+  const landed = await withClient(url, async (c) => {
+    if (snapshotHash(await introspect(c, sideConnections(url))) !== rec.postMergeHash) return false;
     if (names.length === 0) return true;
     const recorded = (await listMigrations(c)).filter((m) => names.includes(m.name));
     return recorded.length === names.length;

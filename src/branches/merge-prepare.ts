@@ -37,7 +37,7 @@ import { renderPreview } from "../merge/render/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { withScratchClone } from "./scratch-clone.ts";
-import { withClient } from "./sql.ts";
+import { sideConnections, withClient } from "./sql.ts";
 
 /** Everything a merge decides before it writes anything: read-only on both sides. */
 export interface PreparedMerge {
@@ -109,21 +109,27 @@ export async function prepareMerge(
     );
   }
   const base = readSnapshot(baseJson);
-  const { branchSnapshot, branchMigrations, branchFingerprint, branchSecrets } = await withClient(
-    o.sourceUrl ?? branchUrl(o.project, o.branch),
-    async (c) => ({
-      branchSnapshot: await introspect(c),
-      branchMigrations: await listMigrations(c),
-      branchFingerprint: await readFingerprint(c),
-      branchSecrets: await readSecretKeys(c, o.branch.id),
+  const url = o.sourceUrl ?? branchUrl(o.project, o.branch);
+  const branchMigrations = await withClient(url, (c) => listMigrations(c));
+  // The two sides are separate clusters: read side by side.
+  const [branchSide, parentSide] = await both(
+    withClient(url, async (c) => ({
+      snapshot: await introspect(c, sideConnections(url)),
+      fingerprint: await readFingerprint(c, sideConnections(url)),
+      secrets: await readSecretKeys(c, o.branch.id),
+    })),
+    parentWithMigrations(ctx, {
+      project: o.project,
+      parent: o.parent,
+      branchMigrations,
+      branchName: o.sourceName ?? o.branch.name,
     }),
   );
-  const parentSide = await parentWithMigrations(ctx, {
-    project: o.project,
-    parent: o.parent,
-    branchMigrations,
-    branchName: o.sourceName ?? o.branch.name,
-  });
+  const {
+    snapshot: branchSnapshot,
+    fingerprint: branchFingerprint,
+    secrets: branchSecrets,
+  } = branchSide;
   const rawDiff = diff3(base, parentSide.snapshot, branchSnapshot);
   const resolution = resolveConflicts(
     rawDiff,
@@ -181,6 +187,14 @@ export async function prepareMerge(
   };
 }
 
+/** Both results, once both have settled (no read left running behind an error); the first error wins. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
+  return [x.value, y.value];
+}
+
 /** A three-way base: a snapshot (JSON) and the catalog fingerprint taken with it. */
 export interface MergeBase {
   json: string | null;
@@ -219,14 +233,15 @@ async function parentWithMigrations(
   /** The parent's own secret keys (read on the parent itself, never the replay clone). */
   secrets: string[] | null;
 }> {
-  const read = async (client: pg.ClientBase) => {
+  const read = async (client: pg.ClientBase, url: string) => {
     const pending = pendingOf(o.branchMigrations, await listMigrations(client), o.branchName);
-    const now = await introspect(client);
+    const now = await introspect(client, sideConnections(url));
     return { pending, now, hash: snapshotHash(now) };
   };
-  const first = await withClient(branchUrl(o.project, o.parent), async (c) => ({
-    ...(await read(c)),
-    fingerprint: await readFingerprint(c),
+  const parentUrl = branchUrl(o.project, o.parent);
+  const first = await withClient(parentUrl, async (c) => ({
+    ...(await read(c, parentUrl)),
+    fingerprint: await readFingerprint(c, sideConnections(parentUrl)),
     secrets: await readSecretKeys(c, o.parent.id),
   }));
   if (first.pending.length === 0) {
@@ -243,7 +258,7 @@ async function parentWithMigrations(
   return withScratchClone(ctx, { project: o.project, source: o.parent, purpose: "replay" }, (url) =>
     withClient(url, async (client) => {
       // Read again on the clone: the plan and its hash describe exactly what was replayed on.
-      const { pending, hash } = await read(client);
+      const { pending, hash } = await read(client, url);
       await client.query("BEGIN");
       for (const m of pending) {
         await runAndRecord(client, m).catch((err: BoughError) => {

@@ -22,7 +22,7 @@ import { branchUrl } from "./branch-cluster.ts";
 import { branchPassword } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
-import { withClient } from "./sql.ts";
+import { sideConnections, withClient } from "./sql.ts";
 
 /** The rehearsal's server log, kept beside its data directory; recovery removes both. */
 export const rehearsalLog = (dir: string) => `${dir}.log`;
@@ -72,7 +72,12 @@ export async function rehearse(
           err.details,
         );
       });
-      return { snapshot: await introspect(c), fingerprint: await readFingerprint(c) };
+      // Committed: the proof reads the clone as any session would, over several connections.
+      const [snapshot, fingerprint] = await Promise.all([
+        introspect(c, sideConnections(url)),
+        withClient(url, (f) => readFingerprint(f, sideConnections(url))),
+      ]);
+      return { snapshot, fingerprint };
     });
     const expected = expectedAfterMerge(
       prepared.parentSnapshot,

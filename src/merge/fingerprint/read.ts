@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { createContext } from "../introspect/context.ts";
-import { inSnapshot } from "../introspect/index.ts";
+import { inSnapshot, type SnapshotOptions } from "../introspect/snapshot.ts";
 import { COMMENTS } from "./comments.ts";
 import { keyPrefix } from "./modelled.ts";
 import { OBJECT_QUERIES } from "./objects.ts";
@@ -23,38 +23,44 @@ interface Row {
 /**
  * Reads the catalog fingerprint of a live database (see types.ts): one query per catalog,
  * in one REPEATABLE READ snapshot like introspect (or a savepoint of the caller's
- * transaction), excluding the same schemas. Null on servers older than PG 15.
+ * transaction), excluding the same schemas, spread over more connections given `connect`
+ * as introspect does (entries are still taken in query order). Null on servers older than PG 15.
  *
  * @example const fp = await readFingerprint(client);
  */
 export async function readFingerprint(
   client: pg.ClientBase,
-  o: { excludeSchemas?: string[] } = {},
+  o: SnapshotOptions & { excludeSchemas?: string[] } = {},
 ): Promise<Fingerprint | null> {
-  return inSnapshot(client, async () => {
-    const version = await client.query<{ v: string }>(
-      "SELECT current_setting('server_version_num') AS v",
-    );
-    const serverVersion = Number(version.rows[0].v);
-    if (serverVersion < FINGERPRINT_MIN_VERSION) return null;
-    const { excluded } = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
-    const entries = new Map<string, FingerprintEntry>();
-    for (const query of QUERIES) {
-      const { rows } = await client.query<Row>(query.sql, query.global ? [] : [excluded]);
-      for (const row of rows) entries.set(row.key, toEntry(row, query));
-    }
-    // A comment is part of the snapshot's comment on the object it describes.
-    for (const [key, entry] of entries) {
-      if (keyPrefix(key) === "comment" && entry.on !== null) {
-        const of = entries.get(entry.on)?.sid;
-        if (of) entry.sid = `comment:${of}`;
+  return inSnapshot(
+    client,
+    async (pool) => {
+      const { serverVersion } = pool;
+      if (serverVersion < FINGERPRINT_MIN_VERSION) return null;
+      const { excluded } = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
+      const entries = new Map<string, FingerprintEntry>();
+      const results = await Promise.all(
+        QUERIES.map((query) =>
+          pool.run((c) => c.query<Row>(query.sql, query.global ? [] : [excluded])),
+        ),
+      );
+      QUERIES.forEach((query, i) => {
+        for (const row of results[i].rows) entries.set(row.key, toEntry(row, query));
+      });
+      // A comment is part of the snapshot's comment on the object it describes.
+      for (const [key, entry] of entries) {
+        if (keyPrefix(key) === "comment" && entry.on !== null) {
+          const of = entries.get(entry.on)?.sid;
+          if (of) entry.sid = `comment:${of}`;
+        }
       }
-    }
-    const sorted: Record<string, FingerprintEntry> = {};
-    for (const key of [...entries.keys()].sort())
-      sorted[key] = entries.get(key) as FingerprintEntry;
-    return { version: FINGERPRINT_VERSION, serverVersion, entries: sorted };
-  });
+      const sorted: Record<string, FingerprintEntry> = {};
+      for (const key of [...entries.keys()].sort())
+        sorted[key] = entries.get(key) as FingerprintEntry;
+      return { version: FINGERPRINT_VERSION, serverVersion, entries: sorted };
+    },
+    o,
+  );
 }
 
 function toEntry(row: Row, query: CatalogQuery): FingerprintEntry {

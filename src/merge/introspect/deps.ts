@@ -5,20 +5,17 @@ import { type IntrospectContext, sortedUnique, USER_OID } from "./context.ts";
 /** classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype (array rows: cheaper to parse). */
 type Row = [number, number, number, number, number, number, "n" | "a"];
 
+/** pg_depend's normal and auto dependencies of user objects, with the catalogs' names. */
+export interface CatalogDeps {
+  catalogs: Map<number, string>;
+  rows: Row[];
+}
+
 /**
- * Adds what pg_depend knows (normal and auto dependencies) to each object's structural
- * deps, then keeps only ids that are in the snapshot, sorted. One query for the whole
- * database; only user objects (oid >= 16384) can depend on anything we list, and schema
- * dependencies are already structural.
- *
- * A sequence's auto dependency on its owning column is left out: the column's default
- * needs the sequence first, and OWNED BY is carried by sequence.ownedBy instead.
+ * One query for the whole database; only user objects (oid >= 16384) can depend on
+ * anything we list, and schema dependencies are already structural.
  */
-export async function addCatalogDeps(
-  client: pg.ClientBase,
-  ctx: IntrospectContext,
-  objects: Map<string, DbObject>,
-): Promise<void> {
+export async function readCatalogDeps(client: pg.ClientBase): Promise<CatalogDeps> {
   const catalogs = await catalogNames(client);
   const { rows } = await client.query<Row>({
     text: `SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, d.refobjsubid, d.deptype
@@ -27,6 +24,21 @@ export async function addCatalogDeps(
               AND d.refclassid <> 'pg_namespace'::regclass`,
     rowMode: "array",
   });
+  return { catalogs, rows };
+}
+
+/**
+ * Adds what pg_depend knows to each object's structural deps, then keeps only ids that
+ * are in the snapshot, sorted.
+ *
+ * A sequence's auto dependency on its owning column is left out: the column's default
+ * needs the sequence first, and OWNED BY is carried by sequence.ownedBy instead.
+ */
+export function addCatalogDeps(
+  ctx: IntrospectContext,
+  { catalogs, rows }: CatalogDeps,
+  objects: Map<string, DbObject>,
+): void {
   const extra = new Map<string, string[]>();
   for (const [classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype] of rows) {
     const from = ctx.ids.resolve(catalogs.get(classid) ?? "", objid, objsubid);

@@ -7,7 +7,7 @@ import { readComments } from "./comments.ts";
 import { readConstraints } from "./constraints.ts";
 import { createContext, type IntrospectContext } from "./context.ts";
 import { readDataLayer } from "./data.ts";
-import { addCatalogDeps } from "./deps.ts";
+import { addCatalogDeps, readCatalogDeps } from "./deps.ts";
 import { readEventTriggers } from "./event-triggers.ts";
 import { readExtensions } from "./extensions.ts";
 import { readFunctions } from "./functions.ts";
@@ -17,22 +17,20 @@ import { readPolicies } from "./policies.ts";
 import { readPublicationSchemas, readPublications, readPublicationTables } from "./publications.ts";
 import { readSchemas } from "./schemas.ts";
 import { readSequences } from "./sequences.ts";
+import { inSnapshot, type SnapshotOptions } from "./snapshot.ts";
 import { readTables } from "./tables.ts";
 import { readTriggers } from "./triggers.ts";
 import { readTypes } from "./types.ts";
 import { readViews } from "./views.ts";
 
-export interface IntrospectOptions {
+export interface IntrospectOptions extends SnapshotOptions {
   /** Schemas to leave out besides the catalogs, pg_toast/pg_temp and bough's own `bough`. */
   excludeSchemas?: string[];
 }
 
 type Reader = (client: pg.ClientBase, ctx: IntrospectContext) => Promise<DbObject[]>;
 
-/**
- * Readers in order: grants and comments come last because they find their targets in
- * the registry the others fill (so they list exactly what the others listed).
- */
+/** Readers that only fill the registry: their queries run side by side. */
 const READERS: Reader[] = [
   readSchemas,
   readExtensions,
@@ -51,15 +49,21 @@ const READERS: Reader[] = [
   readPublicationTables,
   readPublicationSchemas,
   readPolicies,
-  readGrants,
-  readComments,
 ];
+
+/**
+ * Grants and comments come after: they find their targets in the registry the others
+ * fill (so they list exactly what the others listed).
+ */
+const ATTACHED_READERS: Reader[] = [readGrants, readComments];
 
 /**
  * Reads a live database into a Snapshot: one query per catalog kind, all in one
  * REPEATABLE READ snapshot (or a savepoint of the caller's transaction, so a plan can be
  * checked before it commits), with search_path empty so every printed name that is not
- * in pg_catalog is schema-qualified, the same way whatever the session had set.
+ * in pg_catalog is schema-qualified, the same way whatever the session had set. Given
+ * `connect`, the queries are spread over more connections reading the same snapshot;
+ * objects are still collected in reader order, so the snapshot is the same.
  *
  * @example const snap = await introspect(client, { excludeSchemas: ["scratch"] });
  */
@@ -67,15 +71,23 @@ export async function introspect(
   client: pg.ClientBase,
   o: IntrospectOptions = {},
 ): Promise<Snapshot> {
-  return inSnapshot(client, async () => {
-    const version = await client.query<{ v: string }>(
-      "SELECT current_setting('server_version_num') AS v",
-    );
-    const serverVersion = Number(version.rows[0].v);
-    const ctx = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
-    const byId = new Map<string, DbObject>();
-    for (const read of READERS) {
-      for (const obj of await read(client, ctx)) {
+  return inSnapshot(
+    client,
+    async (pool) => {
+      const { serverVersion } = pool;
+      const ctx = createContext({ serverVersion, excludeSchemas: o.excludeSchemas });
+      const readAll = (readers: Reader[]) =>
+        Promise.all(readers.map((read) => pool.run((c) => read(c, ctx))));
+      const [found, layer] = await Promise.all([
+        readAll(READERS),
+        pool.run((c) => readDataLayer(c)),
+      ]);
+      const [attached, deps] = await Promise.all([
+        readAll(ATTACHED_READERS),
+        pool.run((c) => readCatalogDeps(c)),
+      ]);
+      const byId = new Map<string, DbObject>();
+      for (const obj of [...found, ...attached].flat()) {
         if (byId.has(obj.id)) {
           throw new BoughError(
             "INTERNAL",
@@ -85,40 +97,19 @@ export async function introspect(
         }
         byId.set(obj.id, obj);
       }
-    }
-    await addCatalogDeps(client, ctx, byId);
-    const { policies, data } = await readDataLayer(client);
-    const objects: Record<string, DbObject> = {};
-    for (const id of [...byId.keys()].sort()) objects[id] = byId.get(id) as DbObject;
-    return { version: SNAPSHOT_VERSION, serverVersion, objects, policies, data };
-  });
+      addCatalogDeps(ctx, deps, byId);
+      const objects: Record<string, DbObject> = {};
+      for (const id of [...byId.keys()].sort()) objects[id] = byId.get(id) as DbObject;
+      return {
+        version: SNAPSHOT_VERSION,
+        serverVersion,
+        objects,
+        policies: layer.policies,
+        data: layer.data,
+      };
+    },
+    o,
+  );
 }
 
-/** Runs `work` in one REPEATABLE READ snapshot (or a savepoint of the caller's transaction), search_path empty. */
-export async function inSnapshot<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
-  const status = client.getTransactionStatus?.();
-  if (status === "E") {
-    throw new BoughError(
-      "INVALID_INPUT",
-      "cannot introspect: the connection's transaction has failed",
-      "roll the transaction back first",
-    );
-  }
-  const nested = status === "T";
-  await client.query(
-    nested ? "SAVEPOINT bough_introspect" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-  );
-  try {
-    await client.query("SET LOCAL search_path = ''");
-    const result = await work();
-    await client.query(nested ? "ROLLBACK TO SAVEPOINT bough_introspect" : "COMMIT");
-    if (nested) await client.query("RELEASE SAVEPOINT bough_introspect");
-    return result;
-  } catch (err) {
-    await client
-      .query(nested ? "ROLLBACK TO SAVEPOINT bough_introspect" : "ROLLBACK")
-      .catch(() => {});
-    if (nested) await client.query("RELEASE SAVEPOINT bough_introspect").catch(() => {});
-    throw err;
-  }
-}
+export { inSnapshot } from "./snapshot.ts";
