@@ -1,4 +1,4 @@
-import { isModelled } from "./modelled.ts";
+import { isModelled, isModelledOnOwner } from "./modelled.ts";
 import type { Fingerprint, FingerprintEntry } from "./types.ts";
 
 /** Pseudo-fields of an entry that exists on one side only. */
@@ -81,7 +81,11 @@ export function unexplainedChanges(o: {
     if (fields[0] === DROPPED && entry.on !== null && !o.branch.entries[entry.on]) continue;
     // The snapshot saw the object change: its modelled fields are carried by the plan.
     const seen = entry.sid !== null && o.changedIds.has(entry.sid);
-    const lost = seen ? fields.filter((f) => !isModelled(change.key, f)) : fields;
+    const owner = entry.on === null ? undefined : (o.branch.entries[entry.on] ?? o.base.entries[entry.on]);
+    const ownerSeen = owner?.sid != null && o.changedIds.has(owner.sid);
+    const carried = (f: string) =>
+      (seen && isModelled(change.key, f)) || (ownerSeen && isModelledOnOwner(change.key, f));
+    const lost = fields.filter((f) => !carried(f));
     if (lost.length === 0) continue;
     out.push({
       key: change.key,
