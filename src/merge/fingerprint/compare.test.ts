@@ -23,7 +23,8 @@ const base = fp({ "class:public.t": table() });
 test("which fields the snapshot models", () => {
   assert.equal(isModelled("class:public.t", "options"), true);
   assert.equal(isModelled("class:public.t", "owner"), false);
-  assert.equal(isModelled("column:public.t.a", "storage"), false);
+  assert.equal(isModelled("column:public.t.a", "storage"), true);
+  assert.equal(isModelled("column:public.t.a", "compression"), false);
   assert.equal(isModelled("rule:public.t.r", CREATED), false);
   assert.equal(isModelled("unknown:x", "a"), false);
 });

@@ -1,4 +1,11 @@
 import { isModelled, isModelledOnOwner } from "./modelled.ts";
+import {
+  objectWords,
+  type Severity,
+  severityOf,
+  unmodelledMessage,
+  WARNED_DEFAULTS,
+} from "./unmodelled.ts";
 import type { Fingerprint, FingerprintEntry } from "./types.ts";
 
 /** Pseudo-fields of an entry that exists on one side only. */
@@ -18,6 +25,10 @@ export interface FingerprintProblem {
   fields: string[];
   /** e.g. `owner: "alice" on the branch, "postgres" after the merge`. */
   details: string[];
+  /** refuse: the merge is blocked; warn: it goes on without the change (see unmodelled.ts). */
+  severity: Severity;
+  /** The change in words, by name, with what to do (what every interface shows). */
+  message: string;
 }
 
 /** Entries of `b` that differ from `a`, in key order. */
@@ -86,15 +97,40 @@ export function unexplainedChanges(o: {
     const carried = (f: string) =>
       (seen && isModelled(change.key, f)) || (ownerSeen && isModelledOnOwner(change.key, f));
     const lost = fields.filter((f) => !carried(f));
-    if (lost.length === 0) continue;
-    out.push({
-      key: change.key,
-      fields: lost,
-      details: describe(change.key, lost, o.base, o.branch, "at the merge base"),
-    });
+    // A new object's own settings of warned kinds (compression of a new column) are not carried either.
+    if (seen && fields[0] === CREATED) lost.push(...nonDefaultWarned(change.key, o.branch));
+    for (const severity of ["refuse", "warn"] as const) {
+      const mine = lost.filter((f) => severityOf(change.key, f) === severity);
+      if (mine.length === 0) continue;
+      const details = describe(change.key, mine, o.base, o.branch, "at the merge base");
+      const fingerprints = [o.branch, o.base];
+      out.push({
+        key: change.key,
+        fields: mine,
+        details,
+        severity,
+        message: unmodelledMessage({ key: change.key, fields: mine, details, fingerprints }),
+      });
+    }
   }
   return out;
 }
+
+/** Fields of a created entry, of warned kinds, that the branch set away from their default. */
+function nonDefaultWarned(key: string, branch: Fingerprint): string[] {
+  const fields = branch.entries[key]?.fields ?? {};
+  return Object.keys(WARNED_DEFAULTS).filter(
+    (f) =>
+      f in fields &&
+      !isModelled(key, f) &&
+      severityOf(key, f) === "warn" &&
+      (fields[f] ?? null) !== WARNED_DEFAULTS[f],
+  );
+}
+
+/** Merged without it, and said so at prepare (unexplainedChanges): not a loss of the plan's. */
+const warned = (key: string, f: string, entry: FingerprintEntry | undefined) =>
+  (entry?.sid === null || !isModelled(key, f)) && severityOf(key, f) === "warn";
 
 /**
  * What the branch changed since the base that the rehearsed parent does not have as the
@@ -118,16 +154,22 @@ export function lostChanges(o: {
   for (const change of changedEntries(o.base, o.branch)) {
     const created = change.fields[0] === CREATED || replaced(change.key, o.base, o.branch);
     // A created entry must arrive whole: every field, not only the ones that changed.
-    const fields = created
-      ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
-      : change.fields.filter(
-          (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
-        );
+    const fields = (
+      created
+        ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
+        : change.fields.filter(
+            (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
+          )
+    ).filter((f) => !warned(change.key, f, o.branch.entries[change.key] ?? o.base.entries[change.key]));
     if (fields.length === 0) continue;
+    const details = describe(change.key, fields, o.rehearsed, o.branch, "after the merge");
+    const what = objectWords(change.key, [o.branch, o.base]);
     out.push({
       key: change.key,
       fields,
-      details: describe(change.key, fields, o.rehearsed, o.branch, "after the merge"),
+      details,
+      severity: "refuse",
+      message: `the merge lost part of the branch's change of ${what}: ${details.join("; ")}`,
     });
   }
   return out;

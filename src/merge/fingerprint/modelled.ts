@@ -28,6 +28,7 @@ const UNMODELLED: Record<string, readonly string[] | "all"> = {
   publication_schema: [],
   foreign_table: "all",
   default_acl: "all",
+  security_label: "all",
   object: "all",
 };
 
