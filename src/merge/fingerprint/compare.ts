@@ -1,4 +1,5 @@
 import { isModelled, isModelledOnOwner } from "./modelled.ts";
+import type { Fingerprint, FingerprintEntry } from "./types.ts";
 import {
   objectWords,
   type Severity,
@@ -6,7 +7,6 @@ import {
   unmodelledMessage,
   WARNED_DEFAULTS,
 } from "./unmodelled.ts";
-import type { Fingerprint, FingerprintEntry } from "./types.ts";
 
 /** Pseudo-fields of an entry that exists on one side only. */
 export const CREATED = "(created)";
@@ -92,11 +92,15 @@ export function unexplainedChanges(o: {
     if (fields[0] === DROPPED && entry.on !== null && !o.branch.entries[entry.on]) continue;
     // The snapshot saw the object change: its modelled fields are carried by the plan.
     const seen = entry.sid !== null && o.changedIds.has(entry.sid);
-    const owner = entry.on === null ? undefined : (o.branch.entries[entry.on] ?? o.base.entries[entry.on]);
+    const owner =
+      entry.on === null ? undefined : (o.branch.entries[entry.on] ?? o.base.entries[entry.on]);
     const ownerSeen = owner?.sid != null && o.changedIds.has(owner.sid);
     const carried = (f: string) =>
       (seen && isModelled(change.key, f)) || (ownerSeen && isModelledOnOwner(change.key, f));
-    const lost = fields.filter((f) => !carried(f));
+    // An owner's grants name it as grantor: they change with it and are not a change of their own.
+    const lost = fields.filter(
+      (f) => !carried(f) && !(f === "acl" && fields.includes("owner") && !carried("owner")),
+    );
     // A new object's own settings of warned kinds (compression of a new column) are not carried either.
     if (seen && fields[0] === CREATED) lost.push(...nonDefaultWarned(change.key, o.branch));
     for (const severity of ["refuse", "warn"] as const) {
@@ -113,7 +117,23 @@ export function unexplainedChanges(o: {
       });
     }
   }
-  return out;
+  return withoutParts(out, o.branch, o.base);
+}
+
+/** A created or dropped entry whose owner (a foreign table's column) is reported the same way is part of it. */
+function withoutParts(
+  problems: FingerprintProblem[],
+  ...sides: Fingerprint[]
+): FingerprintProblem[] {
+  const whole = new Map(
+    problems
+      .filter((p) => p.fields[0] === CREATED || p.fields[0] === DROPPED)
+      .map((p) => [p.key, p.fields[0]]),
+  );
+  return problems.filter((p) => {
+    const on = sides.map((s) => s.entries[p.key]?.on).find((x) => x);
+    return !(on && whole.has(on) && whole.get(on) === p.fields[0] && whole.has(p.key));
+  });
 }
 
 /** Fields of a created entry, of warned kinds, that the branch set away from their default. */
@@ -160,7 +180,9 @@ export function lostChanges(o: {
         : change.fields.filter(
             (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
           )
-    ).filter((f) => !warned(change.key, f, o.branch.entries[change.key] ?? o.base.entries[change.key]));
+    ).filter(
+      (f) => !warned(change.key, f, o.branch.entries[change.key] ?? o.base.entries[change.key]),
+    );
     if (fields.length === 0) continue;
     const details = describe(change.key, fields, o.rehearsed, o.branch, "after the merge");
     const what = objectWords(change.key, [o.branch, o.base]);

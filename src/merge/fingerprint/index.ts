@@ -11,8 +11,8 @@ export {
   unexplainedChanges,
 } from "./compare.ts";
 export { readFingerprint } from "./read.ts";
-export { type Severity, severityOf } from "./unmodelled.ts";
 export type { Fingerprint, FingerprintEntry } from "./types.ts";
+export { type Severity, severityOf } from "./unmodelled.ts";
 
 /** What prepare learnt from the fingerprints. */
 export interface FingerprintCheck {

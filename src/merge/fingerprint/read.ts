@@ -11,12 +11,7 @@ import { FINGERPRINT_VERSION, type Fingerprint, type FingerprintEntry } from "./
 /** pg_publication_namespace, pg_publication_rel's row filters and column lists are PG 15. */
 export const FINGERPRINT_MIN_VERSION = 150000;
 
-const QUERIES: CatalogQuery[] = [
-  ...RELATION_QUERIES,
-  ...OBJECT_QUERIES,
-  COMMENTS,
-  SECURITY_LABELS,
-];
+const QUERIES: CatalogQuery[] = [...RELATION_QUERIES, ...OBJECT_QUERIES, COMMENTS, SECURITY_LABELS];
 
 interface Row {
   key: string;

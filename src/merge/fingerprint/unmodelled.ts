@@ -50,10 +50,22 @@ const FIELD_RULES: Record<string, Rule> = {
 /** A change of a modelled kind the snapshot did not see: a gap in the model, never dropped. */
 const GAP = refuse("this change");
 
-/** The rule for `field` of the entry `key` (CREATED / DROPPED for a whole entry). */
-export function ruleOf(key: string, field: string): Rule {
+/** Kinds of relations and types (the entry's `kind` field) the snapshot has no object for. */
+const KIND_RULES: Record<string, Rule> = {
+  "class.f": refuse("foreign tables"),
+  "type.r": refuse("range types"),
+};
+
+/** The rule for `field` of the entry `key` (CREATED / DROPPED for a whole entry) of catalog kind `kind`. */
+export function ruleOf(key: string, field: string, kind?: string): Rule {
   const prefix = keyPrefix(key);
-  return ENTRY_RULES[prefix] ?? FIELD_RULES[`${prefix}.${field}`] ?? FIELD_RULES[field] ?? GAP;
+  return (
+    ENTRY_RULES[prefix] ??
+    FIELD_RULES[`${prefix}.${field}`] ??
+    FIELD_RULES[field] ??
+    KIND_RULES[`${prefix}.${kind}`] ??
+    GAP
+  );
 }
 
 export const severityOf = (key: string, field: string): Severity => ruleOf(key, field).severity;
@@ -74,6 +86,13 @@ const CLASS_WORDS: Record<string, string> = {
   S: "sequence",
   f: "foreign table",
   c: "type",
+};
+
+const TYPE_WORDS: Record<string, string> = {
+  e: "enum",
+  d: "domain",
+  c: "composite type",
+  r: "range type",
 };
 
 const DEFAULT_ACL_OBJECTS: Record<string, string> = {
@@ -108,15 +127,16 @@ function splitOutsideQuotes(text: string, sep: string): string[] {
 export function objectWords(key: string, fp: Fingerprint[]): string {
   const prefix = keyPrefix(key);
   const rest = key.slice(prefix.length + 1);
+  const kind = fp.map((f) => f.entries[key]?.fields.kind).find((k) => k);
   const member = (word: string) => {
     const n = names(rest);
     return `${word} ${n.at(-1)} on ${n.slice(0, -1).join(".")}`;
   };
   switch (prefix) {
-    case "class": {
-      const kind = fp.map((f) => f.entries[key]?.fields.kind).find((k) => k);
+    case "class":
       return `${CLASS_WORDS[kind ?? ""] ?? "relation"} ${rest}`;
-    }
+    case "type":
+      return `${TYPE_WORDS[kind ?? ""] ?? "type"} ${rest}`;
     case "column":
       return member("column");
     case "identity":
@@ -186,12 +206,13 @@ export function unmodelledMessage(o: {
   fingerprints: Fingerprint[];
 }): string {
   const what = objectWords(o.key, o.fingerprints);
+  const kind = o.fingerprints.map((f) => f.entries[o.key]?.fields.kind).find((k) => k);
   const [first] = o.fields;
   const whole = first === "(created)" || first === "(dropped)";
   const change = whole
     ? `${first.slice(1, -1)} ${what}`
     : `changed the ${o.fields.map((f) => FIELD_WORDS[f] ?? f).join(", ")} of ${what} (${o.details.join("; ")})`;
-  const nouns = [...new Set(o.fields.map((f) => ruleOf(o.key, f).noun))].join(", ");
+  const nouns = [...new Set(o.fields.map((f) => ruleOf(o.key, f, kind ?? undefined).noun))].join(", ");
   const warned = o.fields.every((f) => severityOf(o.key, f) === "warn");
   const tail = warned
     ? "merged without it: make it on the parent or in a migration if it matters"

@@ -12,7 +12,9 @@ test("replica identity: FULL, NOTHING, USING INDEX (after the index exists), bac
   const ctx = sqlContext({ branch: snapshot([t]) });
   const full = { ...t, replicaIdentity: "full" as const };
   const byIndex = { ...t, replicaIdentity: "index" as const, replicaIdentityIndex: "t_u" };
-  assert.deepEqual(sql(alterSql(t, full, ctx)), [`ALTER TABLE "public"."t" REPLICA IDENTITY FULL;`]);
+  assert.deepEqual(sql(alterSql(t, full, ctx)), [
+    `ALTER TABLE "public"."t" REPLICA IDENTITY FULL;`,
+  ]);
   assert.deepEqual(sql(alterSql(full, t, ctx)), [
     `ALTER TABLE "public"."t" REPLICA IDENTITY DEFAULT;`,
   ]);
@@ -53,7 +55,9 @@ test("storage and statistics target: set with ONLY, reset, and again after a ret
 
 test("a new table sets its columns' storage; a partition's inherited column is set either way", () => {
   const p = table("public.p", { partitionBy: "LIST (a)" });
-  const p1 = table("public.p1", { partitionOf: { parent: "public.p", bound: "FOR VALUES IN (1)" } });
+  const p1 = table("public.p1", {
+    partitionOf: { parent: "public.p", bound: "FOR VALUES IN (1)" },
+  });
   const branch = snapshot([
     p,
     column("public.p.a", "text", { storage: "main" }),
@@ -77,7 +81,11 @@ test("storage and statistics target merge as attributes; storage and a retype co
   const merged = mergeAttributes(a, { ...a, statisticsTarget: 50 }, { ...a, storage: "main" });
   assert.deepEqual(merged.conflicts, []);
   assert.deepEqual(merged.merged, { ...a, statisticsTarget: 50, storage: "main" });
-  const retyped = mergeAttributes(a, { ...a, type: "character varying" }, { ...a, storage: "main" });
+  const retyped = mergeAttributes(
+    a,
+    { ...a, type: "character varying" },
+    { ...a, storage: "main" },
+  );
   assert.deepEqual(retyped.conflicts, ["type", "storage"]);
   const t = table("public.t");
   const both = mergeAttributes(t, { ...t, rlsEnabled: true }, { ...t, replicaIdentity: "full" });

@@ -63,7 +63,10 @@ function replicaIdentitySteps(before: TableObject | null, t: TableObject): SqlSt
   return [
     step(`ALTER TABLE ${q} REPLICA IDENTITY USING INDEX ${quoteIdent(index)};`, [LOCK], {
       // The index stands alone or backs a primary key or unique constraint.
-      requires: [schemaObjectId("index", t.schema, index), memberId("constraint", t.schema, t.name, index)],
+      requires: [
+        schemaObjectId("index", t.schema, index),
+        memberId("constraint", t.schema, t.name, index),
+      ],
     }),
   ];
 }
