@@ -212,7 +212,9 @@ export function unmodelledMessage(o: {
   const change = whole
     ? `${first.slice(1, -1)} ${what}`
     : `changed the ${o.fields.map((f) => FIELD_WORDS[f] ?? f).join(", ")} of ${what} (${o.details.join("; ")})`;
-  const nouns = [...new Set(o.fields.map((f) => ruleOf(o.key, f, kind ?? undefined).noun))].join(", ");
+  const nouns = [...new Set(o.fields.map((f) => ruleOf(o.key, f, kind ?? undefined).noun))].join(
+    ", ",
+  );
   const warned = o.fields.every((f) => severityOf(o.key, f) === "warn");
   const tail = warned
     ? "merged without it: make it on the parent or in a migration if it matters"
