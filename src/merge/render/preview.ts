@@ -1,6 +1,5 @@
 import type { DiffResult } from "../diff/changes.ts";
 import type { Resolution, ResolvedConflict } from "../diff/resolve.ts";
-import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
