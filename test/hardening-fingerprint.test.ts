@@ -113,29 +113,6 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       keys: ["rule:public.t.r"],
     },
     {
-      what: "extended statistics",
-      sql: "CREATE STATISTICS s ON a, b FROM t",
-      keys: ["statistics:public.s"],
-    },
-    {
-      what: "column storage",
-      sql: "ALTER TABLE t ALTER COLUMN b SET STORAGE EXTERNAL",
-      keys: ["column:public.t.b"],
-      field: "storage",
-    },
-    {
-      what: "column statistics target",
-      sql: "ALTER TABLE t ALTER COLUMN a SET STATISTICS 500",
-      keys: ["column:public.t.a"],
-      field: "statistics_target",
-    },
-    {
-      what: "replica identity",
-      sql: "ALTER TABLE t REPLICA IDENTITY FULL",
-      keys: ["class:public.t"],
-      field: "replica_identity",
-    },
-    {
       // Publications and their tables are modelled (test/merge-publications.test.ts), owners not.
       what: "publication owner",
       sql: "ALTER PUBLICATION fp_pub OWNER TO fp_alice",
@@ -145,7 +122,7 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
     {
       what: "range type",
       sql: "CREATE TYPE fr AS RANGE (subtype = float8)",
-      keys: ["range:public.fr", "type:public.fr"],
+      keys: ["type:public.fr"],
     },
     {
       what: "default privileges",
@@ -155,9 +132,34 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
     {
       what: "foreign table",
       sql: "CREATE FOREIGN TABLE ft (a int) SERVER fp_server",
-      keys: ["class:public.ft", "column:public.ft.a", "foreign_table:public.ft"],
+      keys: ["class:public.ft"],
     },
   ];
+
+  test("replica identity, storage and statistics targets are modelled: merged and proven by the fingerprint", async () => {
+    const name = branchName();
+    const branch = await t.branch(project, name);
+    await query(
+      branch,
+      `ALTER TABLE t REPLICA IDENTITY FULL, ALTER COLUMN b SET STORAGE EXTERNAL, ALTER COLUMN a SET STATISTICS 500;
+       CREATE TABLE w2 (id int, b text); ALTER TABLE w2 ALTER COLUMN b SET STORAGE MAIN, ALTER COLUMN b SET STATISTICS 5`,
+    );
+    const r = await mergeBranch(t.ctx, { project, name });
+    assert.equal(r.merged, true, r.preview);
+    const [m, b] = [await fingerprint(main), await fingerprint(branch)];
+    for (const key of [
+      "class:public.t",
+      "column:public.t.a",
+      "column:public.t.b",
+      "column:public.w2.b",
+    ])
+      assert.deepEqual(m?.entries[key], b?.entries[key], key);
+    await query(
+      main,
+      "DROP TABLE w2; ALTER TABLE t REPLICA IDENTITY DEFAULT, ALTER COLUMN b SET STORAGE DEFAULT, ALTER COLUMN a SET STATISTICS -1",
+    );
+    await deleteBranch(t.ctx, { project, name });
+  });
 
   for (const c of unmodelled) {
     test(`${c.what}: refused before anything runs, merge base kept, parent untouched`, async () => {
@@ -183,6 +185,11 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
         ),
       );
       assert.match(r.blockedReason ?? "", /bough cannot merge/);
+      assert.ok(
+        r.unmergeable.every(
+          (p) => p.severity === "refuse" && p.message.includes("bough does not merge"),
+        ),
+      );
       assert.deepEqual(storedBase(name), stored);
       assert.deepEqual(await fingerprint(main), parentBefore);
       await deleteBranch(t.ctx, { project, name });
@@ -192,13 +199,16 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
   test("diff and the CLI report it too: exit 2, the list in the JSON report", async () => {
     const name = branchName();
     const branch = await t.branch(project, name);
-    await query(branch, "ALTER TABLE t REPLICA IDENTITY FULL; ALTER TABLE t ADD COLUMN c int");
+    await query(branch, "ALTER TABLE t OWNER TO fp_alice; ALTER TABLE t ADD COLUMN c int");
     const d = await diffBranch(t.ctx, { project, name });
     assert.deepEqual(
       d.unmergeable.map((p) => [p.key, p.fields]),
-      [["class:public.t", ["replica_identity"]]],
+      [["class:public.t", ["owner"]]],
     );
-    assert.match(d.summary, /the branch changed 1 object\(s\) bough cannot merge: class:public\.t/);
+    assert.match(
+      d.summary,
+      /the branch changed 1 object\(s\) bough cannot merge: the branch changed the owner of table public\.t/,
+    );
     const cli = await bough(t.home, [
       "--project",
       project,
@@ -211,34 +221,37 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
     assert.equal(cli.code, 2, cli.stderr);
     assert.match(
       cli.stderr,
-      /bough cannot merge: class:public\.t \(replica_identity: "f" on the branch, "d" at the merge base\)/,
+      /bough cannot merge: the branch changed the owner of table public\.t \(owner: "fp_alice" on the branch, "postgres" at the merge base\); bough does not merge owners yet/,
     );
     assert.deepEqual(
-      await rows(main, "SELECT relreplident FROM pg_class WHERE oid = 'public.t'::regclass"),
-      [{ relreplident: "d" }],
+      await rows(
+        main,
+        "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'public.t'::regclass",
+      ),
+      [{ o: "postgres" }],
     );
     // Recorded as a migration, the same change is replayed on merge, and proven.
-    await query(branch, "ALTER TABLE t REPLICA IDENTITY DEFAULT; ALTER TABLE t DROP COLUMN c");
-    const file = join(t.home, "replident.sql");
-    await writeFile(file, "ALTER TABLE t REPLICA IDENTITY FULL;\n");
+    await query(branch, "ALTER TABLE t OWNER TO postgres; ALTER TABLE t DROP COLUMN c");
+    const file = join(t.home, "owner.sql");
+    await writeFile(file, "ALTER TABLE t OWNER TO fp_alice;\n");
     await migrateApply(t.ctx, { project, branch: name, file });
     const r = await mergeBranch(t.ctx, { project, name });
     assert.equal(r.merged, true, r.preview);
     assert.deepEqual(
-      await rows(main, "SELECT relreplident FROM pg_class WHERE oid = 'public.t'::regclass"),
-      [{ relreplident: "f" }],
+      await rows(
+        main,
+        "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'public.t'::regclass",
+      ),
+      [{ o: "fp_alice" }],
     );
-    await query(main, "ALTER TABLE t REPLICA IDENTITY DEFAULT");
+    await query(main, "ALTER TABLE t OWNER TO postgres");
     await deleteBranch(t.ctx, { project, name });
   });
 
   test("the rehearsal proof: a created object that arrives different refuses the merge", async () => {
     const name = branchName();
     const branch = await t.branch(project, name);
-    await query(
-      branch,
-      "CREATE TABLE w (id int, b text); ALTER TABLE w ALTER COLUMN b SET STORAGE EXTERNAL",
-    );
+    await query(branch, "CREATE TABLE w (id int, b text); ALTER TABLE w OWNER TO fp_alice");
     const stored = storedBase(name);
     const parentBefore = await fingerprint(main);
     await assert.rejects(mergeBranch(t.ctx, { project, name }), (err: BoughError) => {
@@ -246,7 +259,7 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       assert.match(err.message, /lost part of the branch's changes/);
       assert.match(
         err.message,
-        /column:public\.w\.b \(storage: "e" on the branch, null after the merge\)/,
+        /class:public\.w \(acl: .*; owner: "fp_alice" on the branch, "postgres" after the merge\)/,
       );
       return true;
     });

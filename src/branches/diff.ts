@@ -21,6 +21,8 @@ export interface DiffReport {
   conflicts: Conflict[];
   /** Changes the snapshot does not model (catalog fingerprint): a merge refuses them. */
   unmergeable: FingerprintProblem[];
+  /** Unmodelled changes that change no results (planner statistics, storage, comments): merged without them. */
+  notCarried: FingerprintProblem[];
   /** Why the fingerprint check did not run, or null. */
   fingerprintSkipped: string | null;
   /** branchChanges of platform config tables in words (function source, template subject, ...). */
@@ -51,6 +53,7 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
       parentChanges: p.diff.parentChanges,
       conflicts: p.diff.conflicts,
       unmergeable: p.fingerprint.unmergeable,
+      notCarried: p.fingerprint.notCarried,
       fingerprintSkipped: p.fingerprint.skipped,
       platformChanges: p.platform,
       parentPlatformChanges: platformChanges(p.diff.parentChanges),
@@ -61,6 +64,7 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
           ...(p.fingerprint.unmergeable.length > 0
             ? [`⚠️ ${unmergeableMessage(p.fingerprint.unmergeable)}`]
             : []),
+          ...p.fingerprint.notCarried.map((c) => `⚠️ not merged: ${c.message}`),
           ...(p.fingerprint.skipped ? [`note: ${p.fingerprint.skipped}`] : []),
           ...((p.secretsMissingOnParent ?? []).length > 0
             ? [

@@ -73,6 +73,8 @@ export interface MergeReport {
   parentChanges: Change[];
   /** Changes the snapshot does not model (found by the catalog fingerprint): they block like conflicts. */
   unmergeable: FingerprintProblem[];
+  /** Unmodelled changes that change no results (planner statistics, storage, comments): merged without them, by name. */
+  notCarried: FingerprintProblem[];
   /** "merge blocked: ..." (conflicts, objects bough cannot merge) when blocked, else null. */
   blockedReason: string | null;
   /** Why the fingerprint check did not run, or null. */
@@ -333,6 +335,7 @@ function toReport(route: MergeRoute, p: Reviewed, o: RoundOptions, merged: boole
     staleResolutions: p.staleResolutions,
     parentChanges: p.diff.parentChanges,
     unmergeable: p.fingerprint.unmergeable,
+    notCarried: p.fingerprint.notCarried,
     fingerprintSkipped: p.fingerprint.skipped,
     statements: p.plan.statements,
     platformChanges: p.platform,

@@ -116,6 +116,10 @@ export interface TableObject extends ObjectBase {
   rlsForced: boolean;
   /** reloptions, sorted, e.g. ["fillfactor=70"]. */
   options: string[];
+  /** REPLICA IDENTITY other than DEFAULT (absent); "index" names `replicaIdentityIndex`. */
+  replicaIdentity?: "full" | "nothing" | "index";
+  /** The index of REPLICA IDENTITY USING INDEX (in the table's schema). */
+  replicaIdentityIndex?: string;
 }
 
 /** Options of an identity column's sequence, as text like SequenceObject's. */
@@ -151,6 +155,10 @@ export interface ColumnObject extends ObjectBase {
   collation: string | null;
   /** True when the column comes from an inheritance/partition parent only. */
   inherited: boolean;
+  /** SET STORAGE, only when it differs from the type's own (absent: the type's). */
+  storage?: "plain" | "external" | "main" | "extended";
+  /** SET STATISTICS, only when set (absent: the server default). */
+  statisticsTarget?: number;
 }
 
 export interface ConstraintObject extends ObjectBase {

@@ -44,12 +44,16 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
       identity: of("identity", "identityOptions"),
       generated: of("generated", "generatedKind"),
       inherited: of("inherited"),
+      storage: of("storage"),
+      "statistics target": of("statisticsTarget"),
     },
     // A default is re-canonicalised for a new type, one column has at most one of a
-    // default, an identity or a generation expression, and an identity is NOT NULL.
+    // default, an identity or a generation expression, an identity is NOT NULL, and the
+    // storages a type allows are its own (a retype resets storage).
     coupled: [
       ["type", "collation", "default", "identity", "generated"],
       ["identity", "not null"],
+      ["type", "storage"],
     ],
   },
   table: {
@@ -61,6 +65,7 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
       "row level security": of("rlsEnabled"),
       "forced row level security": of("rlsForced"),
       options: OPTIONS,
+      "replica identity": of("replicaIdentity", "replicaIdentityIndex"),
     },
   },
   view: VIEW,
@@ -172,7 +177,11 @@ export function mergeAttributes(
     if (branchChanged) changedBy.branch.add(name);
     if (!branchChanged || same(p, r, a.fields)) continue;
     if (!parentChanged) {
-      for (const f of a.fields) merged[f] = r[f];
+      // Optional fields (a column's storage) stay absent rather than undefined.
+      for (const f of a.fields) {
+        if (r[f] === undefined) delete merged[f];
+        else merged[f] = r[f];
+      }
       continue;
     }
     const combined =

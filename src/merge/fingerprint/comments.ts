@@ -2,13 +2,12 @@ import { USER_OID, userSchema } from "../introspect/context.ts";
 import { type CatalogQuery, q, qn } from "./spec.ts";
 
 /**
- * Comments (pg_description), keyed by the key of the entry they describe (`on`), so a
- * comment's snapshot id is found through that entry (see read.ts). Objects the other
- * queries do not list are named by pg_identify_object.
+ * Rows of a catalog that describe other objects by (classoid, objoid, objsubid), as `d`
+ * with `of`: the key of the entry they describe. Objects the other queries do not list
+ * are named by pg_identify_object.
  */
-export const COMMENTS: CatalogQuery = {
-  sql: `WITH d AS (
-          SELECT d.description, CASE d.classoid
+const describing = (catalog: string, columns: string) => `WITH d AS (
+          SELECT ${columns}, CASE d.classoid
             WHEN 'pg_class'::regclass THEN (
               SELECT CASE WHEN d.objsubid > 0
                           THEN 'column:' || format('%I.%I.%I', n.nspname, c.relname,
@@ -53,11 +52,27 @@ export const COMMENTS: CatalogQuery = {
               SELECT 'object:' || i.type || ' ' || i.identity FROM pg_identify_object(d.classoid, d.objoid, d.objsubid) i
                WHERE i.schema IS NULL OR (i.schema NOT LIKE 'pg\\_%' AND i.schema <> ALL($1::text[])))
             END AS of
-            FROM pg_description d
+            FROM ${catalog} d
            WHERE d.objoid >= ${USER_OID}
              AND NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = d.classoid AND xd.objid = d.objoid AND xd.deptype = 'e')
-        )
+        )`;
+
+/**
+ * Comments (pg_description), keyed by the key of the entry they describe (`on`), so a
+ * comment's snapshot id is found through that entry (see read.ts).
+ */
+export const COMMENTS: CatalogQuery = {
+  sql: `${describing("pg_description", "d.description")}
         SELECT 'comment:' || d.of AS key, d.of AS on, ARRAY[]::text[] AS parts, d.description AS text
+          FROM d WHERE d.of IS NOT NULL`,
+  sid: () => null,
+};
+
+/** SECURITY LABEL (pg_seclabel, per provider): not in the snapshot. */
+export const SECURITY_LABELS: CatalogQuery = {
+  sql: `${describing("pg_seclabel", "d.provider, d.label")}
+        SELECT 'security_label:' || quote_ident(d.provider) || ':' || d.of AS key, d.of AS on,
+               ARRAY[]::text[] AS parts, d.label AS label
           FROM d WHERE d.of IS NOT NULL`,
   sid: () => null,
 };

@@ -16,14 +16,15 @@ const entry = (
 ): FingerprintEntry => ({ sid, on, fields });
 
 const table = (o: Record<string, string> = {}) =>
-  entry("table:public.t", { owner: "postgres", options: null, ...o });
+  entry("table:public.t", { kind: "r", owner: "postgres", options: null, ...o });
 const rule = entry(null, { definition: "CREATE RULE r AS ..." }, "class:public.t");
 const base = fp({ "class:public.t": table() });
 
 test("which fields the snapshot models", () => {
   assert.equal(isModelled("class:public.t", "options"), true);
   assert.equal(isModelled("class:public.t", "owner"), false);
-  assert.equal(isModelled("column:public.t.a", "storage"), false);
+  assert.equal(isModelled("column:public.t.a", "storage"), true);
+  assert.equal(isModelled("column:public.t.a", "compression"), false);
   assert.equal(isModelled("rule:public.t.r", CREATED), false);
   assert.equal(isModelled("unknown:x", "a"), false);
 });
@@ -41,6 +42,9 @@ test("a change the snapshot saw, of modelled fields, is explained; an owner chan
       key: "class:public.t",
       fields: ["owner"],
       details: ['owner: "alice" on the branch, "postgres" at the merge base'],
+      severity: "refuse",
+      message:
+        'the branch changed the owner of table public.t (owner: "alice" on the branch, "postgres" at the merge base); bough does not merge owners yet: add it to a migration (bough migrate apply) or undo it on the branch',
     },
   ]);
   const optionsOnly = fp({ "class:public.t": table({ options: "{fillfactor=70}" }) });
@@ -115,6 +119,9 @@ test("the rehearsed parent must carry every field the branch changed, and create
       key: "identity:public.t.id",
       fields: ["start"],
       details: ['start: "1000" on the branch, "1" after the merge'],
+      severity: "refuse",
+      message:
+        'the merge lost part of the branch\'s change of the identity of column id on public.t: start: "1000" on the branch, "1" after the merge',
     },
   ]);
   assert.deepEqual(lostChanges({ base, branch, rehearsed: branch }), []);
@@ -124,6 +131,62 @@ test("the rehearsed parent must carry every field the branch changed, and create
     [
       ["class:public.t", ["options"]],
       ["identity:public.t.id", [DROPPED]],
+    ],
+  );
+});
+
+test("refused by name: a rule; merged without and said: extended statistics, a new column's compression", () => {
+  const withRule = fp({ "class:public.t": table(), "rule:public.t.r": rule });
+  const [r] = unexplainedChanges({ base, branch: withRule, parent: base, changedIds: new Set() });
+  assert.equal(r.severity, "refuse");
+  assert.equal(
+    r.message,
+    "the branch created rule r on public.t; bough does not merge rules yet: add it to a migration (bough migrate apply) or undo it on the branch",
+  );
+  const stats = entry(null, { definition: "CREATE STATISTICS ..." }, "class:public.t");
+  const column = entry("column:public.t.c", { type: "text", compression: "l" }, "class:public.t");
+  const branch = fp({
+    "class:public.t": table(),
+    "statistics:public.s": stats,
+    "column:public.t.c": column,
+  });
+  const o = { base, branch, parent: base, changedIds: new Set(["column:public.t.c"]) };
+  const problems = unexplainedChanges(o);
+  assert.deepEqual(
+    problems.map((p) => [p.key, p.fields, p.severity]),
+    [
+      ["column:public.t.c", ["compression"], "warn"],
+      ["statistics:public.s", [CREATED], "warn"],
+    ],
+  );
+  assert.match(
+    problems[1].message,
+    /^the branch created statistics public\.s on public\.t; bough does not merge extended statistics yet: merged without it/,
+  );
+  // What is merged without (and said so) is not a loss the rehearsal refuses.
+  const rehearsed = fp({
+    "class:public.t": table(),
+    "column:public.t.c": { ...column, fields: { type: "text", compression: "" } },
+  });
+  assert.deepEqual(lostChanges({ base, branch, rehearsed }), []);
+});
+
+test("an index's replica identity flag is carried by its table's change", () => {
+  const index = (flag: string) =>
+    entry(
+      "index:public.t_u",
+      { definition: "CREATE UNIQUE INDEX ...", replica_identity: flag },
+      "class:public.t",
+    );
+  const at = (flag: string, ident: string) =>
+    fp({ "class:public.t": table({ replica_identity: ident }), "index:public.t_u": index(flag) });
+  const o = { base: at("false", "d"), branch: at("true", "i"), parent: at("false", "d") };
+  assert.deepEqual(unexplainedChanges({ ...o, changedIds: new Set(["table:public.t"]) }), []);
+  assert.deepEqual(
+    unexplainedChanges({ ...o, changedIds: new Set() }).map((p) => [p.key, p.fields]),
+    [
+      ["class:public.t", ["replica_identity"]],
+      ["index:public.t_u", ["replica_identity"]],
     ],
   );
 });

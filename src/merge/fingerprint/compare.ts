@@ -1,5 +1,12 @@
-import { isModelled } from "./modelled.ts";
+import { isModelled, isModelledOnOwner } from "./modelled.ts";
 import type { Fingerprint, FingerprintEntry } from "./types.ts";
+import {
+  objectWords,
+  type Severity,
+  severityOf,
+  unmodelledMessage,
+  WARNED_DEFAULTS,
+} from "./unmodelled.ts";
 
 /** Pseudo-fields of an entry that exists on one side only. */
 export const CREATED = "(created)";
@@ -18,6 +25,10 @@ export interface FingerprintProblem {
   fields: string[];
   /** e.g. `owner: "alice" on the branch, "postgres" after the merge`. */
   details: string[];
+  /** refuse: the merge is blocked; warn: it goes on without the change (see unmodelled.ts). */
+  severity: Severity;
+  /** The change in words, by name, with what to do (what every interface shows). */
+  message: string;
 }
 
 /** Entries of `b` that differ from `a`, in key order. */
@@ -94,16 +105,65 @@ export function unexplainedChanges(o: {
       entry.sid !== null
         ? o.changedIds.has(entry.sid)
         : (entry.partOf ?? []).some((id) => o.changedIds.has(id));
-    const lost = seen ? fields.filter((f) => !isModelled(change.key, f)) : fields;
-    if (lost.length === 0) continue;
-    out.push({
-      key: change.key,
-      fields: lost,
-      details: describe(change.key, lost, o.base, o.branch, "at the merge base"),
-    });
+    const owner =
+      entry.on === null ? undefined : (o.branch.entries[entry.on] ?? o.base.entries[entry.on]);
+    const ownerSeen = owner?.sid != null && o.changedIds.has(owner.sid);
+    const carried = (f: string) =>
+      (seen && isModelled(change.key, f)) || (ownerSeen && isModelledOnOwner(change.key, f));
+    // An owner's grants name it as grantor: they change with it and are not a change of their own.
+    const lost = fields.filter(
+      (f) => !carried(f) && !(f === "acl" && fields.includes("owner") && !carried("owner")),
+    );
+    // A new object's own settings of warned kinds (compression of a new column) are not carried either.
+    if (seen && fields[0] === CREATED) lost.push(...nonDefaultWarned(change.key, o.branch));
+    for (const severity of ["refuse", "warn"] as const) {
+      const mine = lost.filter((f) => severityOf(change.key, f) === severity);
+      if (mine.length === 0) continue;
+      const details = describe(change.key, mine, o.base, o.branch, "at the merge base");
+      const fingerprints = [o.branch, o.base];
+      out.push({
+        key: change.key,
+        fields: mine,
+        details,
+        severity,
+        message: unmodelledMessage({ key: change.key, fields: mine, details, fingerprints }),
+      });
+    }
   }
-  return out;
+  return withoutParts(out, o.branch, o.base);
 }
+
+/** A created or dropped entry whose owner (a foreign table's column) is reported the same way is part of it. */
+function withoutParts(
+  problems: FingerprintProblem[],
+  ...sides: Fingerprint[]
+): FingerprintProblem[] {
+  const whole = new Map(
+    problems
+      .filter((p) => p.fields[0] === CREATED || p.fields[0] === DROPPED)
+      .map((p) => [p.key, p.fields[0]]),
+  );
+  return problems.filter((p) => {
+    const on = sides.map((s) => s.entries[p.key]?.on).find((x) => x);
+    return !(on && whole.has(on) && whole.get(on) === p.fields[0] && whole.has(p.key));
+  });
+}
+
+/** Fields of a created entry, of warned kinds, that the branch set away from their default. */
+function nonDefaultWarned(key: string, branch: Fingerprint): string[] {
+  const fields = branch.entries[key]?.fields ?? {};
+  return Object.keys(WARNED_DEFAULTS).filter(
+    (f) =>
+      f in fields &&
+      !isModelled(key, f) &&
+      severityOf(key, f) === "warn" &&
+      (fields[f] ?? null) !== WARNED_DEFAULTS[f],
+  );
+}
+
+/** Merged without it, and said so at prepare (unexplainedChanges): not a loss of the plan's. */
+const warned = (key: string, f: string, entry: FingerprintEntry | undefined) =>
+  (entry?.sid === null || !isModelled(key, f)) && severityOf(key, f) === "warn";
 
 /**
  * What the branch changed since the base that the rehearsed parent does not have as the
@@ -127,16 +187,24 @@ export function lostChanges(o: {
   for (const change of changedEntries(o.base, o.branch)) {
     const created = change.fields[0] === CREATED || replaced(change.key, o.base, o.branch);
     // A created entry must arrive whole: every field, not only the ones that changed.
-    const fields = created
-      ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
-      : change.fields.filter(
-          (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
-        );
+    const fields = (
+      created
+        ? differingFields(o.rehearsed.entries[change.key], o.branch.entries[change.key])
+        : change.fields.filter(
+            (f) => !sameAs(o.rehearsed, o.branch, change.key, f) && !merged(change.key, f),
+          )
+    ).filter(
+      (f) => !warned(change.key, f, o.branch.entries[change.key] ?? o.base.entries[change.key]),
+    );
     if (fields.length === 0) continue;
+    const details = describe(change.key, fields, o.rehearsed, o.branch, "after the merge");
+    const what = objectWords(change.key, [o.branch, o.base]);
     out.push({
       key: change.key,
       fields,
-      details: describe(change.key, fields, o.rehearsed, o.branch, "after the merge"),
+      details,
+      severity: "refuse",
+      message: `the merge lost part of the branch's change of ${what}: ${details.join("; ")}`,
     });
   }
   return out;

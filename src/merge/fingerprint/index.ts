@@ -1,6 +1,6 @@
 import { differingIds } from "../catalog/equality.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
-import { type FingerprintProblem, problemLines, unexplainedChanges } from "./compare.ts";
+import { type FingerprintProblem, unexplainedChanges } from "./compare.ts";
 import type { Fingerprint } from "./types.ts";
 
 export {
@@ -12,13 +12,16 @@ export {
 } from "./compare.ts";
 export { readFingerprint } from "./read.ts";
 export type { Fingerprint, FingerprintEntry } from "./types.ts";
+export { type Severity, severityOf } from "./unmodelled.ts";
 
 /** What prepare learnt from the fingerprints. */
 export interface FingerprintCheck {
   /** Why the check did not run (null when it did): e.g. the branch has no stored fingerprint. */
   skipped: string | null;
-  /** Changes of the branch no modelled change explains: they block the merge. */
+  /** Changes of the branch no modelled change explains that would change behaviour: they block the merge. */
   unmergeable: FingerprintProblem[];
+  /** Unmodelled changes that do not (planner statistics, storage, comments): merged without them, said by name. */
+  notCarried: FingerprintProblem[];
 }
 
 /**
@@ -55,16 +58,26 @@ export function checkFingerprints(o: {
       skipped:
         "the branch has no stored catalog fingerprint (created by an older bough): changes the snapshot does not model are not detected; reset or re-create the branch to get the check",
       unmergeable: [],
+      notCarried: [],
     };
   }
   if (!branch || !parent) {
-    return { skipped: "the catalog fingerprint needs PostgreSQL 15 or later", unmergeable: [] };
+    return {
+      skipped: "the catalog fingerprint needs PostgreSQL 15 or later",
+      unmergeable: [],
+      notCarried: [],
+    };
   }
   const changedIds = changedSnapshotIds(o.base, o.branch);
-  return { skipped: null, unmergeable: unexplainedChanges({ base, branch, parent, changedIds }) };
+  const problems = unexplainedChanges({ base, branch, parent, changedIds });
+  return {
+    skipped: null,
+    unmergeable: problems.filter((p) => p.severity === "refuse"),
+    notCarried: problems.filter((p) => p.severity === "warn"),
+  };
 }
 
-/** "the branch changed N object(s) bough cannot merge: a (...), b (...)" for errors and previews. */
+/** "the branch changed N object(s) bough cannot merge: the branch created rule r on public.t; ..." for errors. */
 export function unmergeableMessage(problems: FingerprintProblem[]): string {
-  return `the branch changed ${problems.length} object(s) bough cannot merge: ${problemLines(problems).join(", ")}`;
+  return `the branch changed ${problems.length} object(s) bough cannot merge: ${problems.map((p) => p.message).join("; ")}`;
 }

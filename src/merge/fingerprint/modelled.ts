@@ -8,8 +8,8 @@ const UNMODELLED: Record<string, readonly string[] | "all"> = {
   extension: [],
   collation: ["owner"],
   event_trigger: ["owner"],
-  class: ["owner", "replica_identity", "access_method", "tablespace", "of_type"],
-  column: ["storage", "statistics_target", "compression", "options", "fdw_options"],
+  class: ["owner", "access_method", "tablespace", "of_type"],
+  column: ["compression", "options", "fdw_options"],
   identity: [],
   sequence: [],
   constraint: [],
@@ -28,8 +28,21 @@ const UNMODELLED: Record<string, readonly string[] | "all"> = {
   publication_schema: [],
   foreign_table: "all",
   default_acl: "all",
+  security_label: "all",
   object: "all",
 };
+
+/**
+ * Fields an entry has that the snapshot models on the entry it is `on`: an index's
+ * indisreplident is its table's replica identity.
+ */
+const MODELLED_ON_OWNER: Record<string, readonly string[]> = {
+  index: ["replica_identity"],
+};
+
+/** True when `field` of `key` is carried by a change of the entry it is on. */
+export const isModelledOnOwner = (key: string, field: string) =>
+  MODELLED_ON_OWNER[keyPrefix(key)]?.includes(field) ?? false;
 
 export const keyPrefix = (key: string) => key.slice(0, key.indexOf(":"));
 

@@ -161,30 +161,78 @@ const defaultAcls: CatalogQuery = {
   sid: () => null,
 };
 
+/** SQL: an owner column as the role's name. */
+const owner = (col: string) => `pg_get_userbyid(${col})::text`;
+
 /**
- * Other user objects the snapshot does not model (operators, casts, operator classes,
- * text search, conversions, languages, foreign-data wrappers and servers, user mappings...),
- * by existence and owner, named by pg_identify_object.
+ * Other user objects the snapshot does not model (operators, casts, operator classes and
+ * families, text search, conversions, languages, transforms, access methods, foreign-data
+ * wrappers, servers and user mappings), named by pg_identify_object, with their owner and
+ * a definition made of names (never oids, so clusters compare). A user mapping's options
+ * may hold a password: they are kept as a hash.
  */
 const others: CatalogQuery = {
   sql: `WITH o AS (
-          SELECT 'pg_operator'::regclass AS cls, oid FROM pg_operator WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_opclass'::regclass, oid FROM pg_opclass WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_cast'::regclass, oid FROM pg_cast WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_conversion'::regclass, oid FROM pg_conversion WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_language'::regclass, oid FROM pg_language WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_transform'::regclass, oid FROM pg_transform WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_ts_dict'::regclass, oid FROM pg_ts_dict WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_ts_parser'::regclass, oid FROM pg_ts_parser WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_ts_template'::regclass, oid FROM pg_ts_template WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_am'::regclass, oid FROM pg_am WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server WHERE oid >= ${USER_OID}
-          UNION ALL SELECT 'pg_user_mapping'::regclass, oid FROM pg_user_mapping WHERE oid >= ${USER_OID}
+          SELECT 'pg_operator'::regclass AS cls, oid, ${owner("oprowner")} AS owner,
+                 concat_ws(' ', oprcode::regprocedure, oprrest::regprocedure, oprjoin::regprocedure,
+                           oprcom::regoperator, oprnegate::regoperator, oprcanmerge, oprcanhash) AS definition
+            FROM pg_operator WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_opclass'::regclass, oid, ${owner("opcowner")},
+                 concat_ws(' ', opcdefault, opcintype::regtype, opckeytype::regtype,
+                           (SELECT opfname FROM pg_opfamily WHERE oid = opcfamily))
+            FROM pg_opclass WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_opfamily'::regclass, f.oid, ${owner("f.opfowner")},
+                 concat_ws(' ',
+                   (SELECT string_agg(concat_ws(':', amopstrategy, amopopr::regoperator, amoppurpose, amopsortfamily), ','
+                                      ORDER BY amopstrategy, amopopr::regoperator::text)
+                      FROM pg_amop WHERE amopfamily = f.oid),
+                   (SELECT string_agg(concat_ws(':', amprocnum, amproc::regprocedure, amproclefttype::regtype, amprocrighttype::regtype), ','
+                                      ORDER BY amprocnum, amproc::regprocedure::text)
+                      FROM pg_amproc WHERE amprocfamily = f.oid))
+            FROM pg_opfamily f WHERE f.oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_cast'::regclass, oid, NULL,
+                 concat_ws(' ', castfunc::regprocedure, castcontext, castmethod)
+            FROM pg_cast WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_conversion'::regclass, oid, ${owner("conowner")},
+                 concat_ws(' ', pg_encoding_to_char(conforencoding), pg_encoding_to_char(contoencoding),
+                           conproc::regprocedure, condefault)
+            FROM pg_conversion WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_language'::regclass, oid, ${owner("lanowner")},
+                 concat_ws(' ', lanpltrusted, lanplcallfoid::regprocedure, laninline::regprocedure,
+                           lanvalidator::regprocedure, ${sorted("lanacl")})
+            FROM pg_language WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_transform'::regclass, oid, NULL,
+                 concat_ws(' ', trffromsql::regprocedure, trftosql::regprocedure)
+            FROM pg_transform WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_ts_config'::regclass, c.oid, ${owner("c.cfgowner")},
+                 concat_ws(' ', (SELECT prsname FROM pg_ts_parser WHERE oid = c.cfgparser),
+                   (SELECT string_agg(maptokentype || ':' || mapdict::regdictionary, ',' ORDER BY maptokentype, mapseqno)
+                      FROM pg_ts_config_map WHERE mapcfg = c.oid))
+            FROM pg_ts_config c WHERE c.oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_ts_dict'::regclass, d.oid, ${owner("d.dictowner")},
+                 concat_ws(' ', (SELECT tmplname FROM pg_ts_template WHERE oid = d.dicttemplate), d.dictinitoption)
+            FROM pg_ts_dict d WHERE d.oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_ts_parser'::regclass, oid, NULL,
+                 concat_ws(' ', prsstart::regprocedure, prstoken::regprocedure, prsend::regprocedure,
+                           prsheadline::regprocedure, prslextype::regprocedure)
+            FROM pg_ts_parser WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_ts_template'::regclass, oid, NULL,
+                 concat_ws(' ', tmplinit::regprocedure, tmpllexize::regprocedure)
+            FROM pg_ts_template WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_am'::regclass, oid, NULL, concat_ws(' ', amhandler::regprocedure, amtype)
+            FROM pg_am WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid, ${owner("fdwowner")},
+                 concat_ws(' ', fdwhandler::regprocedure, fdwvalidator::regprocedure, ${sorted("fdwoptions")}, ${sorted("fdwacl")})
+            FROM pg_foreign_data_wrapper WHERE oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_foreign_server'::regclass, s.oid, ${owner("s.srvowner")},
+                 concat_ws(' ', (SELECT fdwname FROM pg_foreign_data_wrapper WHERE oid = s.srvfdw), s.srvtype,
+                           s.srvversion, ${sorted("s.srvoptions")}, ${sorted("s.srvacl")})
+            FROM pg_foreign_server s WHERE s.oid >= ${USER_OID}
+          UNION ALL SELECT 'pg_user_mapping'::regclass, oid, NULL, md5(coalesce(${sorted("umoptions")}, ''))
+            FROM pg_user_mapping WHERE oid >= ${USER_OID}
         )
-        SELECT 'object:' || i.type || ' ' || i.identity AS key, NULL AS on, ARRAY[]::text[]::text[] AS parts
+        SELECT 'object:' || i.type || ' ' || i.identity AS key, NULL AS on, ARRAY[]::text[]::text[] AS parts,
+               o.owner, o.definition
           FROM o, pg_identify_object(o.cls, o.oid, 0) i
          WHERE NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = o.cls AND xd.objid = o.oid AND xd.deptype IN ('e', 'i'))
            AND (i.schema IS NULL OR (i.schema NOT LIKE 'pg\\_%' AND i.schema <> ALL($1::text[])))`,

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { createContext } from "../introspect/context.ts";
 import { inSnapshot, type SnapshotOptions } from "../introspect/snapshot.ts";
-import { COMMENTS } from "./comments.ts";
+import { COMMENTS, SECURITY_LABELS } from "./comments.ts";
 import { keyPrefix } from "./modelled.ts";
 import { OBJECT_QUERIES } from "./objects.ts";
 import { RELATION_QUERIES } from "./relations.ts";
@@ -11,7 +11,7 @@ import { FINGERPRINT_VERSION, type Fingerprint, type FingerprintEntry } from "./
 /** pg_publication_namespace, pg_publication_rel's row filters and column lists are PG 15. */
 export const FINGERPRINT_MIN_VERSION = 150000;
 
-const QUERIES: CatalogQuery[] = [...RELATION_QUERIES, ...OBJECT_QUERIES, COMMENTS];
+const QUERIES: CatalogQuery[] = [...RELATION_QUERIES, ...OBJECT_QUERIES, COMMENTS, SECURITY_LABELS];
 
 interface Row {
   key: string;

@@ -18,6 +18,8 @@ interface Row {
   is_local: boolean;
   expr: string | null;
   collation: string | null;
+  storage: "p" | "e" | "m" | "x" | null;
+  stattarget: number | null;
   seq_start: string | null;
   seq_increment: string | null;
   seq_min: string | null;
@@ -26,12 +28,16 @@ interface Row {
   seq_cycle: boolean | null;
 }
 
+const STORAGE = { p: "plain", e: "external", m: "main", x: "extended" } as const;
+
 /**
  * Columns of tables (view columns belong to the view's definition). The default or
  * generation expression lives in pg_attrdef, whose pg_depend rows are the column's.
  * A plain default cannot mention columns, so it is printed without the table as context:
  * giving the table makes pg_get_expr open it, the costliest step on a cold connection.
  * An identity column's sequence (pg_depend 'i') is part of the column: its options are.
+ * Storage is read only where it is not the type's own (a retype resets it to the new
+ * type's), the statistics target only where it is set (-1 before PG 17, null after).
  */
 export async function readColumns(
   client: pg.ClientBase,
@@ -44,6 +50,8 @@ export async function readColumns(
             CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
                  ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr,
             CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
+            CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+            CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END AS stattarget,
             s.seqstart::text AS seq_start, s.seqincrement::text AS seq_increment, s.seqmin::text AS seq_min,
             s.seqmax::text AS seq_max, s.seqcache::text AS seq_cache, s.seqcycle AS seq_cycle
        FROM pg_attribute a
@@ -80,6 +88,8 @@ export async function readColumns(
       collation: r.collation,
       inherited: !r.is_local,
     };
+    if (r.storage !== null) column.storage = STORAGE[r.storage];
+    if (r.stattarget !== null) column.statisticsTarget = r.stattarget;
     if (r.generated !== "") column.generatedKind = r.generated === "v" ? "virtual" : "stored";
     if (column.identity && r.seq_start !== null) {
       column.identityOptions = {

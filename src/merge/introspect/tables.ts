@@ -17,7 +17,11 @@ interface Row {
   partkey: string | null;
   bound: string | null;
   parents: [string, string][];
+  replident: "d" | "f" | "n" | "i";
+  replindex: string | null;
 }
+
+const REPLICA_IDENTITY = { f: "full", n: "nothing", i: "index" } as const;
 
 /** Ordinary and partitioned tables (foreign tables are not merge objects yet). */
 export async function readTables(
@@ -27,7 +31,9 @@ export async function readTables(
   const { rows } = await client.query<Row>(
     `SELECT c.oid, c.reltype, rt.typarray, n.nspname AS schema, c.relname AS name,
             c.relpersistence AS persistence, c.relrowsecurity AS rls, c.relforcerowsecurity AS rls_forced,
-            c.reloptions AS options,
+            c.reloptions AS options, c.relreplident AS replident,
+            (SELECT ri.relname FROM pg_index i JOIN pg_class ri ON ri.oid = i.indexrelid
+              WHERE i.indrelid = c.oid AND i.indisreplident) AS replindex,
             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
             CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
             (SELECT coalesce(json_agg(json_build_array(pn.nspname, pc.relname) ORDER BY i.inhseqno), '[]')
@@ -49,7 +55,7 @@ export async function readTables(
     if (r.typarray) ctx.ids.addAlias("pg_type", r.typarray, 0, id);
     const isPartition = r.bound !== null;
     const parents = r.parents.map(([s, t]) => qualified(s, t));
-    return {
+    const table: TableObject = {
       kind: "table",
       id,
       deps: [schemaId(r.schema), ...r.parents.map(([s, t]) => relationId("r", s, t))],
@@ -63,5 +69,9 @@ export async function readTables(
       rlsForced: r.rls_forced,
       options: [...(r.options ?? [])].sort(),
     };
+    // Optional, so snapshots stored before it was modelled still compare equal.
+    if (r.replident !== "d") table.replicaIdentity = REPLICA_IDENTITY[r.replident];
+    if (r.replident === "i" && r.replindex !== null) table.replicaIdentityIndex = r.replindex;
+    return table;
   });
 }

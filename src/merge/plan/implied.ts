@@ -134,6 +134,9 @@ function sameColumn(a: DbObject, b: DbObject): boolean {
     a.identity === b.identity &&
     stableStringify(a.identityOptions) === stableStringify(b.identityOptions) &&
     a.generated === b.generated &&
-    a.generatedKind === b.generatedKind
+    a.generatedKind === b.generatedKind &&
+    // Set with ONLY (render/sql/column.ts): the parent's statement does not carry them.
+    a.storage === b.storage &&
+    a.statisticsTarget === b.statisticsTarget
   );
 }

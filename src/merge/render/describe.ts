@@ -21,6 +21,10 @@ export function describeObject(o: DbObject | null): string {
       if (o.options.length > 0) parts.push(`WITH (${o.options.join(", ")})`);
       if (o.rlsEnabled) parts.push("ROW LEVEL SECURITY");
       if (o.rlsForced) parts.push("(FORCED)");
+      if (o.replicaIdentity) {
+        const index = o.replicaIdentityIndex ? ` ${o.replicaIdentityIndex}` : "";
+        parts.push(`REPLICA IDENTITY ${o.replicaIdentity.toUpperCase()}${index}`);
+      }
       return parts.join(" ");
     }
     case "grant":

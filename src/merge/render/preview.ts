@@ -1,6 +1,5 @@
 import type { DiffResult } from "../diff/changes.ts";
 import type { Resolution, ResolvedConflict } from "../diff/resolve.ts";
-import { problemLines } from "../fingerprint/compare.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
@@ -42,8 +41,16 @@ export function renderPreview(o: {
   if (unmergeable.length > 0) {
     lines.push(
       `-- ⚠️ MERGE BLOCKED: the branch changed ${unmergeable.length} object(s) bough cannot merge:`,
-      ...problemLines(unmergeable).map((l) => `--   ${l}`),
+      ...unmergeable.map((p) => `--   ${p.message} [${p.key}]`),
       "-- make these changes with a recorded migration (`bough migrate apply`, replayed on merge), or undo them on the branch",
+      "--",
+    );
+  }
+  const notCarried = o.fingerprint?.notCarried ?? [];
+  if (notCarried.length > 0) {
+    lines.push(
+      `-- ⚠️ NOT MERGED: the branch changed ${notCarried.length} object(s) in ways bough does not merge yet; they change no results, and the merge goes on without them:`,
+      ...notCarried.map((p) => `--   ${p.message} [${p.key}]`),
       "--",
     );
   }

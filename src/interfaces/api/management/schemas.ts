@@ -172,6 +172,7 @@ export const DiffReport = Type.Object({
   parentChanges: EngineObjects,
   conflicts: EngineObjects,
   unmergeable: EngineObjects,
+  notCarried: EngineObjects,
   fingerprintSkipped: Nullable(Type.String()),
   summary: Type.String(),
 });
@@ -300,6 +301,7 @@ export const MergeReport = Type.Object({
   staleResolutions: EngineObjects,
   parentChanges: EngineObjects,
   unmergeable: EngineObjects,
+  notCarried: EngineObjects,
   platformChanges: EngineObjects,
   secretsMissingOnParent: Type.Array(Type.String()),
   blockedReason: Nullable(Type.String()),

@@ -230,6 +230,7 @@ async function runMerge(s: Session, name: string | undefined, o: MergeFlags): Pr
           ? `rebased ${r.branch} onto ${r.parent}: ${counts}; its next merge holds only its own work`
           : `merged ${r.branch} into ${r.into}: ${counts}`,
       );
+      for (const c of r.notCarried) s.out.line(`⚠️ not merged: ${c.message}`);
     }
   });
   if (r.blocked) throw mergeBlockedError(r);

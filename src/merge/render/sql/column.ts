@@ -42,6 +42,26 @@ const RENAME_NOTE =
 const alterColumn = (c: ColumnObject, action: string) =>
   `ALTER TABLE ${tableRef(c)} ALTER COLUMN ${quoteIdent(c.name)} ${action};`;
 
+/**
+ * SET STORAGE / SET STATISTICS from what the column has (`have`) to what it should. ONLY:
+ * each inherited column has its own value in the snapshot and its own statement.
+ */
+export function physicalSteps(
+  c: ColumnObject,
+  have: { storage?: ColumnObject["storage"]; statisticsTarget?: number },
+  o: { only?: boolean; storageUnknown?: boolean } = {},
+): SqlStep[] {
+  const out: SqlStep[] = [];
+  const only = o.only === false ? "" : "ONLY ";
+  const set = (action: string) =>
+    step(`ALTER TABLE ${only}${tableRef(c)} ALTER COLUMN ${quoteIdent(c.name)} ${action};`, [LOCK]);
+  if (c.storage !== have.storage || o.storageUnknown)
+    out.push(set(`SET STORAGE ${(c.storage ?? "default").toUpperCase()}`));
+  if (c.statisticsTarget !== have.statisticsTarget)
+    out.push(set(`SET STATISTICS ${c.statisticsTarget ?? -1}`));
+  return out;
+}
+
 /** varchar widening and varchar ↔ text keep the stored bytes: no rewrite, no failure. */
 export function binaryCoercible(from: string, to: string): boolean {
   const vc = /^character varying(?:\((\d+)\))?$/u;
@@ -70,8 +90,10 @@ function typeStep(before: ColumnObject, after: ColumnObject): SqlStep {
 }
 
 export const columnSql: Converter<ColumnObject> = {
+  // Not ONLY: the columns ADD COLUMN makes in inheriting tables take the same values.
   create: (c) => [
     step(`ALTER TABLE ${tableRef(c)} ADD COLUMN ${columnDefinition(c)};`, addColumnHazards(c)),
+    ...physicalSteps(c, {}, { only: false }),
   ],
   drop: (c) => [
     step(`ALTER TABLE ${tableRef(c)} DROP COLUMN ${quoteIdent(c.name)};`, [LOCK, "deletes-data"], {
@@ -109,6 +131,9 @@ export const columnSql: Converter<ColumnObject> = {
     }
     if (before.notNull && !after.notNull)
       out.push(step(alterColumn(after, "DROP NOT NULL"), [LOCK]));
+    // A new type (or collation) brings its own storage.
+    const storage = retyped ? undefined : before.storage;
+    out.push(...physicalSteps(after, { storage, statisticsTarget: before.statisticsTarget }));
     return out;
   },
   impact: (before, after) => {

@@ -6,19 +6,26 @@ import type { SqlContext } from "./step.ts";
 /** Names are looked up in the branch first, then the parent; CREATE TABLE lists the branch's own columns. */
 export function sqlContext(snaps: { parent?: Snapshot; branch: Snapshot }): SqlContext {
   const columns = new Map<string, ColumnObject[]>();
+  const inherited = new Map<string, ColumnObject[]>();
   for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
     const o = snaps.branch.objects[id];
-    if (o.kind !== "column" || o.inherited) continue;
+    if (o.kind !== "column") continue;
     const t = tableId(o.schema, o.table);
-    columns.set(t, [...(columns.get(t) ?? []), o]);
+    const into = o.inherited ? inherited : columns;
+    into.set(t, [...(into.get(t) ?? []), o]);
   }
-  for (const list of columns.values())
+  for (const list of [...columns.values(), ...inherited.values()])
     list.sort((a, b) => a.position - b.position || byString(a.name, b.name));
   return {
     lookup: (id) => snaps.branch.objects[id] ?? snaps.parent?.objects[id],
     columnsOf: (t: TableObject) => columns.get(t.id) ?? [],
+    inheritedColumnsOf: (t: TableObject) => inherited.get(t.id) ?? [],
   };
 }
 
 /** A context that knows nothing: for describing a lone object. */
-export const emptyContext: SqlContext = { lookup: () => undefined, columnsOf: () => [] };
+export const emptyContext: SqlContext = {
+  lookup: () => undefined,
+  columnsOf: () => [],
+  inheritedColumnsOf: () => [],
+};

@@ -41,6 +41,8 @@ export interface SqlContext {
   lookup(id: string): DbObject | undefined;
   /** The branch's own (not inherited) columns of a table, by position: what CREATE TABLE lists. */
   columnsOf(table: TableObject): ColumnObject[];
+  /** The branch's inherited columns of a table (a partition's, by position). */
+  inheritedColumnsOf(table: TableObject): ColumnObject[];
 }
 
 /** How an object of one kind changes in place, or why it cannot. */

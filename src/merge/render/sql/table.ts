@@ -1,7 +1,13 @@
 import { quoteIdent } from "../../../core/names.ts";
-import { idOfQualified, splitQualified } from "../../catalog/ids.ts";
+import {
+  idOfQualified,
+  idPart,
+  memberId,
+  schemaObjectId,
+  splitQualified,
+} from "../../catalog/ids.ts";
 import type { TableObject } from "../../catalog/snapshot.ts";
-import { columnDefinition } from "./column.ts";
+import { columnDefinition, physicalSteps } from "./column.ts";
 import { lit, qname } from "./refs.ts";
 import { type Converter, LOCK, type SqlContext, type SqlStep, step } from "./step.ts";
 
@@ -39,6 +45,46 @@ function rlsSteps(before: TableObject | null, t: TableObject): SqlStep[] {
     );
   }
   return out;
+}
+
+/** REPLICA IDENTITY, from `before`'s (null: a new table's DEFAULT) to `t`'s. */
+function replicaIdentitySteps(before: TableObject | null, t: TableObject): SqlStep[] {
+  const from = [before?.replicaIdentity ?? null, before?.replicaIdentityIndex ?? null];
+  const to = [t.replicaIdentity ?? null, t.replicaIdentityIndex ?? null];
+  if (from[0] === to[0] && from[1] === to[1]) return [];
+  const q = qname(t.schema, t.name);
+  if (t.replicaIdentity !== "index") {
+    const what = (t.replicaIdentity ?? "default").toUpperCase();
+    return [step(`ALTER TABLE ${q} REPLICA IDENTITY ${what};`, [LOCK])];
+  }
+  const index = t.replicaIdentityIndex;
+  // An identity on an index that was dropped since cannot be written: the proof reports it.
+  if (index === undefined) return [];
+  return [
+    step(`ALTER TABLE ${q} REPLICA IDENTITY USING INDEX ${quoteIdent(index)};`, [LOCK], {
+      // The index stands alone or backs a primary key or unique constraint.
+      requires: [
+        schemaObjectId("index", t.schema, index),
+        memberId("constraint", t.schema, t.name, index),
+      ],
+    }),
+  ];
+}
+
+/**
+ * SET STORAGE / SET STATISTICS of a new table's columns. An inherited column takes its
+ * parent's storage when it is made if the parent has it by then: it is set either way.
+ */
+function columnPhysicalSteps(t: TableObject, ctx: SqlContext): SqlStep[] {
+  const parents = [...(t.partitionOf ? [t.partitionOf.parent] : []), ...t.inherits];
+  const inherited = ctx.inheritedColumnsOf(t).flatMap((c) => {
+    const storageUnknown = parents.some((p) => {
+      const pc = ctx.lookup(idOfQualified("column", `${p}.${idPart(c.name)}`));
+      return pc?.kind === "column" && pc.storage !== undefined;
+    });
+    return physicalSteps(c, {}, { storageUnknown });
+  });
+  return [...ctx.columnsOf(t).flatMap((c) => physicalSteps(c, {})), ...inherited];
 }
 
 function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
@@ -85,7 +131,9 @@ function createTable(t: TableObject, ctx: SqlContext): SqlStep[] {
 export const tableSql: Converter<TableObject> = {
   create: (t, ctx) => [
     ...createTable(t, ctx),
-    ...rlsSteps(null, t).map((s) => ({ ...s, followUp: true })),
+    ...[...rlsSteps(null, t), ...replicaIdentitySteps(null, t), ...columnPhysicalSteps(t, ctx)].map(
+      (s) => ({ ...s, followUp: true }),
+    ),
   ],
   drop: (t) => [step(`DROP TABLE ${qname(t.schema, t.name)};`, [LOCK, "deletes-data"])],
   alter: (before, after, ctx) => {
@@ -135,7 +183,7 @@ export const tableSql: Converter<TableObject> = {
         ),
       );
     }
-    out.push(...rlsSteps(before, after));
+    out.push(...rlsSteps(before, after), ...replicaIdentitySteps(before, after));
     return out;
   },
   impact: (before, after) => (before.partitionBy !== after.partitionBy ? "recreate" : "in-place"),
