@@ -124,7 +124,10 @@ function columnRenamed(o: DbObject, h: ColumnHint): DbObject {
     case "policy":
       return { ...o, using: text(o.using), withCheck: text(o.withCheck) };
     case "publication_table":
-      return { ...o, columns: o.columns && o.columns.map((c) => (c === h.name ? h.toName : c)) };
+      return {
+        ...o,
+        columns: o.columns === null ? null : o.columns.map((c) => (c === h.name ? h.toName : c)),
+      };
     default:
       return o;
   }
