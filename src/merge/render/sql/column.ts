@@ -37,7 +37,7 @@ function addColumnHazards(c: ColumnObject): Hazard[] {
 }
 
 const RENAME_NOTE =
-  "a rename cannot be told from a drop and an add: if this column was renamed, record the rename as a migration (bough migrate) so its data is kept";
+  "a rename cannot be told from a drop and an add: if this column was renamed, merge with --rename column:SCHEMA.TABLE.OLD=NEW or record the rename as a migration (bough migrate), so its data is kept";
 
 const alterColumn = (c: ColumnObject, action: string) =>
   `ALTER TABLE ${tableRef(c)} ALTER COLUMN ${quoteIdent(c.name)} ${action};`;
