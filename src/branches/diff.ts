@@ -1,7 +1,10 @@
 import type { Branch } from "../core/types.ts";
+import { type MissingConversion, missingConversionLines } from "../merge/casts.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
+import { parseRenameHint } from "../merge/renames/hints.ts";
+import type { RenameSuggestion } from "../merge/renames/suggest.ts";
 import { renderDiffSummary } from "../merge/render/index.ts";
 import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -31,11 +34,18 @@ export interface DiffReport {
   parentPlatformChanges: PlatformChange[];
   /** Secret keys set on the branch and missing on the parent (never values; secrets are not merged). */
   secretsMissingOnParent: string[];
+  /** Drop + create pairs that look like renames, with the `--rename` flag that keeps the rows. */
+  renameSuggestions: RenameSuggestion[];
+  /** Column type changes a merge would block on (no cast, no USING of the branch's own). */
+  conversionsMissing: MissingConversion[];
   summary: string;
 }
 
 /** `bough branch diff`: what a merge would see, read-only, no side effects anywhere. */
-export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Promise<DiffReport> {
+export function diffBranch(
+  ctx: Ctx,
+  o: { project: string; name: string; renames?: string[] },
+): Promise<DiffReport> {
   return exclusive(ctx, async () => {
     const { project, branch, parent } = requireChildBranch(ctx, {
       ...o,
@@ -44,7 +54,12 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
     });
     const live: Branch[] = [];
     for (const b of [branch, parent]) live.push(await startBranch(ctx, project, b));
-    const p = await prepareMerge(ctx, { project, branch: live[0], parent: live[1] });
+    const p = await prepareMerge(ctx, {
+      project,
+      branch: live[0],
+      parent: live[1],
+      renames: (o.renames ?? []).map(parseRenameHint),
+    });
     return {
       branch: branch.name,
       parent: parent.name,
@@ -58,6 +73,8 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
       platformChanges: p.platform,
       parentPlatformChanges: platformChanges(p.diff.parentChanges),
       secretsMissingOnParent: p.secretsMissingOnParent ?? [],
+      renameSuggestions: p.renameSuggestions,
+      conversionsMissing: p.conversionsMissing,
       summary:
         renderDiffSummary(p.diff) +
         [
@@ -66,6 +83,10 @@ export function diffBranch(ctx: Ctx, o: { project: string; name: string }): Prom
             : []),
           ...p.fingerprint.notCarried.map((c) => `⚠️ not merged: ${c.message}`),
           ...(p.fingerprint.skipped ? [`note: ${p.fingerprint.skipped}`] : []),
+          ...p.renameSuggestions.map(
+            (r) => `⚠️ looks like a rename: ${r.dropped} → ${r.created} (${r.reason}): ${r.flag}`,
+          ),
+          ...missingConversionLines(p.conversionsMissing).map((l) => `⚠️ ${l}`),
           ...((p.secretsMissingOnParent ?? []).length > 0
             ? [
                 `⚠️ secret keys set on the branch and missing on the parent (secrets are never merged): ${p.secretsMissingOnParent?.join(", ")}`,

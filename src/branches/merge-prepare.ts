@@ -3,9 +3,11 @@ import { mergeBaseOf } from "../control/branches.ts";
 import { recordedResolutions } from "../control/resolutions.ts";
 import { BoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
+import { type MissingConversion, missingConversions } from "../merge/casts.ts";
 import { snapshotHash } from "../merge/catalog/equality.ts";
 import type { Snapshot } from "../merge/catalog/snapshot.ts";
 import { readSnapshot } from "../merge/catalog/upgrade.ts";
+import { carriedConversions, type DdlSource } from "../merge/conversions.ts";
 import type { DiffResult } from "../merge/diff/changes.ts";
 import { diff3 } from "../merge/diff/diff3.ts";
 import {
@@ -32,8 +34,17 @@ import {
 import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
 import { readSecretKeys, secretsMissingOnParent } from "../merge/platform/secrets.ts";
+import { renameBase } from "../merge/renames/base.ts";
+import {
+  checkRenameHints,
+  type RenameHint,
+  renameHintText,
+  renameSql,
+} from "../merge/renames/hints.ts";
+import { type RenameSuggestion, suggestRenames } from "../merge/renames/suggest.ts";
 import type { SideLabels } from "../merge/render/conflicts.ts";
 import { renderPreview } from "../merge/render/index.ts";
+import { type DdlEntry, readDdlLog } from "../platform/ddl-log/read.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { withScratchClone } from "./scratch-clone.ts";
@@ -71,6 +82,14 @@ export interface PreparedMerge {
   /** Secret keys on the branch the parent lacks (names only); null when neither has a secrets table. */
   secretsMissingOnParent: string[] | null;
   preview: string;
+  /** The `--rename` hints the plan applies first. */
+  renames: RenameHint[];
+  /** Drop + create pairs that look like renames, with the flag that keeps their rows. */
+  renameSuggestions: RenameSuggestion[];
+  /** Column type changes with no cast and no USING of the branch's: they block the merge. */
+  conversionsMissing: MissingConversion[];
+  /** The source branch's own DDL log, oldest first. */
+  ddlLog: DdlEntry[];
 }
 
 /**
@@ -98,6 +117,8 @@ export async function prepareMerge(
     sourceUrl?: string;
     /** How the preview names the source (default: the branch's name). */
     sourceName?: string;
+    /** `--rename` hints: run on the target before the diff, so a drop + create keeps its rows. */
+    renames?: RenameHint[];
   },
 ): Promise<PreparedMerge> {
   const { json: baseJson, fingerprintJson } = o.base ?? mergeBaseWithParent(ctx, o.branch.id);
@@ -108,28 +129,44 @@ export async function prepareMerge(
       "it was created by an older bough; reset it or create a new branch",
     );
   }
-  const base = readSnapshot(baseJson);
+  const storedBase = readSnapshot(baseJson);
   const url = o.sourceUrl ?? branchUrl(o.project, o.branch);
   const branchMigrations = await withClient(url, (c) => listMigrations(c));
+  const renames = o.renames ?? [];
+  const branchRead = withClient(url, async (c) => ({
+    snapshot: await introspect(c, sideConnections(url)),
+    fingerprint: await readFingerprint(c, sideConnections(url)),
+    secrets: await readSecretKeys(c, o.branch.id),
+    ddl: await readDdlLog(c),
+  }));
+  // Only rename hints wait for it (they are checked against the branch's names).
+  const branchSnapshotRead = branchRead.then((b) => b.snapshot);
+  branchSnapshotRead.catch(() => {});
   // The two sides are separate clusters: read side by side.
   const [branchSide, parentSide] = await both(
-    withClient(url, async (c) => ({
-      snapshot: await introspect(c, sideConnections(url)),
-      fingerprint: await readFingerprint(c, sideConnections(url)),
-      secrets: await readSecretKeys(c, o.branch.id),
-    })),
+    branchRead,
     parentWithMigrations(ctx, {
       project: o.project,
       parent: o.parent,
       branchMigrations,
       branchName: o.sourceName ?? o.branch.name,
+      renames,
+      branchSnapshot: branchSnapshotRead,
     }),
   );
   const {
     snapshot: branchSnapshot,
     fingerprint: branchFingerprint,
     secrets: branchSecrets,
+    ddl: branchDdl,
   } = branchSide;
+  // The base renamed too, so what either side changed on the renamed object stays a change.
+  const base = renameBase({
+    base: storedBase,
+    before: parentSide.beforeRenames,
+    after: parentSide.snapshot,
+    hints: renames,
+  });
   const rawDiff = diff3(base, parentSide.snapshot, branchSnapshot);
   const resolution = resolveConflicts(
     rawDiff,
@@ -145,12 +182,26 @@ export async function prepareMerge(
     branch: branchFingerprint,
     parent: parentSide.fingerprint,
   };
-  const fingerprint = checkFingerprints({ base, branch: branchSnapshot, fingerprints });
+  // Fingerprints were taken at the stored base: compare with it as it was.
+  const fingerprint = checkFingerprints({ base: storedBase, branch: branchSnapshot, fingerprints });
+  const conversions = await carriedConversions(
+    diff.changes,
+    ddlSources(branchMigrations, branchDdl),
+  );
   const planned = plan(diff, {
     base,
     parent: parentSide.snapshot,
     branch: branchSnapshot,
     migrations: parentSide.migrations,
+    renames,
+    conversions,
+  });
+  const conversionsMissing = await withClient(branchUrl(o.project, o.parent), (c) =>
+    missingConversions(c, { changes: diff.changes, conversions }),
+  );
+  const renameSuggestions = suggestRenames(diff, {
+    parent: parentSide.snapshot,
+    branch: branchSnapshot,
   });
   const missing =
     branchSecrets === null && parentSide.secrets === null
@@ -166,6 +217,8 @@ export async function prepareMerge(
     resolved: resolution.resolved,
     staleResolutions: resolution.stale,
     labels: o.labels,
+    conversionsMissing,
+    renameSuggestions,
   });
   return {
     base,
@@ -184,6 +237,10 @@ export async function prepareMerge(
     platform: platformChanges(diff.changes),
     secretsMissingOnParent: missing,
     preview,
+    renames,
+    renameSuggestions,
+    conversionsMissing,
+    ddlLog: branchDdl,
   };
 }
 
@@ -193,6 +250,18 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (x.status === "rejected") throw x.reason;
   if (y.status === "rejected") throw y.reason;
   return [x.value, y.value];
+}
+
+/** The branch's own DDL, oldest first: its migrations' text, then its DDL log (which also holds the migrations it ran). */
+function ddlSources(migrations: Migration[], log: DdlEntry[]): DdlSource[] {
+  return [
+    ...migrations.map((m) => ({ sql: m.sql, label: `migration ${m.name}`, schema: "public" })),
+    ...log.map((e) => ({
+      sql: e.statement,
+      label: `DDL log #${e.id}`,
+      schema: e.objects.find((x) => x.type === "table")?.schema ?? "public",
+    })),
+  ];
 }
 
 /** A three-way base: a snapshot (JSON) and the catalog fingerprint taken with it. */
@@ -224,9 +293,18 @@ export function t0BaseOf(ctx: Ctx, branchId: number): MergeBase {
  */
 async function parentWithMigrations(
   ctx: Ctx,
-  o: { project: Project; parent: Branch; branchMigrations: Migration[]; branchName: string },
+  o: {
+    project: Project;
+    parent: Branch;
+    branchMigrations: Migration[];
+    branchName: string;
+    renames: RenameHint[];
+    branchSnapshot: Promise<Snapshot>;
+  },
 ): Promise<{
   snapshot: Snapshot;
+  /** The same before the rename hints (with the migrations). */
+  beforeRenames: Snapshot;
   hash: string;
   migrations: Migration[];
   fingerprint: Fingerprint | null;
@@ -244,9 +322,10 @@ async function parentWithMigrations(
     fingerprint: await readFingerprint(c, sideConnections(parentUrl)),
     secrets: await readSecretKeys(c, o.parent.id),
   }));
-  if (first.pending.length === 0) {
+  if (first.pending.length === 0 && o.renames.length === 0) {
     return {
       snapshot: first.now,
+      beforeRenames: first.now,
       hash: first.hash,
       migrations: [],
       fingerprint: first.fingerprint,
@@ -258,7 +337,7 @@ async function parentWithMigrations(
   return withScratchClone(ctx, { project: o.project, source: o.parent, purpose: "replay" }, (url) =>
     withClient(url, async (client) => {
       // Read again on the clone: the plan and its hash describe exactly what was replayed on.
-      const { pending, hash } = await read(client, url);
+      const { pending, hash, now } = await read(client, url);
       await client.query("BEGIN");
       for (const m of pending) {
         await runAndRecord(client, m).catch((err: BoughError) => {
@@ -270,9 +349,17 @@ async function parentWithMigrations(
           );
         });
       }
-      const snapshot = await introspect(client);
+      const beforeRenames = pending.length > 0 ? await introspect(client) : now;
+      await runRenames(client, {
+        renames: o.renames,
+        target: beforeRenames,
+        source: await o.branchSnapshot,
+        names: { target: o.parent.name, source: o.branchName },
+      });
+      const snapshot = o.renames.length > 0 ? await introspect(client) : beforeRenames;
       return {
         snapshot,
+        beforeRenames,
         hash,
         migrations: pending,
         fingerprint: await readFingerprint(client),
@@ -280,6 +367,35 @@ async function parentWithMigrations(
       };
     }),
   );
+}
+
+/** The rename hints on the replay clone, checked first; Postgres' refusal names the hint. */
+async function runRenames(
+  client: pg.ClientBase,
+  o: {
+    renames: RenameHint[];
+    target: Snapshot;
+    source: Snapshot;
+    names: { target: string; source: string };
+  },
+): Promise<void> {
+  checkRenameHints(o.renames, {
+    target: o.target,
+    source: o.source,
+    targetName: o.names.target,
+    sourceName: o.names.source,
+  });
+  for (const h of o.renames) {
+    for (const sql of renameSql(h)) {
+      await client.query(sql).catch((err: Error) => {
+        throw new BoughError(
+          "INVALID_INPUT",
+          `--rename ${renameHintText(h)} does not apply to "${o.names.target}": ${err.message}`,
+          "name the table or column as the target has it now, or drop the hint",
+        );
+      });
+    }
+  }
 }
 
 function pendingOf(branch: Migration[], parent: Migration[], branchName: string): Migration[] {

@@ -1,16 +1,18 @@
 import { updateBranch } from "../control/branches.ts";
 import { BoughError } from "../core/errors.ts";
 import type { Branch } from "../core/types.ts";
+import { type MissingConversion, missingConversionLines } from "../merge/casts.ts";
 import type { Change, Conflict } from "../merge/diff/changes.ts";
 import type { Resolution, ResolvedConflict, Side } from "../merge/diff/resolve.ts";
 import { type FingerprintProblem, unmergeableMessage } from "../merge/fingerprint/index.ts";
 import type { Statement } from "../merge/plan/index.ts";
 import type { PlatformChange } from "../merge/platform/describe.ts";
+import { parseRenameHint, renameHintText } from "../merge/renames/hints.ts";
+import type { RenameSuggestion } from "../merge/renames/suggest.ts";
 import { REBASE_LABELS } from "../merge/render/conflicts.ts";
 import { type DdlRef, linkChanges } from "../platform/ddl-log/links.ts";
-import { readDdlLog } from "../platform/ddl-log/read.ts";
 import { audited } from "./audited.ts";
-import { branchUrl, startBranch } from "./branch-cluster.ts";
+import { startBranch } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { requireSettled } from "./journaled.ts";
@@ -18,7 +20,6 @@ import { applyRound, baseFingerprintOf, type Reviewed, type UndoLanding } from "
 import { recordLanding } from "./merge-landed.ts";
 import { type PreparedMerge, prepareMerge, type TakeOptions } from "./merge-prepare.ts";
 import { type MergeRoute, mergeRouteOf, rebaseRouteOf } from "./merge-route.ts";
-import { withClient } from "./sql.ts";
 
 export interface MergeOptions {
   project: string;
@@ -43,6 +44,11 @@ export interface MergeOptions {
    * preview (-y, the API, MCP pass false unless the caller said yes); undefined: not asked.
    */
   acceptDataLoss?: boolean;
+  /**
+   * `--rename table:public.a=public.b` / `column:public.t.a=b`: a drop + create on the
+   * branch that is one object renamed; the target renames it in place and keeps its rows.
+   */
+  renames?: string[];
   /** How long a statement may wait for a lock on the parent (default 5 s). */
   lockTimeoutMs?: number;
   /**
@@ -88,6 +94,12 @@ export interface MergeReport {
   preview: string;
   /** Change id → the source branch's recorded DDL statements that touched its object, oldest first. */
   changeHistory: Record<string, DdlRef[]>;
+  /** The `--rename` hints applied first, as written back (`table:public.a=public.b`). */
+  renames: string[];
+  /** Drop + create pairs that look like renames, each with the `--rename` flag that keeps its rows. */
+  renameSuggestions: RenameSuggestion[];
+  /** Column type changes with no cast and no USING of the branch's own: they block the merge. */
+  conversionsMissing: MissingConversion[];
   /** An undo (kind "undo"): which merge, and the rows it brings back. */
   undo?: UndoDetails;
 }
@@ -162,7 +174,9 @@ export function mergeBlockedError(r: MergeReport): BoughError {
       ? `${r.into} changed what the merge touched since: change it back (or resolve by hand), then undo again; nothing was changed`
       : r.unmergeable.length > 0
         ? "record those changes as a migration (`bough migrate apply`) or undo them on the branch, then merge again; the parent was not changed"
-        : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
+        : r.conversionsMissing.length > 0 && r.conflicts.length === 0
+          ? "record each type change with its USING as a migration (`bough migrate apply`; undo the direct change on the branch first), then merge again; the parent was not changed"
+          : "resolve them on the branch (or reset it), then merge again; the parent was not changed",
     r,
   );
 }
@@ -228,13 +242,11 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
     base: route.base,
     recorded: route.recorded,
     labels: o.rebase ? REBASE_LABELS : undefined,
+    renames: (o.renames ?? []).map(parseRenameHint),
   });
   const reviewed: Reviewed = {
     ...prepared,
-    history: linkChanges(
-      prepared.diff.changes,
-      await withClient(branchUrl(project, source), (c) => readDdlLog(c)),
-    ),
+    history: linkChanges(prepared.diff.changes, prepared.ddlLog),
   };
   return settleRound(ctx, {
     o,
@@ -342,6 +354,9 @@ function toReport(route: MergeRoute, p: Reviewed, o: RoundOptions, merged: boole
     secretsMissingOnParent: p.secretsMissingOnParent ?? [],
     preview: p.preview,
     changeHistory: p.history,
+    renames: p.renames.map(renameHintText),
+    renameSuggestions: p.renameSuggestions,
+    conversionsMissing: p.conversionsMissing,
   };
 }
 
@@ -350,11 +365,12 @@ function refuseUnseenDataLoss(route: MergeRoute, p: PreparedMerge): void {
   const lossy = p.plan.statements.filter((s) => s.hazards.includes("deletes-data"));
   if (lossy.length === 0) return;
   const what = route.kind === "rebase" ? "rebase" : route.kind === "undo" ? "undo" : "merge";
+  const renames = p.renameSuggestions.map((r) => r.flag);
   throw new BoughError(
     "NOT_CONFIRMED",
     `the ${what} of ${route.kind === "undo" ? `merge ${route.undoOf}` : route.owner.name} deletes data on ${route.target.name}: ${lossy.map((s) => s.objectId).join(", ")}`,
-    `review it with \`${commandOf(route)} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
-    { statements: lossy },
+    `${renames.length > 0 ? `if these were renames, add ${renames.join(" ")} (API and MCP: renames) to keep the rows; otherwise ` : ""}review it with \`${commandOf(route)} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
+    { statements: lossy, renameSuggestions: p.renameSuggestions },
   );
 }
 
@@ -363,12 +379,18 @@ function refuseUnseenDataLoss(route: MergeRoute, p: PreparedMerge): void {
  * must be changed (resolved, undone, or the change recorded as a migration) first.
  */
 const isBlocked = (p: PreparedMerge) =>
-  p.diff.conflicts.length > 0 || p.fingerprint.unmergeable.length > 0;
+  p.diff.conflicts.length > 0 ||
+  p.fingerprint.unmergeable.length > 0 ||
+  p.conversionsMissing.length > 0;
 
 function blockedReason(p: PreparedMerge): string {
   const reasons: string[] = [];
   if (p.diff.conflicts.length > 0) reasons.push(`${p.diff.conflicts.length} conflict(s)`);
   if (p.fingerprint.unmergeable.length > 0)
     reasons.push(unmergeableMessage(p.fingerprint.unmergeable));
+  if (p.conversionsMissing.length > 0)
+    reasons.push(
+      `${p.conversionsMissing.length} column type change(s) need a USING expression: ${missingConversionLines(p.conversionsMissing).join("; ")}`,
+    );
   return `merge blocked: ${reasons.join("; ")}`;
 }

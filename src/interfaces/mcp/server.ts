@@ -33,6 +33,12 @@ const WORKFLOW =
 
 const project = z.string().optional().describe("project (default: the server's project)");
 const branch = z.string().describe("branch name");
+const RENAMES = z
+  .array(z.string())
+  .optional()
+  .describe(
+    "rename hints for drop + create pairs that are one object renamed (rows kept): `table:public.a=public.b`, `column:public.t.a=b`; the report's renameSuggestions gives them",
+  );
 
 const json = (v: unknown): CallToolResult => ({
   content: [{ type: "text", text: JSON.stringify(v, null, 2) }],
@@ -189,8 +195,8 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   tool(
     "diff_branch",
     "What a branch changed since T0, and what its parent changed meanwhile (read-only). Run before merge_branch.",
-    { project, name: branch },
-    (c, a) => diffBranch(c, { project: p(a.project), name: a.name }),
+    { project, name: branch, renames: RENAMES },
+    (c, a) => diffBranch(c, { project: p(a.project), name: a.name, renames: a.renames }),
     { readOnlyHint: true },
   );
   tool(
@@ -209,6 +215,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
     takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
     acceptDataLoss: z.boolean().optional(),
+    renames: RENAMES,
     allowProtected: z
       .boolean()
       .optional()
@@ -226,6 +233,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       acceptDataLoss?: boolean;
       allowProtected?: boolean;
       into?: string;
+      renames?: string[];
     },
     rebase: boolean,
   ) => {
@@ -236,6 +244,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       take: { branch: a.takeBranch, parent: a.takeParent },
       acceptDataLoss: a.acceptDataLoss ?? false,
       allowProtected: a.allowProtected,
+      renames: a.renames,
     };
     const r = rebase ? await rebaseBranch(c, o) : await mergeBranch(c, { ...o, into: a.into });
     if (r.blocked && !r.dryRun) throw mergeBlockedError(r);

@@ -239,6 +239,19 @@ function rebuiltAs(
   return branch && sameObject(before, branch) ? branch : before;
 }
 
+/**
+ * A foreign key whose columns on both ends change type: Postgres re-checks the key at
+ * each ALTER COLUMN TYPE, so changing one end before the other fails (integer → text on
+ * both). Such a key is dropped before both changes and added again after them.
+ */
+function keyPair(c: DbObject, x: string, actions: ActionMap): boolean {
+  if (c.kind !== "constraint" || c.type !== "f") return false;
+  return c.deps.some((d) => {
+    const a = d !== x && d.startsWith("column:") ? actions.get(d) : undefined;
+    return a?.mode === "converted" || (a?.mode === "alter" && a.reshape);
+  });
+}
+
 function reason(a: Action): Why | null {
   if (a.mode === "drop" || a.mode === "recreate" || a.mode === "replaced") return "removed";
   if (a.mode === "retype") return "retyped";
@@ -265,7 +278,8 @@ function cascadeOne(o: {
   const existing = actions.get(y);
   const after = rebuiltAs(before, existing, snaps.branch.objects[y]);
   const owned = ownersOf(before, snaps.parent).includes(x);
-  if (why === "reshaped" && (owned || !READERS.has(before.kind))) return "skip";
+  if (why === "reshaped" && (owned || !(READERS.has(before.kind) || keyPair(before, x, actions))))
+    return "skip";
   if (why === "retyped" && before.kind === "column") return "skip";
   if (why === "retyped" && !owned && !TYPE_READERS.has(before.kind)) return "skip";
   if (

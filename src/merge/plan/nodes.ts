@@ -5,7 +5,7 @@ import { columnSql } from "../render/sql/column.ts";
 import { emptyContext, sqlContext } from "../render/sql/context.ts";
 import { alterSql, createSql, dropSql } from "../render/sql/index.ts";
 import { classWord, objectRef, qname, tableRef } from "../render/sql/refs.ts";
-import { LOCK, type SqlContext, type SqlStep, step } from "../render/sql/step.ts";
+import { type Conversions, LOCK, type SqlContext, type SqlStep, step } from "../render/sql/step.ts";
 import type { Action, ActionMap } from "./actions.ts";
 import { tableOf } from "./owners.ts";
 
@@ -31,7 +31,10 @@ export interface Node {
 }
 
 /** Every action's statements as nodes, in id order (the sort makes the final order). */
-export function toNodes(actions: ActionMap, snaps: { parent: Snapshot; branch: Snapshot }): Node[] {
+export function toNodes(
+  actions: ActionMap,
+  snaps: { parent: Snapshot; branch: Snapshot; conversions?: Conversions },
+): Node[] {
   const ctx = sqlContext(snaps);
   const nodes: Node[] = [];
   const implied = impliedBy(actions);

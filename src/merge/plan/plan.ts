@@ -1,8 +1,9 @@
 import { snapshotHash } from "../catalog/equality.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import type { DiffResult } from "../diff/changes.ts";
+import { renameHintText, renameSql } from "../renames/hints.ts";
 import { lit, qname } from "../render/sql/refs.ts";
-import type { Hazard } from "../render/sql/step.ts";
+import type { Conversions, Hazard } from "../render/sql/step.ts";
 import { type ActionMap, buildActions, cascade } from "./actions.ts";
 import { dataStatements } from "./data.ts";
 import { markImplied } from "./implied.ts";
@@ -22,7 +23,7 @@ import type { Plan, PlanContext, Statement } from "./types.ts";
  * @example const p = plan(diff3(t0, parent, branch), { base: t0, parent, branch });
  */
 export function plan(diff: DiffResult, ctx: PlanContext): Plan {
-  const snaps = { parent: ctx.parent, branch: ctx.branch };
+  const snaps = { parent: ctx.parent, branch: ctx.branch, conversions: ctx.conversions };
   let built = build(diff, snaps, new Set());
   // Labels Postgres cannot use before a commit: such enums are rebuilt instead (one
   // transaction, and the labels of a type created in it are usable at once).
@@ -37,8 +38,18 @@ export function plan(diff: DiffResult, ctx: PlanContext): Plan {
     hazards: [],
     notes: ["recorded migration of the branch, replayed verbatim"],
   }));
+  const renames: Statement[] = (ctx.renames ?? []).flatMap((h) =>
+    renameSql(h).map((sql) => ({
+      layer: "ddl" as const,
+      sql,
+      objectId: `rename:${renameHintText(h)}`,
+      changeKind: "rename",
+      hazards: ["access-exclusive-lock" as const],
+      notes: ["--rename: renamed in place, so its rows and everything built on it are kept"],
+    })),
+  );
   return {
-    statements: [...migrations, ...withSettings(ddl), ...data],
+    statements: [...migrations, ...renames, ...withSettings(ddl), ...data],
     parentHash: snapshotHash(ctx.parent),
     blocked: diff.conflicts.length > 0,
   };
@@ -52,7 +63,7 @@ interface Built {
 
 function build(
   diff: DiffResult,
-  snaps: { parent: Snapshot; branch: Snapshot },
+  snaps: { parent: Snapshot; branch: Snapshot; conversions?: Conversions },
   rebuild: ReadonlySet<string>,
 ): Built {
   const actions = buildActions(diff.changes, snaps, rebuild);

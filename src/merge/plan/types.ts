@@ -1,5 +1,6 @@
 import type { Snapshot } from "../catalog/snapshot.ts";
-import type { Hazard } from "../render/sql/step.ts";
+import type { RenameHint } from "../renames/hints.ts";
+import type { Conversions, Hazard } from "../render/sql/step.ts";
 
 export type { Hazard } from "../render/sql/step.ts";
 
@@ -36,4 +37,11 @@ export interface PlanContext {
   branch: Snapshot;
   /** The branch's recorded migrations the parent lacks, replayed first, verbatim. */
   migrations?: { name: string; sql: string }[];
+  /**
+   * Rename hints, run after the migrations and before the DDL; `parent` (and the diff)
+   * must describe the parent with them already applied.
+   */
+  renames?: RenameHint[];
+  /** Column id → the branch's own USING expression for its type change (see merge/conversions.ts). */
+  conversions?: Conversions;
 }

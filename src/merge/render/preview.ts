@@ -1,8 +1,10 @@
+import { type MissingConversion, missingConversionLines } from "../casts.ts";
 import type { DiffResult } from "../diff/changes.ts";
 import type { Resolution, ResolvedConflict } from "../diff/resolve.ts";
 import type { FingerprintCheck } from "../fingerprint/index.ts";
 import type { Layer, Plan, Statement } from "../plan/types.ts";
 import { platformChanges } from "../platform/describe.ts";
+import { type RenameSuggestion, suggestionLines } from "../renames/suggest.ts";
 import { renderConflict, type SideLabels } from "./conflicts.ts";
 import { rowChangeLines } from "./rows.ts";
 
@@ -33,6 +35,10 @@ export function renderPreview(o: {
   staleResolutions?: Resolution[];
   /** Names of the diff's sides in conflicts (a rebase's "parent" is the branch). */
   labels?: SideLabels;
+  /** Type changes with no cast and no USING: they block. */
+  conversionsMissing?: MissingConversion[];
+  /** Drop + create pairs that look like renames. */
+  renameSuggestions?: RenameSuggestion[];
 }): string {
   const { plan, diff } = o;
   const lines: string[] = [];
@@ -54,6 +60,16 @@ export function renderPreview(o: {
       "--",
     );
   }
+  const conversions = o.conversionsMissing ?? [];
+  if (conversions.length > 0) {
+    lines.push(
+      `-- ⚠️ MERGE BLOCKED: ${conversions.length} column type change(s) need a USING expression:`,
+      ...missingConversionLines(conversions).map((l) => `--   ${l}`),
+      "-- a recorded migration (`bough migrate apply`) is replayed verbatim, its USING with it",
+      "--",
+    );
+  }
+  lines.push(...suggestionLines(o.renameSuggestions ?? []));
   if (conflicts.length > 0) {
     lines.push(`-- ⚠️ MERGE BLOCKED: ${conflicts.length} conflict(s)`, "--");
     conflicts.forEach((c, i) => {
@@ -68,7 +84,7 @@ export function renderPreview(o: {
     `-- planned against parent schema ${plan.parentHash.slice(0, 16)}`,
   );
   if (o.fingerprint?.skipped) lines.push(`-- note: ${o.fingerprint.skipped}`);
-  if (conflicts.length > 0 || unmergeable.length > 0)
+  if (conflicts.length > 0 || unmergeable.length > 0 || conversions.length > 0)
     lines.push(
       "-- nothing runs while blocked: below is what would run once the conflicts are resolved",
     );

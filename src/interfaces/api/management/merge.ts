@@ -27,6 +27,7 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       take: b.take,
       acceptDataLoss: b.acceptDataLoss ?? false,
       allowProtected: b.allowProtected,
+      renames: b.renames,
     };
     const go = (dryRun: boolean) =>
       rebase

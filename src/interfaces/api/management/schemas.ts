@@ -174,6 +174,8 @@ export const DiffReport = Type.Object({
   unmergeable: EngineObjects,
   notCarried: EngineObjects,
   fingerprintSkipped: Nullable(Type.String()),
+  renameSuggestions: EngineObjects,
+  conversionsMissing: EngineObjects,
   summary: Type.String(),
 });
 
@@ -199,6 +201,13 @@ export const MergeBody = Type.Object(
     acceptDataLoss: Type.Optional(
       Type.Boolean({
         description: "required when a statement of the plan deletes data (nobody sees a prompt)",
+      }),
+    ),
+    renames: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), {
+        maxItems: 100,
+        description:
+          "rename hints, `table:public.a=public.b` or `column:public.t.a=b`: the target renames the object in place (its rows kept) instead of a drop and a create",
       }),
     ),
     into: Type.Optional(
@@ -312,6 +321,9 @@ export const MergeReport = Type.Object({
     description: "change id → the branch's recorded DDL statements that touched its object",
   }),
   undo: Type.Optional(UndoDetails),
+  renames: Type.Array(Type.String(), { description: "the rename hints applied first" }),
+  renameSuggestions: EngineObjects,
+  conversionsMissing: EngineObjects,
 });
 
 export const SinceQuery = Type.Object({

@@ -22,9 +22,15 @@ export function registerMerge(branch: Command): void {
       "what the branch changed since T0 (and what its parent changed); with two branches, what the second has that the first has not; read-only",
     )
     .option("--at <time>", "the second branch as it was then (ISO 8601 or `date -d` text)")
+    .option(...RENAME_OPTION)
     .action(
       withSession(
-        async (s, name: string | undefined, other: string | undefined, o: { at?: string }) => {
+        async (
+          s,
+          name: string | undefined,
+          other: string | undefined,
+          o: { at?: string; rename: string[] },
+        ) => {
           if (other !== undefined || o.at !== undefined) {
             const c = await compareBranches(s.ctx, {
               project: s.opts.project,
@@ -38,6 +44,7 @@ export function registerMerge(branch: Command): void {
           const d = await diffBranch(s.ctx, {
             project: s.opts.project,
             name: await branchOrCurrent(s, name),
+            renames: o.rename,
           });
           s.out.result(d, () => {
             if (d.migrations.length) s.out.line(`migrations to replay: ${d.migrations.join(", ")}`);
@@ -112,7 +119,8 @@ export function registerMerge(branch: Command): void {
         "--accept-data-loss",
         "with -y: go on even though a statement deletes data (nobody saw the preview)",
       )
-      .option("--allow-protected", "write into a protected branch (merges into main need no flag)");
+      .option("--allow-protected", "write into a protected branch (merges into main need no flag)")
+      .option(...RENAME_OPTION);
 
   common(
     branch
@@ -154,7 +162,16 @@ export function registerMerge(branch: Command): void {
   );
 }
 
+/** `--rename table:public.a=public.b` / `column:public.t.a=b`, repeatable. */
+const RENAME_OPTION = [
+  "--rename <hint>",
+  "a drop + create that is one object renamed: `table:public.a=public.b` or `column:public.t.a=b` (repeatable; rows are kept)",
+  (v: string, all: string[]) => [...all, v],
+  [] as string[],
+] as const;
+
 interface MergeFlags {
+  rename: string[];
   dryRun?: boolean;
   saveSql?: string;
   take?: string[];
@@ -196,6 +213,7 @@ async function runMerge(s: Session, name: string | undefined, o: MergeFlags): Pr
     ...target,
     dryRun: o.dryRun,
     take: takeOptions(o.take, o.takeAll),
+    renames: o.rename,
     acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
     allowProtected: await askProtected(s, o, target),
     // Under -y nothing is shown, so a re-planned merge that differs is refused.

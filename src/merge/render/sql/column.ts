@@ -2,7 +2,7 @@ import { quoteIdent } from "../../../core/names.ts";
 import type { ColumnObject } from "../../catalog/snapshot.ts";
 import { identityClause, identitySetOptions } from "./identity.ts";
 import { tableRef } from "./refs.ts";
-import { type Converter, type Hazard, LOCK, type SqlStep, step } from "./step.ts";
+import { type Converter, type Hazard, LOCK, type SqlContext, type SqlStep, step } from "./step.ts";
 
 /** `"c" type [COLLATE x] [GENERATED ...] [DEFAULT ...] [NOT NULL]`, as in CREATE TABLE and ADD COLUMN. */
 export function columnDefinition(c: ColumnObject): string {
@@ -37,7 +37,7 @@ function addColumnHazards(c: ColumnObject): Hazard[] {
 }
 
 const RENAME_NOTE =
-  "a rename cannot be told from a drop and an add: if this column was renamed, record the rename as a migration (bough migrate) so its data is kept";
+  "a rename cannot be told from a drop and an add: if this column was renamed, merge with --rename column:SCHEMA.TABLE.OLD=NEW or record the rename as a migration (bough migrate), so its data is kept";
 
 const alterColumn = (c: ColumnObject, action: string) =>
   `ALTER TABLE ${tableRef(c)} ALTER COLUMN ${quoteIdent(c.name)} ${action};`;
@@ -74,19 +74,32 @@ export function binaryCoercible(from: string, to: string): boolean {
   return f[1] !== undefined && Number(t[1]) >= Number(f[1]);
 }
 
-function typeStep(before: ColumnObject, after: ColumnObject): SqlStep {
-  const collate = after.collation ? ` COLLATE ${after.collation}` : "";
-  const cheap = before.type === after.type || binaryCoercible(before.type, after.type);
-  const hazards: Hazard[] = cheap ? [LOCK] : [LOCK, "rewrites-table", "may-fail-on-existing-rows"];
-  // Between user types (enums of different names, domains, composites) only text casts both ways.
+/**
+ * The cast a type change uses without a USING of the branch's own: between user types
+ * (enums of different names, domains, composites) only text casts both ways.
+ */
+export function conversionCast(before: ColumnObject, after: ColumnObject): string {
   const viaText =
     after.type !== "text" &&
     [...before.deps, ...after.deps].some((id) => /^(enum|domain|composite):/u.test(id));
-  const cast = viaText
+  return viaText
     ? `::${after.type.endsWith("[]") ? "text[]" : "text"}::${after.type}`
     : `::${after.type}`;
-  const using = before.type === after.type ? "" : ` USING ${quoteIdent(after.name)}${cast}`;
-  return step(alterColumn(after, `TYPE ${after.type}${collate}${using}`), hazards);
+}
+
+function typeStep(before: ColumnObject, after: ColumnObject, ctx: SqlContext): SqlStep {
+  const collate = after.collation ? ` COLLATE ${after.collation}` : "";
+  const cheap = before.type === after.type || binaryCoercible(before.type, after.type);
+  const hazards: Hazard[] = cheap ? [LOCK] : [LOCK, "rewrites-table", "may-fail-on-existing-rows"];
+  if (before.type === after.type)
+    return step(alterColumn(after, `TYPE ${after.type}${collate}`), hazards);
+  const carried = ctx.conversionOf?.(after.id);
+  const using = carried
+    ? `(${carried.using})`
+    : `${quoteIdent(after.name)}${conversionCast(before, after)}`;
+  return step(alterColumn(after, `TYPE ${after.type}${collate} USING ${using}`), hazards, {
+    notes: carried ? [`USING as the branch ran it (${carried.source})`] : [],
+  });
 }
 
 export const columnSql: Converter<ColumnObject> = {
@@ -100,7 +113,7 @@ export const columnSql: Converter<ColumnObject> = {
       notes: [RENAME_NOTE],
     }),
   ],
-  alter: (before, after) => {
+  alter: (before, after, ctx) => {
     const out: SqlStep[] = [];
     const retyped = before.type !== after.type || before.collation !== after.collation;
     const defaultChanged = before.default !== after.default;
@@ -112,7 +125,7 @@ export const columnSql: Converter<ColumnObject> = {
     // An old default may not cast to the new type: drop it first, set the new one after.
     if (before.default !== null && (defaultChanged || retyped))
       out.push(step(alterColumn(after, "DROP DEFAULT"), [LOCK]));
-    if (retyped) out.push(typeStep(before, after));
+    if (retyped) out.push(typeStep(before, after, ctx));
     if (!before.notNull && after.notNull) {
       out.push(step(alterColumn(after, "SET NOT NULL"), [LOCK, "may-fail-on-existing-rows"]));
     }

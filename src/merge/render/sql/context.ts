@@ -1,10 +1,14 @@
 import { tableId } from "../../catalog/ids.ts";
 import type { ColumnObject, Snapshot, TableObject } from "../../catalog/snapshot.ts";
 import { byString } from "../../diff/changes.ts";
-import type { SqlContext } from "./step.ts";
+import type { Conversions, SqlContext } from "./step.ts";
 
 /** Names are looked up in the branch first, then the parent; CREATE TABLE lists the branch's own columns. */
-export function sqlContext(snaps: { parent?: Snapshot; branch: Snapshot }): SqlContext {
+export function sqlContext(snaps: {
+  parent?: Snapshot;
+  branch: Snapshot;
+  conversions?: Conversions;
+}): SqlContext {
   const columns = new Map<string, ColumnObject[]>();
   const inherited = new Map<string, ColumnObject[]>();
   for (const id of Object.keys(snaps.branch.objects).sort(byString)) {
@@ -20,6 +24,7 @@ export function sqlContext(snaps: { parent?: Snapshot; branch: Snapshot }): SqlC
     lookup: (id) => snaps.branch.objects[id] ?? snaps.parent?.objects[id],
     columnsOf: (t: TableObject) => columns.get(t.id) ?? [],
     inheritedColumnsOf: (t: TableObject) => inherited.get(t.id) ?? [],
+    conversionOf: (id) => snaps.conversions?.[id],
   };
 }
 

@@ -36,6 +36,9 @@ export interface SqlStep {
   followUp?: boolean;
 }
 
+/** Column id → the USING expression of its type change, carried from the branch's own DDL. */
+export type Conversions = Readonly<Record<string, { using: string; source: string }>>;
+
 /** Finds objects the SQL must name (grant and comment targets, an owning column): branch first, then parent. */
 export interface SqlContext {
   lookup(id: string): DbObject | undefined;
@@ -43,6 +46,8 @@ export interface SqlContext {
   columnsOf(table: TableObject): ColumnObject[];
   /** The branch's inherited columns of a table (a partition's, by position). */
   inheritedColumnsOf(table: TableObject): ColumnObject[];
+  /** The branch's own USING for a column's type change, when it has one. */
+  conversionOf?(columnId: string): { using: string; source: string } | undefined;
 }
 
 /** How an object of one kind changes in place, or why it cannot. */
