@@ -241,6 +241,27 @@ describe("dashboard in a real browser (headless chromium)", { skip }, () => {
   );
 
   test(
+    "protect disables reset and delete, unprotect asks first; refresh from parent",
+    step(async () => {
+      await page.goto(treeUrl());
+      await row("feature").getByRole("button", { name: "Protect", exact: true }).click();
+      await assertText(row("feature"), /protected/);
+      assert.equal(await row("feature").getByRole("button", { name: "Reset" }).isDisabled(), true);
+      await row("feature").getByRole("button", { name: "Unprotect" }).click();
+      const dialog = page.getByRole("dialog", { name: "Are you sure?" });
+      await dialog.getByRole("button", { name: "Unprotect feature" }).click();
+      await assertText(notice(), /feature is not protected/);
+      await query(url("main"), "INSERT INTO items VALUES (7, 'fresh')");
+      await row("feature").getByRole("button", { name: "Refresh from parent" }).click();
+      await dialog.getByRole("button", { name: "Refresh feature" }).click();
+      await assertText(notice(), /feature is a fresh copy of main/);
+      assert.deepEqual(await rows(url("feature"), "SELECT id FROM items WHERE id = 7"), [
+        { id: 7 },
+      ]);
+    }),
+  );
+
+  test(
     "the branch page lists the outbox read-only, and delete asks first",
     step(async () => {
       await query(

@@ -22,7 +22,7 @@ import { prepareStore, type StoreMode } from "./store.ts";
  * because they expired are deleted by `expiry` (name: server or cli).
  */
 export type Actor = {
-  kind: "cli" | "api" | "mcp" | "proxy" | "expiry";
+  kind: "cli" | "api" | "mcp" | "dashboard" | "proxy" | "expiry";
   name: string;
   client?: string;
 };

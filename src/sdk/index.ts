@@ -1,4 +1,15 @@
 import type {
+  CompareQueryT,
+  CompareReportT,
+  MaskRuleSetT,
+  MaskRuleT,
+  MaskRuleUnsetT,
+  RestoreBodyT,
+  RestoreReportT,
+  SetTablePolicyBodyT,
+  TablePolicyT,
+} from "../interfaces/api/management/lifecycle-schemas.ts";
+import type {
   CreateScheduleBodyT,
   DeletedFunctionT,
   DeletedScheduleT,
@@ -54,6 +65,7 @@ export type {
   BranchInfoT as BranchInfo,
   BranchKeysT as BranchKeys,
   BranchListItemT as BranchListItem,
+  CompareReportT as CompareReport,
   CreatedBranchT as CreatedBranch,
   CreateScheduleBodyT as CreateScheduleBody,
   DeployedFunctionT as DeployedFunction,
@@ -62,17 +74,23 @@ export type {
   EmailTemplateT as EmailTemplate,
   FunctionSummaryT as FunctionSummary,
   InvocationT as Invocation,
+  MaskRuleSetT as MaskRuleSet,
+  MaskRuleT as MaskRule,
   MergeReportT as MergeReport,
   MigrationItemT as MigrationItem,
   OperationInfoT as OperationInfo,
   OutboxItemT as OutboxItem,
   ProjectDetailT as ProjectDetail,
   ProjectT as Project,
+  RestoreBodyT as RestoreBody,
+  RestoreReportT as RestoreReport,
   ScheduleRunT as ScheduleRun,
   ScheduleT as Schedule,
   SecretItemT as SecretItem,
   SecretsPolicyT as SecretsPolicy,
+  SetTablePolicyBodyT as SetTablePolicyBody,
   StatusT as Status,
+  TablePolicyT as TablePolicy,
   UpdateScheduleBodyT as UpdateScheduleBody,
 };
 
@@ -189,6 +207,15 @@ export class Bough {
     /** Records which side wins one conflict; the branch's next merge uses it. */
     resolve: (project: string, branch: string, r: ResolveBodyT) =>
       this.call<ResolveReportT>("POST", `${branchPath(project, branch)}/resolutions`, r),
+    /** The branch back to its own past; its state before is kept as a child unless `noBackup`. */
+    restore: (project: string, branch: string, o: RestoreBodyT) =>
+      this.call<RestoreReportT>("POST", `${branchPath(project, branch)}/restore?wait=true`, o),
+    /** Two-way schema diff: what `other` (as it was at `at`/`lsn`, else now) has that `branch` has not. */
+    compare: (project: string, branch: string, other: string, o: CompareQueryT = {}) =>
+      this.call<CompareReportT>(
+        "GET",
+        `${branchPath(project, branch)}/diff/${seg(other)}${query({ at: o.at, lsn: o.lsn })}`,
+      ),
     /** The DDL statements run on the branch since its fork, oldest first. */
     history: (project: string, branch: string, o: { since?: string } = {}) =>
       this.call<BranchHistoryT>("GET", `${branchPath(project, branch)}/history${query(o)}`),
@@ -211,6 +238,33 @@ export class Bough {
       this.call<MigrationItemT[]>("GET", `${branchPath(project, branch)}/migrations`),
     apply: (project: string, branch: string, m: { name: string; sql: string }) =>
       this.call<AppliedMigrationT>("POST", `${branchPath(project, branch)}/migrations`, m),
+  };
+
+  /** Masking rules that a create with `mask: true` from the branch applies. */
+  readonly masks = {
+    list: (project: string, branch: string) =>
+      this.call<MaskRuleT[]>("GET", `${branchPath(project, branch)}/mask-rules`),
+    set: (project: string, branch: string, column: string, rule: string) =>
+      this.call<MaskRuleSetT>("PUT", `${branchPath(project, branch)}/mask-rules/${seg(column)}`, {
+        rule,
+      }),
+    unset: (project: string, branch: string, column: string) =>
+      this.call<MaskRuleUnsetT>(
+        "DELETE",
+        `${branchPath(project, branch)}/mask-rules/${seg(column)}`,
+      ),
+  };
+
+  /** How tables' rows merge: upsert, merge-rows or ignore. */
+  readonly tablePolicies = {
+    list: (project: string, branch: string) =>
+      this.call<TablePolicyT[]>("GET", `${branchPath(project, branch)}/table-policies`),
+    set: (project: string, branch: string, table: string, body: SetTablePolicyBodyT) =>
+      this.call<TablePolicyT>(
+        "PUT",
+        `${branchPath(project, branch)}/table-policies/${seg(table)}`,
+        body,
+      ),
   };
 
   readonly functions = {

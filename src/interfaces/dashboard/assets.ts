@@ -40,7 +40,8 @@ pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6p
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid var(--line); white-space: nowrap; }
 .state-ready, .running { color: var(--ok); border-color: var(--ok); }
 .state-conflicted, .state-failed, .crashed, .hazard { color: var(--bad); border-color: var(--bad); }
-.state-creating, .state-merging, .state-resetting, .state-deleting { color: var(--warn); border-color: var(--warn); }
+.state-creating, .state-merging, .state-resetting, .state-restoring, .state-deleting { color: var(--warn); border-color: var(--warn); }
+.idle { color: var(--muted); }
 .muted, .help { color: var(--muted); font-size: .9rem; }
 .error-text { color: var(--bad); }
 .actions { display: flex; gap: .4rem; flex-wrap: wrap; }
@@ -64,6 +65,8 @@ dialog::backdrop { background: rgb(0 0 0 / .4); }
 dialog h2 { margin-top: 0; }
 dialog menu { display: flex; justify-content: flex-end; gap: .6rem; padding: 0; margin: 1.2rem 0 0; }
 label { display: block; font-weight: 600; margin: .7rem 0 .2rem; }
+label.check { font-weight: 400; display: flex; gap: .4rem; align-items: center; }
+label.check input { width: auto; }
 input, select { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; width: 100%; background: var(--bg); color: var(--fg); }
 .login { max-width: 26rem; margin: 4rem auto; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
@@ -188,6 +191,7 @@ export const SCRIPT = `"use strict";
       const body = {};
       if (b.dataset.plan) body.plan = b.dataset.plan;
       if (b.dataset.recursive) body.recursive = true;
+      if (b.dataset.toParent) body.toParent = true;
       const r = await post(b.dataset.url, body);
       notice(r.message, "ok");
       if (b.dataset.after) location.assign(b.dataset.after);

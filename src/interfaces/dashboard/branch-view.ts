@@ -6,6 +6,7 @@ import {
   branchActions,
   copyField,
   masked,
+  modeText,
   runningBadge,
   stateBadge,
   type TreeBranch,
@@ -55,7 +56,10 @@ export function renderBranch(
   return html`<dl class="facts">
   <dt>Parent</dt><dd>${b.parent ? html`<a href="${paths.branch(project, b.parent)}">${b.parent}</a>` : "none (root)"}</dd>
   <dt>State</dt><dd>${stateBadge(b)}</dd>
-  <dt>Mode</dt><dd>${b.mode}</dd>
+  <dt>Mode</dt><dd>${modeText(b)}</dd>
+  <dt>Protected</dt><dd>${b.protected ? "yes: reset, restore and delete are refused" : "no"}</dd>
+  <dt>Expires</dt><dd>${b.expiresAt ? html`<time datetime="${b.expiresAt}" title="${b.expiresAt}">${b.expiresAt}</time>` : "never"}</dd>
+  <dt>Idle timeout</dt><dd>${b.suspendAfter}</dd>
   <dt>Postgres</dt><dd>${runningBadge(b)} on port ${b.port}</dd>
   <dt>Created</dt><dd><time datetime="${b.createdAt}" data-age title="${b.createdAt}">${b.createdAt}</time></dd>
   <dt>T0</dt><dd>${b.forkedAt ? `${b.forkedAt} at LSN ${b.forkLsn}` : "none (root branch)"}</dd>

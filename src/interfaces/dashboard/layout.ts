@@ -13,8 +13,11 @@ export const paths = {
   merge: (p: string, b: string) => `${paths.branch(p, b)}/merge`,
   mergeFragment: (p: string, b: string) => `${paths.merge(p, b)}/fragment`,
   previewSql: (p: string, b: string) => `${paths.merge(p, b)}/preview.sql`,
-  action: (p: string, b: string, what: "reset" | "delete" | "merge" | "start") =>
-    `/dashboard/api/p/${encodeURIComponent(p)}/b/${encodeURIComponent(b)}/${what}`,
+  action: (
+    p: string,
+    b: string,
+    what: "reset" | "delete" | "merge" | "start" | "protect" | "unprotect",
+  ) => `/dashboard/api/p/${encodeURIComponent(p)}/b/${encodeURIComponent(b)}/${what}`,
 };
 
 export interface PageOptions {
@@ -88,6 +91,13 @@ function dialogs(): SafeHtml {
       <option value="full">full: schema and data</option>
       <option value="schema-only">schema-only: schema and platform config, no user rows</option>
     </select>
+    <label for="create-expires">Expires in</label>
+    <input id="create-expires" name="expiresIn" autocomplete="off" placeholder="e.g. 2h"
+      aria-describedby="create-expires-help">
+    <p id="create-expires-help" class="help">deleted by itself after this long (30m, 2h, 7d); empty: never</p>
+    <label class="check"><input type="checkbox" id="create-mask" name="mask" value="true"
+      aria-describedby="create-mask-help"> Anonymize data</label>
+    <p id="create-mask-help" class="help">apply the masking rules (<code>bough mask</code>) to the copy before anyone can read it</p>
     <p id="create-error" class="error-text" role="alert"></p>
     <menu>
       <button type="button" data-close>Cancel</button>

@@ -7,6 +7,7 @@ import { listBranchInfos } from "../../branches/list.ts";
 import { requireProject } from "../../branches/lookup.ts";
 import { mergeBranch } from "../../branches/merge.ts";
 import { DEFAULT_PROJECT, listAllProjects } from "../../branches/projects.ts";
+import { protectBranch, unprotectBranch } from "../../branches/protect.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { servicesOverview } from "../../branches/services-overview.ts";
 import { readAudit } from "../../control/audit.ts";
@@ -74,6 +75,11 @@ export function dashboardRoutes(o: DashboardOptions) {
 
     const actors = new WeakMap<FastifyRequest, string>();
     const actorOf = (req: FastifyRequest) => actors.get(req) as string;
+    // Actions are audited as the signed-in admin key's name, like the management API's.
+    const as = (req: FastifyRequest): Ctx => ({
+      ...ctx,
+      actor: { kind: "dashboard", name: actorOf(req) },
+    });
     const open = new Set([
       "/dashboard/login",
       "/dashboard/assets/app.css",
@@ -251,13 +257,13 @@ export function dashboardRoutes(o: DashboardOptions) {
     );
 
     // The review is the CLI's `branch merge --dry-run`: read-only on both sides.
-    const review = (p: BranchParams) =>
-      mergeBranch(ctx, { project: p.project, name: p.branch, dryRun: true });
+    const review = (req: FastifyRequest<{ Params: BranchParams }>) =>
+      mergeBranch(as(req), { project: req.params.project, name: req.params.branch, dryRun: true });
     app.get<{ Params: BranchParams }>(
       "/dashboard/p/:project/b/:branch/merge",
       async (req, reply) => {
         const { project, branch } = req.params;
-        const r = await review(req.params);
+        const r = await review(req);
         await sendPage(req, reply, {
           title: `Merge review: ${branch}`,
           project,
@@ -270,12 +276,12 @@ export function dashboardRoutes(o: DashboardOptions) {
     app.get<{ Params: BranchParams }>(
       "/dashboard/p/:project/b/:branch/merge/fragment",
       async (req, reply) =>
-        sendFragment(reply, renderMergeReview(req.params.project, await review(req.params))),
+        sendFragment(reply, renderMergeReview(req.params.project, await review(req))),
     );
     app.get<{ Params: BranchParams }>(
       "/dashboard/p/:project/b/:branch/merge/preview.sql",
       async (req, reply) => {
-        const r = await review(req.params);
+        const r = await review(req);
         return reply
           .type("application/sql; charset=utf-8")
           .header("content-disposition", `attachment; filename="${r.branch}-merge.sql"`)
@@ -308,17 +314,27 @@ export function dashboardRoutes(o: DashboardOptions) {
       req.raw.on("close", end);
     });
 
-    app.post<{ Params: ProjectParams; Body: { name?: unknown; from?: unknown; mode?: unknown } }>(
+    type CreateBody = {
+      name?: unknown;
+      from?: unknown;
+      mode?: unknown;
+      expiresIn?: unknown;
+      mask?: unknown;
+    };
+    app.post<{ Params: ProjectParams; Body: CreateBody }>(
       "/dashboard/api/p/:project/branches",
       async (req) => {
         const b = req.body ?? {};
-        const r = await createBranch(ctx, {
+        const optional = (v: unknown, name: string) =>
+          v === undefined || v === "" ? undefined : stringField(v, name);
+        const r = await createBranch(as(req), {
           project: req.params.project,
           name: stringField(b.name, "name"),
-          from: b.from === undefined ? undefined : stringField(b.from, "from"),
-          mode: (b.mode === undefined ? undefined : stringField(b.mode, "mode")) as
-            | BranchMode
-            | undefined,
+          from: optional(b.from, "from"),
+          mode: optional(b.mode, "mode") as BranchMode | undefined,
+          expiresIn: optional(b.expiresIn, "expiresIn"),
+          // A checkbox: "true" in the form, a boolean from a script.
+          mask: b.mask === true || b.mask === "true",
           switchTo: false,
         });
         return {
@@ -327,14 +343,40 @@ export function dashboardRoutes(o: DashboardOptions) {
         };
       },
     );
-    app.post<{ Params: BranchParams }>("/dashboard/api/p/:project/b/:branch/reset", async (req) => {
-      const b = await resetBranch(ctx, { project: req.params.project, name: req.params.branch });
-      return { message: `${b.name} reset to T0 (${b.forkedAt})`, branch: b };
-    });
+    app.post<{ Params: BranchParams; Body: { toParent?: unknown } }>(
+      "/dashboard/api/p/:project/b/:branch/reset",
+      async (req) => {
+        const toParent = req.body?.toParent === true;
+        const b = await resetBranch(as(req), {
+          project: req.params.project,
+          name: req.params.branch,
+          toParent,
+        });
+        const message = toParent
+          ? `${b.name} is a fresh copy of ${b.parent} as of ${b.forkedAt}`
+          : `${b.name} reset to T0 (${b.forkedAt})`;
+        return { message, branch: b };
+      },
+    );
+    for (const [action, op] of [
+      ["protect", protectBranch],
+      ["unprotect", unprotectBranch],
+    ] as const) {
+      app.post<{ Params: BranchParams }>(
+        `/dashboard/api/p/:project/b/:branch/${action}`,
+        async (req) => {
+          const b = await op(as(req), { project: req.params.project, name: req.params.branch });
+          return {
+            message: `${b.name} is ${b.protected ? "protected" : "not protected"}`,
+            branch: b,
+          };
+        },
+      );
+    }
     app.post<{ Params: BranchParams; Body: { recursive?: unknown } }>(
       "/dashboard/api/p/:project/b/:branch/delete",
       async (req) => {
-        const deleted = await deleteBranch(ctx, {
+        const deleted = await deleteBranch(as(req), {
           project: req.params.project,
           name: req.params.branch,
           recursive: req.body?.recursive === true,
@@ -346,7 +388,7 @@ export function dashboardRoutes(o: DashboardOptions) {
       "/dashboard/api/p/:project/b/:branch/merge",
       async (req, reply) => {
         const reviewed = stringField(req.body?.plan, "plan");
-        const r = await mergeBranch(ctx, {
+        const r = await mergeBranch(as(req), {
           project: req.params.project,
           name: req.params.branch,
           // What runs is what the reviewer saw: a plan that moved since is refused.

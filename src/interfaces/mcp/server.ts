@@ -1,5 +1,4 @@
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Actor, Ctx } from "../../branches/context.ts";
 import { createBranch } from "../../branches/create.ts";
@@ -17,7 +16,10 @@ import { migrateApplySql } from "../../branches/migrate.ts";
 import { resetBranch } from "../../branches/reset.ts";
 import { describeSchema, runSql } from "../../branches/run-sql.ts";
 import { scheduleList } from "../../branches/schedules.ts";
-import { toBoughError } from "../../core/errors.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { registerConfigTools } from "./config-tools.ts";
+import { registerLifecycleTools } from "./lifecycle-tools.ts";
+import { branch, project, toolRegistrar } from "./tool.ts";
 
 export interface McpOptions {
   /** Project the tools act on when a call names none. */
@@ -29,30 +31,14 @@ export interface McpOptions {
 }
 
 const WORKFLOW =
-  "Safe workflow: create_branch → change it (run_sql with allowWrite, migrate_apply, deploy_function) → diff_branch → merge_branch with dryRun → merge_branch (or reset_branch to throw the work away). Never write on main.";
+  "Safe workflow: create_branch (with expiresIn, so it cannot leak) → change it (run_sql with allowWrite, migrate_apply, deploy_function) → diff_branch → merge_branch with dryRun → merge_branch (or reset_branch to throw the work away). Never write on main; protected branches refuse reset, restore and delete.";
 
-const project = z.string().optional().describe("project (default: the server's project)");
-const branch = z.string().describe("branch name");
 const RENAMES = z
   .array(z.string())
   .optional()
   .describe(
     "rename hints for drop + create pairs that are one object renamed (rows kept): `table:public.a=public.b`, `column:public.t.a=b`; the report's renameSuggestions gives them",
   );
-
-const json = (v: unknown): CallToolResult => ({
-  content: [{ type: "text", text: JSON.stringify(v, null, 2) }],
-  ...(v !== null && typeof v === "object" && !Array.isArray(v)
-    ? { structuredContent: v as Record<string, unknown> }
-    : {}),
-});
-
-/** A BoughError as an MCP tool error: the same code, message and hint as the CLI's --json. */
-function toolError(err: unknown): CallToolResult {
-  const e = toBoughError(err);
-  const body = { code: e.code, message: e.message, hint: e.hint, details: e.details };
-  return { isError: true, content: [{ type: "text", text: JSON.stringify(body, null, 2) }] };
-}
 
 /**
  * The bough MCP server: tools and resources over the same src/branches calls as the CLI,
@@ -70,26 +56,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     return { ...ctx, actor };
   };
   const p = (given: string | undefined) => given ?? o.project;
-  const tool = <S extends z.ZodRawShape>(
-    name: string,
-    description: string,
-    shape: S,
-    run: (c: Ctx, a: z.infer<z.ZodObject<S>>) => Promise<unknown>,
-    hints: { readOnlyHint?: boolean; destructiveHint?: boolean } = {},
-  ) =>
-    server.registerTool(
-      name,
-      { description, inputSchema: shape, annotations: hints },
-      // biome-ignore lint/suspicious/noExplicitAny: the SDK infers the callback's arguments from shape
-      (async (a: any) => {
-        try {
-          return json(await run(as(), a));
-        } catch (err) {
-          return toolError(err);
-        }
-      }) as never,
-    );
-
+  const tool = toolRegistrar(server, as);
   tool(
     "list_branches",
     `List the project's branches (name, parent, state, running, connection string). ${WORKFLOW}`,
@@ -99,7 +66,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "create_branch",
-    "Create a branch: an instant copy-on-write clone of its parent (default main), data included. Returns its Postgres connection string, API URL and publishable/secret keys. Step 1 of the safe workflow: do all changes here, never on main.",
+    "Create a branch: an instant copy-on-write clone of its parent (default main), data included. Returns its Postgres connection string, API URL and publishable/secret keys. Step 1 of the safe workflow: do all changes here, never on main. Give a throwaway branch expiresIn (e.g. 2h) so it is deleted by itself if you forget it. With at or lsn it is the parent as it was then (to inspect or recover what a bad write destroyed, without touching the parent). With mask: true the copy's data is anonymized by the parent's masking rules (list_mask_rules) before anyone can read it: use it whenever production-like data is not needed in clear.",
     {
       project,
       name: branch,
@@ -109,6 +76,17 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
         .boolean()
         .optional()
         .describe("anonymize the copy with the parent's masking rules (and its auth users)"),
+      at: z
+        .string()
+        .optional()
+        .describe('the parent as it was at this time (ISO 8601 or "10 minutes ago")'),
+      lsn: z.string().optional().describe("the parent as it was just before this WAL position"),
+      expiresIn: z.string().optional().describe("delete it after this long: 30m, 2h, 7d"),
+      expiresAt: z.string().optional().describe("delete it at this ISO 8601 time"),
+      suspendAfter: z
+        .string()
+        .optional()
+        .describe("stop its Postgres after this long without connections: 30s, 5m, never"),
     },
     async (c, a) => {
       const target = { project: p(a.project), name: a.name };
@@ -117,6 +95,11 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
         from: a.from,
         mode: a.mode,
         mask: a.mask,
+        at: a.at,
+        lsn: a.lsn,
+        expiresIn: a.expiresIn,
+        expiresAt: a.expiresAt,
+        suspendAfterMs: a.suspendAfter === undefined ? undefined : parseDuration(a.suspendAfter),
         switchTo: false,
       });
       return { ...r.branch, ...(await branchKeys(c, target)) };
@@ -136,7 +119,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
   );
   tool(
     "reset_branch",
-    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong. With toParent: true it becomes a fresh copy of its parent as it is now instead (same name, port and keys). Refused on protected branches.",
+    "Throw a branch's work away: back to exactly its T0 state (schema, data, platform config). The way out when a change went wrong. With toParent: true it becomes a fresh copy of its parent as it is now instead (same name, port and keys; its merge base becomes the parent now): use it to refresh a long-lived branch, after merging what you want to keep. Refused on protected branches (BRANCH_PROTECTED): do not unprotect a branch to get around it unless the user asked.",
     {
       project,
       name: branch,
@@ -360,6 +343,8 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     }),
     { readOnlyHint: true },
   );
+  registerLifecycleTools({ tool, p });
+  registerConfigTools({ tool, p });
 
   server.registerResource(
     "branches",

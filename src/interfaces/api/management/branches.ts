@@ -8,11 +8,15 @@ import { renameBranch } from "../../../branches/rename.ts";
 import { resetBranch } from "../../../branches/reset.ts";
 import { setBranch } from "../../../branches/set.ts";
 import { startBranchOp, stopBranchOp } from "../../../branches/start-stop.ts";
+import { parseDuration } from "../../../core/duration.ts";
 import { BoughError } from "../../../core/errors.ts";
 import type { ManagementDeps } from "./context.ts";
 import * as S from "./schemas.ts";
 
 const tags = ["branches"];
+
+/** `suspendAfter` as the CLI's `--suspend-after` reads it (ms, 0 never). */
+const durationOf = (v: string | undefined) => (v === undefined ? undefined : parseDuration(v));
 
 /** `bough branch create|list|show|delete|start|stop|reset|keys|set|protect|unprotect|rename`, one route each. */
 export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncTypebox {
@@ -39,6 +43,10 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
         schema: {
           tags,
           summary: "Create a branch: a copy-on-write clone of its parent (default main)",
+          description:
+            "With `at` or `lsn`, the parent as it was then (recovered from its WAL archive; " +
+            "outside the history window: 400 with the window). `mask` anonymizes the copy " +
+            "before anyone can read it; `expiresIn`/`expiresAt` delete it by then.",
           params: S.ProjectParams,
           querystring: S.WaitQuery,
           body: S.CreateBranchBody,
@@ -48,7 +56,8 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
       async (req, reply) => {
         const ctx = ctxOf(req);
         const { project } = req.params;
-        const { name, parent, mode, mask, expiresIn, expiresAt } = req.body;
+        const { name, parent, mode, mask, at, lsn, expiresIn, expiresAt } = req.body;
+        const suspendAfterMs = durationOf(req.body.suspendAfter);
         const key = JSON.stringify([project, name]);
         if (creating.has(key)) {
           throw new BoughError(
@@ -66,8 +75,11 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
               from: parent,
               mode,
               mask,
+              at,
+              lsn,
               expiresIn,
               expiresAt,
+              suspendAfterMs,
               // The CLI's current branch is the local user's, not the API caller's.
               switchTo: false,
             });
@@ -171,18 +183,21 @@ export function branchRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsync
       {
         schema: {
           tags,
-          summary: "Change a branch's settings (expiry)",
+          summary: "Change a branch's settings (expiry, idle timeout)",
           params: S.BranchParams,
           body: S.SetBranchBody,
           response: { 200: S.BranchInfo, ...S.ERRORS },
         },
       },
-      async (req) =>
-        setBranch(ctxOf(req), {
+      async (req) => {
+        const { suspendAfter, ...expiry } = req.body;
+        return setBranch(ctxOf(req), {
           project: req.params.project,
           name: req.params.branch,
-          ...req.body,
-        }),
+          ...expiry,
+          suspendAfterMs: durationOf(suspendAfter),
+        });
+      },
     );
 
     app.post(

@@ -4,12 +4,14 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Ctx } from "../../../branches/context.ts";
 import { verifyAdminKey } from "../../../control/admin-keys.ts";
 import { BoughError } from "../../../core/errors.ts";
+import { branchConfigRoutes } from "./branch-config.ts";
 import { branchRoutes } from "./branches.ts";
 import type { ManagementDeps } from "./context.ts";
 import { emailRoutes } from "./email.ts";
 import { managementError, sendError } from "./errors.ts";
 import { functionRoutes } from "./functions.ts";
 import { historyRoutes } from "./history.ts";
+import { lifecycleRoutes } from "./lifecycle.ts";
 import { mergeRoutes } from "./merge.ts";
 import { migrationRoutes } from "./migrations.ts";
 import { operations } from "./operations.ts";
@@ -34,7 +36,9 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
         title: "bough management API",
         version: "1",
         description:
-          "Projects and branches of a bough home: create, diff, merge, reset, delete; each " +
+          "Projects and branches of a bough home: create (also from a point in time, masked), " +
+          "diff, merge, reset, restore, protect, expire, delete; masking rules and table merge " +
+          "policies; each " +
           "branch's functions, schedules, secrets and email. " +
           "Authenticate with `Authorization: Bearer <admin key>` (`bough admin-key create NAME`).",
       },
@@ -76,6 +80,8 @@ export function registerManagement(app: FastifyInstance, ctx: Ctx): void {
       for (const routes of [
         projectRoutes,
         branchRoutes,
+        lifecycleRoutes,
+        branchConfigRoutes,
         mergeRoutes,
         migrationRoutes,
         functionRoutes,

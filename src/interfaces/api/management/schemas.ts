@@ -119,13 +119,35 @@ const expiryFields = {
   expiresAt: Type.Optional(Type.String({ maxLength: 64, description: "ISO 8601" })),
 };
 
+const suspendAfter = Type.Optional(
+  Type.String({
+    maxLength: 16,
+    description: "stop it after this long without connections: 30s, 5m, 2h, never",
+  }),
+);
+
+/** `--at TIME | --lsn LSN` (at most one), shared by create, restore and the two-way diff. */
+export const pointInTime = {
+  at: Type.Optional(
+    Type.String({
+      maxLength: 128,
+      description: 'ISO 8601, or anything `date -d` reads ("10 minutes ago")',
+    }),
+  ),
+  lsn: Type.Optional(
+    Type.String({ maxLength: 32, description: "just before this WAL position, e.g. 0/3000148" }),
+  ),
+};
+
 export const CreateBranchBody = Type.Object(
   {
     name: Name,
     parent: Type.Optional(Type.String({ maxLength: 256, description: "default main" })),
     mode: Type.Optional(BranchMode),
     mask: Type.Optional(Type.Boolean({ description: "apply the parent's masking rules" })),
+    ...pointInTime,
     ...expiryFields,
+    suspendAfter,
   },
   { additionalProperties: false },
 );
@@ -134,6 +156,7 @@ export const SetBranchBody = Type.Object(
   {
     ...expiryFields,
     noExpiry: Type.Optional(Type.Boolean({ description: "remove the expiry" })),
+    suspendAfter,
   },
   { additionalProperties: false },
 );
