@@ -54,6 +54,7 @@ export function compareBranches(
                 port: t.port,
                 logFile: t.logFile,
                 archive: {},
+                owner: t.owner,
               });
             },
           },

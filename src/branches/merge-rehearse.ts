@@ -18,30 +18,33 @@ import {
 } from "../merge/fingerprint/index.ts";
 import { introspect } from "../merge/introspect/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
+import { dropScratchOwner, scratchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { withClient } from "./sql.ts";
 
 /** The rehearsal's server log, kept beside its data directory; recovery removes both. */
-export const rehearsalLog = (dir: string) => `${dir}.log`;
+const rehearsalLog = (dir: string) => `${dir}.log`;
 
 /**
  * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
  * the statements must all run, and the result must equal the parent with the branch's
- * changes on top. The clone is always removed; the parent is only read.
+ * changes on top. The clone runs as a throwaway OS user of the merge operation (the
+ * statements are the branch's), and is always removed with it; the parent is only read.
  */
 export async function rehearse(
   ctx: Ctx,
-  o: { project: Project; parent: Branch; prepared: PreparedMerge; dir: string },
+  o: { project: Project; parent: Branch; prepared: PreparedMerge; dir: string; opId: number },
 ): Promise<void> {
   const { project, parent, prepared, dir } = o;
   const logFile = rehearsalLog(dir);
   try {
-    await cloneRunning(ctx.cluster, {
+    await cloneRunning({
       sourceDataDir: ctx.paths.branchData(project, parent),
       sourceUrl: branchUrl(project, parent),
       targetDataDir: dir,
       driver: ctx.driver,
+      owner: await scratchOwner(ctx, o.opId),
     });
     const port = await pickFreePort(reservedPorts(ctx.db));
     await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
@@ -79,10 +82,16 @@ export async function rehearse(
     }
     proveWithFingerprint(prepared, rehearsed.fingerprint, parent.name);
   } finally {
-    await killCluster(dir);
-    await removeTree(dir, ctx.cluster.runAs);
-    await rm(logFile, { force: true });
+    await removeRehearsal(ctx, dir, o.opId);
   }
+}
+
+/** Stops and removes a rehearsal clone, its log and its user; safe to repeat. */
+export async function removeRehearsal(ctx: Ctx, dir: string, opId: number): Promise<void> {
+  await killCluster(dir);
+  await removeTree(dir, ctx.cluster.runAs);
+  await rm(rehearsalLog(dir), { force: true });
+  await dropScratchOwner(ctx, opId);
 }
 
 /**

@@ -261,7 +261,7 @@ async function applyRound(
   try {
     const rehearsalDir = join(ctx.paths.scratchDir(project), `merge-${op.id}`);
     advance(ctx.db, op, "rehearsing", { rehearsalDir });
-    await rehearse(ctx, { project, parent: target, prepared, dir: rehearsalDir });
+    await rehearse(ctx, { project, parent: target, prepared, dir: rehearsalDir, opId: op.id });
     faultPoint("merge:after-rehearsal");
     const landing: LandingRecord = {
       parentId: target.id,

@@ -13,6 +13,7 @@ import { faultPoint } from "../core/fault.ts";
 import type { Branch, BranchState, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, startBranch } from "./branch-cluster.ts";
+import { clusterOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { createBranchLocked } from "./create.ts";
 import { finishDelete } from "./delete.ts";
@@ -70,6 +71,8 @@ async function restoreBranchNow(
         logFile: `${dir}.log`,
         // Promoted on a new timeline: its segments and history file have names of their own.
         archive: await branchArchiving(ctx, project, branch),
+        // It becomes the branch's data directory.
+        owner: await clusterOwner(ctx, project, branch),
       });
       const lsn = await currentLsn(connectionString({ port, password: project.password }));
       await stopCluster(ctx.cluster, { dataDir: dir });
@@ -174,7 +177,8 @@ export async function finishRestore(ctx: Ctx, op: Operation): Promise<void> {
   await rm(`${dir}.log`, { force: true });
   const base = await prepareBase(ctx, project, branch, `restore-${op.id}`);
   if (base !== null) {
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: base, runAs: ctx.cluster.runAs });
+    const owner = await clusterOwner(ctx, project, branch);
+    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: base, owner });
     const lsn = op.args.lsn as string;
     await recordBase(base, { at: new Date().toISOString(), lsn, startLsn: lsn });
   }
