@@ -65,7 +65,7 @@ after(async () => {
 });
 
 test("init, start, connect with the password, stop", async () => {
-  await initCluster(ctx, { dataDir: src(), password: PASSWORD, noSync: true });
+  await initCluster(ctx, { dataDir: src(), password: PASSWORD, noSync: true, owner: ctx.runAs });
   srcPort = await start(src());
   assert.notEqual(clusterPid(src()), null);
   const [s] = await q<Record<string, string>>(
@@ -99,7 +99,7 @@ test("a start that fails says why, with the log's tail, and leaves nothing runni
   await new Promise<void>((r) => blocker.listen({ host: "127.0.0.1", port: 0 }, () => r()));
   const port = (blocker.address() as { port: number }).port;
   const dataDir = join(base, "blocked");
-  await initCluster(ctx, { dataDir, password: PASSWORD, noSync: true });
+  await initCluster(ctx, { dataDir, password: PASSWORD, noSync: true, owner: ctx.runAs });
   try {
     await assert.rejects(
       startCluster(ctx, { dataDir, port, logFile: `${dataDir}.log` }),
@@ -137,7 +137,8 @@ test("cloneRunning while a client keeps writing: all committed rows, isolated bo
   while (writes < 20) await new Promise((r) => setTimeout(r, 10));
   const committedBefore = lastCommitted;
   const driver = await detectCloneDriver(base);
-  const fork = await cloneRunning(ctx, {
+  const fork = await cloneRunning({
+    owner: ctx.runAs,
     sourceDataDir: src(),
     sourceUrl: connectionString({ port: srcPort, password: PASSWORD }),
     targetDataDir: join(base, "clone"),
@@ -174,10 +175,10 @@ test("cloneRunning while a client keeps writing: all committed rows, isolated bo
 test("cloneStopped of a stopped cluster starts with its data; a running one is refused", async () => {
   const driver = await detectCloneDriver(base);
   await assert.rejects(
-    cloneStopped({ driver, src: src(), dst: join(base, "nope"), runAs: ctx.runAs }),
+    cloneStopped({ driver, src: src(), dst: join(base, "nope"), owner: ctx.runAs }),
     (e: BoughError) => e.code === "CLONE_FAILED",
   );
-  await cloneStopped({ driver, src: join(base, "clone"), dst: join(base, "t0"), runAs: ctx.runAs });
+  await cloneStopped({ driver, src: join(base, "clone"), dst: join(base, "t0"), owner: ctx.runAs });
   const port = await start(join(base, "t0"));
   const [r] = await q<{ n: number }>(
     port,

@@ -35,12 +35,17 @@ function ids(user: string): Ids {
 
 /** Runs a program as another user (spawned with its uid/gid, no shell). */
 function runAs(
-  user: string,
+  user: string | Ids,
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string }> {
-  const o = { ...ids(user), cwd: "/", encoding: "utf8" as const, env: { ...process.env, ...env } };
+  const o = {
+    ...(typeof user === "string" ? ids(user) : user),
+    cwd: "/",
+    encoding: "utf8" as const,
+    env: { ...process.env, ...env },
+  };
   return new Promise((resolve) => {
     execFile(cmd, args, o, (err, stdout, stderr) =>
       resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
@@ -230,17 +235,19 @@ test("root never clones what a link points at: symlinks (pg_wal/*.history, in ba
     const secret = join(outside, "shadow");
     await writeFile(secret, marker, { mode: 0o600 });
     const data = h.dirs("p", "main").data;
+    // main's own OS user: the one whose superuser could plant these.
+    const owner = { uid: statSync(data).uid, gid: statSync(data).gid };
     const baseDb = readdirSync(join(data, "base"))[0];
     const attacks: { name: string; plant: () => Promise<unknown>; path: string }[] = [
       {
         name: "wal-history",
         path: join(data, "pg_wal/00000099.history"),
-        plant: () => runAs("bough", "ln", ["-s", secret, join(data, "pg_wal/00000099.history")]),
+        plant: () => runAs(owner, "ln", ["-s", secret, join(data, "pg_wal/00000099.history")]),
       },
       {
         name: "relation",
         path: join(data, "base", baseDb, "999999"),
-        plant: () => runAs("bough", "ln", ["-s", secret, join(data, "base", baseDb, "999999")]),
+        plant: () => runAs(owner, "ln", ["-s", secret, join(data, "base", baseDb, "999999")]),
       },
       {
         // protected_hardlinks stops bough from making this one; where it is off, it could.

@@ -15,8 +15,9 @@ import { type TestHome, testHome } from "./helpers/project.ts";
 import { query, rows } from "./helpers/sql.ts";
 
 // The core lifecycle under whichever user runs the tests. CI runs everything as root
-// (postmasters as the system user `bough`) and runs this file once more as a plain user
-// (.ci/nonroot), where runAs is null: Postgres runs as the caller, from node_modules.
+// (each postmaster as a system user of its own branch, group bough) and runs this file once
+// more as a plain user (.ci/nonroot), where runAs is null: Postgres runs as the caller,
+// from node_modules.
 
 const count = async (url: string) =>
   (await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM items"))[0]?.n;
@@ -29,7 +30,7 @@ function processUid(pid: number): number {
   return Number(line?.split(/\s+/)[1]);
 }
 
-describe(`core lifecycle as ${isRoot() ? "root (postmasters as bough)" : "a plain user"}`, () => {
+describe(`core lifecycle as ${isRoot() ? "root (postmasters as their own users)" : "a plain user"}`, () => {
   let h: TestHome;
   let mainUrl: string;
 
@@ -46,10 +47,15 @@ describe(`core lifecycle as ${isRoot() ? "root (postmasters as bough)" : "a plai
   test("the postmaster runs as the expected user and owns a private data dir", async () => {
     const runAs = h.ctx.cluster.runAs;
     assert.equal(runAs === null, !isRoot());
-    const uid = runAs ? runAs.uid : process.getuid?.();
     const dataDir = h.dirs("life", "main").data;
     const st = await stat(dataDir);
-    assert.equal(st.uid, uid);
+    // As root: main's own user (never root, never the shared `bough`), in group bough.
+    const uid = runAs ? st.uid : process.getuid?.();
+    if (runAs) {
+      assert.notEqual(st.uid, 0);
+      assert.notEqual(st.uid, runAs.uid);
+      assert.equal(st.gid, runAs.gid);
+    }
     assert.equal(st.mode & 0o777, 0o700);
     const pid = clusterPid(dataDir);
     assert.ok(pid !== null);

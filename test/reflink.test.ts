@@ -48,7 +48,7 @@ test("on XFS with reflink: online clones share every block with their source", a
     assert.equal(driver.name, "reflink");
     assert.equal(driver.reason, "reflink: xfs supports FICLONE");
 
-    await initCluster(ctx, { dataDir: src, password: PASSWORD, noSync: true });
+    await initCluster(ctx, { dataDir: src, password: PASSWORD, noSync: true, owner: ctx.runAs });
     const srcPort = await pickFreePort(new Set());
     await startCluster(ctx, { dataDir: src, port: srcPort, logFile: `${src}.log` });
     await q(
@@ -59,7 +59,8 @@ test("on XFS with reflink: online clones share every block with their source", a
     const srcBytes = await exclusiveBytes(src, driver);
     assert.ok(srcBytes !== null && srcBytes > 80 * MB, `the source owns its blocks: ${srcBytes}`);
 
-    const fork = await cloneRunning(ctx, {
+    const fork = await cloneRunning({
+      owner: ctx.runAs,
       sourceDataDir: src,
       sourceUrl: connectionString({ port: srcPort, password: PASSWORD }),
       targetDataDir: clone,
@@ -83,7 +84,7 @@ test("on XFS with reflink: online clones share every block with their source", a
     const [r] = await q<{ n: number }>(clonePort, "SELECT count(*)::int AS n FROM big");
     assert.equal(r.n, 150000);
     await stopCluster(ctx, { dataDir: clone });
-    await cloneStopped({ driver, src: clone, dst: t0, runAs: ctx.runAs });
+    await cloneStopped({ driver, src: clone, dst: t0, owner: ctx.runAs });
     const t0Bytes = await exclusiveBytes(t0, driver);
     assert.ok(
       t0Bytes !== null && t0Bytes < 50 * MB,

@@ -15,6 +15,7 @@ import { reservedPorts, updateBranch } from "../control/branches.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { adoptPassword, branchPassword } from "./branch-password.ts";
+import { clusterOwner, dropBranchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 
 /** The running cluster of one branch: paths, URL, start and stop. */
@@ -71,7 +72,8 @@ export async function startBranch(ctx: Ctx, project: Project, branch: Branch): P
 
 /**
  * Settings that make a branch's postmaster archive every finished WAL segment into the
- * branch's own archive (created here, owned by the postmaster user, who runs the copy).
+ * branch's own archive (created here, owned by the branch's user, who runs the copy and
+ * is the only one but root who can read or write it).
  * Passed at every start, not written to postgresql.conf: clones copy that file, and a
  * clone must never archive into its parent's directory.
  */
@@ -85,7 +87,8 @@ export async function branchArchiving(
     // The branch directory as every other step makes it: the postmaster user traverses it.
     await mkdir(dirname(dir), { recursive: true });
     await mkdir(dir, { mode: 0o700 });
-    if (ctx.cluster.runAs) await chown(dir, ctx.cluster.runAs.uid, ctx.cluster.runAs.gid);
+    const owner = await clusterOwner(ctx, project, branch);
+    if (owner) await chown(dir, owner.uid, owner.gid);
   }
   return archiveSettings(dir);
 }
@@ -96,11 +99,12 @@ export async function stopBranch(ctx: Ctx, project: Project, branch: Branch): Pr
 }
 
 /**
- * Kills whatever runs from one incarnation's directories and removes them; safe to
- * repeat. The directories are keyed by branch id, so a branch re-created under the
- * same name is never touched.
+ * Kills whatever runs from one incarnation's directories and removes them, then its OS
+ * user; safe to repeat. The directories and the user are keyed by branch id, so a branch
+ * re-created under the same name is never touched.
  */
 export async function removeBranchFiles(ctx: Ctx, project: DirRef, branch: DirRef) {
   await killCluster(ctx.paths.branchData(project, branch));
   await removeTree(ctx.paths.branchDir(project, branch), ctx.cluster.runAs);
+  await dropBranchOwner(ctx, branch.id);
 }

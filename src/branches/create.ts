@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { RecoveryTarget } from "../clusters/archive.ts";
 import { startCluster, stopCluster } from "../clusters/cluster.ts";
 import { cloneRunning, cloneStopped } from "../clusters/online-clone.ts";
+import type { RunAs } from "../clusters/os-user.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { findBranch, insertBranch, reservedPorts, updateBranch } from "../control/branches.ts";
 import { advance, beginOperation, finishOperation, type Operation } from "../control/journal.ts";
@@ -14,6 +15,7 @@ import type { Branch, BranchMode, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, branchUrl, removeBranchFiles, startBranch } from "./branch-cluster.ts";
 import { adoptPassword } from "./branch-password.ts";
+import { branchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
@@ -170,10 +172,12 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<number> {
   const dataDir = ctx.paths.branchData(project, branch);
   const t0Dir = ctx.paths.branchT0(project, branch);
   const logFile = ctx.paths.branchLog(project, branch);
+  // Its own OS user (as root), before any of its files exist.
+  const owner = await branchOwner(ctx, branch.id);
   const archiving = await branchArchiving(ctx, project, branch);
   const fork = s.target
-    ? await forkAt(ctx, { ...s, target: s.target, dataDir, logFile, archiving })
-    : await forkNow(ctx, { ...s, dataDir });
+    ? await forkAt(ctx, { ...s, target: s.target, dataDir, logFile, archiving, owner })
+    : await forkNow(ctx, { ...s, dataDir, owner });
   faultPoint("create:after-clone");
   advance(ctx.db, op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
   const schemaOnly = s.mode === "schema-only";
@@ -181,12 +185,7 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<number> {
   const rewritten = schemaOnly || s.mask;
   let cloned = fork.bytes;
   if (!rewritten) {
-    cloned += await cloneStopped({
-      driver: ctx.driver,
-      src: dataDir,
-      dst: t0Dir,
-      runAs: ctx.cluster.runAs,
-    });
+    cloned += await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, owner });
     await recordT0Base(ctx, project, branch, fork.base);
     faultPoint("create:after-t0");
   }
@@ -230,12 +229,7 @@ async function runCreate(ctx: Ctx, s: CreateRun): Promise<number> {
     // T0 is the emptied or masked state, so reset returns there.
     const lsn = await currentLsn(url);
     await stopCluster(ctx.cluster, { dataDir });
-    cloned += await cloneStopped({
-      driver: ctx.driver,
-      src: dataDir,
-      dst: t0Dir,
-      runAs: ctx.cluster.runAs,
-    });
+    cloned += await cloneStopped({ driver: ctx.driver, src: dataDir, dst: t0Dir, owner });
     const at = new Date().toISOString();
     await recordT0Base(ctx, project, branch, { at, lsn, startLsn: lsn });
     await startCluster(ctx.cluster, { dataDir, port: branch.port, logFile, verbatim: archiving });
@@ -270,17 +264,18 @@ type Fork = {
 /** The parent now: an online clone (the parent keeps serving), replayed when it starts. */
 async function forkNow(
   ctx: Ctx,
-  s: { project: Project; parent: Branch; op: Operation; dataDir: string },
+  s: { project: Project; parent: Branch; op: Operation; dataDir: string; owner: RunAs | null },
 ): Promise<Fork> {
   // An online clone needs the parent's backup functions: a stopped parent is started.
   const liveParent = await startBranch(ctx, s.project, s.parent);
   advance(ctx.db, s.op, "cloning");
   ctx.progress(`cloning ${s.parent.name} (${ctx.driver.name})`);
-  const fork = await cloneRunning(ctx.cluster, {
+  const fork = await cloneRunning({
     sourceDataDir: ctx.paths.branchData(s.project, s.parent),
     sourceUrl: branchUrl(s.project, liveParent),
     targetDataDir: s.dataDir,
     driver: ctx.driver,
+    owner: s.owner,
   });
   // Consistent once the backup's end is replayed; every later commit is the branch's own.
   const base = { at: new Date().toISOString(), lsn: fork.stopLsn, startLsn: fork.lsn };
@@ -299,6 +294,7 @@ async function forkAt(
     dataDir: string;
     logFile: string;
     archiving: Record<string, string>;
+    owner: RunAs | null;
   },
 ): Promise<Fork> {
   advance(ctx.db, s.op, "recovering");
@@ -310,6 +306,7 @@ async function forkAt(
     port: s.branch.port,
     logFile: s.logFile,
     archive: s.archiving,
+    owner: s.owner,
   });
   await adoptPassword(ctx, s.project, s.branch, s.branch.port);
   const lsn = await currentLsn(branchUrl(s.project, s.branch));

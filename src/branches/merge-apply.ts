@@ -64,6 +64,7 @@ export async function applyRound(
       parent: target,
       prepared,
       dir: rehearsalDir,
+      opId: op.id,
       beforeCommit: undo?.restore,
     });
     faultPoint("merge:after-rehearsal");

@@ -1,11 +1,8 @@
-import { rm } from "node:fs/promises";
-import { killCluster } from "../clusters/cluster.ts";
-import { removeTree } from "../clusters/remove-tree.ts";
 import { branchById, updateBranch } from "../control/branches.ts";
 import { finishOperation, type Operation } from "../control/journal.ts";
 import type { Ctx } from "./context.ts";
 import { finishMerged, mergeLanded } from "./merge-landed.ts";
-import { rehearsalLog } from "./merge-rehearse.ts";
+import { removeRehearsal } from "./merge-rehearse.ts";
 
 /**
  * A merge applies to the parent in one transaction, so a merge whose process died
@@ -15,11 +12,7 @@ import { rehearsalLog } from "./merge-rehearse.ts";
  */
 export async function recoverMerge(ctx: Ctx, op: Operation): Promise<void> {
   const rehearsal = op.args.rehearsalDir as string | undefined;
-  if (rehearsal) {
-    await killCluster(rehearsal);
-    await removeTree(rehearsal, ctx.cluster.runAs);
-    await rm(rehearsalLog(rehearsal), { force: true });
-  }
+  if (rehearsal) await removeRehearsal(ctx, rehearsal, op.id);
   const branch = branchById(ctx.db, op.args.branchId as number);
   const landed = branch ? await mergeLanded(ctx, op) : null;
   if (branch && landed) {

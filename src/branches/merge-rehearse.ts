@@ -20,17 +20,19 @@ import {
 import { introspect } from "../merge/introspect/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import { branchPassword } from "./branch-password.ts";
+import { dropScratchOwner, scratchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { sideConnections, withClient } from "./sql.ts";
 
 /** The rehearsal's server log, kept beside its data directory; recovery removes both. */
-export const rehearsalLog = (dir: string) => `${dir}.log`;
+const rehearsalLog = (dir: string) => `${dir}.log`;
 
 /**
  * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
  * the statements must all run, and the result must equal the parent with the branch's
- * changes on top. The clone is always removed; the parent is only read. Returns the
+ * changes on top. The clone runs as a throwaway OS user of the merge operation (the
+ * statements are the branch's), and is always removed with it; the parent is only read. Returns the
  * rehearsed result's catalog fingerprint (what the parent has once the merge is in).
  */
 export async function rehearse(
@@ -40,6 +42,7 @@ export async function rehearse(
     parent: Branch;
     prepared: PreparedMerge;
     dir: string;
+    opId: number;
     /** What runs after the statements on the clone too (an undo's row restore). */
     beforeCommit?: (client: pg.ClientBase) => Promise<void>;
   },
@@ -47,11 +50,12 @@ export async function rehearse(
   const { project, parent, prepared, dir } = o;
   const logFile = rehearsalLog(dir);
   try {
-    await cloneRunning(ctx.cluster, {
+    await cloneRunning({
       sourceDataDir: ctx.paths.branchData(project, parent),
       sourceUrl: branchUrl(project, parent),
       targetDataDir: dir,
       driver: ctx.driver,
+      owner: await scratchOwner(ctx, o.opId),
     });
     const port = await pickFreePort(reservedPorts(ctx.db));
     await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
@@ -96,10 +100,16 @@ export async function rehearse(
     proveWithFingerprint(prepared, rehearsed.fingerprint, parent.name);
     return { fingerprint: rehearsed.fingerprint };
   } finally {
-    await killCluster(dir);
-    await removeTree(dir, ctx.cluster.runAs);
-    await rm(logFile, { force: true });
+    await removeRehearsal(ctx, dir, o.opId);
   }
+}
+
+/** Stops and removes a rehearsal clone, its log and its user; safe to repeat. */
+export async function removeRehearsal(ctx: Ctx, dir: string, opId: number): Promise<void> {
+  await killCluster(dir);
+  await removeTree(dir, ctx.cluster.runAs);
+  await rm(rehearsalLog(dir), { force: true });
+  await dropScratchOwner(ctx, opId);
 }
 
 /**

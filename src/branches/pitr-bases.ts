@@ -9,6 +9,7 @@ import { BoughError } from "../core/errors.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { branchUrl, isRunning } from "./branch-cluster.ts";
+import { clusterOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { SETTLED } from "./journaled.ts";
@@ -146,11 +147,12 @@ export async function takeBase(ctx: Ctx, project: Project, branch: Branch): Prom
   const id = new Date().toISOString().replace(/[-:.]/g, "");
   const dir = join(await basesDir(ctx, project, branch), id);
   const url = branchUrl(project, branch);
-  const clone = await cloneRunning(ctx.cluster, {
+  const clone = await cloneRunning({
     sourceDataDir: ctx.paths.branchData(project, branch),
     sourceUrl: url,
     targetDataDir: dir,
     driver: ctx.driver,
+    owner: await clusterOwner(ctx, project, branch),
   });
   const rec = { at: new Date().toISOString(), lsn: clone.stopLsn, startLsn: clone.lsn };
   await recordBase(dir, rec);

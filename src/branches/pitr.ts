@@ -1,17 +1,21 @@
 import { execFile } from "node:child_process";
-import { chown, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { archiveUpToNow, type RecoveryTarget, recoverySettings } from "../clusters/archive.ts";
+import { type CloneTarget, listSource } from "../clusters/clone-target.ts";
+import { pool } from "../clusters/clone-tree.ts";
 import { clusterPid, startCluster } from "../clusters/cluster.ts";
-import { cloneStopped } from "../clusters/online-clone.ts";
+import { cloneStopped, walSegmentSize } from "../clusters/online-clone.ts";
+import type { RunAs } from "../clusters/os-user.ts";
+import { removeTree } from "../clusters/remove-tree.ts";
+import { segmentNumber } from "../clusters/wal.ts";
 import { BoughError, toBoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
 import { reachableUrl } from "./branch-password.ts";
 import type { Ctx } from "./context.ts";
 import { type Base, historyConfig, historyWindow, lsnBytes } from "./pitr-bases.ts";
-import { withScratchClone } from "./scratch-clone.ts";
+import { type ScratchTarget, withScratchClone } from "./scratch-clone.ts";
 import { withClient } from "./sql.ts";
 
 /** What `--at TIME` / `--lsn LSN` asked for, as given (exactly one of them). */
@@ -113,10 +117,15 @@ export async function chooseBase(
 
 /**
  * Makes dataDir the source as it was at target: a clone of the nearest base, archive
- * recovery from the source's own archive up to the target, promotion. The source is only
+ * recovery from the source's archive up to the target, promotion. The source is only
  * read (started if stopped, its current segment switched out and archived first). On
  * return the cluster runs on port, promoted, on a new timeline. `archive` are the
  * settings of the run (the new owner's archive, or none for a throwaway).
+ *
+ * The recovering cluster runs as owner, who may not read the source's archive (another
+ * branch's user): root copies the segments it needs into the clone beforehand (while it
+ * is still root-only, with the clone's checks: owned by the source's user, no links), and
+ * restore_command reads that copy, removed once promoted.
  */
 export async function recoverInto(
   ctx: Ctx,
@@ -128,35 +137,43 @@ export async function recoverInto(
     port: number;
     logFile: string;
     archive: Record<string, string>;
+    /** The user the recovered cluster runs as (root mode), null otherwise. */
+    owner: RunAs | null;
   },
 ): Promise<{ base: Base; bytes: number }> {
   const live = await startBranch(ctx, o.project, o.source);
   const base = await chooseBase(ctx, { project: o.project, source: live, target: o.target });
   ctx.progress(`archiving ${o.source.name}'s WAL up to now`);
-  await withClient(branchUrl(o.project, live), (c) => archiveUpToNow(c));
+  const segmentSize = await withClient(branchUrl(o.project, live), async (c) => {
+    await archiveUpToNow(c);
+    return walSegmentSize(c);
+  });
   ctx.progress(
     `recovering ${o.source.name} to ${targetText(o.target)} from its base of ${base.at}`,
   );
+  const archiveDir = ctx.paths.branchArchive(o.project, o.source);
+  const staged = join(o.dataDir, STAGED_WAL);
   const bytes = await cloneStopped({
     driver: ctx.driver,
     src: base.dir,
     dst: o.dataDir,
-    runAs: ctx.cluster.runAs,
+    owner: o.owner,
+    extra: async (t) => {
+      await stageWal(t, { archiveDir, from: lsnSegment(base.startLsn, segmentSize), segmentSize });
+      t.writeFile("recovery.signal", "");
+    },
   });
-  const signal = join(o.dataDir, "recovery.signal");
-  await writeFile(signal, "", { mode: 0o600 });
-  if (ctx.cluster.runAs) await chown(signal, ctx.cluster.runAs.uid, ctx.cluster.runAs.gid);
-  const archiveDir = ctx.paths.branchArchive(o.project, o.source);
   try {
     await startCluster(ctx.cluster, {
       dataDir: o.dataDir,
       port: o.port,
       logFile: o.logFile,
-      verbatim: { ...o.archive, ...recoverySettings(archiveDir, o.target) },
+      verbatim: { ...o.archive, ...recoverySettings(staged, o.target) },
     });
     // A hot standby accepts connections (its postmaster.pid says ready) before it promotes.
     const { url } = await reachableUrl(ctx, o.project, o.source, o.port);
     await waitPromoted(url, o.dataDir);
+    await removeTree(staged, o.owner);
   } catch (err) {
     const e = toBoughError(err);
     throw new BoughError(
@@ -166,6 +183,37 @@ export async function recoverInto(
     );
   }
   return { base, bytes };
+}
+
+/** The copy of the archive a recovery reads, inside its data directory until promoted. */
+const STAGED_WAL = "bough_restore_wal";
+
+const SEGMENT = /^[0-9A-F]{24}$/;
+const HISTORY = /^[0-9A-F]{8}\.history$/;
+
+/** Segment number of the WAL file holding lsn ("X/Y"). */
+function lsnSegment(lsn: string, segmentSize: number): number {
+  return Math.floor(lsnBytes(lsn) / segmentSize);
+}
+
+/**
+ * Copies into the clone (still root-only) every timeline history file of the archive and
+ * every segment from the base's start on: what a recovery from that base can ask for.
+ */
+async function stageWal(
+  t: CloneTarget,
+  o: { archiveDir: string; from: number; segmentSize: number },
+): Promise<void> {
+  t.mkdir(STAGED_WAL, 0o700);
+  const names = (listSource(o.archiveDir, t.sourceUid) ?? [])
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .filter(
+      (n) => HISTORY.test(n) || (SEGMENT.test(n) && segmentNumber(n, o.segmentSize) >= o.from),
+    );
+  await pool(names, 8, async (name) => {
+    await t.copyFrom(join(o.archiveDir, name), `${STAGED_WAL}/${name}`);
+  });
 }
 
 async function waitPromoted(url: string, dataDir: string, timeoutMs = 600_000): Promise<void> {
@@ -190,8 +238,15 @@ export function withRecoveredClone<T>(
   o: { project: Project; source: Branch; target: RecoveryTarget; purpose: string },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
-  const make = async (t: { dir: string; port: number; logFile: string }) => {
-    await recoverInto(ctx, { ...o, dataDir: t.dir, port: t.port, logFile: t.logFile, archive: {} });
+  const make = async (t: ScratchTarget) => {
+    await recoverInto(ctx, {
+      ...o,
+      dataDir: t.dir,
+      port: t.port,
+      logFile: t.logFile,
+      archive: {},
+      owner: t.owner,
+    });
   };
   return withScratchClone(
     ctx,

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { initCluster, killCluster } from "../clusters/cluster.ts";
 import { pickFreePort } from "../clusters/ports.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
@@ -28,6 +30,7 @@ import { ensureBookkeeping } from "../merge/bookkeeping.ts";
 import { ensurePlatformSchema } from "../platform/schema.ts";
 import { audited } from "./audited.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
+import { branchOwner, dropBranchOwner, dropScratchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive, readOnly } from "./exclusive.ts";
 import { ensureBranchKeys, projectJwtSecret } from "./keys.ts";
@@ -85,7 +88,11 @@ async function createProjectLocked(ctx: Ctx, name: string): Promise<Project> {
     ctx.progress(`initialising cluster for ${name}/main`);
     const main = listBranches(ctx.db, project.id)[0];
     const dataDir = ctx.paths.branchData(project, main);
-    await initCluster(ctx.cluster, { dataDir, password: project.password });
+    await initCluster(ctx.cluster, {
+      dataDir,
+      password: project.password,
+      owner: await branchOwner(ctx, main.id),
+    });
     faultPoint("project-create:after-init");
     advance(ctx.db, op, "initialised");
     const started = await startBranch(ctx, project, main);
@@ -129,6 +136,7 @@ export async function rollbackProjectCreate(ctx: Ctx, op: Operation): Promise<vo
   const main = { id: op.args.branchId as number, name: "main" };
   await killCluster(ctx.paths.branchData(project, main));
   await removeTree(ctx.paths.projectDir(project), ctx.cluster.runAs);
+  await dropBranchOwner(ctx, main.id);
   ctx.db.transaction(() => {
     if (op.projectId !== null) {
       ctx.db.prepare("DELETE FROM branches WHERE project_id = ?").run(op.projectId);
@@ -166,7 +174,9 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
     }
   }
   faultPoint("project-delete:after-stop");
+  const users = projectUsers(ctx, ref, project);
   await removeTree(ctx.paths.projectDir(ref), ctx.cluster.runAs);
+  for (const drop of users) await drop();
   faultPoint("project-delete:after-remove");
   ctx.db.transaction(() => {
     // An interrupted create (or branch operation) of this project has nothing left to do.
@@ -184,4 +194,26 @@ export async function finishProjectDelete(ctx: Ctx, op: Operation): Promise<void
     finishOperation(ctx.db, op, "done");
   })();
   removeProjectSecrets(ctx, ref);
+}
+
+/**
+ * The OS users of a project being deleted, read before its files go: each branch's (by
+ * row, and by directory, `<name>-<id>`, for rows an earlier attempt removed) and each
+ * scratch clone's left by a killed operation (`<purpose>-<op id>`).
+ */
+function projectUsers(ctx: Ctx, ref: DirRef, project: Project | null): (() => Promise<void>)[] {
+  const idsIn = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .flatMap((n) => /^.+-(\d+)$/.exec(n)?.[1] ?? [])
+          .map(Number)
+      : [];
+  const branchIds = new Set([
+    ...(project ? listBranches(ctx.db, project.id).map((b) => b.id) : []),
+    ...idsIn(join(ctx.paths.projectDir(ref), "branches")),
+  ]);
+  return [
+    ...[...branchIds].map((id) => () => dropBranchOwner(ctx, id)),
+    ...idsIn(ctx.paths.scratchDir(ref)).map((id) => () => dropScratchOwner(ctx, id)),
+  ];
 }

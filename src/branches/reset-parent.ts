@@ -10,6 +10,7 @@ import { BoughError } from "../core/errors.ts";
 import { faultPoint } from "../core/fault.ts";
 import type { Branch, BranchState, Project } from "../core/types.ts";
 import { branchUrl, startBranch } from "./branch-cluster.ts";
+import { clusterOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { beginBranchOperation, requireSettled } from "./journaled.ts";
 import { captureBase } from "./merge-base.ts";
@@ -66,12 +67,14 @@ async function stage(
   const t0Dir = ctx.paths.branchT0(s.project, s.branch);
   for (const dir of [staged(dataDir), staged(t0Dir)]) await removeTree(dir, ctx.cluster.runAs);
   const liveParent = await startBranch(ctx, s.project, s.parent);
+  const owner = await clusterOwner(ctx, s.project, s.branch);
   ctx.progress(`cloning ${s.parent.name} (${ctx.driver.name})`);
-  const fork = await cloneRunning(ctx.cluster, {
+  const fork = await cloneRunning({
     sourceDataDir: ctx.paths.branchData(s.project, s.parent),
     sourceUrl: branchUrl(s.project, liveParent),
     targetDataDir: staged(dataDir),
     driver: ctx.driver,
+    owner,
   });
   faultPoint("reset-parent:after-clone");
   advance(ctx.db, s.op, "cloned", { forkLsn: fork.lsn, forkedAt: fork.at });
@@ -79,7 +82,7 @@ async function stage(
     driver: ctx.driver,
     src: staged(dataDir),
     dst: staged(t0Dir),
-    runAs: ctx.cluster.runAs,
+    owner,
   });
   faultPoint("reset-parent:after-t0");
   advance(ctx.db, s.op, "staged");

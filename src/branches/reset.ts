@@ -12,6 +12,7 @@ import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { startBranch } from "./branch-cluster.ts";
+import { clusterOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { exclusive } from "./exclusive.ts";
 import { type BranchInfo, branchInfo } from "./info.ts";
@@ -96,7 +97,7 @@ export async function finishReset(ctx: Ctx, op: Operation): Promise<void> {
     driver: ctx.driver,
     src: ctx.paths.branchT0(project, branch),
     dst: dataDir,
-    runAs: ctx.cluster.runAs,
+    owner: await clusterOwner(ctx, project, branch),
   });
   faultPoint("reset:after-clone");
   advance(ctx.db, op, "cloned");

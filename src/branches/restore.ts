@@ -14,6 +14,7 @@ import type { Branch, BranchState, Project } from "../core/types.ts";
 import { audited } from "./audited.ts";
 import { branchArchiving, startBranch } from "./branch-cluster.ts";
 import { reachableUrl } from "./branch-password.ts";
+import { clusterOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import { createBranchLocked } from "./create.ts";
 import { finishDelete } from "./delete.ts";
@@ -71,6 +72,8 @@ async function restoreBranchNow(
         logFile: `${dir}.log`,
         // Promoted on a new timeline: its segments and history file have names of their own.
         archive: await branchArchiving(ctx, project, branch),
+        // It becomes the branch's data directory.
+        owner: await clusterOwner(ctx, project, branch),
       });
       const lsn = await currentLsn((await reachableUrl(ctx, project, branch, port)).url);
       await stopCluster(ctx.cluster, { dataDir: dir });
@@ -175,7 +178,8 @@ export async function finishRestore(ctx: Ctx, op: Operation): Promise<void> {
   await rm(`${dir}.log`, { force: true });
   const base = await prepareBase(ctx, project, branch, `restore-${op.id}`);
   if (base !== null) {
-    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: base, runAs: ctx.cluster.runAs });
+    const owner = await clusterOwner(ctx, project, branch);
+    await cloneStopped({ driver: ctx.driver, src: dataDir, dst: base, owner });
     const lsn = op.args.lsn as string;
     await recordBase(base, { at: new Date().toISOString(), lsn, startLsn: lsn });
   }

@@ -11,12 +11,14 @@ import { faultPoint } from "../core/fault.ts";
 import type { Branch, Project } from "../core/types.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import { reachableUrl } from "./branch-password.ts";
+import { dropScratchOwner, scratchOwner } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 
 /**
  * Runs fn against a throwaway copy-on-write clone of a running branch, then removes
  * the clone. Whatever fn runs there (a COMMIT, nextval, COPY … TO PROGRAM) cannot
- * reach the source, which is only read. The clone is journaled, so if this process
+ * reach the source, which is only read: as root the clone runs as a throwaway OS user of
+ * its own (cluster-users.ts), removed with it. The clone is journaled, so if this process
  * is killed the next bough command stops and removes it (recoverScratchClone).
  */
 export async function withScratchClone<T>(
@@ -25,8 +27,8 @@ export async function withScratchClone<T>(
     project: Project;
     source: Branch;
     purpose: string;
-    /** Makes the running clone in dir (default: an online clone of source, started). */
-    make?: (t: { dir: string; port: number; logFile: string }) => Promise<void>;
+    /** Makes the running clone in dir, owned by owner (default: an online clone of source, started). */
+    make?: (t: ScratchTarget) => Promise<void>;
   },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
@@ -40,29 +42,40 @@ export async function withScratchClone<T>(
   advance(ctx.db, op, "cloning", { dir });
   try {
     const port = await pickFreePort(reservedPorts(ctx.db));
-    await (o.make ?? ((t) => cloneAndStart(ctx, o, t)))({ dir, port, logFile: scratchLog(dir) });
+    const owner = await scratchOwner(ctx, op.id);
+    const target = { dir, port, logFile: scratchLog(dir), owner };
+    await (o.make ?? ((t) => cloneAndStart(ctx, o, t)))(target);
     faultPoint("scratch:after-start");
     const result = await fn((await reachableUrl(ctx, o.project, o.source, port)).url);
-    await removeScratch(dir, ctx.cluster.runAs);
+    await removeScratch(ctx, dir, op.id);
     finishOperation(ctx.db, op, "done");
     return result;
   } catch (err) {
-    await removeScratch(dir, ctx.cluster.runAs);
+    await removeScratch(ctx, dir, op.id);
     finishOperation(ctx.db, op, "failed", (err as Error).message);
     throw err;
   }
 }
 
+/** Where a scratch clone is made: its directory, port, log and OS user. */
+export interface ScratchTarget {
+  dir: string;
+  port: number;
+  logFile: string;
+  owner: RunAs | null;
+}
+
 async function cloneAndStart(
   ctx: Ctx,
   o: { project: Project; source: Branch },
-  t: { dir: string; port: number; logFile: string },
+  t: ScratchTarget,
 ): Promise<void> {
-  await cloneRunning(ctx.cluster, {
+  await cloneRunning({
     sourceDataDir: ctx.paths.branchData(o.project, o.source),
     sourceUrl: branchUrl(o.project, o.source),
     targetDataDir: t.dir,
     driver: ctx.driver,
+    owner: t.owner,
   });
   await startCluster(ctx.cluster, { dataDir: t.dir, port: t.port, logFile: t.logFile });
 }
@@ -70,14 +83,15 @@ async function cloneAndStart(
 /** A scratch clone left by a killed process: stop it and remove its files. */
 export async function recoverScratchClone(ctx: Ctx, op: Operation): Promise<void> {
   const dir = op.args.dir as string | undefined;
-  if (dir) await removeScratch(dir, ctx.cluster.runAs);
+  if (dir) await removeScratch(ctx, dir, op.id);
   finishOperation(ctx.db, op, "rolled-back");
 }
 
 const scratchLog = (dir: string) => `${dir}.log`;
 
-async function removeScratch(dir: string, runAs: RunAs | null): Promise<void> {
+async function removeScratch(ctx: Ctx, dir: string, opId: number): Promise<void> {
   await killCluster(dir);
-  await removeTree(dir, runAs);
+  await removeTree(dir, ctx.cluster.runAs);
   await rm(scratchLog(dir), { force: true });
+  await dropScratchOwner(ctx, opId);
 }

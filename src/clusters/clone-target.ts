@@ -19,19 +19,19 @@ import type { RunAs } from "./os-user.ts";
 import { removeTree } from "./remove-tree.ts";
 
 /**
- * Cloning without following links, for root mode: a source data directory belongs to the
- * postmaster user, who can put a symlink or hard link anywhere in it, and swap entries
- * between our check and our copy. So, as root:
+ * Cloning without following links, for root mode: a source data directory belongs to its
+ * postmaster user (each branch has its own), who can put a symlink or hard link anywhere
+ * in it, and swap entries between our check and our copy. So, as root:
  * - every source file and directory is opened with O_NOFOLLOW, checked on the open fd to
- *   be a regular file (or directory) owned by the postmaster user, and copied from that
- *   fd (through /proc/self/fd): whatever path games are played, root only ever copies an
- *   inode the postmaster user owns, i.e. could read anyway;
+ *   be a regular file (or directory) owned by the owner of the source's root, and copied
+ *   from that fd (through /proc/self/fd): whatever path games are played, root only ever
+ *   copies an inode that user owns, i.e. could read anyway (never another branch's file);
  * - a symlink is refused (a data directory has none: bough refuses tablespaces and never
  *   runs initdb -X); sockets, fifos and devices are left out;
  * - the target stays root-only (0700, root-owned) until complete, every path in it resolved
- *   from a held fd of its root, then is handed over children first, so the postmaster user
- *   never gets a directory root still writes into.
- * Without root (runAs null) postgres runs as the caller: there is no boundary to guard,
+ *   from a held fd of its root, then is handed over children first to the target's owner
+ *   (the new cluster's user), who never gets a directory root still writes into.
+ * Without root (no owner) postgres runs as the caller: there is no boundary to guard,
  * but symlinks are refused alike.
  *
  * Metadata calls are synchronous on purpose: each is a few microseconds, while a round trip
@@ -53,8 +53,8 @@ export function refuse(path: string, what: string): never {
   );
 }
 
-function requireProcFd(runAs: RunAs | null): void {
-  if (runAs && !PROC_FD) {
+function requireProcFd(asRoot: boolean): void {
+  if (asRoot && !PROC_FD) {
     throw new BoughError(
       "ENVIRONMENT",
       "cloning as root needs /proc/self/fd to copy from verified file descriptors",
@@ -65,9 +65,9 @@ function requireProcFd(runAs: RunAs | null): void {
 
 /**
  * Opens path without following a final symlink and checks what the fd holds (kind, and
- * owner when root); null when it vanished meanwhile.
+ * owner uid when given: root mode); null when it vanished meanwhile.
  */
-function openChecked(path: string, runAs: RunAs | null, dir: boolean): number | null {
+function openChecked(path: string, uid: number | null, dir: boolean): number | null {
   let fd: number;
   try {
     // O_NONBLOCK: a fifo swapped in must not hang the open.
@@ -85,8 +85,8 @@ function openChecked(path: string, runAs: RunAs | null, dir: boolean): number | 
     if (dir ? !st.isDirectory() : !st.isFile()) {
       refuse(path, `it is not a regular ${dir ? "directory" : "file"}`);
     }
-    if (runAs && st.uid !== runAs.uid) {
-      refuse(path, `it is owned by uid ${st.uid}, not by the postmaster user ${runAs.name}`);
+    if (uid !== null && st.uid !== uid) {
+      refuse(path, `it is owned by uid ${st.uid}, not by uid ${uid} (the owner of the source)`);
     }
     return fd;
   } catch (err) {
@@ -95,10 +95,25 @@ function openChecked(path: string, runAs: RunAs | null, dir: boolean): number | 
   }
 }
 
+/**
+ * The uid every entry of the source tree at root must have, as root: the owner of its top
+ * directory (opened without following a link). Null when not root: nothing to check.
+ */
+export function sourceOwner(root: string, asRoot: boolean): number | null {
+  if (!asRoot) return null;
+  const fd = openChecked(root, null, true);
+  if (fd === null) refuse(root, "it does not exist");
+  try {
+    return fstatSync(fd).uid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Entries of a source directory, read from an fd opened without following links; null if gone. */
-export function listSource(path: string, runAs: RunAs | null): Dirent[] | null {
-  requireProcFd(runAs);
-  const fd = openChecked(path, runAs, true);
+export function listSource(path: string, uid: number | null): Dirent[] | null {
+  requireProcFd(uid !== null);
+  const fd = openChecked(path, uid, true);
   if (fd === null) return null;
   try {
     return readdirSync(PROC_FD ? fdPath(fd) : path, { withFileTypes: true });
@@ -110,6 +125,8 @@ export function listSource(path: string, runAs: RunAs | null): Dirent[] | null {
 /** A clone being built: root-only until handOver, every path inside resolved from its held root fd. */
 export interface CloneTarget {
   readonly dir: string;
+  /** The uid every source copied in must have (root mode), else null. */
+  readonly sourceUid: number | null;
   /** Creates a directory with the source's mode; EEXIST when it is there already. */
   mkdir(rel: string, mode: number): void;
   /** Clones one source file into rel; false when the source vanished meanwhile. */
@@ -117,19 +134,23 @@ export interface CloneTarget {
   writeFile(rel: string, text: string): void;
   /** Logical bytes of the files cloned and written so far (a reflink shares them on disk). */
   bytes(): number;
-  /** Gives the finished tree to runAs (children before parents) and releases it. */
+  /** Gives the finished tree to its owner (children before parents) and releases it. */
   handOver(): void;
   /** Removes the unfinished tree. */
   discard(): Promise<void>;
 }
 
-/** Creates dir (must not exist) 0700 and owned by the caller, and holds it open. */
+/**
+ * Creates dir (must not exist) 0700 and owned by the caller, and holds it open. Sources
+ * copied in must belong to sourceUid (root mode); handOver gives the tree to owner.
+ */
 export function createTarget(o: {
   dir: string;
   driver: CloneDriver;
-  runAs: RunAs | null;
+  owner: RunAs | null;
+  sourceUid: number | null;
 }): CloneTarget {
-  requireProcFd(o.runAs);
+  requireProcFd(o.owner !== null);
   mkdirSync(o.dir, { mode: 0o700 });
   const root = openSync(o.dir, NOFOLLOW | constants.O_DIRECTORY);
   fchmodSync(root, 0o700);
@@ -146,6 +167,7 @@ export function createTarget(o: {
   };
   return {
     dir: o.dir,
+    sourceUid: o.sourceUid,
     mkdir(rel, mode) {
       mkdirSync(at(rel), { mode: 0o700 });
       dirs.push(rel);
@@ -153,7 +175,7 @@ export function createTarget(o: {
       chmodSync(at(rel), mode & 0o7777);
     },
     async copyFrom(src, rel) {
-      const fd = openChecked(src, o.runAs, false);
+      const fd = openChecked(src, o.sourceUid, false);
       if (fd === null) return false;
       try {
         const size = fstatSync(fd).size;
@@ -173,8 +195,8 @@ export function createTarget(o: {
     },
     bytes: () => bytes,
     handOver() {
-      if (o.runAs) {
-        const { uid, gid } = o.runAs;
+      if (o.owner) {
+        const { uid, gid } = o.owner;
         for (const rel of files) lchownSync(at(rel), uid, gid);
         for (const rel of [...dirs].reverse()) lchownSync(at(rel), uid, gid);
         fchownSync(root, uid, gid);
@@ -183,7 +205,7 @@ export function createTarget(o: {
     },
     async discard() {
       close();
-      await removeTree(o.dir, o.runAs);
+      await removeTree(o.dir, o.owner);
     },
   };
 }

@@ -3,7 +3,7 @@ import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import type { CloneDriver } from "./clone-driver.ts";
-import { type CloneTarget, createTarget, listSource, refuse } from "./clone-target.ts";
+import { type CloneTarget, createTarget, listSource, refuse, sourceOwner } from "./clone-target.ts";
 import type { RunAs } from "./os-user.ts";
 
 export interface CloneTreeOptions {
@@ -11,7 +11,8 @@ export interface CloneTreeOptions {
   src: string;
   /** Must not exist. */
   dst: string;
-  runAs: RunAs | null;
+  /** Who gets the finished tree (the cluster's user), as root; null otherwise. */
+  owner: RunAs | null;
   /** Entries to leave out, by path relative to src ("pg_wal/000000010000000000000001"). */
   skip?: (relPath: string, isDir: boolean) => boolean;
   /** Files in flight at once (default 16). */
@@ -21,8 +22,8 @@ export interface CloneTreeOptions {
 /**
  * Recreates a directory tree with the clone driver: directories with their modes (the
  * root 0700, as Postgres demands), files cloned several at a time, everything owned by
- * runAs once complete. Never follows a link: a symlink is refused, and as root every entry
- * is checked to belong to runAs (see clone-target.ts). Files that vanish meanwhile (a
+ * owner once complete. Never follows a link: a symlink is refused, and as root every entry
+ * is checked to belong to the owner of src (see clone-target.ts). Files that vanish meanwhile (a
  * running source drops relations) are skipped. `extra` adds files to the unfinished,
  * root-only tree (backup_label, WAL). On failure dst is removed and CLONE_FAILED thrown.
  * Returns the logical bytes cloned.
@@ -40,10 +41,11 @@ export async function cloneTree(
   } catch (err) {
     if (err instanceof BoughError) throw err;
   }
-  const target = createTarget({ dir: o.dst, driver: o.driver, runAs: o.runAs });
+  const sourceUid = sourceOwner(o.src, o.owner !== null);
+  const target = createTarget({ dir: o.dst, driver: o.driver, owner: o.owner, sourceUid });
   try {
     const files: string[] = [];
-    await walk(o, target, "", files);
+    await walk(o, target, sourceUid, "", files);
     await pool(files, o.concurrency ?? 16, async (rel) => {
       await target.copyFrom(join(o.src, rel), rel);
     });
@@ -67,10 +69,11 @@ export async function cloneTree(
 async function walk(
   o: CloneTreeOptions,
   target: CloneTarget,
+  uid: number | null,
   rel: string,
   files: string[],
 ): Promise<void> {
-  const entries = listSource(rel ? join(o.src, rel) : o.src, o.runAs);
+  const entries = listSource(rel ? join(o.src, rel) : o.src, uid);
   for (const e of entries ?? []) {
     const child = rel ? `${rel}/${e.name}` : e.name;
     const isDir = e.isDirectory();
@@ -86,7 +89,7 @@ async function walk(
         continue;
       }
       target.mkdir(child, st.mode);
-      await walk(o, target, child, files);
+      await walk(o, target, uid, child, files);
     } else if (e.isFile()) {
       files.push(child);
     }

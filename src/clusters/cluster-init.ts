@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import type { ClusterCtx } from "./cluster.ts";
 import { pgEnv, pgProgram } from "./install.ts";
+import type { RunAs } from "./os-user.ts";
 import { removeTree } from "./remove-tree.ts";
 import { run } from "./run.ts";
 
@@ -41,11 +42,17 @@ log_checkpoints = off
  * Creates a cluster: superuser "postgres" with a password (scram-sha-256 for TCP),
  * UTF8, C locale, checksums off, then the CLUSTER_CONF tuning.
  *
- * @example await initCluster(ctx, { dataDir: "/var/lib/bough/p/main/data", password: "s3cret" })
+ * @example await initCluster(ctx, { dataDir: "/var/lib/bough/p/main/data", password: "s3cret", owner })
  */
 export async function initCluster(
   ctx: ClusterCtx,
-  o: { dataDir: string; password: string; noSync?: boolean },
+  o: {
+    dataDir: string;
+    password: string;
+    noSync?: boolean;
+    /** The user the cluster runs as (root: its own, see branches/cluster-users.ts). */
+    owner: RunAs | null;
+  },
 ): Promise<void> {
   if (existsSync(o.dataDir) && (await readdir(o.dataDir)).length > 0) {
     throw new BoughError(
@@ -57,14 +64,14 @@ export async function initCluster(
   await mkdir(dirname(o.dataDir), { recursive: true });
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   await chmod(o.dataDir, 0o700);
-  if (ctx.runAs) await chown(o.dataDir, ctx.runAs.uid, ctx.runAs.gid);
+  if (o.owner) await chown(o.dataDir, o.owner.uid, o.owner.gid);
   const pwDir = await mkdtemp(join(tmpdir(), "bough-pw-"));
   try {
     const pwFile = join(pwDir, "pw");
     await writeFile(pwFile, `${o.password}\n`, { mode: 0o600 });
-    if (ctx.runAs) {
-      await chown(pwDir, ctx.runAs.uid, ctx.runAs.gid);
-      await chown(pwFile, ctx.runAs.uid, ctx.runAs.gid);
+    if (o.owner) {
+      await chown(pwDir, o.owner.uid, o.owner.gid);
+      await chown(pwFile, o.owner.uid, o.owner.gid);
     }
     const major = ctx.install.major;
     await run({
@@ -88,7 +95,7 @@ export async function initCluster(
         ...(o.noSync ? ["--no-sync"] : []),
       ],
       env: pgEnv(ctx.install),
-      runAs: ctx.runAs,
+      runAs: o.owner,
       what: `initdb of ${o.dataDir}`,
       code: "CLUSTER_FAILED",
       hint: "check free space and that the data directory's parent is reachable by the postgres user",
@@ -98,7 +105,7 @@ export async function initCluster(
       `${CLUSTER_CONF}${recoverySyncConf(ctx.install.major)}`,
     );
   } catch (err) {
-    await removeTree(o.dataDir, ctx.runAs);
+    await removeTree(o.dataDir, o.owner);
     throw err;
   } finally {
     await rm(pwDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BoughError } from "../core/errors.ts";
 import { type PgInstall, parseVersion, pgEnv, pgProgram } from "./install.ts";
-import type { RunAs } from "./os-user.ts";
+import { ownerOf, type RunAs } from "./os-user.ts";
 import {
   clusterProcesses,
   isAlive,
@@ -17,7 +17,11 @@ import {
 } from "./processes.ts";
 import { run, tail } from "./run.ts";
 
-/** What every cluster operation needs: which binaries, and which user runs them. */
+/**
+ * What every cluster operation needs: which binaries, and (as root) the home's system user
+ * `bough`, whose group every cluster user has (to traverse the home). A cluster runs as
+ * the owner of its data directory (each branch has a user of its own), never as runAs.
+ */
 export interface ClusterCtx {
   install: PgInstall;
   runAs: RunAs | null;
@@ -66,10 +70,11 @@ export async function startCluster(
     );
   }
   await clearStale(o.dataDir);
+  const user = postmasterUser(ctx, o.dataDir);
   await mkdir(dirname(o.logFile), { recursive: true });
-  const logOffset = await openLog(o.logFile, ctx.runAs);
+  const logOffset = await openLog(o.logFile, user);
   try {
-    const exit = await spawnPostmaster(ctx, { ...o, settings });
+    const exit = await spawnPostmaster(ctx, { ...o, settings, user });
     await waitReady(o.dataDir, 300_000, exit);
   } catch (err) {
     // A failed start must leave nothing running.
@@ -121,6 +126,24 @@ function verbatimSettings(settings: Readonly<Record<string, string>>): string[] 
 }
 
 /**
+ * Who a cluster runs as: as root, the owner of its data directory (so each branch's
+ * postmaster reaches its own files only, and a home from before per-branch users keeps
+ * running its clusters as `bough`); otherwise the caller (null).
+ */
+export function postmasterUser(ctx: ClusterCtx, dataDir: string): RunAs | null {
+  if (!ctx.runAs) return null;
+  const owner = ownerOf(dataDir);
+  if (!owner || owner.uid === 0) {
+    throw new BoughError(
+      "CLUSTER_FAILED",
+      `cannot start ${dataDir}: ${owner ? "it is owned by root" : "it does not exist"}`,
+      "a data directory belongs to the system user its cluster runs as",
+    );
+  }
+  return owner;
+}
+
+/**
  * Creates the server log owner-only (it can quote SQL and connection details), tightens
  * one left by older versions, gives it to the postmaster user; returns its current size.
  */
@@ -146,7 +169,7 @@ async function openLog(logFile: string, runAs: RunAs | null): Promise<number> {
  */
 async function spawnPostmaster(
   ctx: ClusterCtx,
-  o: { dataDir: string; port: number; logFile: string; settings: string[] },
+  o: { dataDir: string; port: number; logFile: string; settings: string[]; user: RunAs | null },
 ): Promise<() => string | null> {
   const log = await open(o.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
   try {
@@ -159,7 +182,7 @@ async function spawnPostmaster(
         env: pgEnv(ctx.install),
         // "/" is always traversable: the postmaster user may not reach the caller's cwd.
         cwd: "/",
-        ...(ctx.runAs ? { uid: ctx.runAs.uid, gid: ctx.runAs.gid } : {}),
+        ...(o.user ? { uid: o.user.uid, gid: o.user.gid } : {}),
       },
     );
     let exit: string | null = null;

@@ -7,7 +7,7 @@ import { BoughError } from "../core/errors.ts";
 import type { CloneDriver } from "./clone-driver.ts";
 import { type CloneTarget, listSource } from "./clone-target.ts";
 import { cloneTree, pool } from "./clone-tree.ts";
-import { type ClusterCtx, clusterPid } from "./cluster.ts";
+import { clusterPid } from "./cluster.ts";
 import type { RunAs } from "./os-user.ts";
 import { removeTree } from "./remove-tree.ts";
 import { type WalRange, walSegmentsBetween } from "./wal.ts";
@@ -52,12 +52,16 @@ export function skipInClone(rel: string, isDir: boolean): boolean {
  * (recovery replays that WAL) and holds everything committed before the call; it is
  * consistent from stopLsn on (the backup's end).
  *
- * @example const { lsn } = await cloneRunning(ctx, { sourceDataDir, sourceUrl, targetDataDir, driver })
+ * @example const { lsn } = await cloneRunning({ sourceDataDir, sourceUrl, targetDataDir, driver, owner })
  */
-export async function cloneRunning(
-  ctx: ClusterCtx,
-  o: { sourceDataDir: string; sourceUrl: string; targetDataDir: string; driver: CloneDriver },
-): Promise<{ lsn: string; at: string; stopLsn: string; bytes: number }> {
+export async function cloneRunning(o: {
+  sourceDataDir: string;
+  sourceUrl: string;
+  targetDataDir: string;
+  driver: CloneDriver;
+  /** The user the clone will run as (root mode), null otherwise. */
+  owner: RunAs | null;
+}): Promise<{ lsn: string; at: string; stopLsn: string; bytes: number }> {
   if (existsSync(o.targetDataDir)) {
     throw new BoughError(
       "CLONE_FAILED",
@@ -91,7 +95,7 @@ export async function cloneRunning(
       driver: o.driver,
       src: o.sourceDataDir,
       dst: o.targetDataDir,
-      runAs: ctx.runAs,
+      owner: o.owner,
       skip: skipInClone,
       // Still inside the root-only tree: the backup's end, its label and its WAL.
       extra: async (target) => {
@@ -113,7 +117,6 @@ export async function cloneRunning(
         await cloneWal({
           target,
           src: join(o.sourceDataDir, "pg_wal"),
-          runAs: ctx.runAs,
           range: { first: start.rows[0].walfile, last: stop.rows[0].walfile, segmentSize: segSize },
         });
       },
@@ -123,7 +126,7 @@ export async function cloneRunning(
     // Ending the session aborts the backup and drops the slot.
     if (connected) await client.end().catch(() => {});
     connected = false;
-    await removeTree(o.targetDataDir, ctx.runAs);
+    await removeTree(o.targetDataDir, o.owner);
     if (err instanceof BoughError) throw err;
     throw new BoughError(
       "CLONE_FAILED",
@@ -148,7 +151,8 @@ async function refuseTablespaces(client: pg.Client): Promise<void> {
   }
 }
 
-async function walSegmentSize(client: pg.Client): Promise<number> {
+/** wal_segment_size of a running cluster, in bytes. */
+export async function walSegmentSize(client: pg.Client): Promise<number> {
   const r = await client.query<{ setting: string; unit: string | null }>(
     "SELECT setting, unit FROM pg_settings WHERE name = 'wal_segment_size'",
   );
@@ -157,14 +161,9 @@ async function walSegmentSize(client: pg.Client): Promise<number> {
 }
 
 /** Clones the WAL segments of the backup (all must be there) and every timeline history file. */
-async function cloneWal(o: {
-  target: CloneTarget;
-  src: string;
-  runAs: RunAs | null;
-  range: WalRange;
-}): Promise<void> {
+async function cloneWal(o: { target: CloneTarget; src: string; range: WalRange }): Promise<void> {
   // Refuses a pg_wal that is a symlink (the tree walk left it out, as WAL is cloned here).
-  const names = (listSource(o.src, o.runAs) ?? []).map((e) => e.name);
+  const names = (listSource(o.src, o.target.sourceUid) ?? []).map((e) => e.name);
   for (const dir of ["pg_wal", "pg_wal/archive_status"]) {
     try {
       o.target.mkdir(dir, 0o700);
@@ -194,7 +193,10 @@ export async function cloneStopped(o: {
   driver: CloneDriver;
   src: string;
   dst: string;
-  runAs: RunAs | null;
+  /** The user the clone belongs to (root mode), null otherwise. */
+  owner: RunAs | null;
+  /** Adds files while the clone is still root-only (see cloneTree). */
+  extra?: (target: CloneTarget) => Promise<void>;
 }): Promise<number> {
   const pid = clusterPid(o.src);
   if (pid !== null) {
@@ -209,7 +211,8 @@ export async function cloneStopped(o: {
     driver: o.driver,
     src: o.src,
     dst: o.dst,
-    runAs: o.runAs,
+    owner: o.owner,
     skip: (rel) => rel === "postmaster.pid" || rel === "postmaster.opts",
+    extra: o.extra,
   });
 }

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { lchown, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BoughError } from "../core/errors.ts";
+import { killProcessesOf } from "./processes.ts";
 import { run } from "./run.ts";
 
 /** The unprivileged user postmasters run as when bough runs as root. */
@@ -13,6 +14,9 @@ export interface RunAs {
 }
 
 export const RUN_AS_NAME = "bough";
+
+const NOLOGIN = () =>
+  ["/usr/sbin/nologin", "/sbin/nologin"].find((s) => existsSync(s)) ?? "/bin/false";
 
 export function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
@@ -26,7 +30,6 @@ export async function ensureRunAs(): Promise<RunAs | null> {
   if (!isRoot()) return null;
   const found = await lookupUser(RUN_AS_NAME);
   if (found) return found;
-  const shell = ["/usr/sbin/nologin", "/sbin/nologin"].find((s) => existsSync(s)) ?? "/bin/false";
   try {
     await run({
       cmd: "useradd",
@@ -37,7 +40,7 @@ export async function ensureRunAs(): Promise<RunAs | null> {
         "--home-dir",
         "/nonexistent",
         "--shell",
-        shell,
+        NOLOGIN(),
         RUN_AS_NAME,
       ],
       what: `creating system user "${RUN_AS_NAME}"`,
@@ -59,6 +62,88 @@ export async function ensureRunAs(): Promise<RunAs | null> {
     );
   }
   return created;
+}
+
+/**
+ * The system user `name` with primary group gid (the home's group, so it traverses the
+ * home and nothing else: Node drops supplementary groups when it spawns as a user),
+ * created when absent: no home, no login shell, no group of its own.
+ */
+export async function ensureUser(name: string, gid: number): Promise<RunAs> {
+  const found = await lookupUser(name);
+  if (found) return found;
+  await run({
+    cmd: "useradd",
+    args: [
+      "--system",
+      "--no-create-home",
+      "--home-dir",
+      "/nonexistent",
+      "--shell",
+      NOLOGIN(),
+      "--no-user-group",
+      "--gid",
+      String(gid),
+      name,
+    ],
+    what: `creating system user "${name}"`,
+    code: "ENVIRONMENT",
+    hint: "each branch's cluster runs as a system user of its own: check that useradd works (free system uids in /etc/login.defs)",
+  });
+  const created = await lookupUser(name);
+  if (!created) {
+    throw new BoughError(
+      "ENVIRONMENT",
+      `system user "${name}" was created but cannot be looked up`,
+      `check /etc/passwd and nsswitch (getent passwd ${name})`,
+    );
+  }
+  return created;
+}
+
+/**
+ * Removes a user made by ensureUser, after killing every process still running as it (a
+ * branch superuser can leave one behind with COPY ... TO PROGRAM): its uid may be given
+ * to the next user created, which must not inherit a stranger's process. No-op when absent.
+ */
+export async function removeUser(name: string): Promise<void> {
+  const user = await lookupUser(name);
+  if (!user) return;
+  if (user.uid === 0 || user.name === RUN_AS_NAME) {
+    throw new BoughError(
+      "ENVIRONMENT",
+      `refusing to remove user "${name}"`,
+      "this is a bug in bough",
+    );
+  }
+  await killProcessesOf(user.uid);
+  await run({
+    cmd: "userdel",
+    args: [name],
+    what: `removing system user "${name}"`,
+    code: "ENVIRONMENT",
+    hint: `remove it by hand (userdel ${name})`,
+  });
+}
+
+/** The owner of path (not following a link) as the user a cluster there runs as. */
+export function ownerOf(path: string): RunAs | null {
+  try {
+    const st = lstatSync(path);
+    return { uid: st.uid, gid: st.gid, name: `uid ${st.uid}` };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** The name of the user with this uid, or null when it has none. */
+export function userName(uid: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile("getent", ["passwd", String(uid)], { encoding: "utf8" }, (err, stdout) =>
+      resolve(err ? null : (stdout.split(":")[0] ?? null)),
+    );
+  });
 }
 
 function lookupUser(name: string): Promise<RunAs | null> {

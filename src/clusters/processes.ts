@@ -112,6 +112,35 @@ export async function waitGone(pids: readonly number[], timeoutMs: number): Prom
   return alive;
 }
 
+/**
+ * SIGKILLs every process whose real, effective, saved or filesystem uid is uid, until
+ * none is left (a fork in flight may add one meanwhile). Linux only.
+ */
+export async function killProcessesOf(uid: number): Promise<void> {
+  if (!HAS_PROC || uid === 0) return;
+  for (let round = 0; round < 20; round++) {
+    const found = readdirSync("/proc").filter((e) => {
+      const pid = Number(e);
+      // A zombie is dead already (and holds no file): its parent reaps it.
+      return (
+        Number.isInteger(pid) && pid !== process.pid && procUids(pid).includes(uid) && isAlive(pid)
+      );
+    });
+    if (found.length === 0) return;
+    for (const pid of found) signal(Number(pid), "SIGKILL");
+    await waitGone(found.map(Number), 2_000);
+  }
+}
+
+function procUids(pid: number): number[] {
+  try {
+    const line = /^Uid:(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return line ? line[1].trim().split(/\s+/).map(Number) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function pidFile(dataDir: string): string {
   return join(dataDir, "postmaster.pid");
 }

@@ -47,7 +47,7 @@ export async function startScratchCluster(o: { name?: string } = {}): Promise<Sc
   const logFile = join(dir, "postgres.log");
   const password = randomBytes(12).toString("hex");
   try {
-    await initCluster(ctx, { dataDir, password, noSync: true });
+    await initCluster(ctx, { dataDir, password, noSync: true, owner: ctx.runAs });
     const port = await startOnSomePort(ctx, dataDir, logFile);
     return {
       url: connectionString({ port, password }),

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { RunAs } from "../../clusters/os-user.ts";
@@ -55,30 +55,25 @@ export function denoEnv(host: DenoHost, extra: Record<string, string> = {}): Nod
 }
 
 /**
- * Writes files into a fresh directory under the host root, root:bough and group-readable as
- * root, so the functions' user reads the code but cannot change it; the caller removes it.
+ * Writes files into a fresh directory under the host root; the caller removes it. As
+ * root, the directories stay root's (0711: entered, not listed or changed) and each file
+ * is the functions' user's, 0400: the group `bough` is every branch postmaster's group
+ * too, and a branch must not read another branch's code.
  */
 export async function writeFunctionDir(
   host: DenoHost,
   files: Record<string, string>,
 ): Promise<string> {
+  const dirMode = host.runAs ? 0o711 : 0o700;
   const dir = join(host.root, `run-${randomBytes(6).toString("hex")}`);
-  await mkdir(dir, { mode: 0o750 });
+  await mkdir(dir, { mode: dirMode });
   for (const [path, text] of Object.entries(files)) {
     const file = join(dir, path);
-    await mkdir(dirname(file), { recursive: true, mode: 0o750 });
-    await writeFile(file, text, { mode: 0o640 });
-    if (host.runAs) await chown(file, 0, host.runAs.gid);
+    await mkdir(dirname(file), { recursive: true, mode: dirMode });
+    await writeFile(file, text, { mode: 0o400 });
+    if (host.runAs) await chown(file, host.runAs.uid, host.runAs.gid);
   }
-  if (host.runAs) await chownDirs(dir, host.runAs);
   return dir;
-}
-
-async function chownDirs(dir: string, runAs: RunAs): Promise<void> {
-  await chown(dir, 0, runAs.gid);
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) await chownDirs(join(dir, e.name), runAs);
-  }
 }
 
 /**

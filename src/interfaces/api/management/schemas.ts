@@ -458,6 +458,7 @@ export const Status = Type.Object({
       port: Type.Integer(),
       running: Type.Boolean(),
       crashed: Type.Boolean(),
+      osUser: Nullable(Type.String()),
     }),
   ),
 });

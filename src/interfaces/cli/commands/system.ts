@@ -73,7 +73,15 @@ export function registerSystem(program: Command): void {
           s.out.line(`clone driver: ${r.cloneDriver} (${r.cloneDriverReason})`);
           s.out.line(`store:        ${storeLine(r.store)}`);
           s.out.line(`postgres:     ${r.postgresVersion} (${r.postgresBinDir})`);
-          if (r.runAsUser) s.out.line(`runs as:      ${r.runAsUser} (bough runs as root)`);
+          if (r.runAsUser) {
+            s.out.line("runs as:      a system user per branch, group bough (bough runs as root)");
+            const shared = r.clusters.filter((c) => c.osUser === r.runAsUser);
+            if (shared.length > 0) {
+              s.out.line(
+                `shared user:  ${shared.map((c) => `${c.project}/${c.branch}`).join(", ")} run as ${r.runAsUser} (made before per-branch users: not isolated from each other until deleted and created again)`,
+              );
+            }
+          }
           s.out.line(`projects:     ${r.projects}`);
           s.out.line(`server:       ${r.serverUrl ?? "not running (start it with `bough up`)"}`);
           if (r.proxyPort !== null) s.out.line(`proxy:        127.0.0.1:${r.proxyPort} (Postgres)`);
@@ -82,8 +90,16 @@ export function registerSystem(program: Command): void {
             c.branch,
             c.port,
             c.crashed ? "crashed" : c.running ? "yes" : "no",
+            ...(r.runAsUser ? [c.osUser ?? "-"] : []),
           ]);
-          if (rows.length) s.out.table(["Project", "Branch", "Port", "Running"], rows);
+          const head = [
+            "Project",
+            "Branch",
+            "Port",
+            "Running",
+            ...(r.runAsUser ? ["OS user"] : []),
+          ];
+          if (rows.length) s.out.table(head, rows);
         });
       }),
     );
