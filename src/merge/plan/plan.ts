@@ -10,6 +10,7 @@ import { markImplied } from "./implied.ts";
 import type { Node } from "./nodes.ts";
 import { toNodes } from "./nodes.ts";
 import { orderNodes } from "./order.ts";
+import { reachesOutside } from "./server-access.ts";
 import type { Plan, PlanContext, Statement } from "./types.ts";
 
 /**
@@ -35,7 +36,7 @@ export function plan(diff: DiffResult, ctx: PlanContext): Plan {
     sql: m.sql,
     objectId: `migration:${m.name}`,
     changeKind: "migration",
-    hazards: [],
+    hazards: reachesOutside(m.sql) ? ["reaches-outside-the-database" as const] : [],
     notes: ["recorded migration of the branch, replayed verbatim"],
   }));
   const renames: Statement[] = (ctx.renames ?? []).flatMap((h) =>

@@ -10,6 +10,8 @@ import type { ColumnObject, DbObject, TableObject } from "../../catalog/snapshot
  * - drops-dependents: dependents are dropped first and recreated after
  * - overwrites-data: replaces the parent's value of a config row
  * - populates-materialized-view: runs the view's query to fill it
+ * - reaches-outside-the-database: a migration runs a program, touches server files, loads
+ *   untrusted code or dials out (plan/server-access.ts)
  */
 export type Hazard =
   | "access-exclusive-lock"
@@ -19,7 +21,8 @@ export type Hazard =
   | "may-fail-on-existing-rows"
   | "drops-dependents"
   | "overwrites-data"
-  | "populates-materialized-view";
+  | "populates-materialized-view"
+  | "reaches-outside-the-database";
 
 /** One SQL statement made from one change, with what it risks. */
 export interface SqlStep {
