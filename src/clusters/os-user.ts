@@ -4,7 +4,7 @@ import { lchown, lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BoughError } from "../core/errors.ts";
 import { killProcessesOf } from "./processes.ts";
-import { run } from "./run.ts";
+import { type RunOptions, run } from "./run.ts";
 
 /** The unprivileged user postmasters run as when bough runs as root. */
 export interface RunAs {
@@ -65,6 +65,25 @@ export async function ensureRunAs(): Promise<RunAs | null> {
 }
 
 /**
+ * useradd/userdel of two bough processes at once: one finds /etc/passwd locked ("cannot
+ * lock /etc/passwd; try again later", exit 10) and does, a few times, then gives up.
+ */
+async function runPasswd(o: RunOptions): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(o);
+      return;
+    } catch (err) {
+      const stderr = String(
+        ((err as BoughError).details as { stderr?: string } | undefined)?.stderr ?? "",
+      );
+      if (attempt >= 20 || !/cannot lock|try again later/iu.test(stderr)) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 200)));
+    }
+  }
+}
+
+/**
  * The system user `name` with primary group gid (the home's group, so it traverses the
  * home and nothing else: Node drops supplementary groups when it spawns as a user),
  * created when absent: no home, no login shell, no group of its own.
@@ -72,7 +91,7 @@ export async function ensureRunAs(): Promise<RunAs | null> {
 export async function ensureUser(name: string, gid: number): Promise<RunAs> {
   const found = await lookupUser(name);
   if (found) return found;
-  await run({
+  await runPasswd({
     cmd: "useradd",
     args: [
       "--system",
@@ -117,7 +136,7 @@ export async function removeUser(name: string): Promise<void> {
     );
   }
   await killProcessesOf(user.uid);
-  await run({
+  await runPasswd({
     cmd: "userdel",
     args: [name],
     what: `removing system user "${name}"`,
