@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ensureUser, ownerOf, type RunAs, removeUser } from "../clusters/os-user.ts";
-import { getSetting } from "../control/settings.ts";
+import { getSetting, setSettingIfAbsent } from "../control/settings.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Ctx } from "./context.ts";
 
@@ -26,10 +26,7 @@ function homeTag(ctx: Ctx, create: boolean): string | null {
   const known = getSetting(ctx.db, TAG_KEY);
   if (known !== null || !create) return known;
   // Two processes racing here agree on whichever row was inserted first.
-  ctx.db
-    .prepare("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
-    .run(TAG_KEY, randomBytes(3).toString("hex"));
-  return getSetting(ctx.db, TAG_KEY);
+  return setSettingIfAbsent(ctx.db, TAG_KEY, randomBytes(3).toString("hex"));
 }
 
 const branchUserName = (tag: string, branchId: number) => `bough-${tag}-b${branchId}`;

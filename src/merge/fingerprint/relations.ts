@@ -1,5 +1,10 @@
 import { columnId, memberId, schemaObjectId, tableId } from "../catalog/ids.ts";
-import { notExtensionMember, USER_OID, userSchema } from "../introspect/context.ts";
+import {
+  notExtensionMember,
+  notPartitionFkClone,
+  USER_OID,
+  userSchema,
+} from "../introspect/context.ts";
 import { relationId } from "../introspect/ids.ts";
 import { type CatalogQuery, qn, sorted } from "./spec.ts";
 
@@ -111,10 +116,7 @@ const constraints: CatalogQuery = {
          WHERE co.oid >= ${USER_OID} AND (rc.oid IS NOT NULL OR tt.oid IS NOT NULL) AND ${userSchema("n")}
            AND ${notExtensionMember("pg_class", "coalesce(rc.oid, 0)")}
            AND ${notExtensionMember("pg_type", "coalesce(tt.oid, 0)")}
-           -- A foreign key's clones for the partitions it references (same table, auto-named)
-           -- come and go with it and with those partitions.
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint pc
-                            WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid)`,
+           AND ${notPartitionFkClone("co")}`,
   sid: ([kind, s, t, c]) => {
     if (kind === "n") return columnId(s, t, c);
     return kind === "r" ? memberId("constraint", s, t, c) : schemaObjectId("domain", s, t);

@@ -1,7 +1,13 @@
 import type pg from "pg";
 import { memberId, qualified } from "../catalog/ids.ts";
 import type { ConstraintObject } from "../catalog/snapshot.ts";
-import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
+import {
+  type IntrospectContext,
+  notExtensionMember,
+  notPartitionFkClone,
+  USER_OID,
+  userSchema,
+} from "./context.ts";
 import { relationId } from "./ids.ts";
 
 interface Row {
@@ -40,8 +46,7 @@ export async function readConstraints(
        LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE co.conrelid >= ${USER_OID} AND co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p')
         AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint pc
-                         WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid)`,
+        AND ${notPartitionFkClone("co")}`,
     [ctx.excluded],
   );
   return rows.map((r) => {

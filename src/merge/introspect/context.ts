@@ -37,6 +37,13 @@ export const USER_OID = 16384;
 export const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = '${catalog}'::regclass AND xd.objid = ${oid} AND xd.deptype = 'e')`;
 
+/**
+ * SQL: constraint `co` is not a foreign key's clone for a partition it references (same
+ * table as its parent constraint, auto-named): it comes and goes with that key.
+ */
+export const notPartitionFkClone = (co: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_constraint pc WHERE pc.oid = ${co}.conparentid AND pc.conrelid = ${co}.conrelid)`;
+
 /** Sorted copy with duplicates removed; plain code-unit order so the result never depends on a locale. */
 export function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
