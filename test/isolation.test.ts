@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { deleteBranch } from "../src/branches/delete.ts";
@@ -118,6 +121,65 @@ test("a migration replayed in a dry run cannot read main's files", ROOT_ONLY, as
     /001_probe\.sql does not apply[\s\S]*program .* failed/,
   );
 });
+
+test(
+  "what a dry run replays on a clone of main reaches no network and no shared file",
+  ROOT_ONLY,
+  async () => {
+    const probeUrl = await t.branch(P, "probe");
+    const own = t.dirs(P, "probe").data;
+    let connections = 0;
+    const server = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const leak = join(tmpdir(), `bough-leak-${process.pid}`);
+    // The home is the cluster users' group's: every cluster may run the probe.
+    const probe = join(t.home, "probe.cjs");
+    writeFileSync(
+      probe,
+      `const s = require("node:net").connect(${port}, "127.0.0.1");
+     s.on("connect", () => { console.log("connected"); s.destroy(); });
+     s.on("error", (e) => console.log(e.code));`,
+      { mode: 0o644 },
+    );
+    const line = `${process.execPath} ${probe}; umask 0; echo main-only > ${leak} || echo no-file`;
+    try {
+      // The probe works where nothing sandboxes it: on the branch's own cluster.
+      assert.match(await shellOnBranch(probeUrl, line), /connected/);
+      assert.equal(connections, 1);
+      assert.equal(existsSync(leak), true);
+      rmSync(leak);
+      connections = 0;
+      // Replayed on main's clone it reads main's secret and tries to send it out, and says what happened.
+      const sql = `DO $$ DECLARE said text; BEGIN
+      IF current_setting('data_directory') <> '${own}' THEN
+        CREATE TEMP TABLE said (line text);
+        EXECUTE format('COPY said FROM PROGRAM %L', '{ ${line}; } 2>&1; true');
+        SELECT string_agg(line, ' ') INTO said FROM said;
+        RAISE EXCEPTION 'probe said: % (secret %)', said, (SELECT v FROM secret);
+      END IF;
+    END $$;`;
+      await migrateApplySql(t.ctx, {
+        project: P,
+        branch: "probe",
+        name: "001_exfiltrate.sql",
+        sql,
+      });
+      await assert.rejects(
+        mergeBranch(t.ctx, { project: P, name: "probe", dryRun: true }),
+        /probe said: (ENETUNREACH|ECONNREFUSED|EACCES)\b.*(Read-only file system|no-file)?.*\(secret main-only\)/,
+      );
+      assert.equal(connections, 0, "nothing reached the network from the clone");
+      assert.equal(existsSync(leak), false, "nothing the clone wrote is visible outside it");
+    } finally {
+      server.close();
+      rmSync(leak, { force: true });
+    }
+  },
+);
 
 test(
   "the isolated branch still resets, merges and is deleted with its user",

@@ -32,10 +32,12 @@ export async function reachableUrl(
   project: Project,
   branch: Branch,
   port: number,
+  /** A sandboxed cluster's socket directory (clusters/sandbox.ts). */
+  socketDir?: string,
 ): Promise<{ url: string; own: boolean }> {
   const line = lineageOf(ctx.db, branch);
   for (const [i, b] of line.entries()) {
-    const url = connectionString({ port, password: branchPassword(project, b) });
+    const url = connectionString({ port, socketDir, password: branchPassword(project, b) });
     try {
       await withClient(url, async () => {});
       return { url, own: i === 0 };

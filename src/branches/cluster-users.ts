@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ensureUser, ownerOf, type RunAs, removeUser } from "../clusters/os-user.ts";
+import { makeSocketDir, removeSocketDir, type Sandbox } from "../clusters/sandbox.ts";
 import { getSetting, setSettingIfAbsent } from "../control/settings.ts";
 import type { DirRef } from "../core/paths.ts";
 import type { Ctx } from "./context.ts";
@@ -38,9 +39,16 @@ async function ensureNamed(ctx: Ctx, name: (tag: string) => string): Promise<Run
   return ensureUser(name(homeTag(ctx, true) as string), home.gid);
 }
 
-async function removeNamed(ctx: Ctx, name: (tag: string) => string): Promise<void> {
+async function removeNamed(
+  ctx: Ctx,
+  name: (tag: string) => string,
+  /** What goes before the user (files named after it). */
+  first?: (user: { name: string }) => Promise<void>,
+): Promise<void> {
   const tag = ctx.cluster.runAs ? homeTag(ctx, false) : null;
-  if (tag !== null) await removeUser(name(tag));
+  if (tag === null) return;
+  await first?.({ name: name(tag) });
+  await removeUser(name(tag));
 }
 
 /** The user of a new branch's cluster, created if absent. */
@@ -58,8 +66,21 @@ export function dropBranchOwner(ctx: Ctx, branchId: number): Promise<void> {
   return removeNamed(ctx, (tag) => branchUserName(tag, branchId));
 }
 
+/** Removes a scratch clone's user and its sandbox's socket directory. */
 export function dropScratchOwner(ctx: Ctx, opId: number): Promise<void> {
-  return removeNamed(ctx, (tag) => scratchUserName(tag, opId));
+  return removeNamed(ctx, (tag) => scratchUserName(tag, opId), removeSocketDir);
+}
+
+/**
+ * The sandbox a scratch clone in dataDir runs in (clusters/sandbox.ts): as root, always,
+ * because what it runs is not reviewed yet; null without root (one user, no namespaces).
+ */
+export async function scratchSandbox(
+  owner: RunAs | null,
+  dataDir: string,
+): Promise<Sandbox | null> {
+  if (!owner) return null;
+  return { socketDir: await makeSocketDir(owner), keep: [dataDir] };
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 import { introspect } from "../merge/introspect/index.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import { branchPassword } from "./branch-password.ts";
-import { dropScratchOwner, scratchOwner } from "./cluster-users.ts";
+import { dropScratchOwner, scratchOwner, scratchSandbox } from "./cluster-users.ts";
 import type { Ctx } from "./context.ts";
 import type { PreparedMerge } from "./merge-prepare.ts";
 import { sideConnections, withClient } from "./sql.ts";
@@ -31,8 +31,8 @@ const rehearsalLog = (dir: string) => `${dir}.log`;
 /**
  * Proves a merge plan on a throwaway copy-on-write clone of the parent as it is now:
  * the statements must all run, and the result must equal the parent with the branch's
- * changes on top. The clone runs as a throwaway OS user of the merge operation (the
- * statements are the branch's), and is always removed with it; the parent is only read. Returns the
+ * changes on top. The clone runs as a throwaway OS user of the merge operation in a
+ * sandbox (the statements are the branch's, not reviewed yet: cluster-users.ts), and is always removed with it; the parent is only read. Returns the
  * rehearsed result's catalog fingerprint (what the parent has once the merge is in).
  */
 export async function rehearse(
@@ -50,17 +50,23 @@ export async function rehearse(
   const { project, parent, prepared, dir } = o;
   const logFile = rehearsalLog(dir);
   try {
+    const owner = await scratchOwner(ctx, o.opId);
     await cloneRunning({
       sourceDataDir: ctx.paths.branchData(project, parent),
       sourceUrl: branchUrl(project, parent),
       targetDataDir: dir,
       driver: ctx.driver,
-      owner: await scratchOwner(ctx, o.opId),
+      owner,
     });
     const port = await pickFreePort(reservedPorts(ctx.db));
-    await startCluster(ctx.cluster, { dataDir: dir, port, logFile });
+    const sandbox = await scratchSandbox(owner, dir);
+    await startCluster(ctx.cluster, { dataDir: dir, port, logFile, sandbox: sandbox ?? undefined });
     faultPoint("merge:during-rehearsal");
-    const url = connectionString({ port, password: branchPassword(project, parent) });
+    const url = connectionString({
+      port,
+      password: branchPassword(project, parent),
+      socketDir: sandbox?.socketDir,
+    });
     const rehearsed = await withClient(url, async (c) => {
       await applyInTransaction(c, {
         migrations: prepared.migrations,

@@ -8,6 +8,7 @@ import { clusterPid, startCluster } from "../clusters/cluster.ts";
 import { cloneStopped, walSegmentSize } from "../clusters/online-clone.ts";
 import type { RunAs } from "../clusters/os-user.ts";
 import { removeTree } from "../clusters/remove-tree.ts";
+import type { Sandbox } from "../clusters/sandbox.ts";
 import { segmentNumber } from "../clusters/wal.ts";
 import { BoughError, toBoughError } from "../core/errors.ts";
 import type { Branch, Project } from "../core/types.ts";
@@ -139,6 +140,8 @@ export async function recoverInto(
     archive: Record<string, string>;
     /** The user the recovered cluster runs as (root mode), null otherwise. */
     owner: RunAs | null;
+    /** A throwaway recovery's sandbox (clusters/sandbox.ts). */
+    sandbox?: Sandbox | null;
   },
 ): Promise<{ base: Base; bytes: number }> {
   const live = await startBranch(ctx, o.project, o.source);
@@ -169,9 +172,10 @@ export async function recoverInto(
       port: o.port,
       logFile: o.logFile,
       verbatim: { ...o.archive, ...recoverySettings(staged, o.target) },
+      sandbox: o.sandbox ?? undefined,
     });
     // A hot standby accepts connections (its postmaster.pid says ready) before it promotes.
-    const { url } = await reachableUrl(ctx, o.project, o.source, o.port);
+    const { url } = await reachableUrl(ctx, o.project, o.source, o.port, o.sandbox?.socketDir);
     await waitPromoted(url, o.dataDir);
     await removeTree(staged, o.owner);
   } catch (err) {
@@ -246,6 +250,7 @@ export function withRecoveredClone<T>(
       logFile: t.logFile,
       archive: {},
       owner: t.owner,
+      sandbox: t.sandbox,
     });
   };
   return withScratchClone(

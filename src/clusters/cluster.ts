@@ -16,6 +16,7 @@ import {
   waitGone,
 } from "./processes.ts";
 import { run, tail } from "./run.ts";
+import { type Sandbox, sandboxedCommand, sandboxSettings } from "./sandbox.ts";
 
 /**
  * What every cluster operation needs: which binaries, and (as root) the home's system user
@@ -50,6 +51,8 @@ export async function startCluster(
      * timestamps): each is one argument of the vector, never read by a shell of bough's.
      */
     verbatim?: Readonly<Record<string, string>>;
+    /** As root: run it sandboxed, on a Unix socket only (sandbox.ts). */
+    sandbox?: Sandbox;
   },
 ): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
@@ -57,7 +60,7 @@ export async function startCluster(
   }
   const settings = [
     ...runSettings({ ...ALWAYS, ...o.settings }),
-    ...verbatimSettings(o.verbatim ?? {}),
+    ...verbatimSettings({ ...o.verbatim, ...(o.sandbox ? sandboxSettings(o.sandbox) : {}) }),
   ];
   const running = clusterPid(o.dataDir);
   if (running !== null) {
@@ -71,6 +74,13 @@ export async function startCluster(
   }
   await clearStale(o.dataDir);
   const user = postmasterUser(ctx, o.dataDir);
+  if (o.sandbox && !user) {
+    throw new BoughError(
+      "INVALID_INPUT",
+      "a sandboxed cluster needs root",
+      "this is a bug in bough",
+    );
+  }
   await mkdir(dirname(o.logFile), { recursive: true });
   const logOffset = await openLog(o.logFile, user);
   try {
@@ -169,22 +179,32 @@ async function openLog(logFile: string, runAs: RunAs | null): Promise<number> {
  */
 async function spawnPostmaster(
   ctx: ClusterCtx,
-  o: { dataDir: string; port: number; logFile: string; settings: string[]; user: RunAs | null },
+  o: {
+    dataDir: string;
+    port: number;
+    logFile: string;
+    settings: string[];
+    user: RunAs | null;
+    sandbox?: Sandbox;
+  },
 ): Promise<() => string | null> {
   const log = await open(o.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
   try {
-    const child = spawn(
-      pgProgram(ctx.install, "postgres"),
-      ["-D", o.dataDir, "-p", String(o.port), ...o.settings],
-      {
-        detached: true,
-        stdio: ["ignore", log.fd, log.fd],
-        env: pgEnv(ctx.install),
-        // "/" is always traversable: the postmaster user may not reach the caller's cwd.
-        cwd: "/",
-        ...(o.user ? { uid: o.user.uid, gid: o.user.gid } : {}),
-      },
-    );
+    const program = pgProgram(ctx.install, "postgres");
+    const args = ["-D", o.dataDir, "-p", String(o.port), ...o.settings];
+    // Sandboxed: root enters the namespaces, setpriv drops to the user before exec.
+    const sandboxed =
+      o.sandbox && o.user
+        ? sandboxedCommand(program, args, { user: o.user, sandbox: o.sandbox })
+        : null;
+    const child = spawn(sandboxed?.cmd ?? program, sandboxed?.args ?? args, {
+      detached: true,
+      stdio: ["ignore", log.fd, log.fd],
+      env: pgEnv(ctx.install),
+      // "/" is always traversable: the postmaster user may not reach the caller's cwd.
+      cwd: "/",
+      ...(o.user && !sandboxed ? { uid: o.user.uid, gid: o.user.gid } : {}),
+    });
     let exit: string | null = null;
     child.on("exit", (code, sig) => {
       exit = sig ? `signal ${sig}` : `exit ${code}`;
@@ -324,16 +344,21 @@ export async function killCluster(dataDir: string): Promise<void> {
   }
 }
 
-/** postgres://USER:PW@127.0.0.1:PORT/DB (user postgres by default), URL-encoded. */
+/**
+ * postgres://USER:PW@127.0.0.1:PORT/DB (user postgres by default), URL-encoded; with
+ * socketDir, the Unix socket there (a sandboxed cluster), which pg and libpq both read.
+ */
 export function connectionString(o: {
   port: number;
   password: string;
   database?: string;
   user?: string;
+  socketDir?: string;
 }): string {
   const db = encodeURIComponent(o.database ?? "postgres");
   const user = encodeURIComponent(o.user ?? "postgres");
-  return `postgres://${user}:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}/${db}`;
+  const host = o.socketDir ? encodeURIComponent(o.socketDir) : "127.0.0.1";
+  return `postgres://${user}:${encodeURIComponent(o.password)}@${host}:${o.port}/${db}`;
 }
 
 /** Version of the install's server binary, e.g. "18.4". */
