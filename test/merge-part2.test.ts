@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT } from "../src/interfaces/cli/output.ts";
 import { bough } from "./helpers/cli.ts";
@@ -216,5 +218,22 @@ describe("merge, part 2: --take, branch resolve, --accept-data-loss, rebase, --i
         (st) => st.objectId === "table:public.from_a",
       ),
     );
+  });
+  test("under -y a migration that runs a program needs --accept-server-access", async () => {
+    await t.branch(P, "outside");
+    const file = join(t.home, "001_outside.sql");
+    writeFileSync(
+      file,
+      "COPY (SELECT 1) TO PROGRAM 'cat >/dev/null';\nCREATE TABLE outside_ran (id int);\n",
+    );
+    const applied = await cli("migrate", "apply", file, "--branch", "outside");
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const refused = await cli("branch", "merge", "outside", "-y");
+    assert.equal(refused.code, EXIT.usage, refused.stderr + refused.stdout);
+    assert.match(refused.stderr, /reach outside the database[\s\S]*--accept-server-access/);
+    assert.equal((await rows(main, "SELECT to_regclass('outside_ran') AS r"))[0].r, null);
+    const done = await cli("branch", "merge", "outside", "-y", "--accept-server-access");
+    assert.equal(done.code, 0, done.stderr + done.stdout);
+    assert.equal((await rows(main, "SELECT to_regclass('outside_ran') AS r"))[0].r, "outside_ran");
   });
 });

@@ -45,6 +45,11 @@ export interface MergeOptions {
    */
   acceptDataLoss?: boolean;
   /**
+   * Like acceptDataLoss, for a migration that reaches outside the database (runs a
+   * program, touches server files, loads code): it runs on the parent as superuser.
+   */
+  acceptServerAccess?: boolean;
+  /**
    * `--rename table:public.a=public.b` / `column:public.t.a=b`: a drop + create on the
    * branch that is one object renamed; the target renames it in place and keeps its rows.
    */
@@ -259,7 +264,7 @@ async function mergeRound(ctx: Ctx, o: MergeOptions, confirmed: string | null): 
 /** What settling a round reads of the caller's options. */
 export type RoundOptions = Pick<
   MergeOptions,
-  "dryRun" | "confirm" | "acceptDataLoss" | "lockTimeoutMs"
+  "dryRun" | "confirm" | "acceptDataLoss" | "acceptServerAccess" | "lockTimeoutMs"
 >;
 
 /**
@@ -304,6 +309,7 @@ export async function settleRound(
     return report(true);
   }
   if (!o.confirm && o.acceptDataLoss === false) refuseUnseenDataLoss(route, prepared);
+  if (!o.confirm && o.acceptServerAccess === false) refuseUnseenServerAccess(route, prepared);
   const key = planKey(prepared);
   if (confirmed === null && o.confirm) return { kind: "confirm", prepared };
   if (confirmed !== null && confirmed !== key) {
@@ -371,6 +377,20 @@ function refuseUnseenDataLoss(route: MergeRoute, p: PreparedMerge): void {
     `the ${what} of ${route.kind === "undo" ? `merge ${route.undoOf}` : route.owner.name} deletes data on ${route.target.name}: ${lossy.map((s) => s.objectId).join(", ")}`,
     `${renames.length > 0 ? `if these were renames, add ${renames.join(" ")} (API and MCP: renames) to keep the rows; otherwise ` : ""}review it with \`${commandOf(route)} --dry-run\`, then pass --accept-data-loss (API and MCP: acceptDataLoss) to go on without a prompt`,
     { statements: lossy, renameSuggestions: p.renameSuggestions },
+  );
+}
+
+/** Nobody reviewed the preview: a migration that runs programs or reads server files needs its own yes. */
+function refuseUnseenServerAccess(route: MergeRoute, p: PreparedMerge): void {
+  const outside = p.plan.statements.filter((s) =>
+    s.hazards.includes("reaches-outside-the-database"),
+  );
+  if (outside.length === 0) return;
+  throw new BoughError(
+    "NOT_CONFIRMED",
+    `the ${route.kind === "rebase" ? "rebase" : "merge"} of ${route.owner.name} runs migrations that reach outside the database on ${route.target.name} as superuser (programs, server files, untrusted code): ${outside.map((s) => s.objectId).join(", ")}`,
+    `read them with \`${commandOf(route)} --dry-run\`, then pass --accept-server-access (API and MCP: acceptServerAccess) to go on without a prompt`,
+    { statements: outside },
   );
 }
 

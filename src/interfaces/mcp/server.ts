@@ -198,6 +198,10 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
     takeBranch: z.array(z.string()).optional().describe("conflict ids where the branch wins"),
     takeParent: z.array(z.string()).optional().describe("conflict ids where the parent wins"),
     acceptDataLoss: z.boolean().optional(),
+    acceptServerAccess: z
+      .boolean()
+      .optional()
+      .describe("needed when a migration runs a program or touches server files"),
     renames: RENAMES,
     allowProtected: z
       .boolean()
@@ -214,6 +218,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       takeBranch?: string[];
       takeParent?: string[];
       acceptDataLoss?: boolean;
+      acceptServerAccess?: boolean;
       allowProtected?: boolean;
       into?: string;
       renames?: string[];
@@ -226,6 +231,7 @@ export function buildMcpServer(ctx: Ctx, o: McpOptions): McpServer {
       dryRun: a.dryRun,
       take: { branch: a.takeBranch, parent: a.takeParent },
       acceptDataLoss: a.acceptDataLoss ?? false,
+      acceptServerAccess: a.acceptServerAccess ?? false,
       allowProtected: a.allowProtected,
       renames: a.renames,
     };

@@ -26,6 +26,7 @@ export function mergeRoutes({ ctxOf, ops }: ManagementDeps): FastifyPluginAsyncT
       name: req.params.branch,
       take: b.take,
       acceptDataLoss: b.acceptDataLoss ?? false,
+      acceptServerAccess: b.acceptServerAccess ?? false,
       allowProtected: b.allowProtected,
       renames: b.renames,
     };

@@ -226,6 +226,12 @@ export const MergeBody = Type.Object(
         description: "required when a statement of the plan deletes data (nobody sees a prompt)",
       }),
     ),
+    acceptServerAccess: Type.Optional(
+      Type.Boolean({
+        description:
+          "required when a migration of the plan reaches outside the database (runs a program, touches server files, loads code)",
+      }),
+    ),
     renames: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), {
         maxItems: 100,

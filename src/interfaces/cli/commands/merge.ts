@@ -119,6 +119,10 @@ export function registerMerge(branch: Command): void {
         "--accept-data-loss",
         "with -y: go on even though a statement deletes data (nobody saw the preview)",
       )
+      .option(
+        "--accept-server-access",
+        "with -y: go on even though a migration runs a program or touches server files",
+      )
       .option("--allow-protected", "write into a protected branch (merges into main need no flag)")
       .option(...RENAME_OPTION);
 
@@ -177,6 +181,7 @@ interface MergeFlags {
   take?: string[];
   takeAll?: string;
   acceptDataLoss?: boolean;
+  acceptServerAccess?: boolean;
   allowProtected?: boolean;
   into?: string;
   rebase?: boolean;
@@ -215,6 +220,7 @@ async function runMerge(s: Session, name: string | undefined, o: MergeFlags): Pr
     take: takeOptions(o.take, o.takeAll),
     renames: o.rename,
     acceptDataLoss: s.opts.yes ? (o.acceptDataLoss ?? false) : undefined,
+    acceptServerAccess: s.opts.yes ? (o.acceptServerAccess ?? false) : undefined,
     allowProtected: await askProtected(s, o, target),
     // Under -y nothing is shown, so a re-planned merge that differs is refused.
     confirm: s.opts.yes
