@@ -199,7 +199,12 @@ test(
       "SELECT to_regclass('kept') AS r",
     );
     assert.equal(r.r, "kept");
+    // A file it leaves where anyone may write would pass to the next user given its uid.
+    const left = join(tmpdir(), `bough-left-${process.pid}`);
+    await shellOnBranch(b, `umask 0; echo mine > ${left}`);
+    assert.equal(existsSync(left), true);
     await deleteBranch(t.ctx, { project: P, name: "work" });
     assert.equal(userExists(user), false, "the branch's OS user is removed with it");
+    assert.equal(existsSync(left), false, "and so are its files in /tmp");
   },
 );

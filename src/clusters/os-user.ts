@@ -136,12 +136,36 @@ export async function removeUser(name: string): Promise<void> {
     );
   }
   await killProcessesOf(user.uid);
+  await removeLeftovers(user);
   await runPasswd({
     cmd: "userdel",
     args: [name],
     what: `removing system user "${name}"`,
     code: "ENVIRONMENT",
     hint: `remove it by hand (userdel ${name})`,
+  });
+}
+
+/** Directories any user may create files in, on a Debian-like system. */
+export const WRITABLE_BY_ALL = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"];
+
+/**
+ * Deletes what user left in directories anyone can write: useradd hands a freed uid to
+ * the next user, who would own those files. Runs as the user itself (its processes are
+ * gone), so it can delete only its own files and never follows another user's links.
+ */
+async function removeLeftovers(user: RunAs): Promise<void> {
+  const dirs = WRITABLE_BY_ALL.filter((d) => existsSync(d));
+  if (dirs.length === 0) return;
+  await run({
+    cmd: "find",
+    args: [...dirs, "-xdev", "-user", String(user.uid), "-delete"],
+    runAs: user,
+    what: `removing the files of "${user.name}" in ${dirs.join(", ")}`,
+    code: "ENVIRONMENT",
+    hint: "",
+  }).catch(() => {
+    // find exits 1 for every directory it may not read: what it could delete is gone.
   });
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { chown, mkdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import type { RunAs } from "./os-user.ts";
+import { type RunAs, WRITABLE_BY_ALL } from "./os-user.ts";
 
 /**
  * A throwaway cluster that runs SQL bough has not reviewed yet (a merge rehearsal, a
@@ -19,9 +19,6 @@ export interface Sandbox {
   /** Paths it writes that may lie under a world-writable directory (its data directory). */
   keep: readonly string[];
 }
-
-/** Directories any user may create files in, on a Debian-like system. */
-const WRITABLE_BY_ALL = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"];
 
 const SOCKET_ROOT = "/run/bough";
 
