@@ -228,7 +228,7 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     );
     assert.deepEqual(
       await rows(main, "SELECT pg_get_statisticsobjdef(oid) AS def FROM pg_statistic_ext"),
-      [{ def: "CREATE STATISTICS public.unm_s ON a, b FROM public.t" }],
+      [{ def: "CREATE STATISTICS public.unm_s ON a, b FROM t" }],
     );
     assert.deepEqual(
       await rows(
