@@ -92,6 +92,41 @@ describe("rules and extended statistics merge three-way, attribute by attribute"
     });
   });
 
+  test("a column a rule and statistics read changes type on the branch: both rebuilt around it as the parent has them", async () => {
+    const s = await setup(BASE);
+    await query(
+      s.main,
+      "ALTER TABLE t DISABLE RULE r; COMMENT ON RULE r ON t IS 'audit'; ALTER STATISTICS st SET STATISTICS 300",
+    );
+    await query(
+      s.branch,
+      `DROP RULE r ON t;
+       ALTER TABLE t ALTER COLUMN a TYPE bigint; ALTER TABLE log ALTER COLUMN a TYPE bigint;
+       CREATE RULE r AS ON INSERT TO t DO ALSO INSERT INTO log (a) VALUES (new.a);`,
+    );
+    const r = await mergeBranch(t.ctx, { project: s.project, name: "b" });
+    assert.equal(r.merged, true, r.preview);
+    const at = (re: RegExp) => {
+      const i = r.preview.search(re);
+      assert.ok(i >= 0, `${re}\n${r.preview}`);
+      return i;
+    };
+    const retype = at(/ALTER TABLE "public"\."t" ALTER COLUMN "a" TYPE bigint/);
+    assert.ok(at(/DROP RULE "r" ON "public"\."t";/) < retype, r.preview);
+    assert.ok(at(/DROP STATISTICS "public"\."st";/) < retype, r.preview);
+    assert.ok(at(/CREATE RULE r AS/) > retype, r.preview);
+    assert.ok(at(/ALTER STATISTICS "public"\."st" SET STATISTICS 300;/) > retype, r.preview);
+    const main = await catalog(s.main);
+    assert.deepEqual(
+      main.rules.map((x) => [x.name, x.enabled, x.comment]),
+      [["r", "D", "audit"]],
+    );
+    assert.deepEqual(
+      main.statistics.map((x) => [x.name, x.target]),
+      [["st", 300]],
+    );
+  });
+
   test("both sides change a rule's definition differently: a conflict naming it, main untouched", async () => {
     const s = await setup(BASE);
     await query(
