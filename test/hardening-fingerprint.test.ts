@@ -108,11 +108,6 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       field: "owner",
     },
     {
-      what: "rule",
-      sql: "CREATE RULE r AS ON INSERT TO t DO ALSO NOTIFY t",
-      keys: ["rule:public.t.r"],
-    },
-    {
       // Publications and their tables are modelled (test/merge-publications.test.ts), owners not.
       what: "publication owner",
       sql: "ALTER PUBLICATION fp_pub OWNER TO fp_alice",

@@ -85,6 +85,8 @@ describe("introspect", () => {
       "matview",
       "function",
       "trigger",
+      "rule",
+      "statistics",
       "event_trigger",
       "publication",
       "publication_table",
@@ -213,6 +215,21 @@ describe("introspect", () => {
     const trg = obj(sink, "trigger:app.users.users_touch", "trigger");
     assert.equal(trg.enabled, "D");
     assert.match(trg.definition, /EXECUTE FUNCTION app\.touch\(\)/);
+    const rule = obj(sink, "rule:app.posts.posts_keep", "rule");
+    assert.equal(rule.enabled, "D");
+    assert.match(rule.definition, /^CREATE RULE posts_keep AS\s+ON DELETE TO app\.posts\s+WHERE/);
+    assert.ok(rule.deps.includes("column:app.posts.body"), rule.deps.join());
+    assert.ok(obj(sink, "comment:rule:app.posts.posts_keep", "comment"));
+    const st = obj(sink, "statistics:app.users_pair", "statistics");
+    assert.deepEqual(
+      [st.relation, st.definition, st.statisticsTarget],
+      [
+        "app.users",
+        "CREATE STATISTICS app.users_pair (ndistinct, dependencies) ON id, name FROM app.users",
+        250,
+      ],
+    );
+    assert.ok(st.deps.includes("column:app.users.name"), st.deps.join());
     const et = obj(sink, "event_trigger:app_ddl", "event_trigger");
     assert.deepEqual(
       [et.event, et.tags, et.function],
@@ -382,6 +399,9 @@ describe("introspect", () => {
           "SELECT count(*)::int AS n FROM pg_index WHERE indexrelid = 'app.events_at_idx'::regclass AND indisvalid",
         );
         assert.equal(partIdx.rows[0].n, 1, "the recreated partitioned index is valid");
+        await c.query("DROP STATISTICS app.users_pair");
+        await c.query(def("statistics:app.users_pair"));
+        await c.query("ALTER STATISTICS app.users_pair SET STATISTICS 250");
         await c.query("DROP VIEW app.user_names");
         await c.query(
           `CREATE VIEW app.user_names WITH (security_barrier) AS ${def("view:app.user_names")}`,

@@ -97,13 +97,12 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     await deleteBranch(t.ctx, { project, name: b });
   });
 
-  test("refused by name: rules, range types, default privileges, owners, foreign tables, operators, text search; CLI, API and MCP alike", async () => {
+  test("refused by name: range types, default privileges, owners, foreign tables, operators, text search; CLI, API and MCP alike", async () => {
     const b = name();
     const branch = await t.branch(project, b);
     await query(
       branch,
-      `CREATE RULE r AS ON INSERT TO t DO ALSO NOTIFY t;
-       CREATE TYPE span AS RANGE (subtype = float8);
+      `CREATE TYPE span AS RANGE (subtype = float8);
        ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO unm_alice;
        ALTER FUNCTION same(int, int) OWNER TO unm_alice;
        CREATE FOREIGN TABLE ft (a int) SERVER unm_server;
@@ -119,7 +118,6 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     const expect = [
       /^the branch changed the owner of function public\.same\(integer, integer\) .*; bough does not merge owners yet: add it to a migration/,
       /^the branch created foreign table public\.ft; bough does not merge foreign tables yet/,
-      /^the branch created rule r on public\.t; bough does not merge rules yet: add it to a migration/,
       /^the branch created range type public\.span; bough does not merge range types yet/,
       /^the branch created the default privileges of postgres on tables; bough does not merge default privileges yet/,
       /^the branch created operator public\.===\(integer,integer\); bough does not merge these objects yet/,
@@ -137,7 +135,7 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     );
     assert.match(
       r.preview,
-      /-- {3}the branch created rule r on public\.t; .* \[rule:public\.t\.r\]/,
+      /-- {3}the branch created foreign table public\.ft; .* \[class:public\.ft\]/,
     );
     assert.deepEqual(await fingerprint(main), parentBefore);
     // branch diff reports the same.
@@ -152,7 +150,7 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     assert.equal(cli.code, 2, cli.stderr);
     assert.match(
       cli.stderr,
-      /the branch created rule r on public\.t; bough does not merge rules yet/,
+      /the branch created foreign table public\.ft; bough does not merge foreign tables yet/,
     );
 
     // API: 409 MERGE_CONFLICT with the report.
@@ -172,7 +170,7 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
         details: { unmergeable: { message: string }[] };
       };
       assert.equal(body.code, "MERGE_CONFLICT");
-      assert.match(body.message, /bough does not merge rules yet/);
+      assert.match(body.message, /bough does not merge foreign tables yet/);
       assert.deepEqual(
         body.details.unmergeable.map((p) => p.message),
         messages,
@@ -190,7 +188,7 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
       const m = await call(client, "merge_branch", { name: b });
       assert.equal(m.isError, true);
       assert.equal(m.body.code, "MERGE_CONFLICT");
-      assert.match(String(m.body.message), /the branch created rule r on public\.t/);
+      assert.match(String(m.body.message), /the branch created foreign table public\.ft/);
     } finally {
       await client.close();
       await server.close();
@@ -199,12 +197,13 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
     await deleteBranch(t.ctx, { project, name: b });
   });
 
-  test("warned by name: extended statistics and compression change no results; the rest merges", async () => {
+  test("warned by name: compression and a comment on an unmodelled object change no results; extended statistics merge", async () => {
     const b = name();
     const branch = await t.branch(project, b);
     await query(
       branch,
       `CREATE STATISTICS unm_s ON a, b FROM t;
+       COMMENT ON SERVER unm_server IS 'the wrapper''s server';
        ALTER TABLE t ADD COLUMN d text COMPRESSION pglz;`,
     );
     const dry = await mergeBranch(t.ctx, { project, name: b, dryRun: true });
@@ -213,13 +212,13 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
       dry.notCarried.map((p) => [p.key, p.severity]),
       [
         ["column:public.t.d", "warn"],
-        ["statistics:public.unm_s", "warn"],
+        ["comment:object:server unm_server", "warn"],
       ],
     );
     assert.match(dry.preview, /-- ⚠️ NOT MERGED: the branch changed 2 object\(s\)/);
     assert.match(
       dry.preview,
-      /the branch created statistics public\.unm_s on public\.t; bough does not merge extended statistics yet: merged without it/,
+      /the branch created the comment on server unm_server; bough does not merge comments on objects it does not model yet: merged without it/,
     );
     const cli = await bough(t.home, ["--project", project, "branch", "merge", b, "-y"]);
     assert.equal(cli.code, 0, cli.stderr);
@@ -227,9 +226,10 @@ describe("objects the snapshot does not model: merged when modelled, else refuse
       cli.stdout,
       /⚠️ not merged: the branch changed the compression of column d on public\.t/,
     );
-    assert.deepEqual(await rows(main, "SELECT count(*)::int AS n FROM pg_statistic_ext"), [
-      { n: 0 },
-    ]);
+    assert.deepEqual(
+      await rows(main, "SELECT pg_get_statisticsobjdef(oid) AS def FROM pg_statistic_ext"),
+      [{ def: "CREATE STATISTICS public.unm_s ON a, b FROM t" }],
+    );
     assert.deepEqual(
       await rows(
         main,

@@ -10,6 +10,7 @@
  *   schema:S · extension:E · collation:S.N · enum:S.T · domain:S.T · composite:S.T
  *   sequence:S.Q · table:S.T · column:S.T.C · constraint:S.T.N · index:S.I · view:S.V
  *   matview:S.V · function:S.F(identity args) · trigger:S.T.N · event_trigger:N
+ *   rule:S.T.N · statistics:S.N
  *   publication:P · publication_table:P:S.T · publication_schema:P:S
  *   policy:S.T.N · grant:<target id>:<grantee> · comment:<target id>
  *
@@ -123,11 +124,13 @@ export function objectId(o: DbObject): string {
     case "index":
     case "view":
     case "matview":
+    case "statistics":
       return schemaObjectId(o.kind, o.schema, o.name);
     case "column":
       return columnId(o.schema, o.table, o.name);
     case "constraint":
     case "trigger":
+    case "rule":
     case "policy":
       return memberId(o.kind, o.schema, o.table, o.name);
     case "function":

@@ -218,6 +218,31 @@ export interface TriggerObject extends ObjectBase {
   enabled: "O" | "D" | "R" | "A";
 }
 
+/** A rewrite rule of a table or view (CREATE RULE); a view's own _RETURN rule is the view. */
+export interface RuleObject extends ObjectBase {
+  kind: "rule";
+  schema: string;
+  table: string;
+  name: string;
+  /** pg_get_ruledef(oid, true). */
+  definition: string;
+  /** ev_enabled: O origin (default), D disabled, R replica, A always. */
+  enabled: "O" | "D" | "R" | "A";
+}
+
+/** Extended statistics (CREATE STATISTICS), in their own schema, on one table or matview. */
+export interface StatisticsObject extends ObjectBase {
+  kind: "statistics";
+  schema: string;
+  name: string;
+  /** The relation as qualified(S, T) (catalog/ids.ts). */
+  relation: string;
+  /** pg_get_statisticsobjdef: kinds, columns and expressions. */
+  definition: string;
+  /** ALTER STATISTICS ... SET STATISTICS, only when set (absent: the default). */
+  statisticsTarget?: number;
+}
+
 export interface EventTriggerObject extends ObjectBase {
   kind: "event_trigger";
   name: string;
@@ -306,6 +331,8 @@ export type DbObject =
   | ViewObject
   | FunctionObject
   | TriggerObject
+  | RuleObject
+  | StatisticsObject
   | EventTriggerObject
   | PublicationObject
   | PublicationTableObject

@@ -176,6 +176,45 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
   },
   {
     subject: {
+      kind: "rule",
+      id: "rule:public.t.r",
+      deps: ["table:public.t"],
+      schema: "public",
+      table: "t",
+      name: "r",
+      definition: "CREATE RULE r AS\n    ON INSERT TO public.t DO  NOTIFY t;",
+      enabled: "O",
+    },
+    others: [table("public.t")],
+    values: {
+      definition: [
+        { definition: "CREATE RULE r AS\n    ON UPDATE TO public.t DO  NOTIFY t;" },
+        { definition: "CREATE RULE r AS\n    ON DELETE TO public.t DO INSTEAD NOTHING;" },
+      ],
+      enabled: [{ enabled: "D" }, { enabled: "R" }],
+    },
+  },
+  {
+    subject: {
+      kind: "statistics",
+      id: "statistics:public.s",
+      deps: ["schema:public", "table:public.t"],
+      schema: "public",
+      name: "s",
+      relation: "public.t",
+      definition: "CREATE STATISTICS public.s ON a, b FROM public.t",
+    },
+    others: [table("public.t")],
+    values: {
+      definition: [
+        { definition: "CREATE STATISTICS public.s (ndistinct) ON a, b FROM public.t" },
+        { definition: "CREATE STATISTICS public.s ON a, c FROM public.t" },
+      ],
+      "statistics target": [{ statisticsTarget: 100 }, { statisticsTarget: 0 }],
+    },
+  },
+  {
+    subject: {
       kind: "event_trigger",
       id: "event_trigger:et",
       deps: [],

@@ -99,6 +99,10 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
     },
   },
   trigger: { attributes: { definition: of("definition"), enabled: of("enabled") } },
+  rule: { attributes: { definition: of("definition"), enabled: of("enabled") } },
+  statistics: {
+    attributes: { definition: of("definition"), "statistics target": of("statisticsTarget") },
+  },
   event_trigger: {
     attributes: { definition: of("event", "tags", "function"), enabled: of("enabled") },
   },

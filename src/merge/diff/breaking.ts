@@ -59,6 +59,8 @@ export function breaksReaders(before: DbObject, after: DbObject): boolean {
     case "extension":
     case "sequence":
     case "trigger":
+    case "rule":
+    case "statistics":
     case "event_trigger":
     case "publication":
     case "publication_table":

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stableStringify } from "../catalog/equality.ts";
+import type { ColumnObject, RuleObject } from "../catalog/snapshot.ts";
 import {
   collation,
   column,
@@ -212,4 +213,30 @@ test("a branch column on a collation the parent dropped or changed conflicts", (
     ),
     [],
   );
+});
+
+test("a rule read by its definition: disabled on one side, its column retyped on the other, merges; a new definition conflicts", () => {
+  const rule = (o: Partial<RuleObject> = {}): RuleObject => ({
+    kind: "rule",
+    id: "rule:public.orders.r",
+    deps: ["column:public.orders.id", "table:public.orders"],
+    schema: "public",
+    table: "orders",
+    name: "r",
+    definition: "CREATE RULE r AS\n    ON DELETE TO public.orders DO  NOTIFY orders;",
+    enabled: "O",
+    ...o,
+  });
+  const withRule = edit(base, { add: [rule()] });
+  const id = base.objects["column:public.orders.id"] as ColumnObject;
+  const retyped = edit(withRule, { add: [{ ...id, type: "bigint" }] });
+  const disabled = edit(withRule, { add: [rule({ enabled: "D" })] });
+  assert.deepEqual(types(diff3(withRule, retyped, disabled)), []);
+  assert.deepEqual(types(diff3(withRule, disabled, retyped)), []);
+  const redefined = edit(withRule, {
+    add: [
+      rule({ definition: "CREATE RULE r AS\n    ON DELETE TO public.orders DO INSTEAD NOTHING;" }),
+    ],
+  });
+  assert.deepEqual(types(diff3(withRule, retyped, redefined)), ["dependency rule:public.orders.r"]);
 });

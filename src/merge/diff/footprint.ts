@@ -25,6 +25,23 @@ function depsOf(o: DbObject): { reads: string[]; names: string[] } {
   return ATTACHED.has(o.kind) ? { reads: [], names: o.deps } : { reads: o.deps, names: [] };
 }
 
+/**
+ * Kinds whose deps are all read by one field: an alter that leaves it as it was (a rule
+ * disabled, a statistics target set) reads nothing anew, so a column the other side
+ * retyped does not block it (the plan rebuilds the object around the new type).
+ */
+const READ_BY: Partial<Record<DbObject["kind"], string>> = {
+  rule: "definition",
+  statistics: "definition",
+};
+
+function alterDepsOf(before: DbObject, after: DbObject): { reads: string[]; names: string[] } {
+  const field = READ_BY[after.kind];
+  if (field === undefined || before.kind !== after.kind) return depsOf(after);
+  const [b, a] = [before, after] as unknown as Record<string, unknown>[];
+  return b[field] === a[field] ? { reads: [], names: after.deps } : depsOf(after);
+}
+
 export function footprint(change: Change): Footprint {
   switch (change.type) {
     case "create":
@@ -32,7 +49,7 @@ export function footprint(change: Change): Footprint {
     case "alter":
       return {
         writes: change.id,
-        ...depsOf(change.after),
+        ...alterDepsOf(change.before, change.after),
         breaks: breaksReaders(change.before, change.after),
       };
     case "drop":

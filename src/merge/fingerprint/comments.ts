@@ -40,6 +40,14 @@ const describing = (catalog: string, columns: string) => `WITH d AS (
               SELECT 'policy:' || format('%I.%I.%I', n.nspname, c.relname, p.polname)
                 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE p.oid = d.objoid AND ${userSchema("n")})
+            WHEN 'pg_rewrite'::regclass THEN (
+              SELECT 'rule:' || format('%I.%I.%I', n.nspname, c.relname, r.rulename)
+                FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE r.oid = d.objoid AND ${userSchema("n")})
+            WHEN 'pg_statistic_ext'::regclass THEN (
+              SELECT 'statistics:' || ${qn("n.nspname", "s.stxname")}
+                FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+               WHERE s.oid = d.objoid AND ${userSchema("n")})
             WHEN 'pg_collation'::regclass THEN (
               SELECT 'collation:' || ${qn("n.nspname", "c.collname")}
                 FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace

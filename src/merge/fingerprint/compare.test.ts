@@ -17,7 +17,8 @@ const entry = (
 
 const table = (o: Record<string, string> = {}) =>
   entry("table:public.t", { kind: "r", owner: "postgres", options: null, ...o });
-const rule = entry(null, { definition: "CREATE RULE r AS ..." }, "class:public.t");
+// Unmodelled and refused: goes with its table (a foreign table's server and options).
+const foreign = entry(null, { server: "srv" }, "class:public.t");
 const base = fp({ "class:public.t": table() });
 
 test("which fields the snapshot models", () => {
@@ -25,7 +26,10 @@ test("which fields the snapshot models", () => {
   assert.equal(isModelled("class:public.t", "owner"), false);
   assert.equal(isModelled("column:public.t.a", "storage"), true);
   assert.equal(isModelled("column:public.t.a", "compression"), false);
-  assert.equal(isModelled("rule:public.t.r", CREATED), false);
+  assert.equal(isModelled("foreign_table:public.t", CREATED), false);
+  assert.equal(isModelled("rule:public.t.r", "enabled"), true);
+  assert.equal(isModelled("statistics:public.s", "statistics_target"), true);
+  assert.equal(isModelled("statistics:public.s", "owner"), false);
   assert.equal(isModelled("unknown:x", "a"), false);
 });
 
@@ -65,12 +69,12 @@ test("a change the snapshot saw, of modelled fields, is explained; an owner chan
 });
 
 test("what the parent already has, and what goes with a dropped table, needs nothing", () => {
-  const withRule = fp({ "class:public.t": table(), "rule:public.t.r": rule });
+  const withRule = fp({ "class:public.t": table(), "foreign_table:public.t": foreign });
   assert.deepEqual(
     problemLines(
       unexplainedChanges({ base, branch: withRule, parent: base, changedIds: new Set() }),
     ),
-    ["rule:public.t.r (created on the branch)"],
+    ["foreign_table:public.t (created on the branch)"],
   );
   assert.deepEqual(
     unexplainedChanges({ base, branch: withRule, parent: withRule, changedIds: new Set() }),
@@ -135,19 +139,44 @@ test("the rehearsed parent must carry every field the branch changed, and create
   );
 });
 
-test("refused by name: a rule; merged without and said: extended statistics, a new column's compression", () => {
-  const withRule = fp({ "class:public.t": table(), "rule:public.t.r": rule });
-  const [r] = unexplainedChanges({ base, branch: withRule, parent: base, changedIds: new Set() });
+test("refused by name: a range type, a statistics owner; merged without and said: a comment on an operator, a new column's compression", () => {
+  const withRange = fp({
+    "class:public.t": table(),
+    "range:public.span": entry(null, { subtype: "double precision" }, "type:public.span"),
+  });
+  const [r] = unexplainedChanges({ base, branch: withRange, parent: base, changedIds: new Set() });
   assert.equal(r.severity, "refuse");
   assert.equal(
     r.message,
-    "the branch created rule r on public.t; bough does not merge rules yet: add it to a migration (bough migrate apply) or undo it on the branch",
+    "the branch created range type public.span; bough does not merge range types yet: add it to a migration (bough migrate apply) or undo it on the branch",
   );
-  const stats = entry(null, { definition: "CREATE STATISTICS ..." }, "class:public.t");
+  // Rules and statistics are modelled: seen by the snapshot they are carried, their owner is not.
+  const stats = (owner: string) =>
+    entry("statistics:public.s", { definition: "CREATE STATISTICS ...", owner }, "class:public.t");
+  const ruleEntry = entry("rule:public.t.r", { definition: "CREATE RULE r ..." }, "class:public.t");
+  const withStats = fp({ "class:public.t": table(), "statistics:public.s": stats("postgres") });
+  const carried = unexplainedChanges({
+    base,
+    branch: fp({ ...withStats.entries, "rule:public.t.r": ruleEntry }),
+    parent: base,
+    changedIds: new Set(["statistics:public.s", "rule:public.t.r"]),
+  });
+  assert.deepEqual(carried, []);
+  const owned = unexplainedChanges({
+    base: withStats,
+    branch: fp({ "class:public.t": table(), "statistics:public.s": stats("alice") }),
+    parent: withStats,
+    changedIds: new Set(),
+  });
+  assert.match(
+    owned[0].message,
+    /owner of statistics public\.s on public\.t .*bough does not merge owners yet/,
+  );
+  const note = entry(null, { text: "equal" }, "object:operator public.===(integer,integer)");
   const column = entry("column:public.t.c", { type: "text", compression: "l" }, "class:public.t");
   const branch = fp({
     "class:public.t": table(),
-    "statistics:public.s": stats,
+    "comment:object:operator public.===(integer,integer)": note,
     "column:public.t.c": column,
   });
   const o = { base, branch, parent: base, changedIds: new Set(["column:public.t.c"]) };
@@ -156,12 +185,12 @@ test("refused by name: a rule; merged without and said: extended statistics, a n
     problems.map((p) => [p.key, p.fields, p.severity]),
     [
       ["column:public.t.c", ["compression"], "warn"],
-      ["statistics:public.s", [CREATED], "warn"],
+      ["comment:object:operator public.===(integer,integer)", [CREATED], "warn"],
     ],
   );
   assert.match(
     problems[1].message,
-    /^the branch created statistics public\.s on public\.t; bough does not merge extended statistics yet: merged without it/,
+    /^the branch created the comment on operator public\.===\(integer,integer\); bough does not merge comments on objects it does not model yet: merged without it/,
   );
   // What is merged without (and said so) is not a loss the rehearsal refuses.
   const rehearsed = fp({

@@ -77,7 +77,7 @@ export function checkFingerprints(o: {
   };
 }
 
-/** "the branch changed N object(s) bough cannot merge: the branch created rule r on public.t; ..." for errors. */
+/** "the branch changed N object(s) bough cannot merge: the branch created range type public.span; ..." for errors. */
 export function unmergeableMessage(problems: FingerprintProblem[]): string {
   return `the branch changed ${problems.length} object(s) bough cannot merge: ${problems.map((p) => p.message).join("; ")}`;
 }

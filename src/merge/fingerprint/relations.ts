@@ -191,29 +191,30 @@ const policies: CatalogQuery = {
   sid: ([s, t, n]) => memberId("policy", s, t, n),
 };
 
-/** Rules other than a view's own _RETURN rule: not in the snapshot. */
+/** Rules other than a view's own _RETURN rule (which is the view). */
 const rules: CatalogQuery = {
   sql: `SELECT 'rule:' || format('%I.%I.%I', n.nspname, c.relname, r.rulename) AS key, ${classKey("n", "c")} AS on,
-               ARRAY[]::text[]::text[] AS parts, pg_get_ruledef(r.oid, true) AS definition, r.ev_enabled::text AS enabled
+               ARRAY[n.nspname, c.relname, r.rulename]::text[] AS parts,
+               pg_get_ruledef(r.oid, true) AS definition, r.ev_enabled::text AS enabled
           FROM pg_rewrite r
           JOIN pg_class c ON c.oid = r.ev_class
           JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE r.oid >= ${USER_OID} AND r.rulename <> '_RETURN'
            AND ${userSchema("n")} AND ${notExtensionMember("pg_class", "c.oid")}`,
-  sid: () => null,
+  sid: ([s, t, n]) => memberId("rule", s, t, n),
 };
 
-/** Extended statistics (CREATE STATISTICS): not in the snapshot. */
+/** Extended statistics (CREATE STATISTICS); those on a foreign table are not in the snapshot. */
 const statistics: CatalogQuery = {
   sql: `SELECT 'statistics:' || ${qn("n.nspname", "s.stxname")} AS key, ${classKey("tn", "c")} AS on,
-               ARRAY[]::text[]::text[] AS parts, pg_get_statisticsobjdef(s.oid) AS definition,
+               ARRAY[c.relkind::text, n.nspname, s.stxname]::text[] AS parts, pg_get_statisticsobjdef(s.oid) AS definition,
                pg_get_userbyid(s.stxowner)::text AS owner, s.stxstattarget::text AS statistics_target
           FROM pg_statistic_ext s
           JOIN pg_namespace n ON n.oid = s.stxnamespace
           JOIN pg_class c ON c.oid = s.stxrelid
           JOIN pg_namespace tn ON tn.oid = c.relnamespace
          WHERE s.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_statistic_ext", "s.oid")}`,
-  sid: () => null,
+  sid: ([kind, s, n]) => (kind === "f" ? null : schemaObjectId("statistics", s, n)),
 };
 
 const foreignTables: CatalogQuery = {

@@ -21,15 +21,12 @@ const warn = (noun: string): Rule => ({ noun, severity: "warn" });
 
 /** Whole entries of these kinds (created, dropped or changed). */
 const ENTRY_RULES: Record<string, Rule> = {
-  rule: refuse("rules"),
   range: refuse("range types"),
   foreign_table: refuse("foreign tables"),
   default_acl: refuse("default privileges"),
   security_label: refuse("security labels"),
   object: refuse("these objects"),
-  // Extended statistics only inform the planner's estimates: results are the same.
-  statistics: warn("extended statistics"),
-  // A comment on an object bough does not model (a rule, an operator) is documentation.
+  // A comment on an object bough does not model (an operator, a foreign table) is documentation.
   comment: warn("comments on objects it does not model"),
 };
 
@@ -196,8 +193,8 @@ const FIELD_WORDS: Record<string, string> = {
 };
 
 /**
- * One sentence for people and every interface, e.g. "the branch created rule r on
- * public.t; bough does not merge rules yet: add it to a migration (bough migrate apply)".
+ * One sentence for people and every interface, e.g. "the branch created range type
+ * public.span; bough does not merge range types yet: add it to a migration (bough migrate apply)".
  */
 export function unmodelledMessage(o: {
   key: string;

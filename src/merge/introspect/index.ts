@@ -15,9 +15,11 @@ import { readGrants } from "./grants.ts";
 import { readIndexes } from "./indexes.ts";
 import { readPolicies } from "./policies.ts";
 import { readPublicationSchemas, readPublications, readPublicationTables } from "./publications.ts";
+import { readRules } from "./rules.ts";
 import { readSchemas } from "./schemas.ts";
 import { readSequences } from "./sequences.ts";
 import { inSnapshot, type SnapshotOptions } from "./snapshot.ts";
+import { readStatistics } from "./statistics.ts";
 import { readTables } from "./tables.ts";
 import { readTriggers } from "./triggers.ts";
 import { readTypes } from "./types.ts";
@@ -44,6 +46,8 @@ const READERS: Reader[] = [
   readViews,
   readFunctions,
   readTriggers,
+  readRules,
+  readStatistics,
   readEventTriggers,
   readPublications,
   readPublicationTables,

@@ -77,12 +77,18 @@ const RECREATE_NOTE = "cannot be changed in place: dropped and created again";
 const RETYPE_NOTE =
   "ALTER cannot reach the new definition (labels removed or reordered, an attribute retyped, a new base type) and columns use it: the type is renamed away, created again, its columns converted, and the old one dropped";
 
-/** Kinds that read a column's type and make ALTER COLUMN TYPE fail until they are dropped. */
+/**
+ * Kinds that read a column's type and make ALTER COLUMN TYPE fail until they are dropped.
+ * Postgres rebuilds extended statistics itself, but loses their statistics target: they are
+ * rebuilt from the snapshot instead, like the rest.
+ */
 const READERS: ReadonlySet<ObjectKind> = new Set([
   "view",
   "matview",
   "policy",
   "trigger",
+  "rule",
+  "statistics",
   "function",
 ]);
 /** Kinds that still name the old type after it is renamed away, so they block dropping it. */

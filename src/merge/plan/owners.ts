@@ -4,6 +4,7 @@ import {
   publicationId,
   schemaId,
   schemaObjectId,
+  splitQualified,
   tableId,
 } from "../catalog/ids.ts";
 import type { ColumnObject, DbObject, Snapshot } from "../catalog/snapshot.ts";
@@ -11,7 +12,7 @@ import { byString } from "../diff/changes.ts";
 
 /**
  * Structural ownership: objects Postgres drops by itself with their owner (a table's
- * columns, constraints, indexes, triggers and policies; an object's grants and comment;
+ * columns, constraints, indexes, triggers, rules, statistics and policies; an object's grants and comment;
  * a sequence OWNED BY a column; a partition with its parent; a column inherited only).
  * Their drops have no statement of their own and they must be created again when the
  * owner is recreated.
@@ -25,7 +26,10 @@ export function ownersOf(o: DbObject, snap: Snapshot): string[] {
       return [tableId(o.schema, o.table)];
     case "index":
     case "trigger":
+    case "rule":
       return [relationOf(o.schema, o.table, snap)];
+    case "statistics":
+      return [relationOf(...schemaAndName(o.relation), snap)];
     case "grant":
     case "comment":
       return [o.target];
@@ -52,6 +56,12 @@ export function relationOf(schema: string, name: string, snap: Snapshot): string
   return tableId(schema, name);
 }
 
+/** [S, T] of a qualified "S.T". */
+function schemaAndName(q: string): [string, string] {
+  const [s, t] = splitQualified(q) ?? [];
+  return [s ?? "", t ?? q];
+}
+
 /** A column that exists only through inheritance goes away with the parent's column. */
 function inheritedFrom(c: ColumnObject, snap: Snapshot): string[] {
   if (!c.inherited) return [];
@@ -72,8 +82,11 @@ export function tableOf(o: DbObject): string | null {
     case "constraint":
     case "index":
     case "trigger":
+    case "rule":
     case "policy":
       return tableId(o.schema, o.table);
+    case "statistics":
+      return idOfQualified("table", o.relation);
     default:
       return null;
   }

@@ -81,7 +81,10 @@ function tableRenamed(o: DbObject, h: TableHint): DbObject {
       };
     case "index":
     case "trigger":
+    case "rule":
       return { ...moved(o), definition: text(o.definition) as string };
+    case "statistics":
+      return { ...o, relation: q(o.relation), definition: text(o.definition) as string };
     case "policy":
       return { ...moved(o), using: text(o.using), withCheck: text(o.withCheck) };
     case "publication_table":
@@ -101,7 +104,10 @@ function tableRenamed(o: DbObject, h: TableHint): DbObject {
 function columnRenamed(o: DbObject, h: ColumnHint): DbObject {
   const from = qualified(h.name);
   const to = qualified(h.toName);
-  const onTable = "table" in o && o.schema === h.schema && o.table === h.table;
+  const onTable =
+    o.kind === "statistics"
+      ? o.relation === qualified(h.schema, h.table)
+      : "table" in o && o.schema === h.schema && o.table === h.table;
   if (!onTable) {
     const owner = qualified(h.schema, h.table, h.name);
     if (o.kind === "sequence" && o.ownedBy === owner)
@@ -120,6 +126,8 @@ function columnRenamed(o: DbObject, h: ColumnHint): DbObject {
     case "constraint":
     case "index":
     case "trigger":
+    case "rule":
+    case "statistics":
       return { ...o, definition: text(o.definition) as string };
     case "policy":
       return { ...o, using: text(o.using), withCheck: text(o.withCheck) };

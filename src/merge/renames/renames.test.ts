@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BoughError } from "../../core/errors.ts";
+import type { DbObject } from "../catalog/snapshot.ts";
 import { diff3 } from "../diff/diff3.ts";
 import { column, constraint, edit, snapshot, table, view } from "../fixtures/builders.ts";
 import { plan } from "../plan/plan.ts";
@@ -165,4 +166,58 @@ test("the detector flags a dropped table + a created one with the same columns, 
     add: [column("public.t.code", "integer"), column("public.b.x", "integer")],
   });
   assert.deepEqual(suggestRenames(diff3(parent, parent, other), { parent, branch: other }), []);
+});
+
+test("a renamed table's or column's rules and statistics follow it, their definitions rewritten", () => {
+  const rule: DbObject = {
+    kind: "rule",
+    id: "rule:public.a.r",
+    deps: ["table:public.a", "column:public.a.x"],
+    schema: "public",
+    table: "a",
+    name: "r",
+    definition: "CREATE RULE r AS\n    ON UPDATE TO public.a DO  NOTIFY a;",
+    enabled: "D",
+  };
+  const stats: DbObject = {
+    kind: "statistics",
+    id: "statistics:public.s",
+    deps: ["column:public.a.x", "schema:public", "table:public.a"],
+    schema: "public",
+    name: "s",
+    relation: "public.a",
+    definition: "CREATE STATISTICS public.s ON id, x FROM public.a",
+  };
+  const base = snapshot([
+    table("public.a"),
+    column("public.a.id", "integer"),
+    column("public.a.x", "text"),
+    rule,
+    stats,
+  ]);
+  // The target changed both since the base: they are renamed field by field.
+  const before = edit(base, {
+    add: [
+      { ...rule, enabled: "O" },
+      { ...stats, statisticsTarget: 5 },
+    ],
+  });
+  const hints = [
+    parseRenameHint("table:public.a=public.b"),
+    parseRenameHint("column:public.b.x=y"),
+  ];
+  const renamed = renameBase({ base, before, after: before, hints });
+  assert.deepEqual(renamed.objects["rule:public.b.r"], {
+    ...rule,
+    id: "rule:public.b.r",
+    table: "b",
+    deps: ["table:public.b", "column:public.b.y"],
+    definition: "CREATE RULE r AS\n    ON UPDATE TO public.b DO  NOTIFY a;",
+  });
+  assert.deepEqual(renamed.objects["statistics:public.s"], {
+    ...stats,
+    relation: "public.b",
+    deps: ["column:public.b.y", "schema:public", "table:public.b"],
+    definition: "CREATE STATISTICS public.s ON id, y FROM public.b",
+  });
 });

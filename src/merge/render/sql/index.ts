@@ -12,8 +12,10 @@ import { functionSql } from "./function.ts";
 import { grantSql } from "./grant.ts";
 import { policySql } from "./policy.ts";
 import { publicationSchemaSql, publicationSql, publicationTableSql } from "./publication.ts";
+import { ruleSql } from "./rule.ts";
 import { extensionSql, schemaSql } from "./schema.ts";
 import { sequenceSql } from "./sequence.ts";
+import { statisticsSql } from "./statistics.ts";
 import type { Converter, Impact, SqlContext, SqlStep } from "./step.ts";
 import { tableSql } from "./table.ts";
 import { eventTriggerSql, triggerSql } from "./trigger.ts";
@@ -52,6 +54,10 @@ export function converter(o: DbObject): Converter<DbObject> {
       return functionSql;
     case "trigger":
       return triggerSql;
+    case "rule":
+      return ruleSql;
+    case "statistics":
+      return statisticsSql;
     case "event_trigger":
       return eventTriggerSql;
     case "publication":

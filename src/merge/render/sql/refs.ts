@@ -63,6 +63,10 @@ export function classWord(o: DbObject): string {
       return o.prokind === "p" ? "PROCEDURE" : o.prokind === "a" ? "AGGREGATE" : "FUNCTION";
     case "trigger":
       return "TRIGGER";
+    case "rule":
+      return "RULE";
+    case "statistics":
+      return "STATISTICS";
     case "event_trigger":
       return "EVENT TRIGGER";
     case "publication":
@@ -103,11 +107,13 @@ export function objectRef(o: DbObject): string {
     case "index":
     case "view":
     case "matview":
+    case "statistics":
       return qname(o.schema, o.name);
     case "column":
       return `${tableRef(o)}.${quoteIdent(o.name)}`;
     case "constraint":
     case "trigger":
+    case "rule":
     case "policy":
       return `${quoteIdent(o.name)} ON ${tableRef(o)}`;
     case "function":

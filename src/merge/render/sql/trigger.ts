@@ -4,7 +4,8 @@ import type { EventTriggerObject, TriggerObject } from "../../catalog/snapshot.t
 import { bare, lit, qname, tableRef } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
 
-const FIRING: Record<TriggerObject["enabled"], string> = {
+/** ALTER TABLE words for each firing mode of a trigger or rule. */
+export const FIRING: Record<TriggerObject["enabled"], string> = {
   O: "ENABLE",
   D: "DISABLE",
   R: "ENABLE REPLICA",
