@@ -151,17 +151,27 @@ function node(o: {
 /** A type in use rebuilt: rename away, create, convert each column through text, drop the old one. */
 function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
   const before = a.before as DbObject & { schema: string; name: string };
-  const old = `${before.name.slice(0, 52)}__bough_old`;
+  const old = oldName(before.name);
   const word = classWord(a.before);
-  const out: Node[] = [
+  const renameAway = (sql: string) =>
     node({
       obj: a.after,
       op: "alter",
       label: a.label,
-      step: step(`ALTER ${word} ${objectRef(a.before)} RENAME TO ${quoteIdent(old)};`),
+      step: step(sql),
       notes: a.notes,
       provides: false,
-    }),
+    });
+  const out: Node[] = [
+    renameAway(`ALTER ${word} ${objectRef(a.before)} RENAME TO ${quoteIdent(old)};`),
+    // A range's multirange keeps its name: it is moved away too, so the new range can take it.
+    ...(a.before.kind === "range"
+      ? [
+          renameAway(
+            `ALTER TYPE ${qname(a.before.multirange.schema, a.before.multirange.name)} RENAME TO ${quoteIdent(oldName(a.before.multirange.name))};`,
+          ),
+        ]
+      : []),
     ...creates(a.after, a.label, a.notes, env),
   ];
   for (const id of a.columns) {
@@ -189,6 +199,9 @@ function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
   });
   return [...out, drop];
 }
+
+/** The name a rebuilt type is renamed away to (within NAMEDATALEN). */
+const oldName = (name: string) => `${name.slice(0, 52)}__bough_old`;
 
 /**
  * ALTER COLUMN TYPE to the rebuilt type, then the column's other changes. Values go
