@@ -115,16 +115,6 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       field: "owner",
     },
     {
-      what: "range type",
-      sql: "CREATE TYPE fr AS RANGE (subtype = float8)",
-      keys: ["type:public.fr"],
-    },
-    {
-      what: "default privileges",
-      sql: "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO fp_alice",
-      keys: ["default_acl:postgres::r"],
-    },
-    {
       what: "foreign table",
       sql: "CREATE FOREIGN TABLE ft (a int) SERVER fp_server",
       keys: ["class:public.ft"],

@@ -44,6 +44,7 @@ import {
 import { type RenameSuggestion, suggestRenames } from "../merge/renames/suggest.ts";
 import type { SideLabels } from "../merge/render/conflicts.ts";
 import { renderPreview } from "../merge/render/index.ts";
+import { missingRoles, refuseMissingRoles } from "../merge/roles.ts";
 import { type DdlEntry, readDdlLog } from "../platform/ddl-log/read.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -196,9 +197,14 @@ export async function prepareMerge(
     renames,
     conversions,
   });
-  const conversionsMissing = await withClient(branchUrl(o.project, o.parent), (c) =>
-    missingConversions(c, { changes: diff.changes, conversions }),
+  const { conversionsMissing, rolesMissing } = await withClient(
+    branchUrl(o.project, o.parent),
+    async (c) => ({
+      conversionsMissing: await missingConversions(c, { changes: diff.changes, conversions }),
+      rolesMissing: await missingRoles(c, diff.changes),
+    }),
   );
+  refuseMissingRoles(rolesMissing);
   const renameSuggestions = suggestRenames(diff, {
     parent: parentSide.snapshot,
     branch: branchSnapshot,

@@ -12,7 +12,8 @@
  *   matview:S.V · function:S.F(identity args) · trigger:S.T.N · event_trigger:N
  *   rule:S.T.N · statistics:S.N
  *   publication:P · publication_table:P:S.T · publication_schema:P:S
- *   policy:S.T.N · grant:<target id>:<grantee> · comment:<target id>
+ *   policy:S.T.N · grant:<target id>:<grantee> · comment:<target id> · range:S.T
+ *   default_privilege:<role>:<schema, * for every schema>:<objects>:<grantee>
  *
  * A grantee is `PUBLIC` for the pseudo-role and the role's name as an id part otherwise:
  * a real role named "PUBLIC" is `"PUBLIC"` (an id part is never bare uppercase).
@@ -99,6 +100,19 @@ export function sortedRoles(roles: RoleSpec[]): RoleSpec[] {
   });
 }
 export const commentId = (target: string) => `comment:${target}`;
+/**
+ * A default-privilege entry (role, schema or every schema, object kind) and one grantee's
+ * part of it; `*` cannot be a schema's id part (that would be quoted).
+ */
+export const defaultAclId = (role: string, schema: string | null, objects: string) =>
+  `default_acl:${idPart(role)}:${schema === null ? "*" : idPart(schema)}:${objects.replaceAll(" ", "_")}`;
+export const defaultPrivilegeId = (
+  role: string,
+  schema: string | null,
+  objects: string,
+  grantee: RoleSpec,
+) =>
+  `default_privilege:${defaultAclId(role, schema, objects).slice("default_acl:".length)}:${granteeKey(grantee)}`;
 
 /** The identity an object has by its own fields (what introspection gives it). */
 export function objectId(o: DbObject): string {
@@ -139,6 +153,10 @@ export function objectId(o: DbObject): string {
       return grantId(o.target, o.grantee);
     case "comment":
       return commentId(o.target);
+    case "range":
+      return schemaObjectId(o.kind, o.schema, o.name);
+    case "default_privilege":
+      return defaultPrivilegeId(o.role, o.schema, o.objects, o.grantee);
   }
 }
 

@@ -85,6 +85,24 @@ export interface CompositeObject extends ObjectBase {
   attributes: { name: string; type: string }[];
 }
 
+/** A range type (CREATE TYPE AS RANGE), with its multirange; only its comment, grants and owner change in place. */
+export interface RangeObject extends ObjectBase {
+  kind: "range";
+  schema: string;
+  name: string;
+  /** format_type of the subtype. */
+  subtype: string;
+  /** The subtype's B-tree operator class, schema-qualified and quoted. */
+  opclass: string;
+  /** Collation name when it differs from the subtype's default, else null. */
+  collation: string | null;
+  /** The canonical and subtype_diff functions (regproc text), or null. */
+  canonical: string | null;
+  subtypeDiff: string | null;
+  /** The multirange type that comes with it (its name is chosen at CREATE). */
+  multirange: { schema: string; name: string };
+}
+
 export interface SequenceObject extends ObjectBase {
   kind: "sequence";
   schema: string;
@@ -309,6 +327,33 @@ export interface GrantObject extends ObjectBase {
   privileges: string[];
 }
 
+/** What ALTER DEFAULT PRIVILEGES applies to: pg_default_acl.defaclobjtype. */
+export type DefaultPrivilegeObjects =
+  | "tables"
+  | "sequences"
+  | "functions"
+  | "types"
+  | "schemas"
+  | "large objects";
+
+/**
+ * One grantee's default privileges in one pg_default_acl entry: for objects `role` creates
+ * (in `schema`, or anywhere when null) of kind `objects`. Present only where they differ from
+ * `builtin`, what the grantee has without any entry: a global entry replaces the built-in
+ * defaults (the role's own rights, PUBLIC's EXECUTE / USAGE), a schema entry adds to none.
+ */
+export interface DefaultPrivilegeObject extends ObjectBase {
+  kind: "default_privilege";
+  role: string;
+  schema: string | null;
+  objects: DefaultPrivilegeObjects;
+  grantee: RoleSpec;
+  /** Privilege names sorted, "*" marking WITH GRANT OPTION, as GrantObject's. */
+  privileges: string[];
+  /** The grantee's built-in default privileges (acldefault; none in a schema entry). */
+  builtin: string[];
+}
+
 export interface CommentObject extends ObjectBase {
   kind: "comment";
   /** Id of the object commented on. */
@@ -323,6 +368,7 @@ export type DbObject =
   | EnumObject
   | DomainObject
   | CompositeObject
+  | RangeObject
   | SequenceObject
   | TableObject
   | ColumnObject
@@ -339,6 +385,7 @@ export type DbObject =
   | PublicationSchemaObject
   | PolicyObject
   | GrantObject
+  | DefaultPrivilegeObject
   | CommentObject;
 
 export type ObjectKind = DbObject["kind"];

@@ -271,6 +271,22 @@ const SUBJECTS: { subject: DbObject; others: DbObject[]; values: Record<string, 
     values: { privileges: [{ privileges: ["INSERT", "SELECT"] }] },
   },
   {
+    // Default privileges merge per grantee like grants.
+    subject: {
+      kind: "default_privilege",
+      id: "default_privilege:owner:public:tables:a",
+      deps: ["schema:public"],
+      role: "owner",
+      schema: "public",
+      objects: "tables",
+      grantee: { kind: "role", name: "a" },
+      privileges: ["SELECT"],
+      builtin: [],
+    },
+    others: [],
+    values: { privileges: [{ privileges: ["INSERT", "SELECT"] }] },
+  },
+  {
     subject: {
       kind: "extension",
       id: "extension:e",

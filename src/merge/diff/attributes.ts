@@ -26,6 +26,15 @@ const OPTIONS: Attribute = {
   merge: (b, p, r) => mergeOptions(b as string[], p as string[], r as string[]),
 };
 
+const PRIVILEGES: KindSpec = {
+  attributes: {
+    privileges: {
+      fields: ["privileges"],
+      merge: (b, p, r) => mergeSets(b as string[], p as string[], r as string[]),
+    },
+  },
+};
+
 const VIEW: KindSpec = { attributes: { definition: of("definition"), options: OPTIONS } };
 
 /**
@@ -116,14 +125,8 @@ export const KIND_ATTRIBUTES: Partial<Record<ObjectKind, KindSpec>> = {
   publication_table: { attributes: { columns: of("columns"), "row filter": of("rowFilter") } },
   extension: { attributes: { version: of("version"), schema: of("schema") } },
   // Privileges are a set: SELECT granted on one side and INSERT on the other are both kept.
-  grant: {
-    attributes: {
-      privileges: {
-        fields: ["privileges"],
-        merge: (b, p, r) => mergeSets(b as string[], p as string[], r as string[]),
-      },
-    },
-  },
+  grant: PRIVILEGES,
+  default_privilege: PRIVILEGES,
 };
 
 /** Whether two attributes of a kind conflict when each side changes one of them. */
@@ -133,11 +136,13 @@ export function coupled(kind: ObjectKind, a: string, b: string): boolean {
 
 /**
  * What an object both sides created is merged from: a grant of no privileges (one side
- * granting SELECT and the other INSERT to one role keeps both). Null: created twice
- * differently is a conflict.
+ * granting SELECT and the other INSERT to one role keeps both), a default privilege of its
+ * built-in ones (what its absence meant). Null: created twice differently is a conflict.
  */
 export function createdFrom(o: DbObject): DbObject | null {
-  return o.kind === "grant" ? { ...o, privileges: [] } : null;
+  if (o.kind === "grant") return { ...o, privileges: [] };
+  if (o.kind === "default_privilege") return { ...o, privileges: o.builtin };
+  return null;
 }
 
 /** Fields never merged as attributes: the identity (equal on all sides) and bookkeeping. */

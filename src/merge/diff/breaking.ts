@@ -30,6 +30,7 @@ export function breaksReaders(before: DbObject, after: DbObject): boolean {
       return before.baseType !== a.baseType || before.collation !== a.collation;
     }
     case "collation":
+    case "range":
       // Every field of a collation decides how its readers sort and compare.
       return true;
     case "composite": {
@@ -67,6 +68,7 @@ export function breaksReaders(before: DbObject, after: DbObject): boolean {
     case "publication_schema":
     case "policy":
     case "grant":
+    case "default_privilege":
     case "comment":
       return false;
     default:

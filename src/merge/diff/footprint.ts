@@ -18,8 +18,8 @@ export interface Footprint {
   breaks: boolean;
 }
 
-/** Kinds attached to their object by identity alone. */
-const ATTACHED = new Set(["comment", "grant"]);
+/** Kinds attached to their object by identity alone (a default privilege to its schema). */
+const ATTACHED = new Set(["comment", "grant", "default_privilege"]);
 
 function depsOf(o: DbObject): { reads: string[]; names: string[] } {
   return ATTACHED.has(o.kind) ? { reads: [], names: o.deps } : { reads: o.deps, names: [] };

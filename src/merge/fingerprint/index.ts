@@ -1,4 +1,5 @@
 import { differingIds } from "../catalog/equality.ts";
+import { defaultAclId } from "../catalog/ids.ts";
 import type { Snapshot } from "../catalog/snapshot.ts";
 import { type FingerprintProblem, unexplainedChanges } from "./compare.ts";
 import type { Fingerprint } from "./types.ts";
@@ -26,7 +27,8 @@ export interface FingerprintCheck {
 
 /**
  * Snapshot ids the branch changed since the base, with the objects their grants and
- * comments are on (an ACL or a comment is a field of that object in the fingerprint).
+ * comments are on (an ACL or a comment is a field of that object in the fingerprint), and
+ * the default-privilege entries of changed grantees (one ACL field per entry).
  */
 export function changedSnapshotIds(base: Snapshot, branch: Snapshot): Set<string> {
   const out = new Set<string>();
@@ -34,6 +36,7 @@ export function changedSnapshotIds(base: Snapshot, branch: Snapshot): Set<string
     out.add(id);
     const o = branch.objects[id] ?? base.objects[id];
     if (o?.kind === "grant") out.add(o.target);
+    if (o?.kind === "default_privilege") out.add(defaultAclId(o.role, o.schema, o.objects));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import {
+  defaultAclId,
   eventTriggerId,
   extensionId,
   functionId,
@@ -8,12 +9,9 @@ import {
   schemaId,
   schemaObjectId,
 } from "../catalog/ids.ts";
-import { notExtensionMember, USER_OID, userSchema } from "../introspect/context.ts";
+import { notExtensionMember, notInternal, USER_OID, userSchema } from "../introspect/context.ts";
+import { DEFAULT_ACL_OBJECTS } from "../introspect/default-privileges.ts";
 import { type CatalogQuery, q, qn, sorted } from "./spec.ts";
-
-/** SQL: the object is not part of another one (a range type's constructors and casts come with it). */
-const notInternal = (catalog: string, oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend id WHERE id.classid = '${catalog}'::regclass AND id.objid = ${oid} AND id.deptype = 'i')`;
 
 const schemas: CatalogQuery = {
   sql: `SELECT 'schema:' || ${q("n.nspname")} AS key, NULL AS on, ARRAY[n.nspname::text]::text[] AS parts,
@@ -77,7 +75,12 @@ const functions: CatalogQuery = {
   sid: ([s, f, args]) => functionId(s, f, args),
 };
 
-const TYPE_KINDS: Record<string, string> = { e: "enum", d: "domain", c: "composite" };
+const TYPE_KINDS: Record<string, string> = {
+  e: "enum",
+  d: "domain",
+  c: "composite",
+  r: "range",
+};
 
 /** Enums, domains, standalone composites and ranges (array and multirange types come with them). */
 const types: CatalogQuery = {
@@ -95,13 +98,13 @@ const types: CatalogQuery = {
           LEFT JOIN pg_class c ON c.oid = t.typrelid
          WHERE t.oid >= ${USER_OID} AND t.typtype IN ('c', 'd', 'e', 'r') AND (t.typrelid = 0 OR c.relkind = 'c')
            AND ${userSchema("n")} AND ${notExtensionMember("pg_type", "t.oid")}`,
-  sid: ([kind, s, n]) => (TYPE_KINDS[kind] ? `${TYPE_KINDS[kind]}:${s}.${n}` : null),
+  sid: ([kind, s, n]) => (TYPE_KINDS[kind] ? schemaObjectId(TYPE_KINDS[kind], s, n) : null),
 };
 
-/** Range types (pg_range): not in the snapshot. */
+/** Range types (pg_range): the definition of the snapshot's range object. */
 const ranges: CatalogQuery = {
   sql: `SELECT 'range:' || ${qn("n.nspname", "t.typname")} AS key, 'type:' || ${qn("n.nspname", "t.typname")} AS on,
-               ARRAY[]::text[]::text[] AS parts, format_type(r.rngsubtype, NULL) AS subtype,
+               ARRAY[n.nspname, t.typname]::text[] AS parts, format_type(r.rngsubtype, NULL) AS subtype,
                CASE WHEN r.rngcollation <> 0 THEN r.rngcollation::regcollation::text END AS collation,
                ${qn("opn.nspname", "opc.opcname")} AS operator_class,
                CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regprocedure::text END AS canonical,
@@ -113,7 +116,7 @@ const ranges: CatalogQuery = {
           JOIN pg_opclass opc ON opc.oid = r.rngsubopc
           JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
          WHERE r.rngtypid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_type", "t.oid")}`,
-  sid: () => null,
+  sid: ([s, n]) => schemaObjectId("range", s, n),
 };
 
 const publications: CatalogQuery = {
@@ -150,15 +153,20 @@ const publicationSchemas: CatalogQuery = {
   sid: ([p, s]) => publicationSchemaId(p, s),
 };
 
-/** ALTER DEFAULT PRIVILEGES, per role, schema (empty: every schema) and object type. */
+/**
+ * ALTER DEFAULT PRIVILEGES, per role, schema (empty: every schema) and object type; the
+ * snapshot has one object per grantee of an entry, all changed under the entry's id.
+ */
 const defaultAcls: CatalogQuery = {
   sql: `SELECT 'default_acl:' || quote_ident(pg_get_userbyid(d.defaclrole)) || ':' || coalesce(quote_ident(n.nspname), '')
-               || ':' || d.defaclobjtype::text AS key, NULL AS on, ARRAY[]::text[]::text[] AS parts,
+               || ':' || d.defaclobjtype::text AS key, NULL AS on,
+               ARRAY[pg_get_userbyid(d.defaclrole)::text, coalesce(n.nspname::text, ''), d.defaclobjtype::text] AS parts,
                ${sorted("d.defaclacl")} AS acl
           FROM pg_default_acl d
           LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
          WHERE d.defaclnamespace = 0 OR ${userSchema("n")}`,
-  sid: () => null,
+  sid: ([role, s, t]) =>
+    DEFAULT_ACL_OBJECTS[t] ? defaultAclId(role, s === "" ? null : s, DEFAULT_ACL_OBJECTS[t]) : null,
 };
 
 /** SQL: an owner column as the role's name. */

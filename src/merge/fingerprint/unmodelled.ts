@@ -1,4 +1,5 @@
 import { idPart, splitQualified } from "../catalog/ids.ts";
+import { DEFAULT_ACL_OBJECTS } from "../introspect/default-privileges.ts";
 import { keyPrefix } from "./modelled.ts";
 import type { Fingerprint } from "./types.ts";
 
@@ -21,9 +22,7 @@ const warn = (noun: string): Rule => ({ noun, severity: "warn" });
 
 /** Whole entries of these kinds (created, dropped or changed). */
 const ENTRY_RULES: Record<string, Rule> = {
-  range: refuse("range types"),
   foreign_table: refuse("foreign tables"),
-  default_acl: refuse("default privileges"),
   security_label: refuse("security labels"),
   object: refuse("these objects"),
   // A comment on an object bough does not model (an operator, a foreign table) is documentation.
@@ -50,7 +49,6 @@ const GAP = refuse("this change");
 /** Kinds of relations and types (the entry's `kind` field) the snapshot has no object for. */
 const KIND_RULES: Record<string, Rule> = {
   "class.f": refuse("foreign tables"),
-  "type.r": refuse("range types"),
 };
 
 /** The rule for `field` of the entry `key` (CREATED / DROPPED for a whole entry) of catalog kind `kind`. */
@@ -90,15 +88,6 @@ const TYPE_WORDS: Record<string, string> = {
   d: "domain",
   c: "composite type",
   r: "range type",
-};
-
-const DEFAULT_ACL_OBJECTS: Record<string, string> = {
-  r: "tables",
-  S: "sequences",
-  f: "functions",
-  T: "types",
-  n: "schemas",
-  L: "large objects",
 };
 
 /** `a.b.c` → "c on a.b" style parts, names kept as ids write them. */

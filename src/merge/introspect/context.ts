@@ -37,6 +37,10 @@ export const USER_OID = 16384;
 export const notExtensionMember = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend xd WHERE xd.classid = '${catalog}'::regclass AND xd.objid = ${oid} AND xd.deptype = 'e')`;
 
+/** SQL: the object is not part of another one (a range type's constructor functions come with it). */
+export const notInternal = (catalog: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend id WHERE id.classid = '${catalog}'::regclass AND id.objid = ${oid} AND id.deptype = 'i')`;
+
 /**
  * SQL: constraint `co` is not a foreign key's clone for a partition it references (same
  * table as its parent constraint, auto-named): it comes and goes with that key.

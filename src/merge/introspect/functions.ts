@@ -2,7 +2,13 @@ import type pg from "pg";
 import { functionId, schemaId } from "../catalog/ids.ts";
 import type { FunctionObject } from "../catalog/snapshot.ts";
 import { readAggregateDefinitions } from "./aggregates.ts";
-import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
+import {
+  type IntrospectContext,
+  notExtensionMember,
+  notInternal,
+  USER_OID,
+  userSchema,
+} from "./context.ts";
 
 interface Row {
   oid: number;
@@ -30,7 +36,8 @@ export async function readFunctions(
             pg_get_function_result(p.oid) AS returns
        FROM pg_proc p
        JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_proc", "p.oid")}`,
+      WHERE p.oid >= ${USER_OID} AND ${userSchema("n")} AND ${notExtensionMember("pg_proc", "p.oid")}
+        AND ${notInternal("pg_proc", "p.oid")}`,
     [ctx.excluded],
   );
   const aggregates = await readAggregateDefinitions(

@@ -55,7 +55,7 @@ WITH objects AS (
   UNION ALL
   SELECT 'pg_type', t.oid, 0, t.typowner, 'T', coalesce(t.typacl, acldefault('T', t.typowner))
     FROM pg_type t LEFT JOIN pg_class tc ON tc.oid = t.typrelid
-   WHERE t.oid >= ${USER_OID} AND (t.typtype IN ('e', 'd') OR tc.relkind = 'c')
+   WHERE t.oid >= ${USER_OID} AND (t.typtype IN ('e', 'd', 'r') OR tc.relkind = 'c')
 )
 SELECT o.catalog, o.oid, o.sub, o.acl_kind, x.grantee = o.owner AS is_owner,
        CASE WHEN x.grantee <> 0 THEN pg_get_userbyid(x.grantee)::text END AS grantee,
@@ -116,6 +116,6 @@ export async function readGrants(
 }
 
 /** "SELECT" from one grantor and "SELECT*" from another: the grant option wins. */
-function withoutImpliedPlain(privs: Set<string>): string[] {
+export function withoutImpliedPlain(privs: Set<string>): string[] {
   return [...privs].filter((p) => p.endsWith("*") || !privs.has(`${p}*`));
 }

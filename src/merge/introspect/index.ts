@@ -7,6 +7,7 @@ import { readComments } from "./comments.ts";
 import { readConstraints } from "./constraints.ts";
 import { createContext, type IntrospectContext } from "./context.ts";
 import { readDataLayer } from "./data.ts";
+import { readDefaultPrivileges } from "./default-privileges.ts";
 import { addCatalogDeps, readCatalogDeps } from "./deps.ts";
 import { readEventTriggers } from "./event-triggers.ts";
 import { readExtensions } from "./extensions.ts";
@@ -53,6 +54,7 @@ const READERS: Reader[] = [
   readPublicationTables,
   readPublicationSchemas,
   readPolicies,
+  readDefaultPrivileges,
 ];
 
 /**

@@ -1,17 +1,23 @@
 import type pg from "pg";
 import { schemaId, schemaObjectId } from "../catalog/ids.ts";
-import type { CompositeObject, DomainObject, EnumObject } from "../catalog/snapshot.ts";
+import type {
+  CompositeObject,
+  DomainObject,
+  EnumObject,
+  RangeObject,
+} from "../catalog/snapshot.ts";
 import { type IntrospectContext, notExtensionMember, USER_OID, userSchema } from "./context.ts";
 
-/** Enums, domains and composite types (range and base types are not merge objects yet). */
+/** Enums, domains, composite and range types (base types are not merge objects yet). */
 export async function readTypes(
   client: pg.ClientBase,
   ctx: IntrospectContext,
-): Promise<(EnumObject | DomainObject | CompositeObject)[]> {
+): Promise<(EnumObject | DomainObject | CompositeObject | RangeObject)[]> {
   return [
     ...(await readEnums(client, ctx)),
     ...(await readDomains(client, ctx)),
     ...(await readComposites(client, ctx)),
+    ...(await readRanges(client, ctx)),
   ];
 }
 
@@ -132,6 +138,65 @@ async function readComposites(
       schema: r.schema,
       name: r.name,
       attributes: r.attributes,
+    };
+  });
+}
+
+interface RangeRow extends TypeRow {
+  multirange_oid: number;
+  multirange_array: number;
+  multirange_schema: string;
+  multirange_name: string;
+  subtype: string;
+  opclass: string;
+  collation: string | null;
+  canonical: string | null;
+  subtype_diff: string | null;
+}
+
+/**
+ * Range types with their multirange (PG 14+), which comes and goes with the range: a column
+ * of either, or of their arrays, depends on the range. The opclass is always written out, the
+ * collation only when it is not the subtype's own.
+ */
+async function readRanges(client: pg.ClientBase, ctx: IntrospectContext): Promise<RangeObject[]> {
+  const { rows } = await client.query<RangeRow>(
+    `SELECT t.oid, t.typarray, n.nspname AS schema, t.typname AS name,
+            m.oid AS multirange_oid, m.typarray AS multirange_array,
+            mn.nspname AS multirange_schema, m.typname AS multirange_name,
+            format_type(r.rngsubtype, NULL) AS subtype,
+            format('%I.%I', opn.nspname, opc.opcname) AS opclass,
+            CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> s.typcollation
+                 THEN r.rngcollation::regcollation::text END AS collation,
+            CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END AS canonical,
+            CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff
+       ${TYPE_FROM}
+       JOIN pg_range r ON r.rngtypid = t.oid
+       JOIN pg_type s ON s.oid = r.rngsubtype
+       JOIN pg_type m ON m.oid = r.rngmultitypid
+       JOIN pg_namespace mn ON mn.oid = m.typnamespace
+       JOIN pg_opclass opc ON opc.oid = r.rngsubopc
+       JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
+      WHERE t.typtype = 'r' AND ${TYPE_WHERE}`,
+    [ctx.excluded],
+  );
+  return rows.map((r) => {
+    const id = schemaObjectId("range", r.schema, r.name);
+    register(ctx, r, id);
+    ctx.ids.addAlias("pg_type", r.multirange_oid, 0, id);
+    ctx.ids.addAlias("pg_type", r.multirange_array, 0, id);
+    return {
+      kind: "range",
+      id,
+      deps: [schemaId(r.schema)],
+      schema: r.schema,
+      name: r.name,
+      subtype: r.subtype,
+      opclass: r.opclass,
+      collation: r.collation,
+      canonical: r.canonical,
+      subtypeDiff: r.subtype_diff,
+      multirange: { schema: r.multirange_schema, name: r.multirange_name },
     };
   });
 }

@@ -100,6 +100,9 @@ const TYPE_READERS: ReadonlySet<ObjectKind> = new Set([
   "index",
 ]);
 
+const RANGE_RETYPE_NOTE =
+  "a range type cannot be altered and columns use it: they are converted to text, the type dropped and created again, and the columns converted back";
+
 const NEW_LABEL_NOTE =
   "a label it adds is used later in this merge, which Postgres allows only for a type created in the same transaction: the type is renamed away, created again with every label, its columns converted, and the old one dropped";
 
@@ -138,7 +141,11 @@ export function buildActions(
             notes: [RECREATE_NOTE],
           });
         } else {
-          const note = rebuild.has(c.id) ? NEW_LABEL_NOTE : RETYPE_NOTE;
+          const note = rebuild.has(c.id)
+            ? NEW_LABEL_NOTE
+            : c.before.kind === "range"
+              ? RANGE_RETYPE_NOTE
+              : RETYPE_NOTE;
           actions.set(c.id, { mode: "retype", ...base, columns: [], notes: [note] });
         }
         break;

@@ -150,8 +150,9 @@ function node(o: {
 
 /** A type in use rebuilt: rename away, create, convert each column through text, drop the old one. */
 function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
+  if (a.before.kind === "range") return rangeRetype(a, env);
   const before = a.before as DbObject & { schema: string; name: string };
-  const old = `${before.name.slice(0, 52)}__bough_old`;
+  const old = oldName(before.name);
   const word = classWord(a.before);
   const out: Node[] = [
     node({
@@ -164,22 +165,7 @@ function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
     }),
     ...creates(a.after, a.label, a.notes, env),
   ];
-  for (const id of a.columns) {
-    const c = env.actions.get(id);
-    if (c?.mode !== "converted" || c.before.kind !== "column" || c.after.kind !== "column")
-      continue;
-    for (const s of convertColumn(c.before, c.after, a)) {
-      out.push(
-        node({
-          obj: c.after,
-          op: "alter",
-          label: "retype",
-          step: s,
-          notes: [`converted to the rebuilt ${a.id}`],
-        }),
-      );
-    }
-  }
+  out.push(...convertedColumns(a, env, (c) => convertColumn(c.before, c.after, a)));
   const drop = node({
     obj: a.before,
     op: "drop",
@@ -189,6 +175,67 @@ function retype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
   });
   return [...out, drop];
 }
+
+type Converted = { before: ColumnObject; after: ColumnObject };
+
+/** The retype's column conversions as nodes, `steps` making each column's statements. */
+function convertedColumns(
+  a: Extract<Action, { mode: "retype" }>,
+  env: Env,
+  steps: (c: Converted) => SqlStep[],
+): Node[] {
+  return a.columns.flatMap((id) => {
+    const c = env.actions.get(id);
+    if (c?.mode !== "converted" || c.before.kind !== "column" || c.after.kind !== "column")
+      return [];
+    return steps({ before: c.before, after: c.after }).map((s) =>
+      node({
+        obj: c.after,
+        op: "alter",
+        label: "retype",
+        step: s,
+        notes: [`converted to the rebuilt ${a.id}`],
+      }),
+    );
+  });
+}
+
+/**
+ * A range type in use rebuilt: its multirange's constructor functions keep their names
+ * when it is renamed, so it cannot be renamed away. Its columns are parked as text, the old
+ * type dropped, the new one created and the columns converted back from text.
+ */
+function rangeRetype(a: Extract<Action, { mode: "retype" }>, env: Env): Node[] {
+  const text = (c: ColumnObject) => (c.type.endsWith("[]") ? "text[]" : "text");
+  const alter = (c: ColumnObject) =>
+    `ALTER TABLE ${tableRef(c)} ALTER COLUMN ${quoteIdent(c.name)}`;
+  const hazards = [LOCK, "rewrites-table", "may-fail-on-existing-rows"] as const;
+  const toText = convertedColumns(a, env, ({ before }) => [
+    ...(before.default !== null ? [step(`${alter(before)} DROP DEFAULT;`, [LOCK])] : []),
+    step(
+      `${alter(before)} TYPE ${text(before)} USING ${quoteIdent(before.name)}::${text(before)};`,
+      [...hazards],
+    ),
+  ]);
+  const fromText = convertedColumns(a, env, ({ before, after }) => {
+    const rest = { ...before, type: after.type, collation: after.collation, default: null };
+    return [
+      step(`${alter(after)} TYPE ${after.type} USING ${quoteIdent(after.name)}::${after.type};`, [
+        ...hazards,
+      ]),
+      ...columnSql.alter(rest, after, emptyContext),
+    ];
+  });
+  return [
+    ...toText,
+    ...drops(a.before, a.label, a.notes, env),
+    ...creates(a.after, a.label, a.notes, env),
+    ...fromText,
+  ];
+}
+
+/** The name a rebuilt type is renamed away to (within NAMEDATALEN). */
+const oldName = (name: string) => `${name.slice(0, 52)}__bough_old`;
 
 /**
  * ALTER COLUMN TYPE to the rebuilt type, then the column's other changes. Values go

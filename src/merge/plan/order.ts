@@ -16,6 +16,7 @@ const KINDS = [
   "enum",
   "domain",
   "composite",
+  "range",
   "sequence",
   "function",
   "table",
@@ -35,9 +36,11 @@ const KINDS = [
   "publication_schema",
   "grant",
   "comment",
+  "default_privilege",
 ];
 
 function rank(n: Node, snaps: { parent: Snapshot; branch: Snapshot }): number {
+  if (n.step.early) return 0;
   const obj = snaps.branch.objects[n.objectId] ?? snaps.parent.objects[n.objectId];
   const kind = obj?.kind === "constraint" && obj.type === "f" ? "foreign-key" : n.kind;
   const i = KINDS.indexOf(kind);
@@ -212,6 +215,7 @@ function addNameClashes(
       case "composite":
       case "enum":
       case "domain":
+      case "range":
         return qualified(o.schema, o.name);
       case "constraint":
         // A key or exclusion constraint's index takes the constraint's name.

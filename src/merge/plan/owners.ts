@@ -38,6 +38,9 @@ export function ownersOf(o: DbObject, snap: Snapshot): string[] {
       return [publicationId(o.publication), tableId(o.schema, o.table)];
     case "publication_schema":
       return [publicationId(o.publication), schemaId(o.schema)];
+    // A schema's default privileges go with it.
+    case "default_privilege":
+      return o.schema === null ? [] : [schemaId(o.schema)];
     case "sequence":
       return o.ownedBy ? [idOfQualified("column", o.ownedBy)] : [];
     case "table":

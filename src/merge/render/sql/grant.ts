@@ -7,6 +7,7 @@ import type {
   EnumObject,
   FunctionObject,
   GrantObject,
+  RangeObject,
 } from "../../catalog/snapshot.ts";
 import { functionRef, objectRef, roleRef, tableRef } from "./refs.ts";
 import { type Converter, type SqlContext, type SqlStep, step } from "./step.ts";
@@ -55,12 +56,24 @@ function target(g: GrantObject, ctx: SqlContext): { on: string; columns: string 
   }
 }
 
-/** REVOKE / GRANT statements that turn `before` privileges into `after` ones. */
-function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext): SqlStep[] {
-  const { on, columns } = target(after, ctx);
-  const who = roleRef(after.grantee);
-  const was = levels(before?.privileges ?? []);
-  const now = levels(after.privileges);
+/** Statement texts of one privilege change: what to revoke from, or grant to, the grantee. */
+export interface PrivilegeSql {
+  revoke: (privileges: string) => string;
+  grant: (privileges: string, withGrantOption: boolean) => string;
+}
+
+/**
+ * REVOKE / GRANT statements that turn `before` privileges into `after` ones; `list` writes
+ * the privileges of one statement (a column grant puts the column after each).
+ */
+export function privilegeSteps(
+  before: string[],
+  after: string[],
+  sql: PrivilegeSql,
+  list: (privileges: string[]) => string = (ps) => ps.join(", "),
+): SqlStep[] {
+  const was = levels(before);
+  const now = levels(after);
   const revoke: string[] = [];
   const revokeOption: string[] = [];
   const grant: string[] = [];
@@ -74,15 +87,27 @@ function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext
     else if (to === "plain") grant.push(p);
     else grantOption.push(p);
   }
-  const list = (ps: string[]) => ps.map((p) => `${p}${columns}`).join(", ");
   const out: SqlStep[] = [];
-  if (revoke.length > 0) out.push(step(`REVOKE ${list(revoke)} ON ${on} FROM ${who};`));
-  if (revokeOption.length > 0)
-    out.push(step(`REVOKE GRANT OPTION FOR ${list(revokeOption)} ON ${on} FROM ${who};`));
-  if (grant.length > 0) out.push(step(`GRANT ${list(grant)} ON ${on} TO ${who};`));
-  if (grantOption.length > 0)
-    out.push(step(`GRANT ${list(grantOption)} ON ${on} TO ${who} WITH GRANT OPTION;`));
+  if (revoke.length > 0) out.push(step(sql.revoke(list(revoke))));
+  if (revokeOption.length > 0) out.push(step(sql.revoke(`GRANT OPTION FOR ${list(revokeOption)}`)));
+  if (grant.length > 0) out.push(step(sql.grant(list(grant), false)));
+  if (grantOption.length > 0) out.push(step(sql.grant(list(grantOption), true)));
   return out;
+}
+
+/** REVOKE / GRANT statements on the grant's object. */
+function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext): SqlStep[] {
+  const { on, columns } = target(after, ctx);
+  const who = roleRef(after.grantee);
+  return privilegeSteps(
+    before?.privileges ?? [],
+    after.privileges,
+    {
+      revoke: (ps) => `REVOKE ${ps} ON ${on} FROM ${who};`,
+      grant: (ps, option) => `GRANT ${ps} ON ${on} TO ${who}${option ? " WITH GRANT OPTION" : ""};`,
+    },
+    (ps) => ps.map((p) => `${p}${columns}`).join(", "),
+  );
 }
 
 /**
@@ -91,7 +116,7 @@ function changes(before: GrantObject | null, after: GrantObject, ctx: SqlContext
  * otherwise everyone could call a function the branch kept private.
  */
 export function revokeDefaultPublic(
-  o: FunctionObject | EnumObject | DomainObject | CompositeObject,
+  o: FunctionObject | EnumObject | DomainObject | CompositeObject | RangeObject,
   ctx: SqlContext,
 ): SqlStep[] {
   if (ctx.lookup(grantId(o.id, PUBLIC))) return [];

@@ -8,10 +8,12 @@ import { collationSql } from "./collation.ts";
 import { columnSql } from "./column.ts";
 import { commentSql } from "./comment.ts";
 import { constraintSql, indexSql } from "./constraint.ts";
+import { defaultPrivilegeSql } from "./default-privilege.ts";
 import { functionSql } from "./function.ts";
 import { grantSql } from "./grant.ts";
 import { policySql } from "./policy.ts";
 import { publicationSchemaSql, publicationSql, publicationTableSql } from "./publication.ts";
+import { rangeSql } from "./range.ts";
 import { ruleSql } from "./rule.ts";
 import { extensionSql, schemaSql } from "./schema.ts";
 import { sequenceSql } from "./sequence.ts";
@@ -36,6 +38,8 @@ export function converter(o: DbObject): Converter<DbObject> {
       return domainSql;
     case "composite":
       return compositeSql;
+    case "range":
+      return rangeSql;
     case "sequence":
       return sequenceSql;
     case "table":
@@ -70,6 +74,8 @@ export function converter(o: DbObject): Converter<DbObject> {
       return policySql;
     case "grant":
       return grantSql;
+    case "default_privilege":
+      return defaultPrivilegeSql;
     case "comment":
       return commentSql;
     default:

@@ -42,6 +42,7 @@ export function classWord(o: DbObject): string {
       return "COLLATION";
     case "enum":
     case "composite":
+    case "range":
       return "TYPE";
     case "domain":
       return "DOMAIN";
@@ -77,6 +78,8 @@ export function classWord(o: DbObject): string {
       return "POLICY";
     case "grant":
       return "GRANT";
+    case "default_privilege":
+      return "DEFAULT PRIVILEGES";
     case "comment":
       return "COMMENT";
     default:
@@ -102,6 +105,7 @@ export function objectRef(o: DbObject): string {
     case "enum":
     case "domain":
     case "composite":
+    case "range":
     case "sequence":
     case "table":
     case "index":
@@ -121,6 +125,8 @@ export function objectRef(o: DbObject): string {
     case "grant":
     case "comment":
       return o.target;
+    case "default_privilege":
+      return o.id;
     default:
       return assertNever(o);
   }

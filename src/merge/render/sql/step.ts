@@ -37,6 +37,8 @@ export interface SqlStep {
   addsLabel?: string;
   /** A create's follow-up that changes the object after it exists (for ordering). */
   followUp?: boolean;
+  /** Runs before everything else (a default privilege revoked, so objects the plan creates do not get it). */
+  early?: boolean;
 }
 
 /** Column id → the USING expression of its type change, carried from the branch's own DDL. */
