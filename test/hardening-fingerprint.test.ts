@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { deleteBranch } from "../src/branches/delete.ts";
 import { diffBranch } from "../src/branches/diff.ts";
 import { requireBranch, requireProject } from "../src/branches/lookup.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
-import { migrateApply } from "../src/branches/migrate.ts";
 import { withClient } from "../src/branches/sql.ts";
 import { mergeBaseOf, updateBranch } from "../src/control/branches.ts";
 import type { BoughError } from "../src/core/errors.ts";
@@ -207,6 +204,27 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       [{ o: "fp_alice" }],
     );
     await query(main, "ALTER TABLE t OWNER TO postgres; ALTER TABLE t DROP COLUMN c");
+    await deleteBranch(t.ctx, { project, name });
+  });
+
+  test("an owner role the target lacks blocks the merge up front, by name, with the fix", async () => {
+    const name = branchName();
+    const branch = await t.branch(project, name);
+    // Roles are cluster-wide: one made on the branch's cluster is not on the parent's.
+    await query(branch, "CREATE ROLE fp_branch_only; ALTER TABLE t OWNER TO fp_branch_only");
+    const parentBefore = await fingerprint(main);
+    const r = await mergeBranch(t.ctx, { project, name });
+    assert.equal(r.blocked, true);
+    assert.equal(r.merged, false);
+    assert.ok(
+      r.unmergeable.some((p) =>
+        /role fp_branch_only the owner of table "public"\."t".*CREATE ROLE fp_branch_only on the target first/.test(
+          p.message,
+        ),
+      ),
+      r.unmergeable.map((p) => p.message).join("\n"),
+    );
+    assert.deepEqual(await fingerprint(main), parentBefore);
     await deleteBranch(t.ctx, { project, name });
   });
 

@@ -31,6 +31,7 @@ import {
   pendingMigrations,
   runAndRecord,
 } from "../merge/migrations.ts";
+import { missingOwnerRoles } from "../merge/owner-roles.ts";
 import { type Plan, plan, type Statement } from "../merge/plan/index.ts";
 import { type PlatformChange, platformChanges } from "../merge/platform/describe.ts";
 import { readSecretKeys, secretsMissingOnParent } from "../merge/platform/secrets.ts";
@@ -198,6 +199,12 @@ export async function prepareMerge(
   });
   const conversionsMissing = await withClient(branchUrl(o.project, o.parent), (c) =>
     missingConversions(c, { changes: diff.changes, conversions }),
+  );
+  // An owner role the target lacks blocks like an unmodelled change (merge/owner-roles.ts).
+  fingerprint.unmergeable.push(
+    ...(await withClient(branchUrl(o.project, o.parent), (c) =>
+      missingOwnerRoles(c, diff.changes),
+    )),
   );
   const renameSuggestions = suggestRenames(diff, {
     parent: parentSide.snapshot,
