@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { deleteBranch } from "../src/branches/delete.ts";
 import { diffBranch } from "../src/branches/diff.ts";
 import { requireBranch, requireProject } from "../src/branches/lookup.ts";
 import { mergeBranch } from "../src/branches/merge.ts";
-import { migrateApply } from "../src/branches/migrate.ts";
 import { withClient } from "../src/branches/sql.ts";
 import { mergeBaseOf, updateBranch } from "../src/control/branches.ts";
 import type { BoughError } from "../src/core/errors.ts";
@@ -102,17 +99,9 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
 
   const unmodelled: { what: string; sql: string; keys: string[]; field?: string }[] = [
     {
-      what: "owner change",
-      sql: "ALTER TABLE t OWNER TO fp_alice",
-      keys: ["class:public.t"],
-      field: "owner",
-    },
-    {
-      // Publications and their tables are modelled (test/merge-publications.test.ts), owners not.
-      what: "publication owner",
-      sql: "ALTER PUBLICATION fp_pub OWNER TO fp_alice",
-      keys: ["publication:fp_pub"],
-      field: "owner",
+      what: "operator",
+      sql: "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)",
+      keys: ["object:operator public.===(integer,integer)"],
     },
     {
       what: "foreign table",
@@ -181,19 +170,12 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
     });
   }
 
-  test("diff and the CLI report it too: exit 2, the list in the JSON report", async () => {
+  test("an owner change is modelled: diff finds nothing unmergeable, the CLI merges it, the fingerprint proves it", async () => {
     const name = branchName();
     const branch = await t.branch(project, name);
     await query(branch, "ALTER TABLE t OWNER TO fp_alice; ALTER TABLE t ADD COLUMN c int");
     const d = await diffBranch(t.ctx, { project, name });
-    assert.deepEqual(
-      d.unmergeable.map((p) => [p.key, p.fields]),
-      [["class:public.t", ["owner"]]],
-    );
-    assert.match(
-      d.summary,
-      /the branch changed 1 object\(s\) bough cannot merge: the branch changed the owner of table public\.t/,
-    );
+    assert.deepEqual(d.unmergeable, []);
     const cli = await bough(t.home, [
       "--project",
       project,
@@ -203,25 +185,7 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       name,
       "-y",
     ]);
-    assert.equal(cli.code, 2, cli.stderr);
-    assert.match(
-      cli.stderr,
-      /bough cannot merge: the branch changed the owner of table public\.t \(owner: "fp_alice" on the branch, "postgres" at the merge base\); bough does not merge owners yet/,
-    );
-    assert.deepEqual(
-      await rows(
-        main,
-        "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'public.t'::regclass",
-      ),
-      [{ o: "postgres" }],
-    );
-    // Recorded as a migration, the same change is replayed on merge, and proven.
-    await query(branch, "ALTER TABLE t OWNER TO postgres; ALTER TABLE t DROP COLUMN c");
-    const file = join(t.home, "owner.sql");
-    await writeFile(file, "ALTER TABLE t OWNER TO fp_alice;\n");
-    await migrateApply(t.ctx, { project, branch: name, file });
-    const r = await mergeBranch(t.ctx, { project, name });
-    assert.equal(r.merged, true, r.preview);
+    assert.equal(cli.code, 0, cli.stderr);
     assert.deepEqual(
       await rows(
         main,
@@ -229,23 +193,42 @@ describe("catalog fingerprint: nothing the snapshot does not model is merged sil
       ),
       [{ o: "fp_alice" }],
     );
-    await query(main, "ALTER TABLE t OWNER TO postgres");
+    await query(main, "ALTER TABLE t OWNER TO postgres; ALTER TABLE t DROP COLUMN c");
+    await deleteBranch(t.ctx, { project, name });
+  });
+
+  test("an owner role the target lacks blocks the merge up front, by name, with the fix", async () => {
+    const name = branchName();
+    const branch = await t.branch(project, name);
+    // Roles are cluster-wide: one made on the branch's cluster is not on the parent's.
+    await query(branch, "CREATE ROLE fp_branch_only; ALTER TABLE t OWNER TO fp_branch_only");
+    const parentBefore = await fingerprint(main);
+    const r = await mergeBranch(t.ctx, { project, name });
+    assert.equal(r.blocked, true);
+    assert.equal(r.merged, false);
+    assert.ok(
+      r.unmergeable.some((p) =>
+        /role fp_branch_only the owner of table "public"\."t".*CREATE ROLE fp_branch_only on the target first/.test(
+          p.message,
+        ),
+      ),
+      r.unmergeable.map((p) => p.message).join("\n"),
+    );
+    assert.deepEqual(await fingerprint(main), parentBefore);
     await deleteBranch(t.ctx, { project, name });
   });
 
   test("the rehearsal proof: a created object that arrives different refuses the merge", async () => {
     const name = branchName();
     const branch = await t.branch(project, name);
-    await query(branch, "CREATE TABLE w (id int, b text); ALTER TABLE w OWNER TO fp_alice");
+    // A typed table: its columns are modelled, its OF type is not.
+    await query(branch, "CREATE TYPE wt AS (id int, b text); CREATE TABLE w OF wt");
     const stored = storedBase(name);
     const parentBefore = await fingerprint(main);
     await assert.rejects(mergeBranch(t.ctx, { project, name }), (err: BoughError) => {
       assert.equal(err.code, "MERGE_FAILED");
       assert.match(err.message, /lost part of the branch's changes/);
-      assert.match(
-        err.message,
-        /class:public\.w \(acl: .*; owner: "fp_alice" on the branch, "postgres" after the merge\)/,
-      );
+      assert.match(err.message, /class:public\.w \(.*of_type: .*after the merge\)/);
       return true;
     });
     assert.deepEqual(storedBase(name), stored);

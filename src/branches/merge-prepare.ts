@@ -44,7 +44,7 @@ import {
 import { type RenameSuggestion, suggestRenames } from "../merge/renames/suggest.ts";
 import type { SideLabels } from "../merge/render/conflicts.ts";
 import { renderPreview } from "../merge/render/index.ts";
-import { missingRoles, refuseMissingRoles } from "../merge/roles.ts";
+import { missingRoles } from "../merge/roles.ts";
 import { type DdlEntry, readDdlLog } from "../platform/ddl-log/read.ts";
 import { branchUrl } from "./branch-cluster.ts";
 import type { Ctx } from "./context.ts";
@@ -204,7 +204,8 @@ export async function prepareMerge(
       rolesMissing: await missingRoles(c, diff.changes),
     }),
   );
-  refuseMissingRoles(rolesMissing);
+  // A role the target lacks blocks like an unmodelled change (merge/roles.ts).
+  fingerprint.unmergeable.push(...rolesMissing);
   const renameSuggestions = suggestRenames(diff, {
     parent: parentSide.snapshot,
     branch: branchSnapshot,

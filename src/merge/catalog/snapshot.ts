@@ -28,6 +28,12 @@ interface ObjectBase {
   id: string;
   /** Ids of objects this one needs to exist first (from pg_depend and structure). */
   deps: string[];
+  /**
+   * The owning role, on kinds that have one (schemas, relations, types, functions,
+   * collations, event triggers, publications); absent when it is the bootstrap superuser
+   * that runs merges, so a stored snapshot without owners reads the same.
+   */
+  owner?: string;
 }
 
 export interface SchemaObject extends ObjectBase {

@@ -394,6 +394,39 @@ test("an atomic kind (a function's definition) changed on both sides conflicts a
   assert.match(d.conflicts[0].hint, /changed the definition of this object differently/);
 });
 
+test("the owner of any kind is an attribute of its own: one side's owner merges with the other's change; two owners conflict", () => {
+  const f = func("public.f", { returns: "integer", body: "SELECT 1" });
+  const merged = snaps(f, [], { owner: "alice" }, { definition: `${f.definition}--b` });
+  const d = diff3(merged.base, merged.parent, merged.branch);
+  assert.deepEqual(d.conflicts, []);
+  const sql = plan(d, merged).statements.map((x) => x.sql);
+  // The parent's owner is kept: the branch's body replaces the function, no OWNER TO.
+  assert.ok(sql.includes(`${f.definition}--b;`), sql.join("\n"));
+  assert.ok(!sql.some((x) => x.includes("OWNER TO")), sql.join("\n"));
+  const t = table("public.t");
+  const owned = snaps(t, [], { rlsEnabled: true }, { owner: "bob" });
+  assert.deepEqual(
+    plan(diff3(owned.base, owned.parent, owned.branch), owned).statements.map((x) => x.sql),
+    ['ALTER TABLE "public"."t" OWNER TO "bob";'],
+  );
+  const both = snaps(f, [], { owner: "alice" }, { owner: "bob" });
+  assert.deepEqual(conflictsOf(diff3(both.base, both.parent, both.branch)), [
+    "both-modified function:public.f() owner",
+  ]);
+  const bothAndBody = snaps(
+    f,
+    [],
+    { owner: "alice", definition: `${f.definition}--a` },
+    {
+      owner: "bob",
+      definition: `${f.definition}--b`,
+    },
+  );
+  assert.deepEqual(conflictsOf(diff3(bothAndBody.base, bothAndBody.parent, bothAndBody.branch)), [
+    "both-modified function:public.f() definition,owner",
+  ]);
+});
+
 /**
  * Objects of their own attached to another (comments, grants) merge with any change of
  * that object on the other side: a new definition keeps them, a rebuild recreates them.

@@ -1,4 +1,4 @@
-import { stableStringify } from "../catalog/equality.ts";
+import { sameObject, stableStringify } from "../catalog/equality.ts";
 import type { DbObject, ObjectKind } from "../catalog/snapshot.ts";
 
 /**
@@ -146,7 +146,7 @@ export function createdFrom(o: DbObject): DbObject | null {
 }
 
 /** Fields never merged as attributes: the identity (equal on all sides) and bookkeeping. */
-const NOT_ATTRIBUTES = new Set(["deps", "position"]);
+const NOT_ATTRIBUTES = new Set(["deps", "position", "owner"]);
 
 export type AttributeMerge =
   | { merged: DbObject; conflicts: [] }
@@ -164,6 +164,31 @@ export function mergeAttributes(
   parent: DbObject,
   branch: DbObject,
 ): AttributeMerge {
+  // The owner of every kind is an attribute of its own: merged apart, then put back.
+  const owner = pick(base.owner, parent.owner, branch.owner);
+  const withBase = (o: DbObject) => ({ ...o, owner: base.owner }) as DbObject;
+  const [p, r] = [withBase(parent), withBase(branch)];
+  const rest = sameObject(base, p)
+    ? { merged: r, conflicts: [] as [] }
+    : sameObject(base, r)
+      ? { merged: p, conflicts: [] as [] }
+      : mergeRest(base, p, r);
+  if (owner === CONFLICT) return { merged: null, conflicts: [...rest.conflicts, "owner"] };
+  if (!rest.merged) return rest;
+  const merged = { ...rest.merged, owner: owner ?? undefined };
+  if (owner === undefined) delete merged.owner;
+  return { merged, conflicts: [] };
+}
+
+const CONFLICT = Symbol("conflict");
+
+/** One value three-way: the side that changed it, or CONFLICT when both changed it differently. */
+function pick<T>(base: T, parent: T, branch: T): T | typeof CONFLICT {
+  if (parent === base || parent === branch) return branch;
+  return branch === base ? parent : CONFLICT;
+}
+
+function mergeRest(base: DbObject, parent: DbObject, branch: DbObject): AttributeMerge {
   const spec = KIND_ATTRIBUTES[base.kind];
   if (!spec || parent.kind !== base.kind || branch.kind !== base.kind) {
     return { merged: null, conflicts: ["definition"] };

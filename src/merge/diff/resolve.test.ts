@@ -149,3 +149,23 @@ test("an attribute conflict settled either way keeps the other attributes both s
   assert.deepEqual(parent.diff.changes, []);
   assert.deepEqual(parent.diff.conflicts, []);
 });
+
+test("two owners of an unsplit kind (a table's row, a function) resolve with --take, keeping the other side's changes", () => {
+  const orders = base.objects["table:public.orders"];
+  const p = edit(base, { add: [{ ...orders, owner: "alice" }] });
+  const r = edit(base, { add: [{ ...orders, owner: "bob", rlsEnabled: true } as typeof orders] });
+  const d = diff3(base, p, r);
+  assert.deepEqual(
+    d.conflicts.map((c) => c.type === "both-modified" && c.attributes),
+    [["owner"]],
+  );
+  const took = resolveConflicts(d, [flag("table:public.orders", "branch")], {
+    parent: p,
+    branch: r,
+  });
+  assert.deepEqual(took.diff.conflicts, []);
+  const ch = took.diff.changes.find((c) => c.id === "table:public.orders");
+  assert.ok(ch?.type === "alter" && ch.after.kind === "table");
+  assert.equal(ch.after.owner, "bob");
+  assert.equal(ch.after.rlsEnabled, true);
+});

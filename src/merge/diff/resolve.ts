@@ -161,11 +161,14 @@ function winner(c: ObjectConflict, side: Side): DbObject | null {
   if (!parent || !branch || !c.attributes || c.attributes.includes("definition")) return null;
   const base = c.base ?? createdFrom(parent);
   const spec = base ? KIND_ATTRIBUTES[base.kind] : undefined;
-  if (!base || !spec) return null;
+  // The owner is an attribute of every kind, split or not (diff/attributes.ts).
+  const fieldsOf = (name: string) =>
+    name === "owner" ? ["owner"] : spec?.attributes[name]?.fields;
+  if (!base || (!spec && c.attributes.some((n) => n !== "owner"))) return null;
   const loser = (side === "branch" ? parent : branch) as unknown as Record<string, unknown>;
   const adjusted = { ...base } as unknown as Record<string, unknown>;
   for (const name of c.attributes) {
-    for (const f of spec.attributes[name]?.fields ?? []) adjusted[f] = loser[f];
+    for (const f of fieldsOf(name) ?? []) adjusted[f] = loser[f];
   }
   return mergeAttributes(adjusted as unknown as DbObject, parent, branch).merged;
 }

@@ -31,7 +31,6 @@ const ENTRY_RULES: Record<string, Rule> = {
 
 /** One field of an entry of a modelled kind, by `prefix.field` (then by field). */
 const FIELD_RULES: Record<string, Rule> = {
-  owner: refuse("owners"),
   "class.access_method": refuse("table access methods"),
   "class.of_type": refuse("typed tables (OF type)"),
   "class.tablespace": warn("tablespaces"),

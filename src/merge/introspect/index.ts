@@ -14,6 +14,7 @@ import { readExtensions } from "./extensions.ts";
 import { readFunctions } from "./functions.ts";
 import { readGrants } from "./grants.ts";
 import { readIndexes } from "./indexes.ts";
+import { addOwners, readOwners } from "./owners.ts";
 import { readPolicies } from "./policies.ts";
 import { readPublicationSchemas, readPublications, readPublicationTables } from "./publications.ts";
 import { readRules } from "./rules.ts";
@@ -88,9 +89,10 @@ export async function introspect(
         readAll(READERS),
         pool.run((c) => readDataLayer(c)),
       ]);
-      const [attached, deps] = await Promise.all([
+      const [attached, deps, owners] = await Promise.all([
         readAll(ATTACHED_READERS),
         pool.run((c) => readCatalogDeps(c)),
+        pool.run((c) => readOwners(c)),
       ]);
       const byId = new Map<string, DbObject>();
       for (const obj of [...found, ...attached].flat()) {
@@ -104,6 +106,7 @@ export async function introspect(
         byId.set(obj.id, obj);
       }
       addCatalogDeps(ctx, deps, byId);
+      addOwners(ctx, owners, byId);
       const objects: Record<string, DbObject> = {};
       for (const id of [...byId.keys()].sort()) objects[id] = byId.get(id) as DbObject;
       return {

@@ -15,6 +15,7 @@ import type {
 import { type IntrospectContext, USER_OID, userSchema } from "./context.ts";
 
 interface PublicationRow {
+  oid: number;
   name: string;
   all_tables: boolean;
   insert: boolean;
@@ -30,24 +31,29 @@ interface PublicationRow {
  */
 export async function readPublications(
   client: pg.ClientBase,
-  _ctx: IntrospectContext,
+  ctx: IntrospectContext,
 ): Promise<PublicationObject[]> {
   const { rows } = await client.query<PublicationRow>(
-    `SELECT p.pubname AS name, p.puballtables AS all_tables, p.pubinsert AS insert,
+    `SELECT p.oid, p.pubname AS name, p.puballtables AS all_tables, p.pubinsert AS insert,
             p.pubupdate AS update, p.pubdelete AS delete, p.pubtruncate AS truncate,
             p.pubviaroot AS via_root
        FROM pg_publication p
       WHERE p.oid >= ${USER_OID}`,
   );
-  return rows.map((r) => ({
-    kind: "publication",
-    id: publicationId(r.name),
-    deps: [],
-    name: r.name,
-    allTables: r.all_tables,
-    publish: (["insert", "update", "delete", "truncate"] as const).filter((a) => r[a]),
-    viaRoot: r.via_root,
-  }));
+  return rows.map((r) => {
+    const id = publicationId(r.name);
+    // For its owner (introspect/owners.ts).
+    ctx.ids.add("pg_publication", r.oid, 0, id);
+    return {
+      kind: "publication",
+      id,
+      deps: [],
+      name: r.name,
+      allTables: r.all_tables,
+      publish: (["insert", "update", "delete", "truncate"] as const).filter((a) => r[a]),
+      viaRoot: r.via_root,
+    };
+  });
 }
 
 interface TableRow {

@@ -11,6 +11,7 @@ import { constraintSql, indexSql } from "./constraint.ts";
 import { defaultPrivilegeSql } from "./default-privilege.ts";
 import { functionSql } from "./function.ts";
 import { grantSql } from "./grant.ts";
+import { ownerOnly, ownerSql } from "./owner.ts";
 import { policySql } from "./policy.ts";
 import { publicationSchemaSql, publicationSql, publicationTableSql } from "./publication.ts";
 import { rangeSql } from "./range.ts";
@@ -83,11 +84,17 @@ export function converter(o: DbObject): Converter<DbObject> {
   }
 }
 
-export const createSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(o).create(o, ctx);
+// The owner is merged apart from the rest (diff/attributes.ts): every kind gets it after its own statements.
+export const createSql = (o: DbObject, ctx: SqlContext): SqlStep[] => [
+  ...converter(o).create(o, ctx),
+  ...ownerSql(null, o),
+];
 export const dropSql = (o: DbObject, ctx: SqlContext): SqlStep[] => converter(o).drop(o, ctx);
-export const alterSql = (before: DbObject, after: DbObject, ctx: SqlContext): SqlStep[] =>
-  converter(after).alter(before, after, ctx);
+export const alterSql = (before: DbObject, after: DbObject, ctx: SqlContext): SqlStep[] => [
+  ...(ownerOnly(before, after) ? [] : converter(after).alter(before, after, ctx)),
+  ...ownerSql(before, after),
+];
 export const impactOf = (before: DbObject, after: DbObject): Impact =>
-  converter(after).impact(before, after);
+  ownerOnly(before, after) ? "in-place" : converter(after).impact(before, after);
 
 export type { Converter, Hazard, Impact, SqlContext, SqlStep } from "./step.ts";
